@@ -1,0 +1,38 @@
+# Two commands: `make run` (Studio on this machine) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+STUDIO_PORT ?= 8000
+STUDIO_DATA_DIR ?= $(CURDIR)/var
+export STUDIO_PORT
+export STUDIO_DATA_DIR := $(abspath $(STUDIO_DATA_DIR))
+
+.PHONY: run test venv lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	mkdir -p "$(STUDIO_DATA_DIR)"
+	test -s "$(STUDIO_DATA_DIR)/secret_key" || $(VENV)/bin/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$(STUDIO_DATA_DIR)/secret_key"
+	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py migrate --noinput -v0
+	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py collectstatic --noinput -v0
+	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py studio_bootstrap
+	@echo "Studio on http://127.0.0.1:$(STUDIO_PORT)/  (data in $(STUDIO_DATA_DIR); Ctrl-C stops everything)"
+	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost exec $(VENV)/bin/honcho start -f Procfile
+
+test: venv
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: venv
+	$(VENV)/bin/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,35 @@
+"""`Authorization: Bearer <token>` for the REST API and the CLI."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from studio.models import AccessToken, hash_token
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
+        raw = header[1].decode(errors="replace")
+        token = AccessToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token. Log in again to get a new one.")
+        if token.state != "active":
+            raise exceptions.AuthenticationFailed(f"This token is {token.state}. Log in again to get a new one.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("This account is disabled.")
+        now = timezone.now()
+        # Writing on every request would serialise API traffic on one row; a minute is precise enough.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword

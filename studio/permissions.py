@@ -1,0 +1,74 @@
+"""Actions and built-in roles: the one place that says who may do what in a workspace.
+
+Every page, htmx partial, REST endpoint and CLI call asks `can(user, workspace, action)` or
+filters with `Model.objects.for_user(user, action)`; nothing else decides access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from studio.models import Workspace
+
+VIEW = "workspace.view"
+
+# action -> what it allows, shown when an Owner defines a custom role.
+ACTIONS: dict[str, str] = {
+    "workspace.view": "View the workspace and everything in it, read job logs",
+    "workspace.manage": "Change workspace settings",
+    "workspace.delete": "Delete the workspace",
+    "members.manage": "Add, change and remove members; define custom roles",
+    "environments.write": "Create and archive environments, start builds",
+    "compute.manage": "Create, edit, delete, start and stop compute targets",
+    "jobs.submit": "Submit jobs",
+    "jobs.cancel": "Cancel jobs",
+    "jobs.delete": "Delete jobs",
+    "datastores.write": "Register, edit and delete datastores (credentials)",
+    "data.write": "Create data assets and upload data",
+}
+
+OWNER = "owner"
+
+# slug -> (name, description, actions). Order is the order shown in role pickers.
+BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
+    "owner": ("Owner", "Everything, including members and deleting the workspace", frozenset(ACTIONS)),
+    "contributor": (
+        "Contributor",
+        "Everything except managing members and deleting the workspace",
+        frozenset(ACTIONS) - {"members.manage", "workspace.delete"},
+    ),
+    "reader": ("Reader", "View only", frozenset({VIEW})),
+    "data_scientist": (
+        "Data Scientist",
+        "Environments, jobs and data assets; not compute management, datastores or settings",
+        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write"}),
+    ),
+    "compute_operator": (
+        "Compute Operator",
+        "Manage compute targets, view everything else",
+        frozenset({VIEW, "compute.manage"}),
+    ),
+}
+
+
+def can(user: AbstractBaseUser | AnonymousUser, workspace: Workspace, action: str) -> bool:
+    """True when `user` holds `action` in `workspace` through their membership's role."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    return action in actions_for(user, workspace)
+
+
+def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) -> frozenset[str]:
+    """The actions `user` holds in `workspace`; cached on the workspace object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cache: dict[int, frozenset[str]] = workspace.__dict__.setdefault("_actions_cache", {})
+    if user.pk not in cache:
+        from studio.models import Membership
+
+        membership = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
+        cache[user.pk] = membership.role.action_set if membership else frozenset()
+    return cache[user.pk]

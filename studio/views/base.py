@@ -1,0 +1,59 @@
+"""The one page-view base for workspace pages: 404 for non-members, 403 when the role lacks the
+action, and one helper that serves a full page or its htmx partial from the same URL."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from studio.api.base import denied_message
+from studio.models import Workspace
+from studio.permissions import VIEW, can
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class WorkspaceMixin(LoginRequiredMixin):
+    """`required_action` guards GET; `post_action` guards every other method."""
+
+    required_action: str = VIEW
+    post_action: str | None = None
+    section: str = ""
+    workspace: Workspace
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.workspace = get_object_or_404(Workspace.objects.for_user(request.user), name=kwargs["workspace"])
+        if request.method in SAFE_METHODS:
+            action = self.required_action
+        elif self.post_action:
+            action = self.post_action
+        else:
+            raise ImproperlyConfigured(f"{type(self).__name__} accepts {request.method} but declares no post_action")
+        if not can(request.user, self.workspace, action):
+            raise PermissionDenied(denied_message(self.workspace, action))
+        request.studio_workspace = self.workspace
+        if request.session.get("workspace") != self.workspace.name:
+            request.session["workspace"] = self.workspace.name
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["workspace"] = self.workspace
+        context["section"] = self.section
+        return context
+
+
+class PartialMixin:
+    """Serve `partial_template_name` to htmx requests that target a fragment of the page, and the
+    whole page (which includes that partial) otherwise."""
+
+    partial_template_name: str | None = None
+
+    def get_template_names(self):
+        request = self.request
+        if self.partial_template_name and request.htmx and not request.htmx.boosted and request.htmx.target:
+            return [self.partial_template_name]
+        return super().get_template_names()

@@ -1,0 +1,16 @@
+"""Test settings: the real settings, with test-friendly values for what the machine differs in."""
+
+import os
+import tempfile
+
+os.environ.setdefault("STUDIO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+os.environ.setdefault("STUDIO_SECURE_SSL", "false")
+os.environ.setdefault("STUDIO_MANIFEST_STATIC", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from studio.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
