@@ -178,3 +178,23 @@ class AccessToken(models.Model):
         if self.expires_at and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class LogChunk(models.Model):
+    """One ordered piece of a log stream (an environment build log, a job's std_log.txt...).
+
+    Logs are written as they arrive, in chunks, so a reader can tail them with a character offset
+    and a crash loses at most the chunk being collected. `stream` names the log, e.g.
+    `build/42` or `job/<workspace-id>/<job-name>/user_logs/std_log.txt`.
+    """
+
+    stream = models.CharField(max_length=300)
+    seq = models.PositiveIntegerField()
+    start = models.BigIntegerField(help_text="Offset (in characters) of this chunk in the whole log")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="logchunk_unique_seq")]
+        indexes = [models.Index(fields=["stream", "start"], name="logchunk_stream_start")]

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "studio",
+    "environments",
+    "compute",
+    "jobs",
+    "datastores",
 ]
 
 MIDDLEWARE = [

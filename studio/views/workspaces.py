@@ -45,7 +45,11 @@ class WorkspaceListView(LoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = Workspace.objects.for_user(self.request.user).annotate(member_count=Count("memberships", distinct=True))
+        qs = (
+            Workspace.objects.for_user(self.request.user)
+            .annotate(member_count=Count("memberships", distinct=True))
+            .order_by("name")
+        )
         if q := self.request.GET.get("q", "").strip():
             qs = qs.filter(name__icontains=q)
         return qs

@@ -1,0 +1,5 @@
+"""Pages of the compute app, under /w/<workspace>/."""
+
+app_name = "compute"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of the datastores app, under /w/<workspace>/."""
+
+app_name = "datastores"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of the jobs app, under /w/<workspace>/."""
+
+app_name = "jobs"
+
+urlpatterns: list = []

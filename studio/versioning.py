@@ -1,0 +1,52 @@
+"""Named assets with numbered, immutable versions (environments, data assets), like Azure ML.
+
+A reference is `name:version`, `name@latest`, optionally prefixed `azureml:`. Versions are strings
+(Azure allows "1", "2", "2024-01"); auto-numbering takes the highest integer version + 1.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+REFERENCE = re.compile(
+    r"^(?:azureml:)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,254})(?:(?::(?P<version>[A-Za-z0-9._-]+))|@(?P<label>latest))?$"
+)
+VERSION_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
+
+
+def parse_reference(ref: str, *, field: str = "environment") -> tuple[str, str | None]:
+    """`azureml:sklearn:3` -> ("sklearn", "3"); `sklearn@latest` and `sklearn` -> ("sklearn", None)."""
+    match = REFERENCE.match((ref or "").strip())
+    if not match:
+        raise ValidationError({field: [f"{ref!r} is not a reference: use name:version or name@latest."]})
+    return match["name"], match["version"]
+
+
+def next_version(existing: list[str]) -> str:
+    numbers = [int(v) for v in existing if v.isdigit()]
+    return str(max(numbers, default=0) + 1)
+
+
+def validate_version(version: str, *, field: str = "version") -> str:
+    version = str(version).strip()
+    if not VERSION_RULE.match(version):
+        raise ValidationError({field: ["A version is 1–30 letters, digits, '.', '_' or '-', e.g. 1 or 2024.01."]})
+    return version
+
+
+def version_sort_key(version: str) -> tuple:
+    """Numeric versions sort numerically and after non-numeric ones ("latest" = last by this key)."""
+    return (1, int(version), "") if version.isdigit() else (0, 0, version)
+
+
+def latest(queryset: models.QuerySet, *, version_field: str = "version", include_archived: bool = False):
+    """The newest version in `queryset` (highest numeric version, else newest created)."""
+    if not include_archived:
+        queryset = queryset.filter(archived=False)
+    rows = list(queryset)
+    if not rows:
+        return None
+    return max(rows, key=lambda r: (version_sort_key(getattr(r, version_field)), r.created_at))

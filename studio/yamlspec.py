@@ -1,0 +1,76 @@
+"""Reading Azure ML CLI v2 style YAML: line numbers in every error, unknown keys reported.
+
+Used by the API (a YAML body) and the CLI alike, so both say the same thing about a bad file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from django.core.exceptions import ValidationError
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping = LineDict()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class LineDict(dict):
+    """A dict that knows the 1-based line on which each key was written (`.lines[key]`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines: dict[Any, int] = {}
+
+
+def load_yaml(text: str, *, source: str = "YAML", field: str = "spec") -> Any:
+    """Parse `text`; a syntax error becomes a ValidationError naming the source and line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        raise ValidationError({field: [f"{where}: {exc.problem or exc}"]}) from None
+    except yaml.YAMLError as exc:
+        raise ValidationError({field: [f"{source}: {exc}"]}) from None
+
+
+def load_mapping(text: str, *, source: str = "YAML", field: str = "spec") -> LineDict:
+    data = load_yaml(text, source=source, field=field)
+    if not isinstance(data, dict):
+        raise ValidationError({field: [f"{source}: expected a mapping of keys to values at the top level."]})
+    return data if isinstance(data, LineDict) else LineDict(data)
+
+
+def check_keys(
+    data: dict, allowed: set[str], *, source: str = "YAML", field: str = "spec", ignored: set[str] = frozenset()
+) -> list[str]:
+    """Raise for keys outside `allowed` ∪ `ignored`, naming each with its line. Returns notices for
+    the `ignored` keys present (accepted for compatibility, not used). `$schema` is always ignored."""
+    lines = getattr(data, "lines", {})
+    unknown = [k for k in data if k not in allowed and k not in ignored and k != "$schema"]
+    if unknown:
+        parts = [f"{k!r} (line {lines[k]})" if k in lines else repr(k) for k in unknown]
+        raise ValidationError(
+            {
+                field: [
+                    f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(parts)}. "
+                    f"Allowed: {', '.join(sorted(allowed))}."
+                ]
+            }
+        )
+    return [f"{k!r} is accepted but ignored by Studio." for k in data if k in ignored]
