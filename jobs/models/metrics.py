@@ -1,0 +1,45 @@
+"""What a job's script logs through MLflow: metrics over steps, params, tags."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Metric(models.Model):
+    """One logged value of a metric (`mlflow.log_metric(key, value, step)`)."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="metrics")
+    key = models.CharField(max_length=250)
+    value = models.FloatField(null=True, help_text="null for NaN")
+    step = models.BigIntegerField(default=0)
+    timestamp = models.BigIntegerField(help_text="milliseconds since the epoch, as MLflow sends it")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key", "step", "timestamp", "pk"]
+        indexes = [models.Index(fields=["job", "key", "step"], name="metric_job_key_step")]
+
+
+class Param(models.Model):
+    """A run parameter (`mlflow.log_param`); immutable once logged, as in MLflow."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="params")
+    key = models.CharField(max_length=250)
+    value = models.TextField(max_length=6000)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="param_unique_key")]
+
+
+class RunTag(models.Model):
+    """A run tag (`mlflow.set_tag`); may be overwritten."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="run_tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField(max_length=8000)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="runtag_unique_key")]
