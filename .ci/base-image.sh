@@ -12,7 +12,7 @@ mkdir -p "$CACHE_DIR"
 TARBALL="$CACHE_DIR/base-bookworm.tar"
 if [ ! -s "$TARBALL" ]; then
   MIRROR="$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-    | grep -v security | head -1 | awk '{print $2}' || true)"
+    | awk '{print $2}' | grep -E '/debian/?$' | head -1 || true)"
   MIRROR="${MIRROR:-http://deb.debian.org/debian}"
   ROOT="$(mktemp -d)"
   debootstrap --variant=minbase --include=python3-minimal,python3-venv,python3-pip,ca-certificates \

@@ -7,6 +7,8 @@ class StudioConfig(AppConfig):
     verbose_name = "Studio"
 
     def ready(self) -> None:
+        import studio.api.schema  # noqa: F401  (registers the OpenAPI auth extension)
+
         post_migrate.connect(_sync_roles, sender=self)
 
 

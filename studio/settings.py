@@ -188,3 +188,44 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- jobs ---
+# Where workers stage jobs, where code snapshots and job outputs are kept, and the URL a job's
+# MLflow client calls back. On several machines, STUDIO_DATA_DIR (or these two stores) is shared.
+STUDIO_PUBLIC_URL = env_str("STUDIO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+STUDIO_JOBS_DIR = Path(env_str("STUDIO_JOBS_DIR", str(DATA_DIR / "jobs"))).resolve()
+STUDIO_CODE_DIR = Path(env_str("STUDIO_CODE_DIR", str(DATA_DIR / "codes"))).resolve()
+STUDIO_ARTIFACTS_DIR = Path(env_str("STUDIO_ARTIFACTS_DIR", str(DATA_DIR / "artifacts"))).resolve()
+STUDIO_CODE_MAX_BYTES = env_int("STUDIO_CODE_MAX_BYTES", 512 * 1024 * 1024, minimum=1024)
+STUDIO_CODE_MAX_FILES = env_int("STUDIO_CODE_MAX_FILES", 20000, minimum=1)
+STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
+# A running job whose runner has not heart-beaten for this long is failed with "node lost".
+STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
+STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
+STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
+CELERY_BEAT_SCHEDULE["jobs-reap-stalled"] = {"task": "jobs.tasks.reap_stalled_jobs", "schedule": 15.0}
+
+# --- datastores ---
+# Built-in datastores (workspaceblobstore, ...) are folders under STUDIO_DATASTORES_ROOT, unless
+# STUDIO_BUILTIN_STORE names an object store (s3://bucket/prefix or az://container/prefix) that
+# production keeps them in; its endpoint and credentials come from the variables after it.
+STUDIO_DATASTORES_ROOT = Path(env_str("STUDIO_DATASTORES_ROOT", str(DATA_DIR / "datastores"))).resolve()
+STUDIO_BUILTIN_STORE = env_str("STUDIO_BUILTIN_STORE", "").strip()
+if STUDIO_BUILTIN_STORE and not STUDIO_BUILTIN_STORE.startswith(("s3://", "az://", "abfs://")):
+    raise ImproperlyConfigured("STUDIO_BUILTIN_STORE must be empty, s3://bucket[/prefix] or az://container[/prefix]")
+STUDIO_BUILTIN_STORE_ENDPOINT = env_str("STUDIO_BUILTIN_STORE_ENDPOINT", "")
+STUDIO_BUILTIN_STORE_REGION = env_str("STUDIO_BUILTIN_STORE_REGION", "")
+STUDIO_BUILTIN_STORE_ACCOUNT = env_str("STUDIO_BUILTIN_STORE_ACCOUNT", "")
+STUDIO_BUILTIN_STORE_KEY = env_str("STUDIO_BUILTIN_STORE_KEY", "")
+STUDIO_BUILTIN_STORE_SECRET = env_str("STUDIO_BUILTIN_STORE_SECRET", "")
+# Local/NFS folder datastores may only point inside these folders (comma-separated).
+STUDIO_LOCAL_DATASTORE_ROOTS = env_list("STUDIO_LOCAL_DATASTORE_ROOTS", [str(DATA_DIR / "folders")])
+STUDIO_STORAGE_BLOCK_SIZE = env_int("STUDIO_STORAGE_BLOCK_SIZE", 8 * 2**20, minimum=64 * 1024)
+STUDIO_STORAGE_TIMEOUT = env_int("STUDIO_STORAGE_TIMEOUT", 10, minimum=1)
+# Data assets may point at https:// URLs; plain http:// only when this is on (tests, labs).
+STUDIO_DATA_ALLOW_HTTP = env_bool("STUDIO_DATA_ALLOW_HTTP", False)
+# Folder uploads send one part per file.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("STUDIO_MAX_UPLOAD_FILES", 1000, minimum=1)
+LOGGING["filters"] = {**LOGGING.get("filters", {}), "mask_secrets": {"()": "datastores.masking.MaskSecrets"}}
+LOGGING["handlers"]["console"]["filters"] = [*LOGGING["handlers"]["console"].get("filters", []), "mask_secrets"]
+LOGGING["loggers"].update({"azure": {"level": "WARNING"}, "botocore": {"level": "WARNING"}, "s3fs": {"level": "WARNING"}})

@@ -1,2 +1,12 @@
-from jobs.models.job import Experiment, Job, JobStatus  # noqa: F401
+from jobs.models.code import CodeSnapshot  # noqa: F401
+from jobs.models.job import (  # noqa: F401
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    UNFINISHED_STATUSES,
+    Experiment,
+    FailureKind,
+    Job,
+    JobEvent,
+    JobStatus,
+)
 from jobs.models.metrics import Metric, Param, RunTag  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
@@ -16,6 +17,7 @@ def denied_message(workspace: Workspace, action: str) -> str:
     return f"Your role in workspace '{workspace.name}' does not allow {action}."
 
 
+@extend_schema(parameters=[OpenApiParameter("workspace", str, OpenApiParameter.PATH, description="Workspace name")])
 class WorkspaceScopedViewSet(viewsets.GenericViewSet):
     """Subclasses declare `required_actions` (viewset action -> permission action) for every
     unsafe action; safe methods need `workspace.view` unless they say otherwise."""
@@ -36,6 +38,8 @@ class WorkspaceScopedViewSet(viewsets.GenericViewSet):
             raise exceptions.PermissionDenied(denied_message(self.workspace, action))
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no workspace
+            return super().get_queryset().none()
         return super().get_queryset().filter(workspace=self.workspace)
 
     def get_serializer_context(self):

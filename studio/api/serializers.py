@@ -72,7 +72,9 @@ class MemberUpdateSerializer(serializers.Serializer):
 
 class RoleSerializer(serializers.ModelSerializer):
     slug = serializers.CharField(validators=[slug_validator], max_length=50)
-    actions = serializers.ListField(child=serializers.ChoiceField(choices=list(ACTIONS)), allow_empty=False)
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ACTIONS)), allow_empty=False, write_only=True
+    )
 
     class Meta:
         model = Role

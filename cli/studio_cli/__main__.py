@@ -1,0 +1,3 @@
+from studio_cli.main import main
+
+raise SystemExit(main())

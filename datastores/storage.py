@@ -1,0 +1,543 @@
+"""Storage access: one `Store` per datastore, over an fsspec filesystem (local, adlfs, s3fs).
+
+A Store takes clean relative paths only (paths.clean_path), streams in blocks of
+STUDIO_STORAGE_BLOCK_SIZE, and turns every storage failure into a `StorageError` whose message
+has had the datastore's secrets masked out. Nothing here logs or returns a credential.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.views.decorators.debug import sensitive_variables
+
+from datastores import paths
+from datastores.masking import mask
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from datastores.models import Datastore
+
+log = logging.getLogger(__name__)
+
+class StorageError(Exception):
+    """A storage operation failed; the message is safe to show (secrets masked)."""
+
+
+class StorageNotFound(StorageError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file or folder in a listing; `path` is relative to the datastore's root."""
+
+    name: str
+    path: str
+    is_dir: bool
+    size: int | None = None
+    modified: datetime | None = None
+
+
+def _modified(info: dict[str, Any]) -> datetime | None:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def _describe(exc: BaseException, where: str) -> str:
+    """Say what went wrong in words a user can act on, without the library's internals."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    code = getattr(exc, "error_code", None)
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):  # botocore ClientError
+        code = response.get("Error", {}).get("Code") or code
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or status
+    code = str(code or "")
+    if isinstance(exc, PermissionError) or status in (401, 403) or name == "ClientAuthenticationError":
+        return f"The storage service refused access to {where} ({code or status or 'access denied'}): check the credentials and their permissions."
+    if code in ("NoSuchBucket", "ContainerNotFound") or (status == 404 and "container" in str(exc).lower()):
+        return f"{where} does not exist ({code or 'not found'})."
+    if isinstance(exc, FileNotFoundError) or status == 404 or name == "ResourceNotFoundError":
+        return f"{where} was not found."
+    if name in ("ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError") or (
+        isinstance(exc, ConnectionError | TimeoutError | OSError) and not isinstance(exc, IsADirectoryError)
+    ):
+        return f"Could not reach the storage service for {where}: {str(exc)[:200]}"
+    return f"{name} on {where}: {str(exc)[:300]}"
+
+
+@dataclass
+class Store:
+    """A datastore's root on some filesystem. Paths given to methods are relative and cleaned."""
+
+    fs: AbstractFileSystem
+    root: str
+    label: str
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    local: bool = False
+
+    def __post_init__(self) -> None:
+        self.root = self.root.rstrip("/")
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def full(self, path: str) -> str:
+        rel = paths.clean_path(path)
+        full = f"{self.root}/{rel}" if rel else self.root
+        if self.local:
+            self._check_local(full)
+        return full
+
+    def _check_local(self, full: str) -> None:
+        """No symlinks on the way from the root to `full`, and nothing outside the root."""
+        root = Path(self.root)
+        target = Path(full)
+        current = root
+        for part in target.relative_to(root).parts:
+            current = current / part
+            try:
+                mode = os.lstat(current).st_mode
+            except FileNotFoundError:
+                break
+            if stat.S_ISLNK(mode):
+                raise ValidationError({"path": ["Symbolic links are not followed in datastores."]})
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(target)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise ValidationError({"path": ["The path leads outside the datastore."]})
+
+    def rel(self, full: str) -> str:
+        full = full.rstrip("/")
+        prefix = self.root + "/"
+        if full == self.root:
+            return ""
+        if not full.startswith(prefix):
+            # fsspec strips a leading "/" for some protocols; compare without it.
+            stripped_root = self.root.lstrip("/") + "/"
+            if full.lstrip("/").startswith(stripped_root):
+                return full.lstrip("/")[len(stripped_root) :]
+            raise StorageError(f"Unexpected path from {self.label}.")
+        return full[len(prefix) :]
+
+    @contextlib.contextmanager
+    def errors(self, path: str = "") -> Iterator[None]:
+        """Translate library exceptions into masked StorageErrors (no chained original)."""
+        where = f"{self.label}/{path}".rstrip("/") if path else self.label
+        try:
+            yield
+        except (StorageError, ValidationError):
+            raise
+        except FileNotFoundError as exc:
+            raise StorageNotFound(mask(_describe(exc, where), self.secrets)) from None
+        except Exception as exc:  # noqa: BLE001 - every library error becomes one masked message
+            message = mask(_describe(exc, where), self.secrets)
+            log.info("storage error: %s", message)
+            raise StorageError(message) from None
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _entry(self, info: dict[str, Any]) -> Entry | None:
+        if info.get("islink"):
+            return None
+        rel = self.rel(info["name"])
+        is_dir = info.get("type") == "directory"
+        return Entry(
+            name=paths.basename(rel),
+            path=rel,
+            is_dir=is_dir,
+            size=None if is_dir else info.get("size"),
+            modified=_modified(info),
+        )
+
+    def list_root(self) -> list[Entry]:
+        """Used to validate a datastore on save: the container/bucket/folder must be listable."""
+        return self.ls("")
+
+    def ls(self, path: str = "") -> list[Entry]:
+        full = self.full(path)
+        with self.errors(path):
+            if not self.fs.isdir(full):
+                if self.fs.exists(full):
+                    raise StorageError(f"{self.label}/{path} is a file, not a folder.")
+                if path:
+                    raise StorageNotFound(f"{self.label}/{path} was not found.")
+                return []
+            infos = self.fs.ls(full, detail=True)
+        entries = [e for e in (self._entry(i) for i in infos) if e is not None and e.path and e.path != path]
+        return sorted(entries, key=lambda e: (not e.is_dir, e.name.lower()))
+
+    def info(self, path: str) -> Entry:
+        full = self.full(path)
+        with self.errors(path):
+            info = self.fs.info(full)
+        entry = self._entry(info) if path else Entry("", "", True)
+        if entry is None:
+            raise ValidationError({"path": ["Symbolic links are not followed in datastores."]})
+        return entry
+
+    def exists(self, path: str) -> bool:
+        full = self.full(path)
+        with self.errors(path):
+            return bool(self.fs.exists(full))
+
+    def isdir(self, path: str) -> bool:
+        full = self.full(path)
+        with self.errors(path):
+            return bool(self.fs.isdir(full))
+
+    def isfile(self, path: str) -> bool:
+        full = self.full(path)
+        with self.errors(path):
+            return bool(self.fs.isfile(full))
+
+    def walk_files(self, path: str = "", *, limit: int | None = None) -> Iterator[Entry]:
+        """Every file under `path` (recursively), in name order, at most `limit`."""
+        full = self.full(path)
+        count = 0
+        with self.errors(path):
+            found = self.fs.find(full, detail=True, withdirs=False)
+        for name in sorted(found):
+            entry = self._entry(found[name])
+            if entry is None or entry.is_dir:
+                continue
+            if self.local:
+                try:
+                    self._check_local(self.root + "/" + entry.path)
+                except ValidationError:
+                    continue
+            yield entry
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def open_read(self, path: str) -> IO[bytes]:
+        full = self.full(path)
+        with self.errors(path):
+            if self.fs.isdir(full):
+                raise StorageError(f"{self.label}/{path} is a folder, not a file.")
+            return self.fs.open(full, "rb", block_size=settings.STUDIO_STORAGE_BLOCK_SIZE, cache_type="readahead")
+
+    def iter_bytes(self, path: str, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The file's bytes in chunks (a generator for StreamingHttpResponse)."""
+        chunk_size = chunk_size or settings.STUDIO_STORAGE_BLOCK_SIZE
+        handle = self.open_read(path)
+        try:
+            while True:
+                with self.errors(path):
+                    chunk = handle.read(chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            handle.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def open_write(self, path: str) -> IO[bytes]:
+        if not paths.clean_path(path):
+            raise ValidationError({"path": ["Give the file a name."]})
+        full = self.full(path)
+        with self.errors(path):
+            if self.fs.isdir(full):
+                raise ValidationError({"path": [f"{path} is a folder."]})
+            if self.local:
+                os.makedirs(os.path.dirname(full), exist_ok=True)
+                self._check_local(os.path.dirname(full))
+            return self.fs.open(full, "wb", block_size=settings.STUDIO_STORAGE_BLOCK_SIZE)
+
+    def write_stream(self, path: str, stream: IO[bytes] | Iterator[bytes], *, on_chunk=None) -> int:
+        """Copy a readable stream (or an iterator of chunks) into `path`; returns bytes written."""
+        chunk_size = settings.STUDIO_STORAGE_BLOCK_SIZE
+        chunks = stream if not hasattr(stream, "read") else iter(lambda: stream.read(chunk_size), b"")
+        total = 0
+        handle = self.open_write(path)
+        ok = False
+        try:
+            for chunk in chunks:
+                if not chunk:
+                    continue
+                with self.errors(path):
+                    handle.write(chunk)
+                total += len(chunk)
+                if on_chunk:
+                    on_chunk(chunk)
+            ok = True
+        finally:
+            with self.errors(path):
+                if ok:
+                    handle.close()
+                else:
+                    _discard(handle)
+        return total
+
+    def makedirs(self, path: str) -> None:
+        full = self.full(path)
+        with self.errors(path):
+            self.fs.makedirs(full, exist_ok=True)
+
+    def rm(self, path: str, *, recursive: bool = False) -> None:
+        full = self.full(path)
+        if full == self.root:
+            raise ValidationError({"path": ["The datastore's root cannot be removed."]})
+        with self.errors(path):
+            if self.fs.exists(full):
+                self.fs.rm(full, recursive=recursive)
+
+    def move(self, src: str, dst: str) -> None:
+        """Rename within the store (server-side copy on object stores)."""
+        src_full, dst_full = self.full(src), self.full(dst)
+        with self.errors(src):
+            if self.local:
+                os.makedirs(os.path.dirname(dst_full), exist_ok=True)
+                os.replace(src_full, dst_full)
+            else:
+                self.fs.mv(src_full, dst_full, recursive=True)
+
+    # -- copying to and from the local disk (job inputs and outputs) -----------------------------
+    def download_file(self, path: str, dest: Path) -> None:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if self.local:
+            full = self.full(path)
+            shutil.copyfile(full, dest)
+            return
+        with dest.open("wb") as out:
+            for chunk in self.iter_bytes(path):
+                out.write(chunk)
+
+    def download_folder(self, path: str, dest: Path) -> int:
+        dest.mkdir(parents=True, exist_ok=True)
+        base = paths.clean_path(path)
+        count = 0
+        for entry in self.walk_files(base):
+            rel = entry.path[len(base) :].lstrip("/") if base else entry.path
+            self.download_file(entry.path, dest / paths.clean_path(rel))
+            count += 1
+        return count
+
+    def upload_file(self, src: Path, path: str) -> int:
+        with src.open("rb") as handle:
+            return self.write_stream(path, handle)
+
+
+def _discard(handle) -> None:
+    """Abandon a half-written file: object stores abort the multipart upload, local files are removed."""
+    discard = getattr(handle, "discard", None)
+    if discard is not None:
+        discard()
+        return
+    name = getattr(handle, "name", None)
+    with contextlib.suppress(Exception):
+        handle.close()
+    if isinstance(name, str) and os.path.isfile(name):
+        with contextlib.suppress(OSError):
+            os.remove(name)
+
+
+# -- building stores -------------------------------------------------------------------------------
+
+
+def blob_endpoint(account_name: str, endpoint: str, protocol: str) -> str:
+    """The container service URL: a DNS suffix (core.windows.net) or, for emulators and private
+    endpoints, a full URL (http://127.0.0.1:10000/devstoreaccount1)."""
+    endpoint = (endpoint or "core.windows.net").strip().rstrip("/")
+    if endpoint.startswith(("http://", "https://")):
+        return endpoint
+    return f"{protocol or 'https'}://{account_name}.blob.{endpoint}"
+
+
+@sensitive_variables("credentials", "connection_string")
+def azure_store(
+    *, account_name: str, container_name: str, endpoint: str, protocol: str, credentials: dict, label: str, prefix: str = ""
+) -> Store:
+    from adlfs import AzureBlobFileSystem
+
+    url = blob_endpoint(account_name, endpoint, protocol)
+    if credentials.get("account_key"):
+        connection_string = (
+            f"DefaultEndpointsProtocol={protocol or 'https'};AccountName={account_name};"
+            f"AccountKey={credentials['account_key']};BlobEndpoint={url};"
+        )
+    elif credentials.get("sas_token"):
+        connection_string = f"BlobEndpoint={url};SharedAccessSignature={credentials['sas_token'].lstrip('?')}"
+    else:
+        raise ValidationError({"credentials": ["Give an account key or a SAS token."]})
+    fs = AzureBlobFileSystem(
+        account_name=account_name,
+        connection_string=connection_string,
+        blocksize=settings.STUDIO_STORAGE_BLOCK_SIZE,
+        assume_container_exists=True,
+        use_listings_cache=False,
+        connection_timeout=settings.STUDIO_STORAGE_TIMEOUT,
+        read_timeout=settings.STUDIO_STORAGE_TIMEOUT * 6,
+        skip_instance_cache=True,
+    )
+    root = "/".join(p for p in (container_name, paths.clean_path(prefix)) if p)
+    return Store(fs=fs, root=root, label=label, secrets=_secret_values(credentials))
+
+
+@sensitive_variables("credentials")
+def s3_store(*, bucket: str, endpoint_url: str, region: str, credentials: dict, label: str, prefix: str = "") -> Store:
+    from s3fs import S3FileSystem
+
+    key, secret = credentials.get("access_key_id"), credentials.get("secret_access_key")
+    if not key or not secret:
+        raise ValidationError({"credentials": ["Give an access key id and a secret access key."]})
+    fs = S3FileSystem(
+        key=key,
+        secret=secret,
+        endpoint_url=endpoint_url or None,
+        client_kwargs={"region_name": region or "us-east-1"},
+        config_kwargs={
+            "connect_timeout": settings.STUDIO_STORAGE_TIMEOUT,
+            "read_timeout": settings.STUDIO_STORAGE_TIMEOUT * 6,
+            "retries": {"max_attempts": 2},
+        },
+        default_block_size=max(settings.STUDIO_STORAGE_BLOCK_SIZE, 5 * 2**20),
+        use_listings_cache=False,
+        skip_instance_cache=True,
+    )
+    root = "/".join(p for p in (bucket, paths.clean_path(prefix)) if p)
+    return Store(fs=fs, root=root, label=label, secrets=_secret_values(credentials))
+
+
+def local_store(folder: str | Path, *, label: str, create: bool = False) -> Store:
+    from fsspec.implementations.local import LocalFileSystem
+
+    folder = Path(folder)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return Store(fs=LocalFileSystem(), root=os.path.realpath(folder), label=label, local=True)
+
+
+def _secret_values(credentials: dict) -> tuple[str, ...]:
+    values = [str(v) for v in credentials.values() if v]
+    for value in list(values):
+        match = re.search(r"sig=([^&]+)", value)
+        if match:
+            values.append(match.group(1))
+    return tuple(values)
+
+
+def builtin_backend() -> str:
+    """'local' (folders under STUDIO_DATASTORES_ROOT), 's3' or 'azure_blob' (STUDIO_BUILTIN_STORE)."""
+    url = settings.STUDIO_BUILTIN_STORE
+    if not url:
+        return "local"
+    if url.startswith("s3://"):
+        return "s3"
+    if url.startswith(("az://", "abfs://")):
+        return "azure_blob"
+    raise ImproperlyConfigured("STUDIO_BUILTIN_STORE must start with s3:// or az://")
+
+
+def builtin_location(workspace_key: str, name: str) -> str:
+    """Where a built-in datastore lives, for showing on its page."""
+    backend = builtin_backend()
+    if backend == "local":
+        return str(Path(settings.STUDIO_DATASTORES_ROOT) / workspace_key / name)
+    return f"{settings.STUDIO_BUILTIN_STORE.rstrip('/')}/{workspace_key}/{name}"
+
+
+def builtin_store(workspace_key: str, name: str) -> Store:
+    """The store behind a workspace's built-in datastore: a folder by default, or a prefix of
+    the object store configured with STUDIO_BUILTIN_STORE in production."""
+    backend = builtin_backend()
+    label = name
+    if backend == "local":
+        return local_store(Path(settings.STUDIO_DATASTORES_ROOT) / workspace_key / name, label=label, create=True)
+    scheme, _, rest = settings.STUDIO_BUILTIN_STORE.partition("://")
+    bucket, _, prefix = rest.partition("/")
+    prefix = "/".join(p for p in (prefix.strip("/"), workspace_key, name) if p)
+    if backend == "s3":
+        return s3_store(
+            bucket=bucket,
+            endpoint_url=settings.STUDIO_BUILTIN_STORE_ENDPOINT,
+            region=settings.STUDIO_BUILTIN_STORE_REGION,
+            credentials={
+                "access_key_id": settings.STUDIO_BUILTIN_STORE_KEY,
+                "secret_access_key": settings.STUDIO_BUILTIN_STORE_SECRET,
+            },
+            label=label,
+            prefix=prefix,
+        )
+    return azure_store(
+        account_name=settings.STUDIO_BUILTIN_STORE_ACCOUNT,
+        container_name=bucket,
+        endpoint=settings.STUDIO_BUILTIN_STORE_ENDPOINT,
+        protocol="https",
+        credentials={"account_key": settings.STUDIO_BUILTIN_STORE_KEY}
+        if settings.STUDIO_BUILTIN_STORE_KEY
+        else {"sas_token": settings.STUDIO_BUILTIN_STORE_SECRET},
+        label=label,
+        prefix=prefix,
+    )
+
+
+def store_for(datastore: Datastore) -> Store:
+    """The Store of a saved (or about-to-be-saved) datastore."""
+    from datastores.models import Datastore
+
+    if datastore.builtin:
+        return builtin_store(datastore.workspace_storage_key, datastore.name)
+    if datastore.type == Datastore.Type.LOCAL:
+        return local_store(check_local_folder(datastore.path), label=datastore.name)
+    if datastore.type == Datastore.Type.AZURE_BLOB:
+        return azure_store(
+            account_name=datastore.account_name,
+            container_name=datastore.container_name,
+            endpoint=datastore.endpoint,
+            protocol=datastore.protocol,
+            credentials=datastore.get_credentials(),
+            label=datastore.name,
+        )
+    if datastore.type == Datastore.Type.S3:
+        return s3_store(
+            bucket=datastore.bucket,
+            endpoint_url=datastore.endpoint_url,
+            region=datastore.region,
+            credentials=datastore.get_credentials(),
+            label=datastore.name,
+        )
+    raise ValidationError({"type": [f"Unknown datastore type {datastore.type!r}."]})
+
+
+def check_local_folder(folder: str) -> str:
+    """A local datastore's folder must be an absolute path inside one of the administrator's
+    STUDIO_LOCAL_DATASTORE_ROOTS, and not hold Studio's own data."""
+    folder = (folder or "").strip()
+    if not folder or not os.path.isabs(folder):
+        raise ValidationError({"path": ["Give the folder's absolute path on the Studio server, e.g. /mnt/nfs/data."]})
+    real = os.path.realpath(folder)
+    roots = [os.path.realpath(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS]
+    if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+        allowed = ", ".join(str(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS) or "(none configured)"
+        raise ValidationError(
+            {"path": [f"Local datastores must be inside a folder the administrator allowed: {allowed}."]}
+        )
+    data_dir = os.path.realpath(settings.DATA_DIR)
+    builtin_root = os.path.realpath(settings.STUDIO_DATASTORES_ROOT)
+    if data_dir.startswith(real.rstrip(os.sep) + os.sep) or real == data_dir:
+        raise ValidationError({"path": ["That folder holds Studio's own data."]})
+    if real == builtin_root or real.startswith(builtin_root + os.sep):
+        raise ValidationError({"path": ["That folder holds the workspaces' built-in datastores."]})
+    if not os.path.isdir(real):
+        raise ValidationError({"path": [f"{folder} is not a folder on the Studio server."]})
+    return real
