@@ -1,7 +1,402 @@
-"""REST endpoints of the datastores app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix)."""
+"""REST endpoints of the datastores app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix).
 
+    workspaces/{ws}/datastores/                      GET, POST (JSON or YAML; credentials write-only)
+    workspaces/{ws}/datastores/{name}/               GET, PATCH (credentials: replace), DELETE
+    workspaces/{ws}/datastores/{name}/default/       POST: make it the default
+    workspaces/{ws}/datastores/{name}/browse/?path=  GET: folders and files with sizes and times
+    workspaces/{ws}/datastores/{name}/files/?path=   GET download; PUT raw body upload; POST multipart
+                                                     upload into the folder `path`; DELETE
+    workspaces/{ws}/data/                            GET latest version of each asset; POST (name in body)
+    workspaces/{ws}/data/{name}/versions/            GET, POST (JSON, YAML, or multipart with files)
+    workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATCH description/tags,
+                                                     DELETE archives; /restore/ POST; /preview/ GET
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mimetypes
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.debug import sensitive_variables
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from datastores import data_services, paths, services
+from datastores import serializers as s
+from datastores.models import DataAsset, Datastore, DataVersion
+from datastores.preview import preview
+from datastores.storage import StorageError, StorageNotFound, store_for
+from datastores.uploads import UploadSink, discard, parse_multipart, write_body
+from studio.api.base import WorkspaceScopedViewSet
+from studio.yamlspec import check_keys, load_mapping
+
+WS = r"workspaces/(?P<workspace>[^/.]+)"
+DATASTORE_YAML_KEYS = {
+    "name",
+    "type",
+    "description",
+    "tags",
+    "credentials",
+    *s.CONNECTION,
+}
+AZURE_IGNORED = {"properties", "file_share_name", "filesystem", "store_name", "stage", "auto_delete_setting"}
+MAX_BROWSE = 5000
+
+
+class YAMLParser(BaseParser):
+    """Azure ML CLI v2 YAML bodies (application/yaml, text/yaml, application/x-yaml)."""
+
+    media_type = "*/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        text = stream.read().decode("utf-8", errors="replace") if stream else ""
+        return load_mapping(text, source="YAML", field="spec")
+
+
+class XYAMLParser(YAMLParser):
+    media_type = "application/x-yaml"
+
+
+@contextlib.contextmanager
+def storage_errors(field: str = "path") -> Iterator[None]:
+    try:
+        yield
+    except StorageNotFound as exc:
+        raise exceptions.NotFound(str(exc)) from None
+    except StorageError as exc:
+        raise ValidationError({field: [str(exc)]}) from None
+
+
+def _is_yaml(request) -> bool:
+    return "yaml" in (request.content_type or "")
+
+
+def _stream(store, path: str, size: int | None, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(store.iter_bytes(path), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    if size is not None:
+        response["Content-Length"] = str(size)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def download_response(datastore: Datastore, path: str) -> StreamingHttpResponse:
+    """Stream one file of a datastore to the client (shared by the page and the API)."""
+    path = paths.clean_path(path)
+    store = store_for(datastore)
+    with storage_errors():
+        if not path or not store.isfile(path):
+            raise Http404("No such file.")
+        entry = store.info(path)
+    return _stream(store, path, entry.size, entry.name)
+
+
+class DatastoreViewSet(WorkspaceScopedViewSet):
+    """Datastores of a workspace. Credentials are accepted, stored encrypted, never returned."""
+
+    queryset = Datastore.objects.select_related("workspace", "created_by")
+    serializer_class = s.DatastoreSerializer
+    lookup_field = "name"
+    parser_classes = [JSONParser, YAMLParser, XYAMLParser, MultiPartParser]
+    required_actions = {
+        "create": "datastores.write",
+        "partial_update": "datastores.write",
+        "update": "datastores.write",
+        "destroy": "datastores.write",
+        "default": "datastores.write",
+        "upload": "data.write",
+        "upload_files": "data.write",
+        "delete_path": "data.write",
+    }
+
+    def list(self, request, workspace):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.DatastoreSerializer(page, many=True).data)
+
+    def retrieve(self, request, workspace, name):
+        return Response(s.DatastoreSerializer(self.get_object()).data)
+
+    def _body(self, request) -> dict:
+        if _is_yaml(request):
+            data = request.data
+            check_keys(data, DATASTORE_YAML_KEYS, source="datastore YAML", ignored=AZURE_IGNORED)
+            return dict(data)
+        serializer = s.DatastoreWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    @sensitive_variables("body")
+    def create(self, request, workspace):
+        body = self._body(request)
+        for key in ("name", "type"):
+            if not body.get(key):
+                raise ValidationError({key: ["This field is required."]})
+        body.pop("$schema", None)
+        datastore = services.do_register_datastore(self.workspace, actor=request.user, **body)
+        return Response(s.DatastoreSerializer(datastore).data, status=status.HTTP_201_CREATED)
+
+    @sensitive_variables("body")
+    def partial_update(self, request, workspace, name):
+        datastore = self.get_object()
+        body = self._body(request)
+        for key in ("name", "type"):
+            if key in body and body.pop(key) != getattr(datastore, key):
+                raise ValidationError({key: [f"A datastore's {key} cannot change; register a new one."]})
+        datastore = services.do_update_datastore(datastore, actor=request.user, **body)
+        return Response(s.DatastoreSerializer(datastore).data)
+
+    def destroy(self, request, workspace, name):
+        services.do_delete_datastore(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def default(self, request, workspace, name):
+        datastore = services.do_set_default_datastore(self.get_object(), actor=request.user)
+        return Response(s.DatastoreSerializer(datastore).data)
+
+    @action(detail=True, methods=["get"])
+    def browse(self, request, workspace, name):
+        datastore = self.get_object()
+        path = paths.clean_path(request.query_params.get("path", ""))
+        with storage_errors():
+            entries = store_for(datastore).ls(path)
+        return Response(
+            {
+                "path": path,
+                "uri": datastore.uri(path, folder=True),
+                "entries": s.EntrySerializer(entries[:MAX_BROWSE], many=True).data,
+                "truncated": len(entries) > MAX_BROWSE,
+            }
+        )
+
+    @action(detail=True, methods=["get"], url_path="files")
+    def files(self, request, workspace, name):
+        """Download a file (streamed)."""
+        return download_response(self.get_object(), request.query_params.get("path", ""))
+
+    @files.mapping.put
+    def upload(self, request, workspace, name):
+        """Upload the raw request body as the file `?path=` (`&overwrite=true` to replace)."""
+        datastore = self.get_object()
+        path = paths.clean_path(request.query_params.get("path", ""))
+        sink = UploadSink(
+            store=store_for(datastore), folder=paths.parent(path), overwrite=_truthy(request.query_params.get("overwrite"))
+        )
+        with storage_errors():
+            stored = write_body(request._request, sink, paths.basename(path) if path else "")
+        services.do_record_upload(datastore, actor=request.user, folder=sink.folder, files=1, size=stored.size)
+        return Response(
+            {"path": path, "size": stored.size, "sha256": stored.sha256, "uri": datastore.uri(path)},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @files.mapping.post
+    def upload_files(self, request, workspace, name):
+        """Upload multipart files (file names may hold relative folders) into the folder `?path=`."""
+        datastore = self.get_object()
+        folder = paths.clean_path(request.query_params.get("path", ""))
+        sink = UploadSink(
+            store=store_for(datastore), folder=folder, overwrite=_truthy(request.query_params.get("overwrite"))
+        )
+        with storage_errors():
+            parse_multipart(request._request, sink)
+        if not sink.files:
+            raise ValidationError({"file": ["Send at least one file."]})
+        services.do_record_upload(datastore, actor=request.user, folder=folder, files=len(sink.files), size=sink.total_size)
+        return Response(
+            {"path": folder, "files": [{"path": f.path, "size": f.size} for f in sink.files]},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @files.mapping.delete
+    def delete_path(self, request, workspace, name):
+        services.do_delete_path(self.get_object(), request.query_params.get("path", ""), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _truthy(value) -> bool:
+    return str(value or "").lower() in ("1", "true", "yes", "on")
+
+
+def _parse_tags(value):
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return {}
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            from studio.forms import parse_tags  # "a=b, c=d"
+
+            return parse_tags(value)
+    return value
+
+
+class _DataCreateMixin:
+    """POST bodies for a new data version: JSON, an Azure ML data YAML, or multipart with a
+    `spec` (YAML/JSON) or plain fields plus the files of a local upload."""
+
+    required_actions = {
+        "create": "data.write",
+        "partial_update": "data.write",
+        "destroy": "data.write",
+        "restore": "data.write",
+    }
+    parser_classes = [JSONParser, YAMLParser, XYAMLParser, MultiPartParser]
+
+    def _create(self, request, name: str | None):
+        sink = None
+        if (request.content_type or "").startswith("multipart/form-data"):
+            sink = data_services.upload_sink_for(self.workspace)
+            try:
+                with storage_errors("file"):
+                    form, _ = parse_multipart(request._request, sink)
+            except Exception:
+                discard(sink)
+                raise
+            body = {}
+            if form.get("spec"):
+                text = form["spec"]
+                body.update(json.loads(text) if text.lstrip().startswith("{") else data_services.parse_data_yaml(text))
+            for key in ("name", "version", "type", "path", "description", "tags"):
+                if form.get(key) not in (None, ""):
+                    body[key] = form[key]
+        elif _is_yaml(request):
+            body = dict(request.data)
+            check_keys(body, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
+        else:
+            serializer = s.DataVersionWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            body = dict(serializer.validated_data)
+        if name is not None:
+            if body.get("name") not in (None, "", name):
+                raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
+            body["name"] = name
+        if not body.get("name"):
+            raise ValidationError({"name": ["This field is required."]})
+        tags = _parse_tags(body.get("tags"))
+        fields = {
+            "actor": request.user,
+            "name": str(body["name"]),
+            "type": body.get("type") or DataVersion.Type.URI_FOLDER,
+            "version": body.get("version"),
+            "description": body.get("description") or "",
+            "tags": tags,
+        }
+        if sink is not None and (sink.files or sink.current):
+            path = str(body.get("path") or "")
+            if path.startswith("azureml://") or data_services.is_url(path):
+                discard(sink)
+                raise ValidationError({"path": ["Send either files or a path, not both."]})
+            version = data_services.do_create_data_from_upload(self.workspace, sink, **fields)
+        else:
+            version = data_services.do_create_data_version(self.workspace, path=str(body.get("path") or ""), **fields)
+        return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
+    """Data assets: the latest version of each (`?archived=true` includes archived ones)."""
+
+    queryset = DataVersion.objects.select_related("asset", "datastore", "created_by")
+    serializer_class = s.DataVersionSerializer
+
+    def list(self, request, workspace):
+        include_archived = _truthy(request.query_params.get("archived"))
+        assets = DataAsset.objects.filter(workspace=self.workspace).order_by("name")
+        if q := request.query_params.get("name"):
+            assets = assets.filter(name__icontains=q)
+        page = self.paginate_queryset(assets)
+        versions = DataVersion.objects.filter(asset__in=page).select_related("asset", "datastore", "created_by")
+        by_asset: dict[int, list[DataVersion]] = {}
+        for v in versions:
+            by_asset.setdefault(v.asset_id, []).append(v)
+        from studio.versioning import version_sort_key
+
+        out = []
+        for asset in page:
+            candidates = [v for v in by_asset.get(asset.pk, []) if include_archived or not v.archived]
+            if candidates:
+                out.append(max(candidates, key=lambda v: (version_sort_key(v.version), v.created_at)))
+        return self.get_paginated_response(s.DataVersionSerializer(out, many=True).data)
+
+    def create(self, request, workspace):
+        return self._create(request, None)
+
+
+class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
+    """Versions of one data asset; {v} may be "latest". DELETE archives (versions are immutable)."""
+
+    queryset = DataVersion.objects.select_related("asset", "datastore", "created_by")
+    serializer_class = s.DataVersionSerializer
+    lookup_field = "version"
+
+    def get_queryset(self):
+        return super().get_queryset().filter(asset__name=self.kwargs["name"])
+
+    def get_object(self):
+        version = self.kwargs["version"]
+        found = data_services.resolve_version(self.workspace, self.kwargs["name"], version)
+        self.check_object_permissions(self.request, found)
+        return found
+
+    def list(self, request, workspace, name):
+        qs = self.get_queryset()
+        if not qs.exists() and not DataAsset.objects.filter(workspace=self.workspace, name=name).exists():
+            raise Http404(f"No data asset {name} in {self.workspace.name}.")
+        if not _truthy(request.query_params.get("archived", "true")):
+            qs = qs.filter(archived=False)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.DataVersionSerializer(page, many=True).data)
+
+    def retrieve(self, request, workspace, name, version):
+        return Response(s.DataVersionDetailSerializer(self.get_object()).data)
+
+    def create(self, request, workspace, name):
+        return self._create(request, name)
+
+    def partial_update(self, request, workspace, name, version):
+        serializer = s.DataVersionWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        fixed = [k for k in ("version", "type", "path") if k in body]
+        if fixed:
+            raise ValidationError({fixed[0]: ["Versions are immutable: create a new version instead."]})
+        found = data_services.do_update_data_version(
+            self.get_object(), actor=request.user, description=body.get("description"), tags=body.get("tags")
+        )
+        return Response(s.DataVersionDetailSerializer(found).data)
+
+    def destroy(self, request, workspace, name, version):
+        data_services.do_archive_data_version(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, workspace, name, version):
+        found = data_services.do_restore_data_version(
+            get_object_or_404(self.get_queryset(), version=version), actor=request.user
+        )
+        return Response(s.DataVersionDetailSerializer(found).data)
+
+    @action(detail=True, methods=["get"], url_path="preview")
+    def preview(self, request, workspace, name, version):
+        found = self.get_object()
+        if found.datastore is None:
+            return Response({"source": found.path, "schema": [], "rows": [], "note": "Web URLs are not previewed."})
+        return Response(preview(store_for(found.datastore), found.datastore_path, found.type).as_dict())
+
+
 router = SimpleRouter()
+router.register(rf"{WS}/datastores", DatastoreViewSet, basename="datastore")
+router.register(rf"{WS}/data/(?P<name>[^/]+)/versions", DataVersionViewSet, basename="data-version")
+router.register(rf"{WS}/data", DataViewSet, basename="data")
 
 urlpatterns = router.urls

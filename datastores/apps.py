@@ -3,3 +3,27 @@ from django.apps import AppConfig
 
 class DatastoresConfig(AppConfig):
     name = "datastores"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from datastores.services import create_builtin_datastores
+        from studio import activity, navigation, services
+
+        navigation.replace_section("datastores", "datastores:datastore_list")
+        navigation.replace_section("data", "datastores:data_list")
+        if create_builtin_datastores not in services.WORKSPACE_CREATED_HOOKS:
+            services.WORKSPACE_CREATED_HOOKS.append(create_builtin_datastores)
+        activity.register_messages(
+            {
+                "datastore.registered": "registered the datastore {target} ({type})",
+                "datastore.updated": "changed the datastore {target} ({fields})",
+                "datastore.default_set": "made {target} the default datastore",
+                "datastore.deleted": "removed the datastore {target}",
+                "datastore.uploaded": "uploaded {files} file(s) to {target}:{folder}",
+                "datastore.path_deleted": "deleted {target}:{path}",
+                "data.created": "created the data asset {target} ({type})",
+                "data.updated": "changed the data asset {target} ({fields})",
+                "data.archived": "archived the data asset {target}",
+                "data.restored": "restored the data asset {target}",
+            }
+        )

@@ -1,5 +1,39 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_curated(sender, using="default", verbosity=1, **kwargs):
+    """After `migrate` (and after a test database is created or flushed) the curated catalog is
+    in the database."""
+    from django.db import connections
+
+    from environments import curated
+
+    if "environments_environment" not in connections[using].introspection.table_names():
+        return
+    for change in curated.sync():
+        if verbosity >= 2:
+            print(f"  Curated environments: {change}")
 
 
 class EnvironmentsConfig(AppConfig):
     name = "environments"
+    verbose_name = "Environments"
+
+    def ready(self):
+        from studio.activity import register_messages
+        from studio.navigation import replace_section
+
+        replace_section("environments", "environments:environment_list")
+        register_messages(
+            {
+                "environment.created": "created the environment {target}",
+                "environment.version_created": "created the environment version {target}",
+                "environment.archived": "archived the environment version {target}",
+                "environment.restored": "restored the environment version {target}",
+                "environment.build_started": "started a {backend} build of {target} ({why})",
+                "environment.built": "built {target} on {backend} ({how})",
+                "environment.build_failed": "could not build {target} on {backend}: {error}",
+            }
+        )
+        post_migrate.connect(_load_curated, sender=self, dispatch_uid="environments.load_curated")

@@ -72,3 +72,17 @@ def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) ->
         membership = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
         cache[user.pk] = membership.role.action_set if membership else frozenset()
     return cache[user.pk]
+
+
+def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:
+    """Start or stop a compute target: anyone with compute.manage, or, for a compute instance, the
+    member it is assigned to (who may also be a Data Scientist)."""
+    workspace = target.workspace
+    if can(user, workspace, "compute.manage"):
+        return True
+    return (
+        target.type == "instance"
+        and user.is_authenticated
+        and target.assigned_to_id == user.pk
+        and can(user, workspace, VIEW)
+    )

@@ -229,3 +229,45 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("STUDIO_MAX_UPLOAD_FILES", 1000, minimum=
 LOGGING["filters"] = {**LOGGING.get("filters", {}), "mask_secrets": {"()": "datastores.masking.MaskSecrets"}}
 LOGGING["handlers"]["console"]["filters"] = [*LOGGING["handlers"]["console"].get("filters", []), "mask_secrets"]
 LOGGING["loggers"].update({"azure": {"level": "WARNING"}, "botocore": {"level": "WARNING"}, "s3fs": {"level": "WARNING"}})
+
+# --- environments ---
+# Base image of conda/pip environments built on the docker backend (never pulled: it must be in
+# the engine). CI uses studio/base:bookworm, built from Debian packages by .ci/base-image.sh.
+STUDIO_BASE_IMAGE = env_str("STUDIO_BASE_IMAGE", "python:3.11-slim-bookworm")
+# A CA bundle the network needs for package downloads; passed to uv and copied into docker builds.
+STUDIO_CA_BUNDLE = env_str("STUDIO_CA_BUNDLE", "")
+if STUDIO_CA_BUNDLE and not Path(STUDIO_CA_BUNDLE).is_file():
+    raise ImproperlyConfigured(f"STUDIO_CA_BUNDLE={STUDIO_CA_BUNDLE!r} is not a file")
+STUDIO_ENV_DIR = Path(env_str("STUDIO_ENV_DIR", str(DATA_DIR / "envs"))).resolve()
+STUDIO_UV_CACHE = Path(env_str("STUDIO_UV_CACHE", str(DATA_DIR / "uv-cache"))).resolve()
+STUDIO_BUILD_TIMEOUT = env_int("STUDIO_BUILD_TIMEOUT", 3600, minimum=30)
+STUDIO_BUILD_CONTEXT_MAX_BYTES = env_int("STUDIO_BUILD_CONTEXT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
+    "task": "environments.tasks.reap_stale_builds",
+    "schedule": 300.0,
+}
+
+# --- compute ---
+# Nodes heart-beat every STUDIO_NODE_HEARTBEAT_SECONDS; one silent for STUDIO_NODE_UNREACHABLE_SECONDS
+# is marked Unreachable by the reaper (and its jobs failed with "node lost").
+STUDIO_NODE_HEARTBEAT_SECONDS = env_int("STUDIO_NODE_HEARTBEAT_SECONDS", 5, minimum=1)
+STUDIO_NODE_UNREACHABLE_SECONDS = env_int("STUDIO_NODE_UNREACHABLE_SECONDS", 30, minimum=2)
+if STUDIO_NODE_UNREACHABLE_SECONDS < 2 * STUDIO_NODE_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "STUDIO_NODE_UNREACHABLE_SECONDS must be at least twice STUDIO_NODE_HEARTBEAT_SECONDS, "
+        f"not {STUDIO_NODE_UNREACHABLE_SECONDS} (heartbeat every {STUDIO_NODE_HEARTBEAT_SECONDS} s)"
+    )
+# Optional autoscaler hook: run as `<command> <desired node count>` (target in STUDIO_COMPUTE_* env
+# vars) whenever a cluster's or instance's desired node count changes. Empty: Studio only shows it.
+STUDIO_SCALER_COMMAND = env_str("STUDIO_SCALER_COMMAND", "")
+STUDIO_SCALER_TIMEOUT_SECONDS = env_int("STUDIO_SCALER_TIMEOUT_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["compute-reap-nodes"] = {
+    "task": "compute.tasks.reap_nodes",
+    "schedule": 10.0,
+    "options": {"expires": 10},
+}
+CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
+    "task": "compute.tasks.autoscale",
+    "schedule": 15.0,
+    "options": {"expires": 15},
+}

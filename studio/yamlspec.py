@@ -74,3 +74,7 @@ def check_keys(
             }
         )
     return [f"{k!r} is accepted but ignored by Studio." for k in data if k in ignored]
+
+
+# Let yaml.safe_dump write what load_yaml read.
+yaml.SafeDumper.add_representer(LineDict, yaml.representer.SafeRepresenter.represent_dict)

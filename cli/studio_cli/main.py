@@ -20,7 +20,9 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
     default = argparse.SUPPRESS if suppress else None
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("-o", "--output", choices=FORMATS, default=default, help="output format (default: table)")
-    parent.add_argument("-w", "--workspace", default=default, help="workspace (default: `studio workspace set-default`)")
+    parent.add_argument(
+        "-w", "--workspace", default=default, help="workspace (default: `studio workspace set-default`)"
+    )
     return parent
 
 

@@ -29,7 +29,9 @@ def _ignore_spec(folder: Path) -> pathspec.GitIgnoreSpec | None:
     for name in IGNORE_FILES:
         candidate = folder / name
         if candidate.is_file():
-            return pathspec.GitIgnoreSpec.from_lines(candidate.read_text(encoding="utf-8", errors="replace").splitlines())
+            return pathspec.GitIgnoreSpec.from_lines(
+                candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+            )
     return None
 
 

@@ -24,7 +24,8 @@ class MultipartBody:
         self.boundary = uuid.uuid4().hex
         self.content_type = f"multipart/form-data; boundary={self.boundary}"
         head = b"".join(
-            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode() + str(v).encode()
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
+            + str(v).encode()
             + b"\r\n"
             for k, v in fields.items()
         )
@@ -74,15 +75,28 @@ class MultipartBody:
 
 
 def upload_file(
-    client: Client, path: str, file: Path, *, label: str, fields: dict[str, str] | None = None,
-    file_field: str = "file", filename: str | None = None, quiet: bool = False,
+    client: Client,
+    path: str,
+    file: Path,
+    *,
+    label: str,
+    fields: dict[str, str] | None = None,
+    file_field: str = "file",
+    filename: str | None = None,
+    quiet: bool = False,
 ) -> Any:
     """POST `file` as multipart to `path`, showing a progress bar on stderr; returns the JSON answer."""
     console = stderr_console()
     show = not quiet
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TimeRemainingColumn(), console=console, transient=False, disable=not show,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not show,
     ) as progress:
         task = progress.add_task(label, total=None)
         body = MultipartBody(

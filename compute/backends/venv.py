@@ -8,7 +8,6 @@ packages a matter of linking files.
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import shutil
@@ -16,13 +15,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 
-from compute.backends.base import BuildError, BuildOutput, BuildSpec, LogFn, build_environ, stream_command, uv_binary
+from compute.backends.base import (
+    BuildError,
+    BuildOutput,
+    BuildSpec,
+    LogFn,
+    build_environ,
+    host_lock,
+    stream_command,
+    uv_binary,
+)
 
 MARKER = ".studio-built"
 
@@ -55,16 +61,8 @@ class VenvBackend:
             return os.access(path, os.X_OK)
         return (path / MARKER).is_file() and (path / "bin" / "python").exists()
 
-    @contextmanager
-    def lock(self, spec_hash: str) -> Iterator[None]:
-        """One build of a spec at a time on this host; a second waits and then finds the first's venv."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / f".{spec_hash}.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def lock(self, spec_hash: str):
+        return host_lock(self.root, spec_hash)
 
     def build(self, spec: BuildSpec, log: LogFn) -> BuildOutput:
         if spec.context_dir is not None:

@@ -95,8 +95,14 @@ class Job(models.Model):
     code = models.ForeignKey("jobs.CodeSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="jobs")
     command = models.TextField(help_text="As submitted, with ${{inputs.x}} placeholders")
     environment_ref = models.CharField(max_length=300, help_text="The reference as submitted")
+    environment_version = models.ForeignKey(
+        "environments.EnvironmentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     environment_name = models.CharField(max_length=255, blank=True)
     environment_version_label = models.CharField(max_length=64, blank=True)
+    compute = models.ForeignKey(
+        "compute.ComputeTarget", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     compute_name = models.CharField(max_length=100)
     backend = models.CharField(max_length=20, blank=True, help_text="venv or docker, fixed at submission")
     inputs = models.JSONField(default=dict, blank=True)

@@ -43,3 +43,13 @@ class RunTag(models.Model):
     class Meta:
         ordering = ["key"]
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="runtag_unique_key")]
+
+
+class JobToken(models.Model):
+    """A job-scoped token: lets the job's own script write its metrics, params and tags through
+    the MLflow API, and nothing else. Only the sha256 is stored; revoked when the job ends."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)

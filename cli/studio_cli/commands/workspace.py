@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from studio_cli.client import q
 from studio_cli.commands import add_command, add_group, parse_tags
 from studio_cli.config import Config
@@ -25,7 +27,7 @@ def register(groups, common) -> None:
     add_command(actions, "list", cmd_list, common, "List your workspaces (* marks the default).")
     show = add_command(actions, "show", cmd_show, common, "Show a workspace (default: the default one).")
     show.add_argument("name", nargs="?", help="workspace name")
-    show.add_argument("-n", "--name", dest="name_opt", help=argparse_suppress())
+    show.add_argument("-n", "--name", dest="name_opt", help=argparse.SUPPRESS)
     create = add_command(actions, "create", cmd_create, common, "Create a workspace; you become its Owner.")
     create.add_argument("-n", "--name", help="workspace name")
     create.add_argument("-f", "--file", help="a workspace YAML file (name, description, tags)")
@@ -36,17 +38,9 @@ def register(groups, common) -> None:
     default.add_argument("name", help="workspace name")
 
 
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
-
-
 def cmd_list(ctx: Context) -> int:
     items = ctx.client.list_all("workspaces/")
     if ctx.output == "table":
-        for item in items:
-            item = item.setdefault("name", "")
         default = ctx.config.workspace
         columns = [("", lambda i: "*" if i.get("name") == default else "")] + COLUMNS
         emit(items, "table", columns)

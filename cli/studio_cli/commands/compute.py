@@ -1,0 +1,112 @@
+"""`studio compute list|show|create|start|stop|delete`."""
+
+from __future__ import annotations
+
+import sys
+
+from studio_cli import schemas
+from studio_cli.commands import add_command, add_group
+from studio_cli.context import Context
+from studio_cli.errors import CLIError
+from studio_cli.output import emit, info
+from studio_cli.specs import simple_body
+from studio_cli.yamlfile import SpecFile, apply_sets
+
+COLUMNS = [
+    ("Name", "name"),
+    ("Type", "type"),
+    ("State", lambda c: c.get("state") or c.get("status")),
+    ("Size", "size"),
+    (
+        "Instances",
+        lambda c: f"{c.get('min_instances', '')}-{c.get('max_instances', '')}" if "max_instances" in c else "",
+    ),
+    ("Description", "description"),
+]
+
+
+def register(groups, common) -> None:
+    actions = add_group(groups, "compute", "Compute targets: where jobs run.")
+    add_command(actions, "list", cmd_list, common, "List compute targets.")
+    for name, func, text in (
+        ("show", cmd_show, "Show a compute target."),
+        ("start", cmd_start, "Start a compute target (an instance, or a cluster's nodes)."),
+        ("stop", cmd_stop, "Stop a compute target."),
+        ("delete", cmd_delete, "Delete a compute target."),
+    ):
+        parser = add_command(actions, name, func, common, text)
+        parser.add_argument("name_arg", nargs="?", metavar="NAME")
+        parser.add_argument("-n", "--name")
+        if name == "delete":
+            parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    create = add_command(actions, "create", cmd_create, common, "Create a compute target from a YAML file.")
+    create.add_argument("-f", "--file", help="an Azure ML CLI v2 compute YAML file")
+    create.add_argument("-n", "--name", help="override the file's name")
+    create.add_argument("--type", help="override the file's type")
+    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
+
+
+def _name(ctx: Context) -> str:
+    name = ctx.args.name or ctx.args.name_arg
+    if not name:
+        raise CLIError("Which compute? Give NAME (or --name NAME).")
+    return name
+
+
+def cmd_list(ctx: Context) -> int:
+    emit(ctx.client.list_all(ctx.ws_path("computes")), ctx.output, COLUMNS)
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    emit(ctx.client.get(ctx.ws_path("computes", _name(ctx))), ctx.output)
+    return 0
+
+
+def cmd_create(ctx: Context) -> int:
+    args = ctx.args
+    body: dict = {}
+    if args.file:
+        spec = SpecFile(args.file)
+        apply_sets(spec.data, args.set)
+        body = simple_body(spec, spec.data, schemas.COMPUTE)
+    elif args.set:
+        apply_sets(body, args.set)
+    if args.name:
+        body["name"] = args.name
+    if args.type:
+        body["type"] = args.type
+    if not body.get("name"):
+        raise CLIError("The compute needs a name: `name:` in --file, or --name.")
+    emit(ctx.client.post(ctx.ws_path("computes"), json=body), ctx.output)
+    return 0
+
+
+def _action(ctx: Context, verb: str) -> int:
+    answer = ctx.client.post(ctx.ws_path("computes", _name(ctx), verb))
+    if ctx.output == "table":
+        state = (answer or {}).get("state") or (answer or {}).get("status") or "requested"
+        info(f"{_name(ctx)}: {verb} {state if isinstance(state, str) else ''}".rstrip())
+    else:
+        emit(answer, ctx.output)
+    return 0
+
+
+def cmd_start(ctx: Context) -> int:
+    return _action(ctx, "start")
+
+
+def cmd_stop(ctx: Context) -> int:
+    return _action(ctx, "stop")
+
+
+def cmd_delete(ctx: Context) -> int:
+    name = _name(ctx)
+    if not ctx.args.yes and sys.stdin.isatty():
+        answer = input(f"Delete compute {name!r} in workspace {ctx.workspace!r}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            info("Nothing deleted.")
+            return 1
+    ctx.client.delete(ctx.ws_path("computes", name))
+    info(f"Deleted compute {name}.")
+    return 0

@@ -1,0 +1,56 @@
+"""`studio data list|show|create`. A local `path:` is uploaded to the workspace's default datastore
+first, and the data asset then points at it (`azureml://datastores/<name>/paths/<path>`)."""
+
+from __future__ import annotations
+
+from studio_cli import schemas
+from studio_cli.commands import add_command, add_group
+from studio_cli.commands.assets import register_list_show
+from studio_cli.context import Context
+from studio_cli.datafiles import upload_to_default_datastore
+from studio_cli.errors import CLIError
+from studio_cli.output import emit
+from studio_cli.refs import is_remote
+from studio_cli.specs import simple_body
+from studio_cli.yamlfile import SpecFile, apply_sets
+
+COLUMNS = [
+    ("Name", "name"),
+    ("Version", "version"),
+    ("Type", "type"),
+    ("Path", "path"),
+    ("Created", "created_at"),
+]
+
+
+def register(groups, common) -> None:
+    actions = add_group(groups, "data", "Data assets: versioned references to files and folders.")
+    register_list_show(actions, common, "data", COLUMNS, what="data assets")
+    create = add_command(actions, "create", cmd_create, common, "Create a data asset version from a YAML file.")
+    create.add_argument("-f", "--file", required=True, help="an Azure ML CLI v2 data YAML file")
+    create.add_argument("-n", "--name", help="override the file's name")
+    create.add_argument("-v", "--version", help="override the file's version (default: the next number)")
+    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
+
+
+def cmd_create(ctx: Context) -> int:
+    args = ctx.args
+    spec = SpecFile(args.file)
+    apply_sets(spec.data, args.set)
+    body = simple_body(spec, spec.data, schemas.DATA)
+    if args.name:
+        body["name"] = args.name
+    if args.version:
+        body["version"] = str(args.version)
+    if "version" in body and body["version"] is not None:
+        body["version"] = str(body["version"])
+    name = body.get("name")
+    if not name:
+        raise CLIError(f"{spec.name}: the data asset needs a name (or pass --name).")
+    if not body.get("path"):
+        raise CLIError(f"{spec.name}: the data asset needs a path.")
+    if not is_remote(str(body["path"])):
+        local = spec.local_path(spec.data, "path")
+        body["path"] = upload_to_default_datastore(ctx, local, prefix=f"data/{name}")
+    emit(ctx.client.post(ctx.ws_path("data", name, "versions"), json=body), ctx.output)
+    return 0

@@ -1,0 +1,138 @@
+"""`studio job create|list|show|stream|cancel|download`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from studio_cli.commands import add_command, add_group
+from studio_cli.context import Context
+from studio_cli.datafiles import upload_to_default_datastore
+from studio_cli.errors import CLIError
+from studio_cli.jobfiles import download_outputs
+from studio_cli.output import emit, info
+from studio_cli.packaging import zip_folder
+from studio_cli.specs import job_body
+from studio_cli.streaming import follow, job_link
+from studio_cli.uploads import upload_file
+from studio_cli.yamlfile import SpecFile, apply_sets
+
+COLUMNS = [
+    ("Name", "name"),
+    ("Display name", "display_name"),
+    ("Status", "status"),
+    ("Experiment", "experiment_name"),
+    ("Compute", "compute"),
+    ("Created", "created_at"),
+]
+SUMMARY = ["name", "display_name", "status", "experiment_name", "compute", "environment", "command", "created_at"]
+
+
+def register(groups, common) -> None:
+    actions = add_group(groups, "job", "Command jobs: run code on a compute target.")
+    create = add_command(actions, "create", cmd_create, common, "Submit a job from a YAML file.")
+    create.add_argument("-f", "--file", required=True, help="an Azure ML CLI v2 command job YAML file")
+    create.add_argument("-n", "--name", help="the job's name (default: generated)")
+    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key, e.g. inputs.lr=0.1")
+    create.add_argument("-s", "--stream", action="store_true", help="follow the log; exit with the job's outcome")
+
+    listing = add_command(actions, "list", cmd_list, common, "List jobs (newest first).")
+    listing.add_argument("--status", help="only jobs in this status (e.g. Running)")
+    listing.add_argument("--experiment", help="only jobs of this experiment")
+    listing.add_argument("--created-by", help="only jobs submitted by this user")
+    listing.add_argument("-r", "--max-results", type=int, default=50, help="at most this many (default 50)")
+
+    for name, func, text in (
+        ("show", cmd_show, "Show a job."),
+        ("stream", cmd_stream, "Follow a job's log until it ends; exit with its outcome."),
+        ("cancel", cmd_cancel, "Cancel a job."),
+        ("download", cmd_download, "Download a job's outputs."),
+    ):
+        parser = add_command(actions, name, func, common, text)
+        parser.add_argument("name_arg", nargs="?", metavar="NAME")
+        parser.add_argument("-n", "--name")
+        if name == "download":
+            parser.add_argument("--output-name", help="only this named output (default: the job's outputs/ folder)")
+            parser.add_argument("-p", "--download-path", default=".", help="where to save (default: .)")
+            parser.add_argument("--all", action="store_true", help="every output, named or not")
+
+
+def _name(ctx: Context) -> str:
+    name = ctx.args.name or ctx.args.name_arg
+    if not name:
+        raise CLIError("Which job? Give NAME (or --name NAME).")
+    return name
+
+
+def cmd_create(ctx: Context) -> int:
+    args = ctx.args
+    spec = SpecFile(args.file)
+    apply_sets(spec.data, args.set)
+    prepared = job_body(spec, spec.data)
+    body = prepared.body
+    if args.name:
+        body["name"] = args.name
+    for what, local in prepared.uploads.items():
+        if what == "code":
+            body["code"] = _upload_code(ctx, local)
+        elif what.startswith("inputs."):
+            key = what.split(".", 1)[1]
+            body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local, prefix=f"inputs/{key}")
+        else:
+            raise CLIError(
+                f"{spec.name}: an inline environment with a local build context is not supported; "
+                "create it with `studio environment create` and refer to it by name."
+            )
+    job = ctx.client.post(ctx.ws_path("jobs"), json=body)
+    if ctx.output == "table":
+        emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
+    else:
+        emit(job, ctx.output)
+    if args.stream:
+        return follow(ctx, job["name"])
+    return 0
+
+
+def _upload_code(ctx: Context, local: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="studio-code-") as tmp:
+        packed = zip_folder(local, Path(tmp) / "code.zip")
+        info(f"Code: {packed.files} files from {local}")
+        answer = upload_file(ctx.client, ctx.ws_path("codes"), packed.path, label="Uploading code", filename="code.zip")
+    return str(answer["id"])
+
+
+def cmd_list(ctx: Context) -> int:
+    args = ctx.args
+    params = {
+        k: v
+        for k, v in (("status", args.status), ("experiment", args.experiment), ("created_by", args.created_by))
+        if v
+    }
+    emit(ctx.client.list_all(ctx.ws_path("jobs"), params, limit=args.max_results), ctx.output, COLUMNS)
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    emit(ctx.client.get(ctx.ws_path("jobs", _name(ctx))), ctx.output)
+    return 0
+
+
+def cmd_stream(ctx: Context) -> int:
+    return follow(ctx, _name(ctx))
+
+
+def cmd_cancel(ctx: Context) -> int:
+    name = _name(ctx)
+    job = ctx.client.post(ctx.ws_path("jobs", name, "cancel"))
+    if ctx.output == "table":
+        info(f"{name}: {(job or {}).get('status', 'cancel requested')}")
+    else:
+        emit(job, ctx.output)
+    return 0
+
+
+def cmd_download(ctx: Context) -> int:
+    args = ctx.args
+    return download_outputs(
+        ctx, _name(ctx), Path(args.download_path), output_name=args.output_name, everything=args.all
+    )

@@ -1,0 +1,119 @@
+"""Turning a YAML file into the JSON body the API takes: unknown keys refused (with file and line),
+local files read (`conda_file`) or zipped (`build.path`, `code`), references passed through."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from studio_cli import schemas
+from studio_cli.errors import SpecError
+from studio_cli.refs import is_remote
+from studio_cli.yamlfile import SpecFile, check_keys
+
+
+@dataclass
+class Prepared:
+    """A request body plus the local folders that must be uploaded with it."""
+
+    body: dict
+    uploads: dict[str, Path] = field(default_factory=dict)  # what -> local folder or file
+
+
+def plain(value):
+    """LineDicts (and nested ones) as plain JSON-able values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _require_mapping(spec: SpecFile, parent: dict, key: str) -> dict:
+    value = parent[key]
+    if not isinstance(value, dict):
+        raise SpecError(f"{spec.where(parent, key)}: {key} must be a mapping.")
+    return value
+
+
+def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Prepared:
+    """An environment definition: `conda_file` read as text, `build.path` to be zipped."""
+    check_keys(
+        spec, data, schemas.JOB_ENVIRONMENT if inline else schemas.ENVIRONMENT, context="environment" if inline else ""
+    )
+    body = {k: plain(v) for k, v in data.items() if k != "$schema"}
+    uploads: dict[str, Path] = {}
+    conda = data.get("conda_file")
+    if isinstance(conda, dict):  # written inline in the YAML
+        body["conda_file"] = yaml.safe_dump(plain(conda), sort_keys=False)
+    elif isinstance(conda, str) and conda and not is_remote(conda):
+        path = spec.local_path(data, "conda_file")
+        if not path.is_file():
+            raise SpecError(f"{spec.where(data, 'conda_file')}: conda_file {conda!r} is a folder, not a file.")
+        body["conda_file"] = path.read_text(encoding="utf-8")
+    if "build" in data:
+        build = _require_mapping(spec, data, "build")
+        check_keys(spec, build, schemas.ENVIRONMENT_BUILD, context="build")
+        if not build.get("path"):
+            raise SpecError(f"{spec.where(data, 'build')}: build needs a path (the Docker build context folder).")
+        if not is_remote(str(build["path"])):
+            folder = spec.local_path(build, "path")
+            if not folder.is_dir():
+                raise SpecError(f"{spec.where(build, 'path')}: build path {build['path']!r} is not a folder.")
+            dockerfile = build.get("dockerfile_path") or "Dockerfile"
+            if not (folder / dockerfile).is_file():
+                raise SpecError(f"{spec.where(build, 'path')}: no {dockerfile} in {folder}.")
+            uploads["build"] = folder
+    for key in ("version",):
+        if key in body and body[key] is not None:
+            body[key] = str(body[key])
+    return Prepared(body=body, uploads=uploads)
+
+
+def job_body(spec: SpecFile, data: dict) -> Prepared:
+    """A command job: `code` to be zipped, an inline environment resolved, inputs/outputs checked."""
+    check_keys(spec, data, schemas.JOB)
+    job_type = data.get("type", "command")
+    if job_type != "command":
+        raise SpecError(f"{spec.where(data, 'type')}: Studio runs command jobs; type {job_type!r} is not supported.")
+    if not data.get("command"):
+        raise SpecError(f"{spec.name}: a command job needs a `command`.")
+    body = {k: plain(v) for k, v in data.items() if k != "$schema"}
+    uploads: dict[str, Path] = {}
+    code = data.get("code")
+    if code is not None and not is_remote(str(code)):
+        uploads["code"] = spec.local_path(data, "code")
+        body.pop("code")
+    env = data.get("environment")
+    if isinstance(env, dict):
+        inner = environment_body(spec, env, inline=True)
+        body["environment"] = inner.body
+        if "build" in inner.uploads:
+            uploads["environment.build"] = inner.uploads["build"]
+    elif env is not None and not isinstance(env, str):
+        raise SpecError(f"{spec.where(data, 'environment')}: environment must be a reference or a mapping.")
+    for section, allowed in (("inputs", schemas.JOB_INPUT), ("outputs", schemas.JOB_OUTPUT)):
+        if section not in data or data[section] is None:
+            continue
+        entries = _require_mapping(spec, data, section)
+        for name, entry in entries.items():
+            if isinstance(entry, dict):
+                check_keys(spec, entry, allowed, context=f"{section}.{name}")
+                path = entry.get("path")
+                if section == "inputs" and path and not is_remote(str(path)):
+                    uploads[f"inputs.{name}"] = spec.local_path(entry, "path")
+    if isinstance(data.get("limits"), dict):
+        check_keys(spec, data["limits"], schemas.JOB_LIMITS, context="limits")
+    return Prepared(body=body, uploads=uploads)
+
+
+def simple_body(spec: SpecFile, data: dict, allowed: set[str]) -> dict:
+    check_keys(spec, data, allowed)
+    return {k: plain(v) for k, v in data.items() if k != "$schema"}
+
+
+def as_json(body: dict) -> str:
+    return json.dumps(body)

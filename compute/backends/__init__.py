@@ -1,0 +1,30 @@
+"""How a compute target materialises an environment: `venv` (a virtualenv made by uv) or
+`docker` (an image built by the Docker engine). One interface:
+
+    backend = get_backend("venv")
+    ok, reason = backend.available()
+    output = backend.build(spec, log)      # BuildSpec -> BuildOutput, or BuildError
+
+Builds are idempotent by spec hash: the venv folder and the image tag are named after it.
+"""
+
+from __future__ import annotations
+
+from compute.backends.base import BuildError, BuildOutput, BuildSpec, failing_line
+
+KINDS = ("venv", "docker")
+
+__all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend"]
+
+
+def get_backend(kind: str):
+    """The backend for `kind` ("venv" or "docker")."""
+    if kind == "venv":
+        from compute.backends.venv import VenvBackend
+
+        return VenvBackend()
+    if kind == "docker":
+        from compute.backends.docker import DockerBackend
+
+        return DockerBackend()
+    raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(KINDS)}")

@@ -1,0 +1,250 @@
+"""The `docker` backend's build half: an image per spec hash, tagged `studio-env:<spec hash>`.
+
+A conda/pip environment becomes the base image plus one layer that installs its packages into
+/opt/studio-env with uv (uv itself is copied in from Studio's own virtualenv, so base images need
+only a Python). A build context is built as the user gave it. Images are never pulled: every
+FROM must already be in the engine. The build log is streamed line by line as Docker sends it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from compute.backends.base import BuildError, BuildOutput, BuildSpec, LogFn, failing_line, host_lock, uv_binary
+
+REPOSITORY = "studio-env"
+ENV_PREFIX = "/opt/studio-env"
+FREEZE_FILE = f"{ENV_PREFIX}/studio-freeze.txt"
+
+
+def client(timeout: int | None = None):
+    import docker
+
+    return docker.from_env(timeout=timeout or settings.STUDIO_BUILD_TIMEOUT)
+
+
+class DockerBackend:
+    kind = "docker"
+
+    def available(self) -> tuple[bool, str]:
+        try:
+            import docker  # noqa: F401
+        except ImportError:
+            return False, "the docker Python package is not installed"
+        try:
+            c = client(timeout=5)
+            c.ping()
+            return True, f"Docker {c.version().get('Version', '')}".strip()
+        except Exception as exc:  # any failure to reach the engine means "not available", with its reason
+            return False, f"Docker engine not reachable: {exc}"
+
+    def tag_for(self, spec_hash: str) -> str:
+        return f"{REPOSITORY}:{spec_hash}"
+
+    def exists(self, location: str) -> bool:
+        import docker.errors
+
+        try:
+            client(timeout=10).images.get(location)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.DockerException:
+            return False
+        return True
+
+    def lock(self, spec_hash: str):
+        return host_lock(Path(settings.STUDIO_ENV_DIR) / "docker", spec_hash)
+
+    def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
+        import docker.errors
+
+        if spec.user_managed:
+            raise BuildError(
+                "User-managed environments are used as they are and are not built into images.",
+                "User-managed dependencies: nothing to build on the docker backend; run it on the venv backend.",
+            )
+        ok, reason = self.available()
+        if not ok:
+            raise BuildError(reason, f"Docker is not available here: {reason}")
+        tag = self.tag_for(spec.spec_hash)
+        engine = client()
+        with tempfile.TemporaryDirectory(prefix="studio-build-") as tmp:
+            context = Path(tmp) / "context"
+            if spec.context_dir is not None:
+                shutil.copytree(spec.context_dir, context)
+                dockerfile = spec.dockerfile_path or "Dockerfile"
+                if not (context / dockerfile).is_file():
+                    raise BuildError(f"The build context has no {dockerfile}.")
+                python = "python3"
+            else:
+                context.mkdir()
+                dockerfile = "Dockerfile"
+                python = self._write_layer(context, spec)
+            self._copy_ca_bundle(context)
+            text = (context / dockerfile).read_text(errors="replace")
+            base_ids = self._check_bases(engine, text, log)
+            log(f"$ docker build --network host -t {tag} ({'your build context' if spec.context_dir else 'base image + packages'})")
+            image_id = self._stream_build(engine, context, dockerfile, tag, spec, log, nocache=nocache)
+        try:
+            image = engine.images.get(tag)
+        except docker.errors.ImageNotFound:
+            raise BuildError(f"Docker reported success but {tag} is not in the engine.") from None
+        resolved = self._resolved_packages(engine, tag, has_studio_env=spec.context_dir is None)
+        log(f"Image {tag} ({(image_id or image.id)[:19]}), {len(resolved)} package(s) recorded.")
+        return BuildOutput(
+            python=f"{ENV_PREFIX}/bin/python" if spec.context_dir is None and spec.requirements else python,
+            image=tag,
+            resolved_packages=resolved,
+            base_image_id=base_ids[0] if base_ids else "",
+            location=tag,
+        )
+
+    # -- pieces -------------------------------------------------------------------------------
+
+    def _write_layer(self, context: Path, spec: BuildSpec) -> str:
+        """The Dockerfile of a conda/pip environment: the base image, and uv installing the
+        packages into a venv that comes first on PATH. Returns the interpreter jobs should use."""
+        base = spec.image or settings.STUDIO_BASE_IMAGE
+        lines = [f"FROM {base}", f'LABEL studio.spec_hash="{spec.spec_hash}"']
+        if not spec.requirements:
+            (context / "Dockerfile").write_text("\n".join(lines) + "\n")
+            return "python3"
+        studio = context / ".studio"
+        studio.mkdir()
+        shutil.copy2(uv_binary(), studio / "uv")
+        (studio / "requirements.txt").write_text("\n".join(spec.requirements) + "\n")
+        env = {
+            "UV_PYTHON_DOWNLOADS": "never",
+            "UV_COMPILE_BYTECODE": "1",
+            "UV_NO_PROGRESS": "1",
+            "UV_CACHE_DIR": "/tmp/studio-uv-cache",
+            "NO_COLOR": "1",
+        }
+        if settings.STUDIO_CA_BUNDLE:
+            env |= {"SSL_CERT_FILE": "/opt/studio-build/ca.crt", "PIP_CERT": "/opt/studio-build/ca.crt"}
+        env |= spec.build_env
+        prefix = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        python = spec.python or "python3"
+        lines += [
+            # uv first, on its own: that layer is shared by every environment on this base image.
+            "COPY .studio/uv /usr/local/bin/studio-uv",
+            "COPY .studio/ /opt/studio-build/",
+            "RUN set -e; "
+            f"{prefix} studio-uv venv --no-config --python {shlex.quote(python)} {ENV_PREFIX}; "
+            f"{prefix} studio-uv pip install --no-config --python {ENV_PREFIX}/bin/python "
+            "-r /opt/studio-build/requirements.txt; "
+            f"studio-uv pip freeze --no-config --python {ENV_PREFIX}/bin/python > {FREEZE_FILE}; "
+            "rm -rf /opt/studio-build /tmp/studio-uv-cache",
+            f"ENV VIRTUAL_ENV={ENV_PREFIX} PATH={ENV_PREFIX}/bin:$PATH",
+        ]
+        (context / "Dockerfile").write_text("\n".join(lines) + "\n")
+        return f"{ENV_PREFIX}/bin/python"
+
+    def _copy_ca_bundle(self, context: Path) -> None:
+        """The network here needs its CA bundle; a build context gets it as .studio/ca.crt."""
+        if settings.STUDIO_CA_BUNDLE:
+            (context / ".studio").mkdir(exist_ok=True)
+            shutil.copy2(settings.STUDIO_CA_BUNDLE, context / ".studio" / "ca.crt")
+
+    def _check_bases(self, engine, dockerfile: str, log: LogFn) -> list[str]:
+        """Every FROM image must be in the engine already (Studio never pulls). Returns their ids."""
+        import docker.errors
+
+        stages: set[str] = set()
+        ids = []
+        for image, alias in from_lines(dockerfile):
+            if image.lower() == "scratch" or image in stages or "$" in image:
+                if alias:
+                    stages.add(alias)
+                continue
+            try:
+                found = engine.images.get(image)
+            except docker.errors.ImageNotFound:
+                raise BuildError(
+                    f"The base image {image} is not in this Docker engine.",
+                    f"Base image {image} is not in the local Docker engine, and Studio never pulls images: "
+                    f"load it first (docker load / docker build), or use {settings.STUDIO_BASE_IMAGE}.",
+                ) from None
+            log(f"Base image {image}: {found.id}")
+            ids.append(found.id)
+            if alias:
+                stages.add(alias)
+        return ids
+
+    def _stream_build(self, engine, context: Path, dockerfile: str, tag: str, spec, log: LogFn, *, nocache: bool):
+        import docker.errors
+
+        image_id = ""
+        errors: list[str] = []
+        lines: list[str] = []
+        pending = ""
+        try:
+            stream = engine.api.build(
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                nocache=nocache,
+                network_mode="host",
+                labels={"studio.spec_hash": spec.spec_hash},
+                decode=True,
+            )
+            for chunk in stream:
+                if "stream" in chunk:
+                    pending += chunk["stream"]
+                    while "\n" in pending:
+                        line, pending = pending.split("\n", 1)
+                        lines.append(line)
+                        log(line)
+                if "error" in chunk:
+                    errors.append(str(chunk["error"]).strip())
+                    log(f"ERROR: {chunk['error']}".rstrip())
+                if "aux" in chunk and isinstance(chunk["aux"], dict):
+                    image_id = chunk["aux"].get("ID", image_id)
+        except docker.errors.APIError as exc:
+            raise BuildError(f"Docker refused the build: {exc.explanation or exc}") from None
+        if pending:
+            lines.append(pending)
+            log(pending)
+        if errors:
+            headline = failing_line(lines) or errors[-1]
+            raise BuildError(errors[-1], headline)
+        return image_id
+
+    def _resolved_packages(self, engine, tag: str, *, has_studio_env: bool) -> list[str]:
+        """`pip freeze` of the image, read in a throwaway container with no network."""
+        import docker.errors
+
+        script = (
+            f"cat {FREEZE_FILE} 2>/dev/null || python3 -m pip list --format=freeze 2>/dev/null "
+            "|| python -m pip list --format=freeze 2>/dev/null || true"
+        )
+        try:
+            out = engine.containers.run(
+                tag, [script], entrypoint=["/bin/sh", "-c"], network_mode="none", remove=True, stderr=False
+            )
+        except docker.errors.DockerException:
+            return []
+        text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+        return sorted({line.strip() for line in text.splitlines() if "==" in line or " @ " in line}, key=str.lower)
+
+
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+
+
+def from_lines(dockerfile: str) -> list[tuple[str, str]]:
+    """(image, stage alias) of each FROM instruction."""
+    out = []
+    for line in dockerfile.splitlines():
+        match = _FROM.match(line)
+        if match:
+            out.append((match.group(1), match.group(2) or ""))
+    return out

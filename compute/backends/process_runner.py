@@ -1,0 +1,178 @@
+"""The run half of the `venv` backend: a job's command as a child process group.
+
+The command runs under a small bash wrapper that leads its own session (process group). Cancel and
+timeout signal the whole group (SIGTERM, then SIGKILL after a grace period); if the worker itself
+dies, the kernel sends the wrapper SIGHUP (PR_SET_PDEATHSIG) and the wrapper kills the group, so
+no job outlives its worker. Output (stdout and stderr together) is read with large reads and
+handed to a sink as decoded text, which keeps up with well over a million lines a second.
+
+`RunSpec` / `RunResult` are shared with the docker runner.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Sink = Callable[[str], None]
+READ_SIZE = 1024 * 1024
+PR_SET_PDEATHSIG = 1
+
+# `$1` is the user's command. It runs in the background so the wrapper can react to SIGHUP (sent
+# by the kernel when the worker dies) by killing its whole process group.
+WRAPPER = 'trap "kill -KILL 0" HUP; /bin/bash -c "$1" & wait $!'
+
+
+@dataclass
+class Mount:
+    source: Path
+    target: str
+    read_only: bool = True
+
+
+@dataclass
+class RunSpec:
+    """How to run one job, whichever backend runs it."""
+
+    command: str  # the shell command line, placeholders already substituted
+    workdir: Path  # host folder the command starts in (process) / is mounted from (docker)
+    env: dict[str, str]
+    label: str = ""
+    cpu: float | None = None
+    memory: int | None = None  # bytes
+    shm_size: int | None = None
+    # docker only
+    image: str = ""
+    mounts: list[Mount] = field(default_factory=list)
+    container_workdir: str = ""
+    docker_host: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    exit_code: int | None
+    oom_killed: bool = False
+    killed: bool = False  # stopped by us (cancel or timeout)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
+def _child_setup() -> None:  # runs in the child between fork and exec: async-signal-safe calls only
+    os.setsid()
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class ProcessRun:
+    """A running command. Use as a context manager: on exit anything still running is killed.
+
+    with ProcessRun(spec) as run:
+        run.pump(sink)          # returns when the command's output ends
+        result = run.wait()
+    """
+
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+        self.proc: subprocess.Popen | None = None
+        self._killed = threading.Event()
+        self._kill_lock = threading.Lock()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["/bin/bash", "-c", WRAPPER, "studio-job", self.spec.command],
+            cwd=str(self.spec.workdir),
+            env=self.spec.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_child_setup,  # noqa: PLW1509 - setsid + pdeathsig, nothing else
+            close_fds=True,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def pump(self, sink: Sink) -> None:
+        """Pass output to `sink` until the command exits and its output is drained. Children left
+        behind in the group when the command ends are killed, so they cannot hold the pipe open."""
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        exited_at: float | None = None
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                data = os.read(fd, READ_SIZE)
+                if not data:
+                    break
+                sink(decoder.decode(data))
+                continue
+            if self.proc.poll() is not None:
+                # The command is over; whatever still holds the pipe is a leftover background child.
+                if exited_at is None:
+                    exited_at = time.monotonic()
+                    _signal_group(self.proc.pid, signal.SIGKILL)
+                elif time.monotonic() - exited_at > 2:
+                    break
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            sink(tail)
+
+    def wait(self) -> RunResult:
+        assert self.proc is not None
+        code = self.proc.wait()
+        _signal_group(self.proc.pid, signal.SIGKILL)  # nothing of the job may outlive it
+        if code < 0:  # the wrapper itself was signalled: report it the shell's way
+            code = 128 - code
+        return RunResult(exit_code=code, killed=self._killed.is_set())
+
+    def kill(self, grace: float = 2.0) -> None:
+        """SIGTERM the whole group, SIGKILL it after `grace` seconds. Returns at once."""
+        with self._kill_lock:
+            if self.proc is None or self._killed.is_set():
+                return
+            self._killed.set()
+        pgid = self.proc.pid
+        _signal_group(pgid, signal.SIGTERM)
+        timer = threading.Timer(grace, _signal_group, args=(pgid, signal.SIGKILL))
+        timer.daemon = True
+        timer.start()
+
+    def __enter__(self) -> ProcessRun:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()

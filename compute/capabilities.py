@@ -1,0 +1,124 @@
+"""What a node can offer, as it reports in its heartbeat: CPUs, memory, GPUs, which backends work
+there (is Docker reachable? is uv there?) and which Python interpreters it has."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PYTHON_NAMES = ["python3"] + [f"python3.{minor}" for minor in range(8, 15)]
+
+
+def host_report(target=None) -> dict[str, Any]:
+    """The capability report of this machine for a node serving `target` (None: local)."""
+    return {
+        "cpu_count": os.cpu_count() or 0,
+        "memory_mb": memory_mb(),
+        "gpus": gpu_count(),
+        "backends": backends(target),
+        "pythons": pythons(),
+    }
+
+
+def memory_mb() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def gpu_count() -> int:
+    """NVIDIA devices visible here (/dev/nvidia0, /dev/nvidia1, ...)."""
+    return sum(1 for p in Path("/dev").glob("nvidia*") if re.fullmatch(r"nvidia\d+", p.name))
+
+
+def backends(target=None) -> dict[str, dict[str, Any]]:
+    """{"venv": {"available": bool, "detail": str}, "docker": {...}} for this machine. For an
+    attached target, "docker" is about its remote engine rather than the local one."""
+    report = {}
+    for kind in ("venv", "docker"):
+        if kind == "docker" and target is not None and target.docker_host:
+            report[kind] = _attached_engine(target)
+            continue
+        try:
+            ok, detail = _available(kind)
+        except Exception as exc:  # a broken probe must not stop the heartbeat
+            logger.warning("backend probe %s failed: %s", kind, exc)
+            ok, detail = False, f"probe failed: {exc}"
+        report[kind] = {"available": bool(ok), "detail": str(detail)[:300]}
+    return report
+
+
+def _available(kind: str) -> tuple[bool, str]:
+    try:
+        from compute.backends import get_backend
+    except ImportError:
+        get_backend = None
+    if get_backend is not None:
+        return get_backend(kind).available()
+    if kind == "venv":
+        uv = shutil.which("uv")
+        return (True, uv) if uv else (False, "uv is not on PATH")
+    return _local_docker()
+
+
+def _local_docker() -> tuple[bool, str]:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        try:
+            version = client.version().get("Version", "?")
+        finally:
+            client.close()
+    except Exception as exc:
+        from compute.engines import explain
+
+        return False, f"Docker engine not reachable: {explain(exc)}"
+    return True, f"Docker {version}"
+
+
+def _attached_engine(target) -> dict[str, Any]:
+    from django.core.exceptions import ValidationError
+
+    from compute.engines import check_engine
+    from studio import crypto
+
+    try:
+        info = check_engine(target.docker_host, crypto.decrypt_json(target.tls_encrypted) or None)
+    except ValidationError as exc:
+        return {"available": False, "detail": " ".join(exc.messages)[:300]}
+    return {"available": True, "detail": f"Docker {info.get('version', '?')} at {target.docker_host}"}
+
+
+def pythons() -> list[dict[str, str]]:
+    """Python interpreters on PATH, one per real executable: [{"version", "path"}]."""
+    found: dict[str, dict[str, str]] = {}
+    for name in PYTHON_NAMES:
+        path = shutil.which(name)
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if real in found:
+            continue
+        try:
+            done = subprocess.run([real, "--version"], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        match = re.search(r"Python (\S+)", done.stdout + done.stderr)
+        if match:
+            found[real] = {"version": match.group(1), "path": path}
+    return sorted(found.values(), key=lambda p: [int(x) if x.isdigit() else 0 for x in p["version"].split(".")])

@@ -1,0 +1,298 @@
+"""Running one job on this node, from the atomic claim to its final status.
+
+    claim (Queued -> Preparing)  ->  environment (build or cache hit)  ->  stage code + inputs
+    -> Running (process group or container; output streamed into user_logs/std_log.txt)
+    -> Finalizing (outputs stored)  ->  Completed | Failed | Canceled
+
+Every status move is conditional, so a cancel or the reaper that got there first wins and this
+runner stops quietly. Runner events go to system_logs/lifecycler/execution-wrapper.txt and the
+environment build to system_logs/environment/build.txt, both as they happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import traceback
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from jobs import artifacts, integrations
+from jobs.models import FailureKind, Job, JobStatus
+from jobs.runner import failure, staging
+from jobs.runner.lifecycle import advance, note, set_wait
+from jobs.runner.watch import Watcher
+from studio.logs import LogWriter
+
+logger = logging.getLogger(__name__)
+
+USER_LOG = "user_logs/std_log.txt"
+RUNNER_LOG = "system_logs/lifecycler/execution-wrapper.txt"
+BUILD_LOG = "system_logs/environment/build.txt"
+SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL)", re.I)
+
+
+class PreparationFailed(Exception):
+    def __init__(self, kind: str, reason: str, excerpt: str = ""):
+        super().__init__(reason)
+        self.kind, self.reason, self.excerpt = kind, reason, excerpt
+
+
+@dataclass
+class Built:
+    python: str = ""
+    image: str = ""
+    info: dict = field(default_factory=dict)
+
+
+def _stamp(message: str) -> str:
+    return f"{timezone.now().isoformat(timespec='milliseconds')} {message}\n"
+
+
+def claim(job_id: int, node: str) -> Job | None:
+    """Queued -> Preparing, atomically; None when the job is gone or someone else has it."""
+    if not advance(job_id, JobStatus.QUEUED, JobStatus.PREPARING, f"Picked up by {node or 'a node'}", node=node,
+                   heartbeat_at=timezone.now()):
+        return None
+    return Job.objects.select_related("workspace", "experiment", "code", "environment_version__environment",
+                                      "compute", "created_by").get(pk=job_id)
+
+
+def execute_job(job_id: int, *, node: str = "") -> str | None:
+    """Run job `job_id` if it is still Queued; returns its final status (None if not claimed)."""
+    job = claim(job_id, node)
+    if job is None:
+        return None
+    watcher = Watcher(job.pk).start()
+    runner_log = LogWriter(job.log_stream(RUNNER_LOG), interval=0.2)
+    say = lambda message: runner_log.write(_stamp(message))  # noqa: E731
+    say(f"Job {job.name} (attempt {job.attempt + 1}) preparing on node {node or '?'}")
+    try:
+        return _run(job, watcher, say)
+    except PreparationFailed as exc:
+        say(f"Preparation failed: {exc.reason}")
+        return _fail(job, exc.kind, exc.reason, exc.excerpt, from_statuses=(JobStatus.PREPARING,))
+    except Exception as exc:  # an unexpected runner error must still end the job, with its reason
+        logger.exception("job %s failed in the runner", job.pk)
+        runner_log.write(traceback.format_exc())
+        return _fail(job, FailureKind.INFRA, f"Studio's runner failed: {type(exc).__name__}: {exc}",
+                     from_statuses=(JobStatus.PREPARING, JobStatus.RUNNING, JobStatus.FINALIZING))
+    finally:
+        watcher.stop()
+        runner_log.close()
+        integrations.revoke_tracking(job)
+
+
+def _run(job: Job, watcher: Watcher, say) -> str | None:
+    backend = job.backend or (job.compute.backend if job.compute_id else "venv")
+    in_container = backend == "docker"
+    built = _prepare_environment(job, backend, say)
+    if watcher.reason:
+        return _stopped_before_run(job, watcher, say)
+    try:
+        staged = staging.stage(job, in_container=in_container, log=say)
+    except Exception as exc:  # a missing input or a full disk: the job fails with the reason
+        logger.exception("staging job %s", job.pk)
+        raise PreparationFailed(FailureKind.PREPARATION, f"Staging the job failed: {exc}") from exc
+    try:
+        staging.python_shim(staged, built.python)
+        extra = integrations.tracking_env(job)
+        env = staging.job_environment(
+            job, staged, in_container=in_container, python=built.python, image_path=built.info.get("image_path", ""),
+            extra=extra,
+        )
+        secrets = [v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 6]
+        spec = _run_spec(job, staged, env, built, in_container)
+        if watcher.reason:
+            return _stopped_before_run(job, watcher, say)
+        if not advance(job.pk, JobStatus.PREPARING, JobStatus.RUNNING, f"Running on {job.node or 'node'} ({backend})"):
+            say("The job was canceled or finished elsewhere before it started; not running it.")
+            return None
+        say(f"Running: {staged.command}")
+        result = _execute(job, spec, in_container, watcher, secrets)
+        say(f"Process ended: exit code {result.exit_code}" + (" (out of memory)" if result.oom_killed else ""))
+        return _finish(job, staged, result, watcher, say)
+    finally:
+        staging.remove(staged)
+
+
+def _prepare_environment(job: Job, backend: str, say) -> Built:
+    version = job.environment_version
+    if version is None:
+        raise PreparationFailed(FailureKind.PREPARATION, f"The environment {job.environment_label} no longer exists.")
+    label = f"{version.environment.name}:{version.version}"
+    from environments.models import EnvironmentBuild
+
+    if EnvironmentBuild.objects.reusable(version.spec_hash, backend).exists():
+        set_wait(job.pk, f"preparing environment {label} (cache hit)")
+    else:
+        set_wait(job.pk, f"building environment {label} on {backend} (cache miss: no build of this spec yet)")
+    from compute.backends.base import BuildError
+
+    with LogWriter(job.log_stream(BUILD_LOG), interval=0.2) as build_log:
+        try:
+            build = integrations.ensure_built(version, backend, lambda line: build_log.write(line.rstrip("\n") + "\n"))
+        except BuildError as exc:
+            raise PreparationFailed(FailureKind.BUILD_FAILED, f"Building environment {label} failed: {exc.line}") from exc
+    if getattr(build, "status", "Succeeded") != "Succeeded":
+        raise PreparationFailed(
+            FailureKind.BUILD_FAILED, f"Building environment {label} failed: {getattr(build, 'error', '') or 'see the build log'}"
+        )
+    info = {
+        "build_id": build.pk,
+        "backend": backend,
+        "spec_hash": build.spec_hash,
+        "cache_hit": build.cache_hit,
+        "reason": build.reason,
+        "python": build.python,
+        "image": build.image,
+        "resolved_packages": len(build.resolved_packages or []),
+    }
+    image = build.image
+    if backend == "docker":
+        from compute.backends.docker_runner import docker_client, image_env
+
+        with contextlib.closing(docker_client(job.compute.docker_host if job.compute_id else "")) as client:
+            info["image_path"] = image_env(client, image).get("PATH", "")
+    Job.objects.filter(pk=job.pk).update(build_info=info)
+    job.build_info = info
+    how = "cache hit" if build.cache_hit else "built"
+    note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({build.reason})" if build.reason else ""))
+    say(f"Environment {label}: {how}; " + (f"image {image}" if image else f"python {build.python}"))
+    return Built(python=build.python, image=image, info=info)
+
+
+def _run_spec(job: Job, staged, env: dict, built: Built, in_container: bool):
+    from compute.backends.process_runner import Mount, RunSpec
+
+    limits = _limits(job)
+    spec = RunSpec(command=staged.command, workdir=staged.code, env=env, label=f"{job.pk}-{job.attempt}", **limits)
+    if in_container:
+        root = staging.CONTAINER_ROOT
+        spec.image = built.image
+        spec.container_workdir = f"{root}/code"
+        spec.mounts = [
+            Mount(staged.code, f"{root}/code", read_only=True),
+            Mount(staged.outputs, f"{root}/outputs", read_only=False),
+            Mount(staged.inputs, f"{root}/inputs", read_only=True),
+            Mount(staged.root / ".studio", f"{root}/.studio", read_only=True),
+        ]
+        spec.labels = {"studio.workspace": job.workspace.name, "studio.job_name": job.name}
+        if job.compute_id and job.compute.docker_host and not job.compute.has_tls:
+            spec.docker_host = job.compute.docker_host
+    return spec
+
+
+def _limits(job: Job) -> dict:
+    """Per-job limits: the job's own resources, within the compute target's size."""
+    cpu = job.resources.get("cpu")
+    memory = job.resources.get("memory")
+    if job.compute_id:
+        target_cpu = float(job.compute.cpu_cores or 0) or None
+        target_memory = (job.compute.memory_mb or 0) * 1024 * 1024 or None
+        cpu = min(cpu, target_cpu) if cpu and target_cpu else (cpu or target_cpu)
+        memory = min(memory, target_memory) if memory and target_memory else (memory or target_memory)
+    return {"cpu": cpu, "memory": memory, "shm_size": job.resources.get("shm_size")}
+
+
+def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list[str]):
+    from compute.backends.docker_runner import DockerRun
+    from compute.backends.process_runner import ProcessRun
+
+    with contextlib.ExitStack() as stack:
+        if in_container:
+            _remove_leftover_containers(spec.docker_host)
+            client = None
+            if job.compute_id and job.compute.has_tls:
+                from compute.engines import client_for_target
+
+                client = stack.enter_context(client_for_target(job.compute))
+            run = stack.enter_context(DockerRun(spec, client=client))
+        else:
+            run = stack.enter_context(ProcessRun(spec))
+        watcher.attach(run, job.timeout_seconds)
+        with LogWriter(job.log_stream(USER_LOG), interval=0.1, secrets=secrets) as user_log:
+            run.pump(user_log.write)
+        result = run.wait()
+        watcher.detach()
+    return result
+
+
+def _remove_leftover_containers(docker_host: str) -> None:
+    from compute.backends.docker_runner import remove_leftovers
+
+    def finished(label: str) -> bool:
+        pk, _, attempt = label.partition("-")
+        if not pk.isdigit():
+            return False
+        row = Job.objects.filter(pk=int(pk)).values("status", "attempt").first()
+        return row is None or row["status"] not in (JobStatus.RUNNING, JobStatus.PREPARING, JobStatus.FINALIZING) or str(
+            row["attempt"]
+        ) != attempt
+
+    remove_leftovers(finished, docker_host)
+
+
+def _stopped_before_run(job: Job, watcher: Watcher, say) -> str | None:
+    if watcher.reason == "canceled":
+        say("Canceled before the command started.")
+        _cancel(job, watcher, (JobStatus.PREPARING,))
+        return JobStatus.CANCELED
+    return None
+
+
+def _cancel(job: Job, watcher: Watcher, from_statuses) -> None:
+    from django.contrib.auth import get_user_model
+
+    who = get_user_model().objects.filter(pk=watcher.canceled_by_id).first() if watcher.canceled_by_id else None
+    reason = f"Canceled by {who.get_username()}." if who else "Canceled."
+    advance(job.pk, from_statuses, JobStatus.CANCELED, reason, failure_kind=FailureKind.CANCELED, failure_reason=reason)
+
+
+def _finish(job: Job, staged, result, watcher: Watcher, say) -> str | None:
+    if watcher.reason == "gone":
+        say("The job was finished elsewhere (reaped or deleted) while it ran; stopping.")
+        return None
+    if watcher.reason == "canceled":
+        _store_outputs(job, staged, say)
+        _cancel(job, watcher, (JobStatus.RUNNING,))
+        say("Canceled.")
+        return JobStatus.CANCELED
+    if not advance(job.pk, JobStatus.RUNNING, JobStatus.FINALIZING, "Uploading outputs", exit_code=result.exit_code):
+        return None
+    try:
+        _store_outputs(job, staged, say)
+    except Exception as exc:  # outputs that cannot be stored fail the job, with the reason
+        logger.exception("storing outputs of job %s", job.pk)
+        return _fail(job, FailureKind.INFRA, f"Uploading outputs failed: {exc}", from_statuses=(JobStatus.FINALIZING,))
+    lines = failure.last_lines(job.log_stream(USER_LOG))
+    if watcher.reason == "timed_out":
+        reason = f"Timed out: the job ran longer than its limit of {job.timeout_seconds} s and was stopped."
+        return _fail(job, FailureKind.TIMED_OUT, reason, failure.error_excerpt(lines)[-2000:])
+    if result.oom_killed:
+        limit = _limits(job)["memory"]
+        size = f" of {limit / 1024 / 1024:.0f} MiB" if limit else ""
+        reason = f"The job exceeded its memory limit{size} and was killed (out of memory)."
+        return _fail(job, FailureKind.MEMORY, reason, failure.error_excerpt(lines))
+    if result.exit_code != 0:
+        reason, excerpt = failure.explain_exit(job, result.exit_code, lines)
+        return _fail(job, FailureKind.USER_ERROR, reason, excerpt)
+    advance(job.pk, JobStatus.FINALIZING, JobStatus.COMPLETED, "Completed")
+    say("Completed.")
+    return JobStatus.COMPLETED
+
+
+def _store_outputs(job: Job, staged, say) -> None:
+    files, size = artifacts.store_outputs(job, staged.outputs)
+    say(f"Stored outputs: {files} file(s), {size} bytes")
+    integrations.upload_named_outputs(job, staged.outputs, say)
+
+
+def _fail(job: Job, kind: str, reason: str, excerpt: str = "", *, from_statuses=(JobStatus.FINALIZING,)) -> str | None:
+    moved = advance(
+        job.pk, from_statuses, JobStatus.FAILED, reason, failure_kind=kind, failure_reason=reason[:4000],
+        error_excerpt=excerpt[:4000],
+    )
+    return JobStatus.FAILED if moved else None

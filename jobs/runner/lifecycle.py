@@ -1,0 +1,45 @@
+"""Status moves of a job, each one conditional (an atomic claim), with its timeline event."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import Job, JobEvent, JobStatus
+
+PHASE_FIELD = {
+    JobStatus.QUEUED: "queued_at",
+    JobStatus.PREPARING: "started_at",
+    JobStatus.RUNNING: "running_at",
+    JobStatus.FINALIZING: "finalizing_at",
+    JobStatus.COMPLETED: "ended_at",
+    JobStatus.FAILED: "ended_at",
+    JobStatus.CANCELED: "ended_at",
+}
+
+
+def note(job_id: int, message: str, *, kind: str = JobEvent.Kind.INFO, status: str = "") -> None:
+    """Add an entry to a job's timeline."""
+    JobEvent.objects.create(job_id=job_id, kind=kind, status=status, message=message[:1000])
+
+
+def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) -> bool:
+    """Move a job from one of `from_statuses` to `to`; False (and nothing written) when it was no
+    longer in one of them, e.g. canceled or reaped meanwhile. Sets the phase timestamp."""
+    if isinstance(from_statuses, str):
+        from_statuses = (from_statuses,)
+    now = timezone.now()
+    values = {"status": to, PHASE_FIELD[to]: now, **fields}
+    if to != JobStatus.QUEUED:
+        values.setdefault("wait_reason", "")
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job_id, status__in=from_statuses).update(**values)
+        if moved:
+            JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.STATUS, status=to, message=message[:1000], created_at=now)
+    return bool(moved)
+
+
+def set_wait(job_id: int, reason: str) -> None:
+    """Say why a job waits (shown on its page and in its timeline)."""
+    Job.objects.filter(pk=job_id).update(wait_reason=reason[:500])
+    note(job_id, reason, kind=JobEvent.Kind.WAIT)

@@ -1,0 +1,111 @@
+"""Azure ML CLI v2 YAML files: syntax errors and unknown keys are reported with file and line,
+before anything is sent to the server."""
+
+from __future__ import annotations
+
+import zipfile
+
+from studio_cli.packaging import zip_folder
+from tests.cli.conftest import write
+
+
+def test_bad_yaml_names_the_file_line_and_column(cli):
+    write(cli.cwd, "job.yml", "command: python train.py\nenvironment: azureml:sklearn@latest\n  compute: local\n")
+
+    result = cli("job", "create", "--file", "job.yml")
+
+    assert result.code == 1
+    assert result.err.strip() == "error: job.yml, line 3, column 10: mapping values are not allowed here"
+
+
+def test_an_unknown_key_names_the_file_and_line_and_suggests_the_right_one(cli):
+    write(
+        cli.cwd,
+        "env.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/environment.schema.json\n"
+        "name: sklearn\n"
+        "image: python:3.11-slim\n"
+        "conda_flie: conda.yml\n",
+    )
+
+    result = cli("environment", "create", "--file", "env.yml")
+
+    assert result.code == 1
+    assert result.err.strip() == "error: env.yml, line 4: unknown key 'conda_flie'. Did you mean 'conda_file'?"
+
+
+def test_an_unknown_key_inside_an_input_is_reported_with_its_line(cli):
+    write(
+        cli.cwd,
+        "sub/job.yml",
+        "command: python train.py --lr ${{inputs.lr}}\n"
+        "environment: azureml:sklearn:1\n"
+        "inputs:\n"
+        "  lr:\n"
+        "    type: number\n"
+        "    defualt: 0.1\n",
+    )
+
+    result = cli("job", "create", "-f", "sub/job.yml")
+
+    assert result.code == 1
+    assert "sub/job.yml, line 6: unknown key 'defualt' in inputs.lr. Did you mean 'default'?" in result.err
+
+
+def test_a_duplicate_key_is_an_error_with_both_lines(cli):
+    write(cli.cwd, "compute.yml", "name: cpu\ntype: docker\nname: gpu\n")
+
+    result = cli("compute", "create", "--file", "compute.yml")
+
+    assert result.code == 1
+    assert "compute.yml, line 3, column 1: duplicate key 'name' (first on line 1)" in result.err
+
+
+def test_a_missing_local_file_is_reported_relative_to_the_yaml(cli):
+    write(cli.cwd, "envs/env.yml", "name: e\nimage: python:3.11-slim\nconda_file: ./conda.yml\n")
+
+    result = cli("environment", "create", "--file", "envs/env.yml")
+
+    assert result.code == 1
+    assert "envs/env.yml, line 3: conda_file './conda.yml': no such file or folder" in result.err
+    assert str(cli.cwd / "envs" / "conda.yml") in result.err
+
+
+def test_a_missing_file_is_one_line(cli):
+    result = cli("job", "create", "--file", "nope.yml")
+
+    assert result.err.strip() == "error: nope.yml: no such file."
+
+
+def test_only_command_jobs_are_accepted(cli):
+    write(cli.cwd, "pipeline.yml", "type: pipeline\ncommand: x\n")
+
+    result = cli("job", "create", "--file", "pipeline.yml")
+
+    assert "pipeline.yml, line 1: Studio runs command jobs; type 'pipeline' is not supported." in result.err
+
+
+def test_code_is_zipped_without_what_amlignore_and_gitignore_exclude(tmp_path):
+    src = tmp_path / "src"
+    write(src, "train.py", "print('hi')\n")
+    write(src, ".amlignore", "data/\n*.log\n")
+    write(src, ".gitignore", "train.py\n")  # .amlignore wins over .gitignore in the same folder
+    write(src, "data/big.csv", "x\n")
+    write(src, "run.log", "x\n")
+    write(src, "pkg/util.py", "x = 1\n")
+    write(src, "pkg/.gitignore", "secret.txt\n")
+    write(src, "pkg/secret.txt", "s\n")
+    write(src, "__pycache__/train.cpython-311.pyc", "x")
+    write(src, ".git/HEAD", "ref\n")
+
+    packed = zip_folder(src, tmp_path / "code.zip")
+
+    names = sorted(zipfile.ZipFile(packed.path).namelist())
+    assert names == [".amlignore", ".gitignore", "pkg/.gitignore", "pkg/util.py", "train.py"]
+
+
+def test_zips_of_the_same_files_are_identical(tmp_path):
+    write(tmp_path / "src", "a.py", "a\n")
+    first = zip_folder(tmp_path / "src", tmp_path / "1.zip").path.read_bytes()
+    (tmp_path / "src" / "a.py").touch()
+    assert zip_folder(tmp_path / "src", tmp_path / "2.zip").path.read_bytes() == first
