@@ -3,3 +3,30 @@ from django.apps import AppConfig
 
 class ComputeConfig(AppConfig):
     name = "compute"
+    verbose_name = "Compute"
+
+    def ready(self) -> None:
+        from compute import services
+        from compute.node import connect_worker_signals
+        from studio import activity, navigation
+        from studio import services as studio_services
+
+        navigation.replace_section("compute", "compute:compute_list")
+        activity.register_messages(
+            {
+                "compute.created": "created the {kind} {target}",
+                "compute.updated": "changed the compute target {target} ({fields})",
+                "compute.deleted": "deleted the compute target {target}",
+                "compute.started": "started the compute instance {target}",
+                "compute.stopped": "stopped the compute instance {target}",
+                "compute.node_drain_requested": "asked node {target} to drain",
+                "compute.node_joined": "saw node {node} join {target}",
+                "compute.node_left": "saw node {node} leave {target}",
+                "compute.node_lost": "lost node {node} of {target} (no heartbeat)",
+                "compute.node_back": "heard from node {node} of {target} again",
+                "compute.scaled": "asked the scaler for {desired} node(s) for {target} (was {previous}): {status}",
+            }
+        )
+        if services.create_local_target not in studio_services.WORKSPACE_CREATED_HOOKS:
+            studio_services.WORKSPACE_CREATED_HOOKS.append(services.create_local_target)
+        connect_worker_signals()

@@ -118,7 +118,9 @@ def pythons() -> list[dict[str, str]]:
             done = subprocess.run([real, "--version"], capture_output=True, text=True, timeout=5)
         except (OSError, subprocess.SubprocessError):
             continue
-        match = re.search(r"Python (\S+)", done.stdout + done.stderr)
-        if match:
+        # pyenv shims exist for versions that are not installed: they exit non-zero.
+        match = re.match(r"Python (\d+\.\d+\S*)", (done.stdout or done.stderr).strip())
+        if done.returncode == 0 and match:
             found[real] = {"version": match.group(1), "path": path}
-    return sorted(found.values(), key=lambda p: [int(x) if x.isdigit() else 0 for x in p["version"].split(".")])
+    unique = {p["version"]: p for p in found.values()}  # python3 and python3.11 are often the same
+    return sorted(unique.values(), key=lambda p: [int(x) if x.isdigit() else 0 for x in p["version"].split(".")])

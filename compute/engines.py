@@ -40,7 +40,9 @@ def docker_client(docker_host: str, tls: dict[str, str] | None = None, timeout: 
                     handle.write(text)
                 paths[key] = str(path)
             client_cert = (paths["client_cert"], paths["client_key"]) if "client_cert" in paths else None
-            tls_config = TLSConfig(client_cert=client_cert, ca_cert=paths.get("ca_cert"), verify=bool(paths.get("ca_cert")))
+            tls_config = TLSConfig(
+                client_cert=client_cert, ca_cert=paths.get("ca_cert"), verify=bool(paths.get("ca_cert"))
+            )
         client = docker.DockerClient(
             base_url=docker_host,
             tls=tls_config or False,
@@ -82,8 +84,14 @@ def check_engine(docker_host: str, tls: dict[str, str] | None = None) -> dict[st
             {"docker_host": [f"Cannot reach the Docker engine at {docker_host}: no answer within {CHECK_TIMEOUT} s."]}
         ) from None
     except Exception as exc:  # the SDK wraps every failure differently; say it in words
+        reason = explain(exc)
+        if docker_host.startswith("ssh://") and "pipe" in reason.lower():
+            reason = (
+                "the ssh connection failed (Studio runs the machine's ssh client with key authentication: "
+                "`ssh <user@host> docker version` must work from the Studio server and the workers)"
+            )
         raise ValidationError(
-            {"docker_host": [f"Cannot reach the Docker engine at {docker_host}: {explain(exc)}."]}
+            {"docker_host": [f"Cannot reach the Docker engine at {docker_host}: {reason}."]}
         ) from None
     finally:
         pool.shutdown(wait=False)
@@ -99,6 +107,8 @@ def explain(exc: BaseException) -> str:
             return "connection refused (is the engine listening there?)"
         if isinstance(current, FileNotFoundError):
             return "no such socket"
+        if isinstance(current, BrokenPipeError):
+            return "broken pipe"
         if isinstance(current, PermissionError):
             return "permission denied"
         if isinstance(current, (socket.timeout, TimeoutError)):

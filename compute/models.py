@@ -229,6 +229,16 @@ class Node(models.Model):
         return timezone.now() - self.last_heartbeat
 
     @property
+    def heartbeat_ago(self) -> str:
+        """'3 s ago', '4 min ago' — heartbeats are seconds apart, so timesince is too coarse."""
+        seconds = max(0, int(self.heartbeat_age.total_seconds()))
+        if seconds < 90:
+            return f"{seconds} s ago"
+        if seconds < 90 * 60:
+            return f"{seconds // 60} min ago"
+        return f"{seconds // 3600} h ago"
+
+    @property
     def looks_lost(self) -> bool:
         """Live by its last word but silent for longer than the threshold: the reaper will mark it
         Unreachable on its next round; pages say so already."""

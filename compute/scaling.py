@@ -27,7 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from compute import demand
-from compute.models import ComputeTarget, ComputeType, NodeState, TargetState
+from compute.models import ComputeTarget, ComputeType, TargetState
 from studio import activity
 
 logger = logging.getLogger(__name__)
@@ -49,20 +49,22 @@ class Plan:
         return self.wanted > self.desired
 
 
-def plan_for(target: ComputeTarget, counts: demand.JobCounts | None = None, nodes=None) -> Plan:
+def plan_for(
+    target: ComputeTarget, counts: demand.JobCounts | None = None, live: int | None = None, busy: int | None = None
+) -> Plan:
+    """Demand, nodes and the desired node count of one target. Pass what you already counted."""
     counts = counts or demand.counts(target)
-    if nodes is None:
-        nodes = list(target.nodes().responsive())
-    live = [n for n in nodes if n.state in (NodeState.READY, NodeState.PAUSED, NodeState.DRAINING)]
-    busy = sum(1 for n in live if n.running > 0)
+    if live is None or busy is None:
+        nodes = list(target.nodes().responsive().only("running"))
+        live, busy = len(nodes), sum(1 for n in nodes if n.running > 0)
     if target.type == ComputeType.CLUSTER:
         wanted = counts.queued + counts.running
         desired = min(max(wanted, target.min_instances), target.max_instances)
     elif target.type == ComputeType.INSTANCE:
         wanted = desired = 1 if target.state in (TargetState.STARTING, TargetState.RUNNING) else 0
     else:
-        wanted = desired = len(live)
-    return Plan(counts.queued, counts.running, wanted, desired, len(live), busy)
+        wanted = desired = live
+    return Plan(counts.queued, counts.running, wanted, desired, live, busy)
 
 
 def autoscale(now=None) -> list[tuple[ComputeTarget, int]]:

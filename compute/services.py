@@ -14,6 +14,7 @@ For the jobs app:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -142,7 +143,7 @@ def do_update_compute(target: ComputeTarget, *, data: Mapping, actor) -> Compute
 
 @transaction.atomic
 def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarget:
-    target = ComputeTarget.objects.select_for_update().select_related("workspace").get(pk=target.pk)
+    target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
     changed = []
     for field, value in spec.values.items():
         current = getattr(target, field if field != "assigned_to" else "assigned_to")
@@ -222,7 +223,7 @@ def do_stop_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
 
 
 def _lock(target: ComputeTarget) -> ComputeTarget:
-    return ComputeTarget.objects.select_for_update().select_related("workspace", "assigned_to").get(pk=target.pk)
+    return ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace", "assigned_to").get(pk=target.pk)
 
 
 def _require_instance(target: ComputeTarget, verb: str) -> None:
@@ -240,7 +241,7 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 @transaction.atomic
 def do_request_drain(node: Node, *, workspace: Workspace, actor) -> Node:
     """Ask a node to finish its running jobs, take no new ones and exit (at its next heartbeat)."""
-    node = Node.objects.select_for_update().get(pk=node.pk)
+    node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
     if not node.is_live:
         raise Conflict({"detail": [f"Node {node.worker_name} is {node.state.lower()}; there is nothing to drain."]})
     if not node.drain_requested:
@@ -250,13 +251,17 @@ def do_request_drain(node: Node, *, workspace: Workspace, actor) -> Node:
     return node
 
 
-def do_send_probe(target: ComputeTarget, *, actor) -> DispatchProbe:
+def do_send_probe(target: ComputeTarget, *, actor, hold_seconds: float = 0) -> DispatchProbe:
     """Send a no-op task to the target's queue; the node that runs it records who and how fast."""
     from compute import tasks
 
     probe = DispatchProbe.objects.create(target=target, created_by=actor)
-    queue, sent = target.queue_name, probe.sent_at.timestamp()
-    transaction.on_commit(lambda: tasks.probe.apply_async(args=[probe.pk, sent], queue=queue, expires=600))
+    queue = target.queue_name
+
+    def send():
+        tasks.probe.apply_async(args=[probe.pk, time.time(), hold_seconds], queue=queue, expires=600)
+
+    transaction.on_commit(send)
     return probe
 
 
@@ -338,13 +343,11 @@ def check_room(target: ComputeTarget | None, capacity: int, worker_name: str = "
 
 
 @transaction.atomic
-def register_node(
-    *, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping
-) -> Node:
+def register_node(*, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping) -> Node:
     """A worker announces itself for `queue` (called when it is ready to consume)."""
     target = target_for_queue(queue)
     if target is not None:
-        target = ComputeTarget.objects.select_for_update().select_related("workspace").get(pk=target.pk)
+        target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
     check_room(target, capacity, worker_name)
     paused = target is not None and _should_pause(target)
     now = timezone.now()
@@ -393,12 +396,12 @@ def record_heartbeat(
     report: Mapping | None = None,
 ) -> str:
     """A node's periodic "still here": what it runs, whether it consumes. Returns a Directive."""
-    node = Node.objects.select_for_update().filter(pk=node_id).first()
+    node = Node.objects.select_for_update(of=("self",)).filter(pk=node_id).first()
     if node is None:
         return Directive.GONE
     target = None
     if node.target_id is not None:
-        target = ComputeTarget.objects.select_for_update().select_related("workspace").get(pk=node.target_id)
+        target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
     was_lost = node.state == NodeState.UNREACHABLE
     node.last_heartbeat = timezone.now()
     node.running = running
@@ -452,7 +455,7 @@ def _set_target_state(target: ComputeTarget, state: str, message: str = "") -> N
 @transaction.atomic
 def mark_node_stopped(node_id: int, *, message: str = "") -> None:
     """The worker process is exiting (after a drain or warm shutdown)."""
-    node = Node.objects.select_for_update().filter(pk=node_id).first()
+    node = Node.objects.select_for_update(of=("self",)).filter(pk=node_id).first()
     if node is None or node.state == NodeState.STOPPED:
         return
     now = timezone.now()
@@ -460,7 +463,7 @@ def mark_node_stopped(node_id: int, *, message: str = "") -> None:
     node.stopped_at, node.last_heartbeat, node.running, node.running_tasks = now, now, 0, []
     node.save()
     if node.target_id is not None:
-        target = ComputeTarget.objects.select_for_update().select_related("workspace").get(pk=node.target_id)
+        target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
         activity.record(target.workspace, None, "compute.node_left", target.name, node=node.worker_name)
         if target.state == TargetState.STOPPING:
             _maybe_stopped(target)
@@ -484,14 +487,18 @@ def reap_nodes(now=None) -> list[Node]:
                 == 1
             )
             if marked and node.target is not None:
-                activity.record(node.target.workspace, None, "compute.node_lost", node.target.name, node=node.worker_name)
+                activity.record(
+                    node.target.workspace, None, "compute.node_lost", node.target.name, node=node.worker_name
+                )
         if marked:
             node.state = NodeState.UNREACHABLE
             lost.append(node)
             logger.warning("node %s (%s) stopped heart-beating: marked Unreachable", node.worker_name, node.queue)
             node_lost.send(sender=Node, node=node, target=node.target)
     _settle_targets({n.target_id for n in lost if n.target_id})
-    Node.objects.filter(state__in=(NodeState.STOPPED, NodeState.UNREACHABLE), stopped_at__lt=now - KEEP_NODE_HISTORY).delete()
+    Node.objects.filter(
+        state__in=(NodeState.STOPPED, NodeState.UNREACHABLE), stopped_at__lt=now - KEEP_NODE_HISTORY
+    ).delete()
     DispatchProbe.objects.filter(sent_at__lt=now - KEEP_PROBES).delete()
     return lost
 

@@ -89,6 +89,7 @@ READ_ONLY = {
     "size_label",
     "type_label",
 }
+RESERVED_NAMES = {"new"}  # /compute/new/ is the create page
 TLS_KEYS = {"ca_cert", "client_cert", "client_key"}
 DOCKER_HOST_SCHEMES = ("tcp", "ssh", "unix")
 
@@ -208,6 +209,8 @@ def _check_name(name: str, errors: dict) -> None:
         return
     if name.lower() == LOCAL_NAME:
         errors.setdefault("name", []).append("'local' is the name of the built-in target; choose another name.")
+    elif name.lower() in RESERVED_NAMES:
+        errors.setdefault("name", []).append(f"{name!r} is reserved by Studio's pages; choose another name.")
 
 
 def _where(data: Mapping, key: str) -> str:
@@ -354,7 +357,9 @@ def _read_for_type(data: Mapping, kind: str, spec: CleanSpec, errors: dict, exis
         host = values.get("docker_host", existing.docker_host if existing else "")
         has_tls = bool(spec.tls) if spec.tls_given else bool(existing and existing.tls_encrypted)
         if has_tls and host and not host.startswith("tcp://"):
-            errors.setdefault("tls", []).append("TLS material is for tcp:// engines only; ssh:// and unix:// need none.")
+            errors.setdefault("tls", []).append(
+                "TLS material is for tcp:// engines only; ssh:// and unix:// need none."
+            )
 
 
 def docker_host_problem(host: str) -> str:
@@ -449,9 +454,7 @@ def _fill_defaults(spec: CleanSpec) -> None:
     values = spec.values
     if "cpu_cores" not in values:
         size = sizes.lookup(sizes.DEFAULT_SIZE)
-        values.update(
-            size=size.name, cpu_cores=Decimal(str(size.cpu_cores)), memory_mb=size.memory_mb, gpus=size.gpus
-        )
+        values.update(size=size.name, cpu_cores=Decimal(str(size.cpu_cores)), memory_mb=size.memory_mb, gpus=size.gpus)
     if spec.type in (ComputeType.DOCKER, ComputeType.ATTACHED):
         values["backend"] = Backend.DOCKER
     else:

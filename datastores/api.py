@@ -1,15 +1,15 @@
 """REST endpoints of the datastores app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix).
 
-    workspaces/{ws}/datastores/                      GET, POST (JSON or YAML; credentials write-only)
-    workspaces/{ws}/datastores/{name}/               GET, PATCH (credentials: replace), DELETE
-    workspaces/{ws}/datastores/{name}/default/       POST: make it the default
-    workspaces/{ws}/datastores/{name}/browse/?path=  GET: folders and files with sizes and times
-    workspaces/{ws}/datastores/{name}/files/?path=   GET download; PUT raw body upload; POST multipart
-                                                     upload into the folder `path`; DELETE
-    workspaces/{ws}/data/                            GET latest version of each asset; POST (name in body)
-    workspaces/{ws}/data/{name}/versions/            GET, POST (JSON, YAML, or multipart with files)
-    workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATCH description/tags,
-                                                     DELETE archives; /restore/ POST; /preview/ GET
+workspaces/{ws}/datastores/                      GET, POST (JSON or YAML; credentials write-only)
+workspaces/{ws}/datastores/{name}/               GET, PATCH (credentials: replace), DELETE
+workspaces/{ws}/datastores/{name}/default/       POST: make it the default
+workspaces/{ws}/datastores/{name}/browse/?path=  GET: folders and files with sizes and times
+workspaces/{ws}/datastores/{name}/files/?path=   GET download; PUT raw body upload; POST multipart
+                                                 upload into the folder `path`; DELETE
+workspaces/{ws}/data/                            GET latest version of each asset; POST (name in body)
+workspaces/{ws}/data/{name}/versions/            GET, POST (JSON, YAML, or multipart with files)
+workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATCH description/tags,
+                                                 DELETE archives; /restore/ POST; /preview/ GET
 """
 
 from __future__ import annotations
@@ -81,7 +81,9 @@ def _is_yaml(request) -> bool:
 
 
 def _stream(store, path: str, size: int | None, name: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(store.iter_bytes(path), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response = StreamingHttpResponse(
+        store.iter_bytes(path), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
     if size is not None:
         response["Content-Length"] = str(size)
     response["Content-Disposition"] = content_disposition_header(True, name)
@@ -189,7 +191,9 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
         datastore = self.get_object()
         path = paths.clean_path(request.query_params.get("path", ""))
         sink = UploadSink(
-            store=store_for(datastore), folder=paths.parent(path), overwrite=_truthy(request.query_params.get("overwrite"))
+            store=store_for(datastore),
+            folder=paths.parent(path),
+            overwrite=_truthy(request.query_params.get("overwrite")),
         )
         with storage_errors():
             stored = write_body(request._request, sink, paths.basename(path) if path else "")
@@ -211,7 +215,9 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
             parse_multipart(request._request, sink)
         if not sink.files:
             raise ValidationError({"file": ["Send at least one file."]})
-        services.do_record_upload(datastore, actor=request.user, folder=folder, files=len(sink.files), size=sink.total_size)
+        services.do_record_upload(
+            datastore, actor=request.user, folder=folder, files=len(sink.files), size=sink.total_size
+        )
         return Response(
             {"path": folder, "files": [{"path": f.path, "size": f.size} for f in sink.files]},
             status=status.HTTP_201_CREATED,
@@ -271,8 +277,8 @@ class _DataCreateMixin:
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
         elif _is_yaml(request):
+            check_keys(request.data, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
             body = dict(request.data)
-            check_keys(body, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
         else:
             serializer = s.DataVersionWriteSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)

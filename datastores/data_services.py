@@ -68,7 +68,11 @@ def locate(workspace: Workspace, path: str, data_type: str, *, field: str = "pat
         return Located(path=path)
     if not path.startswith("azureml://"):
         raise ValidationError(
-            {field: [f"{path!r} is not a datastore URI or a URL. Upload local files, or use azureml://datastores/<name>/paths/<path>."]}
+            {
+                field: [
+                    f"{path!r} is not a datastore URI or a URL. Upload local files, or use azureml://datastores/<name>/paths/<path>."
+                ]
+            }
         )
     uri = paths.parse_uri(path, field=field)
     datastore = get_datastore(workspace, uri.datastore, field=field)
@@ -125,6 +129,8 @@ def do_create_data_version(
         asset_name_validator(name)
     except ValidationError as exc:
         raise ValidationError({"name": exc.messages}) from None
+    if name.lower() == "new":
+        raise ValidationError({"name": ["'new' is reserved; choose another name."]})
     if type not in DataVersion.Type.values:
         raise ValidationError({"type": [f"Choose one of: {', '.join(DataVersion.Type.values)}."]})
     if version not in (None, ""):
@@ -143,7 +149,9 @@ def do_create_data_version(
             if version is None:
                 version = versioning.next_version(taken)
             elif version in taken:
-                raise Conflict({"version": [f"{name}:{version} already exists; versions cannot change. Use another version."]})
+                raise Conflict(
+                    {"version": [f"{name}:{version} already exists; versions cannot change. Use another version."]}
+                )
             data_version = DataVersion.objects.create(
                 asset=asset,
                 workspace=workspace,
@@ -205,7 +213,9 @@ def do_create_data_from_upload(
     )
 
 
-def resolve_version(workspace: Workspace, name: str, version: str | None, *, include_archived: bool = True) -> DataVersion:
+def resolve_version(
+    workspace: Workspace, name: str, version: str | None, *, include_archived: bool = True
+) -> DataVersion:
     """`version` may be "latest" or None for the newest non-archived version."""
     qs = DataVersion.objects.filter(workspace=workspace, asset__name=name).select_related("asset", "datastore")
     if version in (None, "", "latest"):

@@ -133,7 +133,9 @@ def resolve_input(workspace: Workspace, spec: dict, *, name: str = "input") -> R
     except ValidationError as exc:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {field: exc.messages}
         raise ValidationError({field: [m for msgs in messages.values() for m in msgs]}) from None
-    raise _err(name, f"{path!r} is not a data reference: use azureml:<asset>:<version>, a datastore URI or an https URL.")
+    raise _err(
+        name, f"{path!r} is not a data reference: use azureml:<asset>:<version>, a datastore URI or an https URL."
+    )
 
 
 def _store(resolved: ResolvedInput):

@@ -184,6 +184,11 @@ class DataVersion(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def get_absolute_url(self) -> str:
+        return (
+            reverse("datastores:data_detail", args=[self.workspace.name, self.asset.name]) + f"?version={self.version}"
+        )
+
     @property
     def name(self) -> str:
         return self.asset.name
@@ -196,8 +201,12 @@ class DataVersion(models.Model):
     def is_folder(self) -> bool:
         return self.type != self.Type.URI_FILE
 
-    def get_absolute_url(self) -> str:
-        return reverse("datastores:data_detail", args=[self.workspace.name, self.asset.name]) + f"?version={self.version}"
+    @property
+    def browse_path(self) -> str:
+        """The datastore folder to open for this version (a file's folder)."""
+        if self.is_folder:
+            return self.datastore_path
+        return self.datastore_path.rsplit("/", 1)[0] if "/" in self.datastore_path else ""
 
 
 class DataUsage(models.Model):

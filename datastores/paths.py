@@ -74,7 +74,9 @@ def to_uri(datastore: str, path: str, *, folder: bool = False) -> str:
 def parse_uri(uri: str, *, field: str = "path") -> DatastoreUri:
     match = AZUREML_URI.match((uri or "").strip())
     if not match:
-        raise ValidationError({field: [f"{uri!r} is not a datastore URI: use azureml://datastores/<name>/paths/<path>."]})
+        raise ValidationError(
+            {field: [f"{uri!r} is not a datastore URI: use azureml://datastores/<name>/paths/<path>."]}
+        )
     name = match["datastore"]
     if not DATASTORE_NAME.match(name):
         raise ValidationError({field: [f"{name!r} is not a datastore name."]})

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 
 from datastores import paths
-from datastores.storage import Store, StorageError
+from datastores.storage import StorageError, Store
 from studio.yamlspec import check_keys, load_mapping
 
 PREVIEW_ROWS = 20
@@ -49,7 +49,9 @@ def parse_mltable(text: str, *, source: str = "MLTable", field_name: str = "path
         kind, value = next(iter(item.items()))
         value = str(value or "").strip()
         if "://" in value:
-            raise ValidationError({field_name: [f"{source}: paths entry {i}: Studio reads paths inside the table's folder only."]})
+            raise ValidationError(
+                {field_name: [f"{source}: paths entry {i}: Studio reads paths inside the table's folder only."]}
+            )
         try:
             cleaned = paths.clean_path(value, field=field_name) if kind != "pattern" else _clean_pattern(value)
         except ValidationError as exc:
@@ -168,7 +170,9 @@ def _preview(store: Store, path: str, data_type: str, rows: int) -> Preview:
         if kind == "file":
             source = paths.join(path, rel)
         else:
-            source = _first_table(store, paths.join(path, rel) if kind == "folder" and rel else path, rel if kind == "pattern" else None)
+            source = _first_table(
+                store, paths.join(path, rel) if kind == "folder" and rel else path, rel if kind == "pattern" else None
+            )
     else:
         source = _first_table(store, path)
     if not source:
@@ -216,7 +220,9 @@ def _csv(store: Store, path: str, limit: int, delimiter: str | None) -> Preview:
     names = [h.strip() or f"column{i + 1}" for i, h in enumerate(header)]
     types = [_infer([r[i] for r in sample if i < len(r)]) for i in range(len(names))]
     cells = [[_cell(r[i]) if i < len(r) else "" for i in range(len(names))] for r in body]
-    return Preview(format="csv", columns=list(zip(names, types, strict=True)), rows=cells, truncated=len(sample) > limit)
+    return Preview(
+        format="csv", columns=list(zip(names, types, strict=True)), rows=cells, truncated=len(sample) > limit
+    )
 
 
 _INT = re.compile(r"^[+-]?\d+$")

@@ -132,6 +132,8 @@ def do_register_datastore(
     name = (name or "").strip()
     if not DATASTORE_NAME.match(name):
         raise ValidationError({"name": ["Use letters, digits and underscores (as Azure ML does)."]})
+    if name.lower() == "new":
+        raise ValidationError({"name": ["'new' is reserved; choose another name."]})
     if name.lower() in BUILTIN_DATASTORES:
         raise Conflict({"name": [f"{name} is the name of a built-in datastore."]})
     if type not in Datastore.Type.values:
@@ -233,7 +235,9 @@ def do_delete_datastore(datastore: Datastore, *, actor) -> None:
     used = list(datastore.data_versions.select_related("asset").order_by("asset__name", "version")[:5])
     if used:
         names = ", ".join(v.reference for v in used)
-        raise Conflict({"__all__": [f"Data assets point into this datastore ({names}). Archive is not enough: move them first."]})
+        raise Conflict(
+            {"__all__": [f"Data assets point into this datastore ({names}). Archive is not enough: move them first."]}
+        )
     name, workspace = datastore.name, datastore.workspace
     datastore.delete()
     activity.record(workspace, actor, "datastore.deleted", name)
@@ -273,7 +277,9 @@ BUILTIN_DESCRIPTIONS = {
 
 def do_record_upload(datastore: Datastore, *, actor, folder: str, files: int, size: int) -> None:
     """Uploads write straight into storage as they stream (uploads.py); this records the event."""
-    activity.record(datastore.workspace, actor, "datastore.uploaded", datastore.name, folder=folder or "/", files=files, size=size)
+    activity.record(
+        datastore.workspace, actor, "datastore.uploaded", datastore.name, folder=folder or "/", files=files, size=size
+    )
 
 
 def do_delete_path(datastore: Datastore, path: str, *, actor) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 class StorageError(Exception):
     """A storage operation failed; the message is safe to show (secrets masked)."""
 
@@ -64,27 +65,58 @@ def _modified(info: dict[str, Any]) -> datetime | None:
     return None
 
 
+_DENIED_CODES = (
+    "AuthenticationFailed",
+    "AuthorizationFailure",
+    "AuthorizationPermissionMismatch",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AuthorizationResourceTypeMismatch",
+)
+_MISSING_CODES = ("ContainerNotFound", "NoSuchBucket")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 5:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
 def _describe(exc: BaseException, where: str) -> str:
     """Say what went wrong in words a user can act on, without the library's internals."""
-    name = type(exc).__name__
-    status = getattr(exc, "status_code", None)
-    code = getattr(exc, "error_code", None)
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):  # botocore ClientError
-        code = response.get("Error", {}).get("Code") or code
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or status
-    code = str(code or "")
-    if isinstance(exc, PermissionError) or status in (401, 403) or name == "ClientAuthenticationError":
-        return f"The storage service refused access to {where} ({code or status or 'access denied'}): check the credentials and their permissions."
-    if code in ("NoSuchBucket", "ContainerNotFound") or (status == 404 and "container" in str(exc).lower()):
-        return f"{where} does not exist ({code or 'not found'})."
-    if isinstance(exc, FileNotFoundError) or status == 404 or name == "ResourceNotFoundError":
-        return f"{where} was not found."
-    if name in ("ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError") or (
-        isinstance(exc, ConnectionError | TimeoutError | OSError) and not isinstance(exc, IsADirectoryError)
+    status, code = None, ""
+    for link in _chain(exc):
+        status = status or getattr(link, "status_code", None)
+        raw_code = getattr(link, "error_code", None)
+        code = code or str(getattr(raw_code, "value", raw_code) or "")
+        response = getattr(link, "response", None)
+        if isinstance(response, dict):  # botocore ClientError
+            code = code or response.get("Error", {}).get("Code") or ""
+            status = status or response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    text = " ".join(str(link) for link in _chain(exc))
+    code = code or next((c for c in _DENIED_CODES + _MISSING_CODES if c in text), "")
+    names = {type(link).__name__ for link in _chain(exc)}
+    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    if (
+        isinstance(exc, PermissionError)
+        or status in (401, 403)
+        or code in _DENIED_CODES
+        or ("ClientAuthenticationError" in names)
     ):
-        return f"Could not reach the storage service for {where}: {str(exc)[:200]}"
-    return f"{name} on {where}: {str(exc)[:300]}"
+        reason = code or status or "access denied"
+        return f"The storage service refused access to {where} ({reason}): check the credentials and their permissions."
+    if code in _MISSING_CODES:
+        return f"{where} does not exist ({code})."
+    if isinstance(exc, FileNotFoundError) or status == 404 or "ResourceNotFoundError" in names:
+        return f"{where} was not found."
+    if names & {"ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"} or (
+        isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, OSError) and exc.errno is not None)
+    ):
+        return f"Could not reach the storage service for {where}: {first_line}"
+    return f"{type(exc).__name__} on {where}: {first_line}"
 
 
 @dataclass
@@ -170,7 +202,17 @@ class Store:
 
     def list_root(self) -> list[Entry]:
         """Used to validate a datastore on save: the container/bucket/folder must be listable."""
-        return self.ls("")
+        if self.local:
+            return self.ls("")
+        top = self.root.split("/", 1)[0]
+        try:
+            with self.errors():
+                infos = self.fs.ls(self.root, detail=True)
+        except StorageNotFound:
+            if self.root == top:
+                raise StorageNotFound(f"The container or bucket '{top}' does not exist.") from None
+            return []
+        return [e for e in (self._entry(i) for i in infos) if e is not None and e.path]
 
     def ls(self, path: str = "") -> list[Entry]:
         full = self.full(path)
@@ -365,7 +407,14 @@ def blob_endpoint(account_name: str, endpoint: str, protocol: str) -> str:
 
 @sensitive_variables("credentials", "connection_string")
 def azure_store(
-    *, account_name: str, container_name: str, endpoint: str, protocol: str, credentials: dict, label: str, prefix: str = ""
+    *,
+    account_name: str,
+    container_name: str,
+    endpoint: str,
+    protocol: str,
+    credentials: dict,
+    label: str,
+    prefix: str = "",
 ) -> Store:
     from adlfs import AzureBlobFileSystem
 

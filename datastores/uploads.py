@@ -12,19 +12,20 @@ moved to the folder named after the content hash (or dropped, when that content 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
+import os
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from datastores import paths
-from datastores.storage import Store, StorageError
+from datastores.storage import StorageError, Store
 
 LOCAL_UPLOAD = "LocalUpload"
 STAGING = f"{LOCAL_UPLOAD}/_staging"
@@ -148,7 +149,17 @@ def parse_multipart(request, sink: UploadSink):
     """Parse a multipart body, streaming its files into `sink`. Returns (data, files). If the body
     was already parsed (a CSRF check without the header reads request.POST), use that result."""
     handler = StoreUploadHandler(request, sink)
-    if hasattr(request, "_post"):
+    if hasattr(request, "_files"):
+        # Parsed already by Django's own parser (files in temporary files): copy them over.
+        try:
+            for uploaded in [f for key in request.FILES for f in request.FILES.getlist(key)]:
+                writer = sink.open(uploaded.name)
+                for chunk in uploaded.chunks(CHUNK):
+                    writer.write(chunk)
+                sink.finish()
+        except (ValidationError, StorageError):
+            sink.abort()
+            raise
         return request.POST, request.FILES
     request.upload_handlers = [handler]
     try:
@@ -210,18 +221,21 @@ def settle_local_upload(sink: UploadSink) -> str:
             store.move(sink.folder, final)
     except StorageError as exc:
         raise ValidationError({"file": [str(exc)]}) from None
+    _drop_empty_staging(store)
     return final
+
+
+def _drop_empty_staging(store: Store) -> None:
+    """Object stores have no empty folders; on a local store remove the emptied staging folder."""
+    if store.local:
+        with contextlib.suppress(OSError):
+            os.rmdir(store.full(STAGING))
 
 
 def discard(sink: UploadSink) -> None:
     """Remove what a failed request staged."""
     if sink.files or sink.current is not None:
         sink.abort()
-        try:
+        with contextlib.suppress(StorageError, ValidationError):
             sink.store.rm(sink.folder, recursive=True)
-        except (StorageError, ValidationError):
-            pass
-
-
-def block_size() -> int:
-    return settings.STUDIO_STORAGE_BLOCK_SIZE
+        _drop_empty_staging(sink.store)

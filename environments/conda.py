@@ -192,7 +192,11 @@ def check_pip_lines(lines: list[str], *, field_name: str, where: str) -> list[st
             continue
         if _FILE_OPTION.match(line):
             raise ValidationError(
-                {field_name: [f"{where}, line {number}: {line!r} points at a file Studio does not have; list the packages."]}
+                {
+                    field_name: [
+                        f"{where}, line {number}: {line!r} points at a file Studio does not have; list the packages."
+                    ]
+                }
             )
         if not line.startswith("-") and "://" not in line:
             try:

@@ -11,6 +11,7 @@ from environments.querysets import BuildQuerySet, EnvironmentQuerySet, VersionQu
 from studio.models import Workspace
 
 CURATED_PREFIX = "Studio-"
+MUTABLE_FIELDS = {"archived", "description", "tags"}
 
 
 class Environment(models.Model):
@@ -80,6 +81,19 @@ class EnvironmentVersion(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def save(self, *args, **kwargs):
+        """Versions are immutable: once stored, only `archived` (and, for the curated catalog,
+        description and tags) may be saved again, and only by naming them in update_fields."""
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or set(fields) - MUTABLE_FIELDS:
+                raise ValueError(f"{self} is immutable; create a new version instead.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self, workspace: Workspace | None = None) -> str:
+        ws = workspace or self.environment.workspace
+        return reverse("environments:version_detail", args=[ws.name, self.environment.name, self.version])
+
     @property
     def reference(self) -> str:
         return f"{self.environment.name}:{self.version}"
@@ -103,10 +117,6 @@ class EnvironmentVersion(models.Model):
             "pip": "Image + pip requirements",
             "build": "Docker build context",
         }[self.kind]
-
-    def get_absolute_url(self, workspace: Workspace | None = None) -> str:
-        ws = workspace or self.environment.workspace
-        return reverse("environments:version_detail", args=[ws.name, self.environment.name, self.version])
 
 
 class BuildStatus(models.TextChoices):

@@ -28,7 +28,9 @@ def _environment_for(workspace, name: str, actor) -> tuple[Environment, bool]:
         raise Conflict({"name": [f"An environment named {other!r} exists; names differ only in case."]})
     try:
         with transaction.atomic():
-            env = Environment.objects.create(workspace=workspace, name=name, curated=workspace is None, created_by=actor)
+            env = Environment.objects.create(
+                workspace=workspace, name=name, curated=workspace is None, created_by=actor
+            )
     except IntegrityError:
         return Environment.objects.select_for_update().get(workspace=workspace, name=name), False
     return env, True

@@ -177,7 +177,9 @@ def _parse_dependencies(d: Definition, data: dict, files: dict[str, bytes] | Non
             raise _err("image", f"{what} needs an image to install into: add image: (e.g. python:3.11-slim-bookworm).")
         raise _err("image", "Give an image, an image with a conda file or pip requirements, or a build context.")
     if d.conda_file and d.pip_requirements:
-        raise _err("pip_requirements", "Give a conda file or pip requirements, not both (a conda file has a pip: list).")
+        raise _err(
+            "pip_requirements", "Give a conda file or pip requirements, not both (a conda file has a pip: list)."
+        )
     if d.user_managed:
         if d.conda_file or d.pip_requirements or d.files:
             raise _err("user_managed_dependencies", "User-managed environments install nothing: drop the dependencies.")
@@ -263,5 +265,10 @@ def _str(dumper, value: str):
 _BlockDumper.add_representer(str, _str)
 
 
-def to_yaml(version) -> str:
-    return yaml.dump(to_mapping(version), Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
+def to_yaml(version, *, conda_file_name: str | None = None) -> str:
+    """The definition as YAML; with `conda_file_name`, the conda file is referred to by that name
+    (as in an Azure ML folder) instead of being written inline."""
+    mapping = to_mapping(version)
+    if conda_file_name and "conda_file" in mapping:
+        mapping["conda_file"] = conda_file_name
+    return yaml.dump(mapping, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)

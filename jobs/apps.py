@@ -3,3 +3,31 @@ from django.apps import AppConfig
 
 class JobsConfig(AppConfig):
     name = "jobs"
+    verbose_name = "Jobs"
+
+    def ready(self) -> None:
+        from studio.activity import register_messages
+        from studio.navigation import replace_section
+
+        replace_section("jobs", "jobs:job_list")
+        replace_section("experiments", "jobs:experiment_list")
+        register_messages(
+            {
+                "job.submitted": "submitted the job {target} ({experiment}, on {compute})",
+                "job.canceled": "canceled the job {target}",
+                "job.deleted": "deleted the job {target}",
+            }
+        )
+        try:
+            from compute.signals import node_lost
+        except ImportError:
+            return
+        node_lost.connect(_node_lost, dispatch_uid="jobs.node_lost")
+
+
+def _node_lost(sender, node=None, **kwargs) -> None:
+    """The compute reaper marked a node Unreachable: its jobs fail with "node lost"."""
+    from jobs.services import do_fail_lost_jobs
+
+    if node is not None and node.worker_name:
+        do_fail_lost_jobs(node.worker_name)

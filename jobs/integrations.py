@@ -25,19 +25,52 @@ def _optional(module: str, name: str):
 # --- environments -------------------------------------------------------------------------------
 
 
-def resolve_environment(workspace, ref: str | dict):
-    """Pin an environment reference (or inline definition) to a concrete EnvironmentVersion."""
-    resolve = _optional("environments.resolve", "resolve_environment")
-    if resolve is None:
-        raise ValidationError({"environment": ["Environments are not available on this server."]})
-    return resolve(workspace, ref)
+ANONYMOUS_ENVIRONMENT = "CliV2AnonymousEnvironment"
+
+
+def resolve_environment(workspace, ref: str | dict, *, actor=None):
+    """Pin an environment reference to a concrete EnvironmentVersion. An inline definition (a
+    mapping, as in CLI YAML) becomes a version of the workspace's `CliV2AnonymousEnvironment`
+    numbered by its spec hash, as Azure ML does, so equal definitions share one version."""
+    from environments.resolve import resolve_environment as resolve
+
+    if isinstance(ref, str):
+        return resolve(workspace, ref)
+    from environments import hashing, services, spec
+    from environments.models import EnvironmentVersion
+
+    data = {k: v for k, v in ref.items() if k not in ("name", "version", "$schema")}
+    try:
+        definition = spec.parse({**data, "name": ANONYMOUS_ENVIRONMENT}, source="inline environment")
+    except ValidationError as exc:
+        raise ValidationError({"environment": [" ".join(exc.messages)]}) from None
+    digest = hashing.spec_hash(definition)
+    found = (
+        EnvironmentVersion.objects.filter(
+            environment__workspace=workspace, environment__name=ANONYMOUS_ENVIRONMENT, spec_hash=digest
+        )
+        .select_related("environment")
+        .first()
+    )
+    if found is not None:
+        return found
+    definition.version = digest[:16]
+    return services.do_create_environment_version(workspace, actor=actor, definition=definition)
 
 
 def ensure_built(version, backend_kind: str, log, *, workspace=None, actor=None):
     """Build (or reuse) `version` on `backend_kind`, streaming build lines to `log`."""
     from environments.builds import ensure_built as build
 
-    return build(version, backend_kind, log=log)
+    return build(version, backend_kind, log=log, workspace=workspace, actor=actor)
+
+
+def cache_outlook(version, backend_kind: str, workspace) -> tuple[bool, str]:
+    """(cache hit?, reason) for building `version` on `backend_kind` now."""
+    from environments.builds import find_reusable
+
+    hit, reason = find_reusable(version, backend_kind, workspace=workspace)
+    return hit is not None, reason
 
 
 def environment_variables_of(job) -> dict[str, str]:

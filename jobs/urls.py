@@ -1,5 +1,31 @@
-"""Pages of the jobs app, under /w/<workspace>/."""
+"""Pages of the jobs app, under /w/<workspace>/jobs/ and /w/<workspace>/experiments/."""
+
+from django.urls import path
+
+from jobs.views import actions, detail, lists, logs, submit
 
 app_name = "jobs"
 
-urlpatterns: list = []
+J = "w/<str:workspace>/jobs/"
+E = "w/<str:workspace>/experiments/"
+
+urlpatterns = [
+    path(J, lists.JobListView.as_view(), name="job_list"),
+    path(J + "new/", submit.JobCreateView.as_view(), name="job_create"),
+    path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
+    path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),
+    path(J + "<str:name>/outputs/", detail.JobDetailView.as_view(tab="outputs"), name="job_outputs"),
+    path(J + "<str:name>/metrics/", detail.JobDetailView.as_view(tab="metrics"), name="job_metrics"),
+    path(J + "<str:name>/code/", detail.JobDetailView.as_view(tab="code"), name="job_code"),
+    path(J + "<str:name>/environment/", detail.JobDetailView.as_view(tab="environment"), name="job_environment"),
+    path(J + "<str:name>/status/", detail.JobStatusView.as_view(), name="job_status"),
+    path(J + "<str:name>/cancel/", actions.JobCancelView.as_view(), name="job_cancel"),
+    path(J + "<str:name>/delete/", actions.JobDeleteView.as_view(), name="job_delete"),
+    path(J + "<str:name>/log/", logs.LogSliceView.as_view(), name="job_log"),
+    path(J + "<str:name>/log/stream/", logs.LogStreamView.as_view(), name="job_log_stream"),
+    path(J + "<str:name>/log/download/", logs.LogDownloadView.as_view(), name="job_log_download"),
+    path(J + "<str:name>/files/outputs/<path:path>", logs.OutputDownloadView.as_view(), name="job_output_file"),
+    path(J + "<str:name>/files/code/<path:path>", logs.CodeFileView.as_view(), name="job_code_file"),
+    path(E, lists.ExperimentListView.as_view(), name="experiment_list"),
+    path(E + "<str:name>/", lists.ExperimentDetailView.as_view(), name="experiment_detail"),
+]

@@ -16,6 +16,7 @@ from studio.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("STUDIO_SECRET_KEY", "")
@@ -271,3 +272,4 @@ CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "schedule": 15.0,
     "options": {"expires": 15},
 }
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["EnvironmentBuildStatusEnum"] = "environments.models.BuildStatus"

@@ -1,72 +1,68 @@
-"""Downloading a job's outputs (`studio job download`): the file tree from `/outputs/`, each file
-streamed from `/outputs/<path>` to disk with a progress bar."""
+"""Downloading a job's files (`studio job download`): the tree from `/outputs/`, each file streamed
+from `/outputs/<path>` to disk with a progress bar; with `--all`, its logs as well."""
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
-from studio_cli.output import info, stderr_console
+from studio_cli.output import info
+from studio_cli.uploads import progress_bar
 
-
-def _files(tree) -> list[dict]:
-    """Flatten the tree answer into [{"path", "size"}] (files only)."""
-    if isinstance(tree, dict):
-        for key in ("files", "results", "entries", "children"):
-            if key in tree:
-                return _files(tree[key])
-        return []
-    out = []
-    for entry in tree or []:
-        if entry.get("type") in ("dir", "directory", "folder") or entry.get("is_dir"):
-            out.extend(_files(entry.get("children", [])))
-        else:
-            out.append(entry)
-    return out
+LOG_BLOCK = 1024 * 1024
 
 
 def _safe_target(root: Path, rel: str) -> Path:
     parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".", "/")]
     if not parts or any(p == ".." for p in parts):
-        raise CLIError(f"The server listed an unsafe output path {rel!r}; nothing written for it.")
+        raise CLIError(f"The server listed an unsafe path {rel!r}; nothing was written for it.")
     return root.joinpath(*parts)
 
 
 def download_outputs(ctx: Context, name: str, dest: Path, *, output_name: str | None, everything: bool) -> int:
-    params = {"output_name": output_name} if output_name else {}
-    tree = ctx.client.get(ctx.ws_path("jobs", name, "outputs"), params=params)
-    files = _files(tree)
+    """Save the job's `outputs/` files (only those of one named output with `output_name`) under
+    `dest/<job name>/`; with `everything`, its log files under `dest/<job name>/logs/` too."""
+    tree = ctx.client.get(ctx.ws_path("jobs", name, "outputs"))
+    files = tree.get("files") or []
     if output_name:
-        files = [f for f in files if _in_output(f, output_name)] or files
-    if not files:
-        raise CLIError(f"Job {name} has no outputs{f' named {output_name!r}' if output_name else ''} to download.")
+        files = [f for f in files if f.get("output_name") == output_name or f["path"].startswith(f"{output_name}/")]
+        if not files:
+            raise CLIError(f"Job {name} has no files in an output named {output_name!r}.")
+    log_files = (tree.get("logs") or []) if everything else []
+    if not files and not log_files:
+        raise CLIError(f"Job {name} has no outputs to download (it wrote nothing to outputs/).")
     root = dest / name
     total = sum(int(f.get("size") or 0) for f in files)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=stderr_console(),
-    ) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"Downloading {len(files)} files", total=total or None)
         for entry in files:
-            rel = entry["path"]
-            target = _safe_target(root, rel)
+            target = _safe_target(root, entry["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            url = ctx.ws_path("jobs", name, "outputs") + quote(rel.lstrip("/"))
-            response = ctx.client.raw("GET", url, stream=True, params=params)
+            url = ctx.ws_path("jobs", name, "outputs") + quote(entry["path"].lstrip("/"))
+            response = ctx.client.raw("GET", url, stream=True)
             with open(target, "wb") as fh:
                 for chunk in response.iter_content(chunk_size=256 * 1024):
                     fh.write(chunk)
                     progress.advance(task, len(chunk))
-    info(f"Downloaded {len(files)} files to {root}")
+    for entry in log_files:
+        _download_log(ctx, name, entry["path"], _safe_target(root / "logs", entry["path"]))
+    what = f"{len(files)} files" + (f" and {len(log_files)} logs" if log_files else "")
+    info(f"Downloaded {what} to {root}")
     return 0
 
 
-def _in_output(entry: dict, output_name: str) -> bool:
-    return entry.get("output_name") == output_name or str(entry.get("path", "")).startswith(f"{output_name}/")
+def _download_log(ctx: Context, name: str, path: str, target: Path) -> None:
+    """Logs are served by the cursor endpoint; read them block by block."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    offset = 0
+    with open(target, "w", encoding="utf-8") as fh:
+        while True:
+            part = ctx.client.get(
+                ctx.ws_path("jobs", name, "logs"), params={"file": path, "offset": offset, "limit": LOG_BLOCK}
+            )
+            fh.write(part.get("text") or "")
+            offset = part.get("next_offset", offset)
+            if not part.get("text") or offset >= part.get("size", 0):
+                return

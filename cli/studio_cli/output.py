@@ -3,6 +3,7 @@ Messages for people (progress, notices) go to stderr so stdout stays parseable."
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -31,6 +32,17 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return _console(sys.stderr)
+
+
+def print_stdout(renderable) -> None:
+    """Print a rich renderable; into a pipe or file without the padding rich adds to each line."""
+    if sys.stdout.isatty():
+        stdout_console().print(renderable)
+        return
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=stdout_console().width, soft_wrap=False, highlight=False)
+    console.print(renderable)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 def info(message: str) -> None:
@@ -81,21 +93,19 @@ def _guess_columns(items: list[dict]) -> list[Column]:
 
 
 def _table(items: list[dict], columns: Sequence[Column]) -> None:
-    console = stdout_console()
     if not items:
-        console.print("(none)", style="dim")
+        print_stdout(Text("(none)", style="dim"))
         return
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
     for header, _ in columns:
         table.add_column(header, overflow="fold")
     for item in items:
         table.add_row(*(Text(cell(pick(item, key))) for _, key in columns))
-    console.print(table)
+    print_stdout(table)
 
 
 def _details(item: dict) -> None:
     """One object as `field  value` rows; nested mappings as indented YAML."""
-    console = stdout_console()
     table = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -107,7 +117,7 @@ def _details(item: dict) -> None:
         else:
             text = cell(value)
         table.add_row(Text(str(key)), Text(text))
-    console.print(table)
+    print_stdout(table)
 
 
 def _values(value: dict | list) -> list:

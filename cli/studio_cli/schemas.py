@@ -13,41 +13,56 @@ ENVIRONMENT = COMMON | {
     "conda_file",
     "build",
     "os_type",
-    "inference_config",
     "environment_variables",
-    "python_path",
+    "pip_requirements",
     "user_managed_dependencies",
+    "interpreter_path",
+    "inference_config",
     "datastore",
-    "stage",
     "intellectual_property",
 }
-ENVIRONMENT_BUILD = {"path", "dockerfile_path"}
+ENVIRONMENT_BUILD = {"path", "dockerfile_path", "dockerfile"}
 
 COMPUTE = {
+    # Studio's settings of every type
     "name",
     "type",
     "description",
     "tags",
     "size",
-    "location",
+    "cpu_cores",
+    "memory_mb",
+    "gpus",
+    "backend",
     "min_instances",
     "max_instances",
     "idle_time_before_scale_down",
     "tier",
+    "assigned_to",
+    "docker_host",
+    "tls",
+    # Azure-only settings the server accepts and ignores (with a notice)
+    "location",
     "identity",
     "network_settings",
     "ssh_public_access_enabled",
     "ssh_settings",
     "admin_username",
+    "admin_password",
+    "ssh_key_value",
     "enable_node_public_ip",
     "create_on_behalf_of",
     "schedules",
     "setup_scripts",
     "resource_id",
     "endpoint",
-    "docker_host",
     "idle_time_before_shutdown",
     "idle_time_before_shutdown_minutes",
+    "custom_applications",
+    "enable_sso",
+    "enable_root_access",
+    "os_image_metadata",
+    "properties",
 }
 
 JOB = {
@@ -71,12 +86,12 @@ JOB = {
     "identity",
     "services",
     "queue_settings",
-    "parent_job_name",
     "status",
+    "is_deterministic",
 }
 JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
 JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
-JOB_LIMITS = {"timeout"}
+JOB_LIMITS = {"timeout", "max_retries"}
 JOB_ENVIRONMENT = ENVIRONMENT - {"version"}  # an inline (anonymous) environment
 
 DATA = COMMON | {"type", "path", "datastore", "stage", "auto_delete_setting"}
@@ -97,6 +112,8 @@ DATASTORE = {
     "credentials",
     "path",
     "bucket",
+    "endpoint_url",
     "region",
-    "prefix",
+    "stage",
+    "auto_delete_setting",
 }

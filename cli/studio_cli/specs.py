@@ -4,6 +4,7 @@ local files read (`conda_file`) or zipped (`build.path`, `code`), references pas
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
     if "build" in data:
         build = _require_mapping(spec, data, "build")
         check_keys(spec, build, schemas.ENVIRONMENT_BUILD, context="build")
-        if not build.get("path"):
+        if not build.get("path") and not build.get("dockerfile"):
             raise SpecError(f"{spec.where(data, 'build')}: build needs a path (the Docker build context folder).")
-        if not is_remote(str(build["path"])):
+        if build.get("path") and not is_remote(str(build["path"])):
             folder = spec.local_path(build, "path")
             if not folder.is_dir():
                 raise SpecError(f"{spec.where(build, 'path')}: build path {build['path']!r} is not a folder.")
@@ -113,6 +114,17 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
 def simple_body(spec: SpecFile, data: dict, allowed: set[str]) -> dict:
     check_keys(spec, data, allowed)
     return {k: plain(v) for k, v in data.items() if k != "$schema"}
+
+
+def report_notices(spec: SpecFile | None, answer: dict) -> None:
+    """Print the server's notices (keys accepted but ignored), with the file and line of the key."""
+    from studio_cli.output import info
+
+    for notice in answer.pop("notices", None) or []:
+        match = re.match(r"'([^']+)' is accepted", str(notice))
+        if spec is not None and match and match[1] in getattr(spec.data, "lines", {}):
+            notice = f"{spec.where(spec.data, match[1])}: {notice}"
+        info(f"note: {notice}")
 
 
 def as_json(body: dict) -> str:

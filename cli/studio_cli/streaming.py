@@ -18,34 +18,40 @@ def exit_code_for(status: str) -> int:
 
 
 def follow(ctx: Context, name: str, *, poll: float = POLL_SECONDS) -> int:
-    """Print the job's log until it ends; return 0 for Completed, 1 for Failed, 2 for Canceled."""
+    """Print the job's log until it ends; return 0 for Completed, 1 for Failed, 2 for Canceled.
+    Each answer of `/logs/?offset=` carries the job's status, so one request a second suffices."""
     offset = 0
     status = None
-    job: dict = {}
     try:
         while True:
-            job = ctx.client.get(ctx.ws_path("jobs", name))
-            if job.get("status") != status:
-                status = job.get("status")
-                info(f"[{time.strftime('%H:%M:%S')}] {name}: {status}" + _reason(job))
-            got_text = True
-            while got_text:  # drain what is there before sleeping
-                chunk = ctx.client.get(ctx.ws_path("jobs", name, "logs"), params={"offset": offset})
-                text = chunk.get("text") or ""
-                if text:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                offset = chunk.get("next_offset", offset + len(text))
-                got_text = bool(text)
-            if status in FINAL:
+            chunk = ctx.client.get(ctx.ws_path("jobs", name, "logs"), params={"offset": offset})
+            if chunk.get("status") != status:
+                status = chunk.get("status")
+                if status not in FINAL:
+                    info(f"[{time.strftime('%H:%M:%S')}] {name}: {status}{_reason(_job_if_waiting(ctx, name, status))}")
+            text = chunk.get("text") or ""
+            if text:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            offset = chunk.get("next_offset", offset + len(text))
+            if chunk.get("final"):
                 break
-            time.sleep(poll)
+            if not text:
+                time.sleep(poll)
     except KeyboardInterrupt:
         info(f"\nStopped following; the job goes on. Follow it again: studio job stream --name {name}")
         raise
-    info(f"Job {name} ended: {status}" + _reason(job))
+    job = ctx.client.get(ctx.ws_path("jobs", name))
+    status = job.get("status") or status or ""
+    info(f"[{time.strftime('%H:%M:%S')}] {name}: {status}")
+    info(f"Job {name} ended: {status}{_reason(job)}")
     info(f"See it at {job_link(ctx, job)}")
-    return exit_code_for(status or "")
+    return exit_code_for(status)
+
+
+def _job_if_waiting(ctx: Context, name: str, status: str | None) -> dict:
+    """The job's details when its status has a reason worth showing (a wait in the queue)."""
+    return ctx.client.get(ctx.ws_path("jobs", name)) if status == "Queued" else {}
 
 
 def job_link(ctx: Context, job: dict) -> str:

@@ -1,4 +1,4 @@
-"""Streaming multipart uploads with a progress bar: the file is read in chunks while it is sent
+"""Streaming multipart uploads with a progress bar: files are read in chunks while they are sent
 (never held in memory), and the body has a known length so any WSGI server accepts it."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,33 +16,42 @@ from studio_cli.client import Client
 from studio_cli.output import stderr_console
 
 CHUNK = 256 * 1024
+FilePart = tuple[str, Path, str]  # form field, local file, file name sent (may hold folders: "a/b.csv")
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 class MultipartBody:
-    """`fields` as form fields, then one file part; `read()` reports bytes sent to `on_read`."""
+    """`fields` as form fields, then the file parts; `read()` reports bytes sent to `on_read`.
+    Requests sends it as a stream with a Content-Length (it has `__len__`, `read` and `tell`)."""
 
-    def __init__(self, fields: dict[str, str], file_field: str, path: Path, filename: str, on_read=None):
-        self.boundary = uuid.uuid4().hex
-        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+    def __init__(self, fields: dict[str, str], files: list[FilePart], on_read: Callable[[int], Any] | None = None):
+        boundary = uuid.uuid4().hex
+        self.content_type = f"multipart/form-data; boundary={boundary}"
         head = b"".join(
-            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'.encode()
-            + str(v).encode()
-            + b"\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(k)}"\r\n\r\n{v}\r\n'.encode()
             for k, v in fields.items()
         )
-        head += (
-            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        self._parts = [io.BytesIO(head), open(path, "rb"), io.BytesIO(f"\r\n--{self.boundary}--\r\n".encode())]
-        self._length = len(head) + os.path.getsize(path) + len(self._parts[2].getvalue())
+        self._parts: list[Any] = [head]
+        for field, path, filename in files:
+            self._parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(field)}"; '
+                f'filename="{_quote(filename)}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            )
+            self._parts.append(path)
+            self._parts.append(b"\r\n")
+        self._parts.append(f"--{boundary}--\r\n".encode())
+        self._length = sum(os.path.getsize(p) if isinstance(p, Path) else len(p) for p in self._parts)
+        self._current: io.BufferedIOBase | None = None
         self._on_read = on_read
         self._sent = 0
 
     def __len__(self) -> int:
         return self._length
 
-    def __iter__(self):  # requests treats an iterable with a length as a streamed body
+    def __iter__(self) -> Iterator[bytes]:
         while chunk := self.read(CHUNK):
             yield chunk
 
@@ -57,10 +67,14 @@ class MultipartBody:
     def read(self, size: int = -1) -> bytes:
         size = CHUNK if size is None or size < 0 else size
         out = b""
-        while self._parts and len(out) < size:
-            piece = self._parts[0].read(size - len(out))
+        while len(out) < size and (self._current is not None or self._parts):
+            if self._current is None:
+                part = self._parts.pop(0)
+                self._current = open(part, "rb") if isinstance(part, Path) else io.BytesIO(part)
+            piece = self._current.read(size - len(out))
             if not piece:
-                self._parts.pop(0).close()
+                self._current.close()
+                self._current = None
                 continue
             out += piece
         self._sent += len(out)
@@ -69,9 +83,39 @@ class MultipartBody:
         return out
 
     def close(self) -> None:
-        for part in self._parts:
-            part.close()
+        if self._current is not None:
+            self._current.close()
+            self._current = None
         self._parts = []
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+    )
+
+
+def upload_files(
+    client: Client,
+    path: str,
+    files: list[FilePart],
+    *,
+    label: str,
+    fields: dict[str, str] | None = None,
+    params: dict | None = None,
+) -> Any:
+    """POST `files` (and `fields`) as one multipart request to `path`, showing a progress bar on
+    stderr; returns the JSON answer."""
+    with progress_bar() as progress:
+        task = progress.add_task(label, total=None)
+        with MultipartBody(fields or {}, files, on_read=lambda n: progress.advance(task, n)) as body:
+            progress.update(task, total=len(body))
+            return client.post(path, data=body, headers={"Content-Type": body.content_type}, params=params)
 
 
 def upload_file(
@@ -80,28 +124,8 @@ def upload_file(
     file: Path,
     *,
     label: str,
-    fields: dict[str, str] | None = None,
-    file_field: str = "file",
+    field: str = "file",
     filename: str | None = None,
-    quiet: bool = False,
+    fields: dict[str, str] | None = None,
 ) -> Any:
-    """POST `file` as multipart to `path`, showing a progress bar on stderr; returns the JSON answer."""
-    console = stderr_console()
-    show = not quiet
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-        disable=not show,
-    ) as progress:
-        task = progress.add_task(label, total=None)
-        body = MultipartBody(
-            fields or {}, file_field, file, filename or file.name, on_read=lambda n: progress.advance(task, n)
-        )
-        progress.update(task, total=len(body))
-        with body:
-            return client.post(path, data=body, headers={"Content-Type": body.content_type})
+    return upload_files(client, path, [(field, file, filename or file.name)], label=label, fields=fields)

@@ -132,7 +132,9 @@ def failing_line(lines: Iterable[str]) -> str:
     return ""
 
 
-def stream_command(cmd: list[str], log: LogFn, *, env: dict[str, str], timeout: float, cwd: str | None = None) -> list[str]:
+def stream_command(
+    cmd: list[str], log: LogFn, *, env: dict[str, str], timeout: float, cwd: str | None = None
+) -> list[str]:
     """Run `cmd`, passing each output line to `log` as it is printed; returns all lines. A
     non-zero exit raises BuildError with the telling line; the process group is killed on
     timeout or on any error, so nothing outlives the build."""
@@ -176,7 +178,9 @@ def stream_command(cmd: list[str], log: LogFn, *, env: dict[str, str], timeout: 
     if timed_out.is_set():
         raise BuildError(f"{Path(cmd[0]).name} did not finish within {int(timeout)} s and was stopped.")
     if proc.returncode != 0:
-        headline = failing_line(lines) or f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} exited with {proc.returncode}"
+        headline = (
+            failing_line(lines) or f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} exited with {proc.returncode}"
+        )
         raise BuildError(f"{' '.join(cmd[:3])} exited with status {proc.returncode}", headline)
     return lines
 

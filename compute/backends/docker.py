@@ -89,7 +89,8 @@ class DockerBackend:
             self._copy_ca_bundle(context)
             text = (context / dockerfile).read_text(errors="replace")
             base_ids = self._check_bases(engine, text, log)
-            log(f"$ docker build --network host -t {tag} ({'your build context' if spec.context_dir else 'base image + packages'})")
+            what = "your build context" if spec.context_dir else "base image + packages"
+            log(f"$ docker build --network host -t {tag} ({what})")
             image_id = self._stream_build(engine, context, dockerfile, tag, spec, log, nocache=nocache)
         try:
             image = engine.images.get(tag)
@@ -111,15 +112,16 @@ class DockerBackend:
         """The Dockerfile of a conda/pip environment: the base image, and uv installing the
         packages into a venv that comes first on PATH. Returns the interpreter jobs should use."""
         base = spec.image or settings.STUDIO_BASE_IMAGE
-        lines = [f"FROM {base}", f'LABEL studio.spec_hash="{spec.spec_hash}"']
+        lines = [f"FROM {base}"]  # the spec-hash label is added by the build call, after every layer
         if not spec.requirements:
             (context / "Dockerfile").write_text("\n".join(lines) + "\n")
             return "python3"
         studio = context / ".studio"
         studio.mkdir()
-        shutil.copy2(uv_binary(), studio / "uv")
+        shutil.copy2(uv_binary(), context / "studio-uv")
         (studio / "requirements.txt").write_text("\n".join(spec.requirements) + "\n")
-        env = {
+        # A file the RUN sources, not ENV: these steer the install and are not kept in the image.
+        variables = {
             "UV_PYTHON_DOWNLOADS": "never",
             "UV_COMPILE_BYTECODE": "1",
             "UV_NO_PROGRESS": "1",
@@ -127,19 +129,19 @@ class DockerBackend:
             "NO_COLOR": "1",
         }
         if settings.STUDIO_CA_BUNDLE:
-            env |= {"SSL_CERT_FILE": "/opt/studio-build/ca.crt", "PIP_CERT": "/opt/studio-build/ca.crt"}
-        env |= spec.build_env
-        prefix = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+            variables |= {"SSL_CERT_FILE": "/opt/studio-build/ca.crt", "PIP_CERT": "/opt/studio-build/ca.crt"}
+        variables |= spec.build_env
+        (studio / "build.env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in variables.items()))
         python = spec.python or "python3"
+        uv = "studio-uv --no-config"
         lines += [
             # uv first, on its own: that layer is shared by every environment on this base image.
-            "COPY .studio/uv /usr/local/bin/studio-uv",
+            "COPY studio-uv /usr/local/bin/studio-uv",
             "COPY .studio/ /opt/studio-build/",
-            "RUN set -e; "
-            f"{prefix} studio-uv venv --no-config --python {shlex.quote(python)} {ENV_PREFIX}; "
-            f"{prefix} studio-uv pip install --no-config --python {ENV_PREFIX}/bin/python "
-            "-r /opt/studio-build/requirements.txt; "
-            f"studio-uv pip freeze --no-config --python {ENV_PREFIX}/bin/python > {FREEZE_FILE}; "
+            "RUN set -e; set -a; . /opt/studio-build/build.env; set +a; "
+            f"{uv} venv --python {shlex.quote(python)} {ENV_PREFIX}; "
+            f"{uv} pip install --python {ENV_PREFIX}/bin/python -r /opt/studio-build/requirements.txt; "
+            f"{uv} pip freeze --python {ENV_PREFIX}/bin/python > {FREEZE_FILE}; "
             "rm -rf /opt/studio-build /tmp/studio-uv-cache",
             f"ENV VIRTUAL_ENV={ENV_PREFIX} PATH={ENV_PREFIX}/bin:$PATH",
         ]

@@ -58,9 +58,7 @@ class DockerRun:
         from docker.types import LogConfig
 
         spec = self.spec
-        volumes = {
-            str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts
-        }
+        volumes = {str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts}
         kwargs = {}
         if spec.cpu:
             kwargs["nano_cpus"] = int(spec.cpu * 1e9)

@@ -166,7 +166,7 @@ def _interpreter_id(interpreter: str) -> str:
 def _version_of(path: str) -> str | None:
     try:
         out = subprocess.run(
-            [path, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
             capture_output=True,
             text=True,
             timeout=10,
@@ -199,14 +199,15 @@ def find_interpreter(pin: str | None) -> str:
         return sys.executable
     parts = pin.split(".")
     minor = ".".join(parts[:2])
-    current = "%d.%d.%d" % sys.version_info[:3]
+    current = ".".join(str(n) for n in sys.version_info[:3])
     if current == pin or current.startswith(minor + ".") and len(parts) == 2:
         return sys.executable
     for path in _candidates(minor):
         version = _version_of(path)
         if version and (version == pin or (len(parts) == 2 and version.startswith(minor + "."))):
             return path
-    have = sorted({v for m in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14") for v in _installed(m)})
+    found = {v for m in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14") for v in _installed(m)}
+    have = sorted(found, key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
     raise BuildError(
         f"Python {pin} is not installed on this host.",
         f"Python {pin} (python={pin} in the conda file) is not installed on this host; "

@@ -123,23 +123,20 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
     if version is None:
         raise PreparationFailed(FailureKind.PREPARATION, f"The environment {job.environment_label} no longer exists.")
     label = f"{version.environment.name}:{version.version}"
-    from environments.models import EnvironmentBuild
-
-    if EnvironmentBuild.objects.reusable(version.spec_hash, backend).exists():
-        set_wait(job.pk, f"preparing environment {label} (cache hit)")
-    else:
-        set_wait(job.pk, f"building environment {label} on {backend} (cache miss: no build of this spec yet)")
-    from compute.backends.base import BuildError
+    hit, why = integrations.cache_outlook(version, backend, job.workspace)
+    set_wait(job.pk, f"preparing environment {label} (cache hit)" if hit else f"building environment {label} ({why})")
+    from environments.builds import BuildFailed
 
     with LogWriter(job.log_stream(BUILD_LOG), interval=0.2) as build_log:
         try:
-            build = integrations.ensure_built(version, backend, lambda line: build_log.write(line.rstrip("\n") + "\n"))
-        except BuildError as exc:
-            raise PreparationFailed(FailureKind.BUILD_FAILED, f"Building environment {label} failed: {exc.line}") from exc
-    if getattr(build, "status", "Succeeded") != "Succeeded":
-        raise PreparationFailed(
-            FailureKind.BUILD_FAILED, f"Building environment {label} failed: {getattr(build, 'error', '') or 'see the build log'}"
-        )
+            build = integrations.ensure_built(
+                version, backend, lambda line: build_log.write(line.rstrip("\n") + "\n"),
+                workspace=job.workspace, actor=job.created_by,
+            )
+        except BuildFailed as exc:
+            raise PreparationFailed(
+                FailureKind.BUILD_FAILED, f"Building environment {label} failed: {exc.build.error or 'see the build log'}"
+            ) from exc
     info = {
         "build_id": build.pk,
         "backend": backend,

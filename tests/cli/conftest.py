@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD, UserFactory, make_workspace
+from tests.jobs.conftest import no_dispatch, node  # noqa: F401 - fixtures reused: jobs run on an in-process node
 
 
 @dataclass

@@ -38,8 +38,12 @@ def test_workspace_show_defaults_to_the_default_workspace(cli):
 
 def test_workspace_create_with_options_and_from_a_file(cli, alice):
     assert cli("workspace", "create", "--name", "ws-two", "--description", "Second", "--tags", "team=ml").code == 0
-    write(cli.cwd, "ws.yml", "$schema: https://azuremlschemas.azureedge.net/latest/workspace.schema.json\n"
-                             "name: ws-three\ndescription: From a file\n")
+    write(
+        cli.cwd,
+        "ws.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/workspace.schema.json\n"
+        "name: ws-three\ndescription: From a file\n",
+    )
     result = cli("workspace", "create", "--file", "ws.yml", "-o", "json")
 
     assert result.code == 0, result

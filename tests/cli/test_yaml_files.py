@@ -6,6 +6,7 @@ from __future__ import annotations
 import zipfile
 
 from studio_cli.packaging import zip_folder
+
 from tests.cli.conftest import write
 
 

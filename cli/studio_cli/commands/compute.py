@@ -9,18 +9,16 @@ from studio_cli.commands import add_command, add_group
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import emit, info
-from studio_cli.specs import simple_body
+from studio_cli.specs import report_notices, simple_body
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
     ("Name", "name"),
     ("Type", "type"),
-    ("State", lambda c: c.get("state") or c.get("status")),
-    ("Size", "size"),
-    (
-        "Instances",
-        lambda c: f"{c.get('min_instances', '')}-{c.get('max_instances', '')}" if "max_instances" in c else "",
-    ),
+    ("Backend", "backend"),
+    ("State", "state"),
+    ("Size", lambda c: c.get("size_label") or c.get("size")),
+    ("Nodes", lambda c: (c.get("nodes") or {}).get("total")),
     ("Description", "description"),
 ]
 
@@ -66,6 +64,7 @@ def cmd_show(ctx: Context) -> int:
 def cmd_create(ctx: Context) -> int:
     args = ctx.args
     body: dict = {}
+    spec = None
     if args.file:
         spec = SpecFile(args.file)
         apply_sets(spec.data, args.set)
@@ -78,15 +77,20 @@ def cmd_create(ctx: Context) -> int:
         body["type"] = args.type
     if not body.get("name"):
         raise CLIError("The compute needs a name: `name:` in --file, or --name.")
-    emit(ctx.client.post(ctx.ws_path("computes"), json=body), ctx.output)
+    created = ctx.client.post(ctx.ws_path("computes"), json=body)
+    report_notices(spec, created)
+    emit(created, ctx.output)
     return 0
 
 
 def _action(ctx: Context, verb: str) -> int:
     answer = ctx.client.post(ctx.ws_path("computes", _name(ctx), verb))
     if ctx.output == "table":
-        state = (answer or {}).get("state") or (answer or {}).get("status") or "requested"
-        info(f"{_name(ctx)}: {verb} {state if isinstance(state, str) else ''}".rstrip())
+        message = answer.get("state_message") or ""
+        info(
+            f"{answer.get('name', _name(ctx))}: {answer.get('state', verb + ' requested')}"
+            + (f" ({message})" if message else "")
+        )
     else:
         emit(answer, ctx.output)
     return 0

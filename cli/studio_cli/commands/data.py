@@ -7,7 +7,7 @@ from studio_cli import schemas
 from studio_cli.commands import add_command, add_group
 from studio_cli.commands.assets import register_list_show
 from studio_cli.context import Context
-from studio_cli.datafiles import upload_to_default_datastore
+from studio_cli.datafiles import create_data_version_from_files
 from studio_cli.errors import CLIError
 from studio_cli.output import emit
 from studio_cli.refs import is_remote
@@ -49,8 +49,9 @@ def cmd_create(ctx: Context) -> int:
         raise CLIError(f"{spec.name}: the data asset needs a name (or pass --name).")
     if not body.get("path"):
         raise CLIError(f"{spec.name}: the data asset needs a path.")
-    if not is_remote(str(body["path"])):
-        local = spec.local_path(spec.data, "path")
-        body["path"] = upload_to_default_datastore(ctx, local, prefix=f"data/{name}")
-    emit(ctx.client.post(ctx.ws_path("data", name, "versions"), json=body), ctx.output)
+    if is_remote(str(body["path"])):
+        created = ctx.client.post(ctx.ws_path("data", name, "versions"), json=body)
+    else:
+        created = create_data_version_from_files(ctx, name, body, spec.local_path(spec.data, "path"))
+    emit(created, ctx.output)
     return 0

@@ -11,16 +11,17 @@ from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import emit, info
 from studio_cli.packaging import zip_folder
-from studio_cli.specs import as_json, environment_body
+from studio_cli.specs import as_json, environment_body, report_notices
 from studio_cli.uploads import upload_file
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
     ("Name", "name"),
-    ("Version", "version"),
+    ("Version", lambda e: e.get("latest_version") or e.get("version")),
+    ("Kind", "kind"),
     ("Image", lambda e: e.get("image") or ("(build context)" if e.get("build") else "")),
+    ("Curated", lambda e: "yes" if e.get("curated") else ""),
     ("Description", "description"),
-    ("Created", "created_at"),
 ]
 
 
@@ -63,11 +64,12 @@ def cmd_create(ctx: Context) -> int:
                 packed.path,
                 label="Uploading build context",
                 fields={"spec": as_json(body)},
-                file_field="build_context",
+                field="context",
                 filename="context.zip",
             )
     else:
         created = ctx.client.post(path, json=body)
+    report_notices(spec, created)
     emit(created, ctx.output)
     return 0
 

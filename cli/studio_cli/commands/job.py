@@ -77,7 +77,7 @@ def cmd_create(ctx: Context) -> int:
             body["code"] = _upload_code(ctx, local)
         elif what.startswith("inputs."):
             key = what.split(".", 1)[1]
-            body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local, prefix=f"inputs/{key}")
+            body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
         else:
             raise CLIError(
                 f"{spec.name}: an inline environment with a local build context is not supported; "

@@ -1,0 +1,64 @@
+"""The figures a compute row shows (nodes busy/idle/total, queued and running jobs, desired
+nodes), counted for a whole page of targets in two queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from compute import demand
+from compute.models import ComputeTarget, Node, NodeState
+from compute.scaling import Plan, plan_for
+
+
+class Overview:
+    """Nodes (responsive ones) and demand of one target, plus the autoscaler's plan."""
+
+    def __init__(self, nodes: int, busy: int, paused: int, draining: int, plan: Plan):
+        self.nodes = nodes
+        self.busy = busy
+        self.paused = paused
+        self.draining = draining
+        self.plan = plan
+
+    @property
+    def idle(self) -> int:
+        return max(0, self.nodes - self.busy - self.paused - self.draining)
+
+    @property
+    def queued(self) -> int:
+        return self.plan.queued
+
+    @property
+    def running(self) -> int:
+        return self.plan.running
+
+
+def attach(targets: Iterable[ComputeTarget]) -> list[ComputeTarget]:
+    """Set `target.overview` on each target; returns them as a list."""
+    targets = list(targets)
+    if not targets:
+        return targets
+    cutoff = timezone.now() - timedelta(seconds=settings.STUDIO_NODE_UNREACHABLE_SECONDS)
+    rows = (
+        Node.objects.live()
+        .filter(queue__in={t.queue_name for t in targets}, last_heartbeat__gte=cutoff)
+        .values("queue")
+        .annotate(
+            total=Count("pk"),
+            busy=Count("pk", filter=Q(running__gt=0)),
+            paused=Count("pk", filter=Q(state=NodeState.PAUSED, running=0)),
+            draining=Count("pk", filter=Q(state=NodeState.DRAINING, running=0)),
+        )
+    )
+    by_queue = {r["queue"]: r for r in rows}
+    counts = demand.counts_for(targets)
+    for target in targets:
+        row = by_queue.get(target.queue_name, {"total": 0, "busy": 0, "paused": 0, "draining": 0})
+        plan = plan_for(target, counts[target.pk], live=row["total"], busy=row["busy"])
+        target.overview = Overview(row["total"], row["busy"], row["paused"], row["draining"], plan)
+    return targets

@@ -1,0 +1,144 @@
+"""How compute targets and nodes look in the REST API. Input is validated by compute.spec (the
+same validator the pages and YAML files use); these serializers shape the output and document
+the input for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from compute.models import Backend, ComputeTarget, ComputeType, Node, Tier
+
+TYPE_FIELDS = {
+    ComputeType.CLUSTER: {"min_instances", "max_instances", "idle_time_before_scale_down", "tier", "desired_nodes"},
+    ComputeType.INSTANCE: {"assigned_to", "desired_nodes"},
+    ComputeType.ATTACHED: {"docker_host", "has_tls", "engine_info"},
+}
+ALL_TYPE_FIELDS = set().union(*TYPE_FIELDS.values())
+
+
+class ComputeSerializer(serializers.ModelSerializer):
+    type_label = serializers.CharField(source="get_type_display", read_only=True)
+    cpu_cores = serializers.FloatField()
+    size_label = serializers.CharField(read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    queue = serializers.CharField(source="queue_name", read_only=True)
+    address = serializers.CharField(read_only=True, help_text="What `studio_worker --compute` takes")
+    has_tls = serializers.BooleanField(read_only=True)
+    nodes = serializers.SerializerMethodField(help_text="Responsive nodes: total, busy, idle, paused, draining")
+    demand = serializers.SerializerMethodField(help_text="Unfinished jobs: queued, running; nodes wanted")
+
+    class Meta:
+        model = ComputeTarget
+        fields = [
+            "name",
+            "type",
+            "type_label",
+            "backend",
+            "state",
+            "state_message",
+            "description",
+            "tags",
+            "size",
+            "size_label",
+            "cpu_cores",
+            "memory_mb",
+            "gpus",
+            "min_instances",
+            "max_instances",
+            "idle_time_before_scale_down",
+            "tier",
+            "desired_nodes",
+            "assigned_to",
+            "docker_host",
+            "has_tls",
+            "engine_info",
+            "queue",
+            "address",
+            "nodes",
+            "demand",
+            "scaler_status",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_nodes(self, obj: ComputeTarget) -> dict[str, int]:
+        o = _overview(obj)
+        return {"total": o.nodes, "busy": o.busy, "idle": o.idle, "paused": o.paused, "draining": o.draining}
+
+    def get_demand(self, obj: ComputeTarget) -> dict[str, int]:
+        o = _overview(obj)
+        return {"queued": o.queued, "running": o.running, "wanted": o.plan.wanted, "desired_nodes": o.plan.desired}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        keep = TYPE_FIELDS.get(instance.type, set())
+        return {k: v for k, v in data.items() if k not in ALL_TYPE_FIELDS or k in keep}
+
+
+def _overview(target: ComputeTarget):
+    if not hasattr(target, "overview"):
+        from compute.overview import attach
+
+        attach([target])
+    return target.overview
+
+
+class TLSSerializer(serializers.Serializer):
+    ca_cert = serializers.CharField(required=False, help_text="PEM")
+    client_cert = serializers.CharField(required=False, help_text="PEM")
+    client_key = serializers.CharField(required=False, help_text="PEM; write-only, stored encrypted")
+
+
+class ComputeInputSerializer(serializers.Serializer):
+    """The body of POST and PATCH (JSON, or the same object as Azure ML CLI v2 YAML with
+    Content-Type: application/yaml). Keys of other Azure types are reported; Azure-only keys such
+    as location or identity are accepted and ignored."""
+
+    name = serializers.CharField(help_text="2–32 letters, digits or '-', starting with a letter")
+    type = serializers.ChoiceField(
+        choices=["amlcompute", "computeinstance", "cluster", "instance", "attached", "docker"]
+    )
+    description = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    size = serializers.CharField(required=False, help_text="An Azure VM size such as Standard_DS3_v2, or 'custom'")
+    cpu_cores = serializers.FloatField(required=False, help_text="Per-job CPU limit (overrides the size)")
+    memory_mb = serializers.IntegerField(required=False, help_text="Per-job memory limit (overrides the size)")
+    gpus = serializers.IntegerField(required=False)
+    backend = serializers.ChoiceField(choices=Backend.values, required=False)
+    min_instances = serializers.IntegerField(required=False, help_text="cluster")
+    max_instances = serializers.IntegerField(required=False, help_text="cluster: concurrent jobs at most")
+    idle_time_before_scale_down = serializers.IntegerField(required=False, help_text="cluster, seconds")
+    tier = serializers.ChoiceField(choices=Tier.values, required=False, help_text="cluster")
+    assigned_to = serializers.CharField(required=False, help_text="instance: the member's username")
+    docker_host = serializers.CharField(required=False, help_text="attached: ssh://user@host or tcp://host:2376")
+    tls = TLSSerializer(required=False, help_text="attached tcp:// engines: write-only")
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(source="shown_state", read_only=True)
+
+    class Meta:
+        model = Node
+        fields = [
+            "worker_name",
+            "hostname",
+            "pid",
+            "queue",
+            "state",
+            "state_message",
+            "capacity",
+            "running",
+            "cpu_count",
+            "memory_mb",
+            "gpus",
+            "backends",
+            "pythons",
+            "drain_requested",
+            "started_at",
+            "last_heartbeat",
+            "stopped_at",
+        ]
+        read_only_fields = fields

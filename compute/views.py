@@ -1,0 +1,378 @@
+"""Pages of the compute app: the Compute page (tabs per kind), a target's page with its live node
+list, and the forms that create, edit and delete targets. Thin: compute.services acts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+
+from compute import services
+from compute.filters import ComputeFilter
+from compute.forms import ComputeForm, YAMLForm
+from compute.models import ComputeTarget, ComputeType, NodeState, TargetState
+from compute.overview import attach
+from compute.spec import parse_yaml
+from studio.models import ActivityEvent, Membership
+from studio.permissions import VIEW, can, can_operate_compute
+from studio.views.base import PartialMixin, WorkspaceMixin
+from studio.views.workspaces import apply_errors
+
+MANAGE = "compute.manage"
+STATUS_STOP_POLLING = 286  # htmx stops polling on this status
+
+TABS = [
+    ("instances", "Compute instances", [ComputeType.INSTANCE]),
+    ("clusters", "Compute clusters", [ComputeType.CLUSTER]),
+    ("attached", "Attached compute", [ComputeType.ATTACHED]),
+    ("local", "Local & Docker", [ComputeType.LOCAL, ComputeType.DOCKER]),
+]
+TAB_TYPES = {key: types for key, _, types in TABS}
+NEW_TYPE_OF_TAB = {
+    "instances": ComputeType.INSTANCE,
+    "clusters": ComputeType.CLUSTER,
+    "attached": ComputeType.ATTACHED,
+    "local": ComputeType.DOCKER,
+}
+TRANSITIONAL = (TargetState.STARTING, TargetState.STOPPING)
+CREATABLE = [ComputeType.INSTANCE, ComputeType.CLUSTER, ComputeType.ATTACHED, ComputeType.DOCKER]
+
+
+class TargetMixin(WorkspaceMixin):
+    """Fetches the target named in the URL through the workspace (404 elsewhere)."""
+
+    def get_target(self) -> ComputeTarget:
+        if not hasattr(self, "_target"):
+            self._target = get_object_or_404(
+                ComputeTarget.objects.filter(workspace=self.workspace).select_related(
+                    "workspace", "created_by", "assigned_to"
+                ),
+                name=self.kwargs["name"],
+            )
+        return self._target
+
+
+def _back(request, default: str):
+    """Redirect to `next` when it is a local URL, else to `default`."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+class ComputeListView(WorkspaceMixin, PartialMixin, ListView):
+    """The Compute page: one tab per kind of target, rows refreshed live while anything moves."""
+
+    template_name = "compute/compute_list.html"
+    partial_template_name = "compute/_compute_rows.html"
+    context_object_name = "targets"
+    section = "compute"
+    paginate_by = 100
+
+    def get_tab(self) -> str:
+        tab = self.request.GET.get("tab", "")
+        return tab if tab in TAB_TYPES else "instances"
+
+    def get_queryset(self):
+        qs = ComputeTarget.objects.filter(workspace=self.workspace, type__in=TAB_TYPES[self.get_tab()])
+        qs = qs.select_related("workspace", "created_by", "assigned_to").order_by("name")
+        self.filterset = ComputeFilter(self.request.GET, queryset=qs)
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        targets = attach(context["targets"])
+        context["targets"] = targets
+        counts = dict(
+            ComputeTarget.objects.filter(workspace=self.workspace)
+            .values_list("type")
+            .annotate(n=Count("pk"))
+            .values_list("type", "n")
+        )
+        tab = self.get_tab()
+        context["tab"] = tab
+        context["tabs"] = [(key, label, sum(counts.get(t, 0) for t in types)) for key, label, types in TABS]
+        context["new_type"] = NEW_TYPE_OF_TAB[tab]
+        context["creatable"] = [(t.value, t.label) for t in CREATABLE]
+        context["q"] = self.request.GET.get("q", "")
+        context["yaml_form"] = kwargs.get("yaml_form") or YAMLForm()
+        context["live"] = any(
+            t.state in TRANSITIONAL or t.overview.nodes or t.overview.queued or t.overview.running for t in targets
+        )
+        return context
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if self.request.htmx and self.request.htmx.target and not context["live"]:
+            response.status_code = STATUS_STOP_POLLING
+        return response
+
+
+class ComputeDetailView(TargetMixin, PartialMixin, DetailView):
+    """A target's page: properties, how to start a node, autoscale figures and the live node list."""
+
+    template_name = "compute/compute_detail.html"
+    partial_template_name = "compute/_live.html"
+    context_object_name = "target"
+    section = "compute"
+
+    def get_object(self, queryset=None):
+        return self.get_target()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        target = attach([self.object])[0]
+        nodes = list(target.nodes().recent()[:50])
+        context["nodes"] = nodes
+        context["live_nodes"] = [n for n in nodes if n.is_live]
+        context["may_manage"] = _can(self.request, self.workspace, MANAGE)
+        context["may_operate"] = can_operate_compute(self.request.user, target)
+        context["probe"] = target.probes.select_related("created_by").first()
+        context["scaler_command"] = settings.STUDIO_SCALER_COMMAND
+        context["heartbeat_seconds"] = settings.STUDIO_NODE_HEARTBEAT_SECONDS
+        context["unreachable_seconds"] = settings.STUDIO_NODE_UNREACHABLE_SECONDS
+        context["celery_name"] = f"{target.address.replace('/', '.')}.1@%h"
+        context["events"] = ActivityEvent.objects.filter(
+            workspace=self.workspace, verb__startswith="compute.", target=target.name
+        ).select_related("actor")[:8]
+        context["tab"] = target.tab
+        # Keep polling while something can change without a click here: a node may appear
+        # (any target that is not a stopped instance), a node is up, or a probe is on its way.
+        waiting_probe = context["probe"] is not None and context["probe"].started_at is None
+        context["live"] = target.state != TargetState.STOPPED or bool(context["live_nodes"]) or waiting_probe
+        return context
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if self.request.htmx and self.request.htmx.target and not context["live"]:
+            response.status_code = STATUS_STOP_POLLING
+        return response
+
+
+def _can(request, workspace, action: str) -> bool:
+    return can(request.user, workspace, action)
+
+
+def _members(workspace) -> list[str]:
+    return list(
+        Membership.objects.filter(workspace=workspace, user__is_active=True)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
+def _flash_notices(request, target) -> None:
+    for notice in getattr(target, "notices", []) or []:
+        messages.info(request, notice)
+
+
+class ComputeCreateView(WorkspaceMixin, FormView):
+    """New target of one kind (?type=cluster|instance|attached|docker)."""
+
+    template_name = "compute/compute_form.html"
+    form_class = ComputeForm
+    required_action = MANAGE
+    post_action = MANAGE
+    section = "compute"
+
+    def get_kind(self) -> str:
+        kind = self.request.POST.get("type") or self.request.GET.get("type") or ComputeType.CLUSTER
+        return kind if kind in CREATABLE else ComputeType.CLUSTER
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"kind": self.get_kind(), "members": _members(self.workspace)}
+
+    def get_initial(self):
+        return {"assigned_to": self.request.user.get_username()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["kind"] = self.get_kind()
+        context["kind_label"] = ComputeType(context["kind"]).label
+        context["creatable"] = [(t.value, t.label) for t in CREATABLE]
+        context["tab"] = {
+            ComputeType.INSTANCE: "instances",
+            ComputeType.CLUSTER: "clusters",
+            ComputeType.ATTACHED: "attached",
+        }.get(context["kind"], "local")
+        return context
+
+    def form_valid(self, form):
+        try:
+            target = services.do_create_compute(self.workspace, data=form.definition(), actor=self.request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{target.get_type_display()} {target.name} created.")
+        _flash_notices(self.request, target)
+        return redirect(target)
+
+
+class ComputeYAMLView(WorkspaceMixin, FormView):
+    """New target from an Azure ML CLI v2 compute YAML."""
+
+    template_name = "compute/compute_yaml.html"
+    form_class = YAMLForm
+    required_action = MANAGE
+    post_action = MANAGE
+    section = "compute"
+
+    def form_valid(self, form):
+        try:
+            data = parse_yaml(form.cleaned_data["text"], source=form.cleaned_data["source"])
+            target = services.do_create_compute(self.workspace, data=data, actor=self.request.user)
+        except ValidationError as exc:
+            for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+                for msg in msgs:
+                    form.add_error(None, msg if field in (None, "spec", "__all__") else f"{field}: {msg}")
+            return self.form_invalid(form)
+        messages.success(self.request, f"{target.get_type_display()} {target.name} created from YAML.")
+        _flash_notices(self.request, target)
+        return redirect(target)
+
+
+class ComputeEditView(TargetMixin, FormView):
+    template_name = "compute/compute_form.html"
+    form_class = ComputeForm
+    required_action = MANAGE
+    post_action = MANAGE
+    section = "compute"
+
+    def get_form_kwargs(self):
+        target = self.get_target()
+        return super().get_form_kwargs() | {
+            "kind": target.type,
+            "members": _members(self.workspace),
+            "target": target,
+        }
+
+    def get_initial(self):
+        t = self.get_target()
+        return {
+            "name": t.name,
+            "description": t.description,
+            "tags": t.tags,
+            "size": t.size or "custom",
+            "cpu_cores": t.cpu_cores,
+            "memory_mb": t.memory_mb,
+            "gpus": t.gpus,
+            "backend": t.backend,
+            "min_instances": t.min_instances,
+            "max_instances": t.max_instances,
+            "idle_time_before_scale_down": t.idle_time_before_scale_down,
+            "tier": t.tier,
+            "assigned_to": t.assigned_to.get_username() if t.assigned_to else "",
+            "docker_host": t.docker_host,
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        target = self.get_target()
+        context.update(target=target, kind=target.type, kind_label=target.get_type_display(), tab=target.tab)
+        return context
+
+    def form_valid(self, form):
+        try:
+            target = services.do_update_compute(self.get_target(), data=form.definition(), actor=self.request.user)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{target.name} saved.")
+        _flash_notices(self.request, target)
+        return redirect(target)
+
+
+class ComputeDeleteView(TargetMixin, View):
+    required_action = MANAGE
+    post_action = MANAGE
+
+    def post(self, request, workspace, name):
+        target = self.get_target()
+        try:
+            services.do_delete_compute(target, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(target)
+        messages.success(request, f"{target.get_type_display()} {target.name} deleted.")
+        return redirect(f"{_list_url(self.workspace)}?tab={target.tab}")
+
+
+def _list_url(workspace) -> str:
+    from django.urls import reverse
+
+    return reverse("compute:compute_list", args=[workspace.name])
+
+
+class _OperateView(TargetMixin, View):
+    """Start/stop: compute.manage, or the member an instance is assigned to."""
+
+    required_action = VIEW
+    post_action = VIEW
+    verb = ""
+
+    def post(self, request, workspace, name):
+        target = self.get_target()
+        if not can_operate_compute(request.user, target):
+            raise PermissionDenied(
+                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
+                f"and {target.name} is not an instance assigned to you."
+            )
+        try:
+            target = self.act(target)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{target.name}: {target.state.lower()}.")
+        return _back(request, target.get_absolute_url())
+
+    def act(self, target):
+        raise NotImplementedError
+
+
+class ComputeStartView(_OperateView):
+    def act(self, target):
+        return services.do_start_compute(target, actor=self.request.user)
+
+
+class ComputeStopView(_OperateView):
+    def act(self, target):
+        return services.do_stop_compute(target, actor=self.request.user)
+
+
+class NodeDrainView(TargetMixin, View):
+    required_action = MANAGE
+    post_action = MANAGE
+
+    def post(self, request, workspace, name, node):
+        target = self.get_target()
+        node = get_object_or_404(target.nodes(), pk=node)
+        try:
+            services.do_request_drain(node, workspace=self.workspace, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"Node {node.worker_name} will finish its running jobs, take no new ones and exit."
+            )
+        return redirect(target)
+
+
+class ComputeProbeView(TargetMixin, View):
+    """The "Send a test task" button: see which node picks it up, and how fast."""
+
+    required_action = MANAGE
+    post_action = MANAGE
+
+    def post(self, request, workspace, name):
+        target = self.get_target()
+        services.do_send_probe(target, actor=request.user)
+        if not target.nodes().filter(state=NodeState.READY).exists():
+            messages.warning(request, "Test task sent; no node consumes this target's queue right now, so it waits.")
+        else:
+            messages.success(request, "Test task sent.")
+        return redirect(target)

@@ -1,0 +1,1 @@
+"""Pages of the datastores app: datastores (views.datastores) and data assets (views.data)."""

@@ -1,0 +1,274 @@
+"""Data asset pages: list, create (datastore path, local files, URL or YAML), details with
+versions, preview and lineage, archive/restore."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from datastores import data_services
+from datastores.forms import DataForm, DataYamlForm
+from datastores.models import DataAsset, Datastore, DataVersion
+from datastores.preview import Preview, preview
+from datastores.storage import StorageError, store_for
+from datastores.uploads import discard, parse_multipart
+from studio.versioning import version_sort_key
+from studio.views.base import WorkspaceMixin
+from studio.views.workspaces import apply_errors
+
+
+class DataListView(WorkspaceMixin, ListView):
+    """Data assets with their latest version."""
+
+    template_name = "datastores/data_list.html"
+    context_object_name = "assets"
+    section = "data"
+    paginate_by = 50
+
+    def get_queryset(self):
+        qs = DataAsset.objects.filter(workspace=self.workspace).prefetch_related("versions__datastore")
+        if q := self.request.GET.get("q", "").strip():
+            qs = qs.filter(name__icontains=q)
+        return qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        show_archived = self.request.GET.get("archived") == "1"
+        rows = []
+        for asset in context["assets"]:
+            versions = sorted(asset.versions.all(), key=lambda v: (version_sort_key(v.version), v.created_at))
+            live = [v for v in versions if not v.archived]
+            latest = (live or (versions if show_archived else []))[-1:] or [None]
+            if latest[0] is not None:
+                rows.append((asset, latest[0], len(versions)))
+        context.update(rows=rows, q=self.request.GET.get("q", ""), show_archived=show_archived)
+        return context
+
+
+class DataCreateView(WorkspaceMixin, TemplateView):
+    """GET the form; POST it (no script) or PUT it (the page's script: multipart with files,
+    streamed into workspaceblobstore/LocalUpload/ as it arrives)."""
+
+    template_name = "datastores/data_form.html"
+    required_action = "data.write"
+    post_action = "data.write"
+    section = "data"
+
+    def datastores(self):
+        return Datastore.objects.filter(workspace=self.workspace)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        initial = {}
+        if ds := self.request.GET.get("datastore"):
+            initial |= {"source": "datastore", "datastore": ds, "datastore_path": self.request.GET.get("path", "")}
+            if self.request.GET.get("folder") == "1":
+                initial["type"] = DataVersion.Type.URI_FOLDER
+        context.setdefault("form", DataForm(initial=initial, datastores=self.datastores()))
+        context.setdefault("yaml_form", DataYamlForm())
+        context.setdefault("mode", "yaml" if self.request.GET.get("mode") == "yaml" else "form")
+        return context
+
+    def _handle(self, request):
+        """Returns (data_version, None) or (None, context for the re-rendered page)."""
+        sink = None
+        try:
+            if request.content_type.startswith("multipart/form-data"):
+                sink = data_services.upload_sink_for(self.workspace)
+                data, _ = parse_multipart(request, sink)
+            else:
+                data = request.POST
+        except (ValidationError, StorageError) as exc:
+            if sink is not None:
+                discard(sink)
+            form = DataForm(request.POST if request.method == "POST" else None, datastores=self.datastores())
+            form.is_valid()
+            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            return None, {"form": form}
+        if data.get("mode") == "yaml":
+            if sink is not None:
+                discard(sink)
+            return self._yaml(request, data)
+        form = DataForm(data, datastores=self.datastores())
+        if not form.is_valid():
+            if sink is not None:
+                discard(sink)
+            return None, {"form": form}
+        fields = form.cleaned_data
+        common = {
+            "actor": request.user,
+            "name": fields["name"],
+            "version": fields["version"] or None,
+            "type": fields["type"],
+            "description": fields["description"],
+            "tags": fields["tags"],
+        }
+        try:
+            if fields["source"] == "upload":
+                if sink is None or not sink.files:
+                    raise ValidationError({"source": ["Choose the file(s) to upload."]})
+                return data_services.do_create_data_from_upload(self.workspace, sink, **common), None
+            if sink is not None:
+                discard(sink)
+            path = form.path()
+            if not path:
+                raise ValidationError(
+                    {"datastore_path" if fields["source"] == "datastore" else "url": ["Give a path."]}
+                )
+            return data_services.do_create_data_version(self.workspace, path=path, **common), None
+        except ValidationError as exc:
+            if sink is not None:
+                discard(sink)
+            apply_errors(form, _field_errors(exc, fields["source"]))
+            return None, {"form": form}
+
+    def _yaml(self, request, data):
+        yaml_form = DataYamlForm(data)
+        if yaml_form.is_valid():
+            try:
+                spec = data_services.parse_data_yaml(yaml_form.cleaned_data["yaml"])
+                if not spec.get("name"):
+                    raise ValidationError({"spec": ["The YAML needs a name."]})
+                path = str(spec.get("path") or "")
+                if path and not path.startswith("azureml://") and not data_services.is_url(path):
+                    raise ValidationError(
+                        {
+                            "spec": [
+                                f"path {path!r} is local to your machine: upload it with the Local files tab, "
+                                "or use a datastore URI."
+                            ]
+                        }
+                    )
+                version = data_services.do_create_data_version(
+                    self.workspace,
+                    actor=request.user,
+                    name=str(spec["name"]),
+                    version=spec.get("version"),
+                    type=spec.get("type") or DataVersion.Type.URI_FOLDER,
+                    path=path,
+                    description=str(spec.get("description") or ""),
+                    tags=spec.get("tags"),
+                )
+                return version, None
+            except ValidationError as exc:
+                messages_ = exc.message_dict if hasattr(exc, "error_dict") else {"yaml": exc.messages}
+                for field, msgs in messages_.items():
+                    for msg in msgs:
+                        yaml_form.add_error(
+                            "yaml", f"{field}: {msg}" if field not in ("spec", "yaml", "__all__") else msg
+                        )
+        return None, {"yaml_form": yaml_form, "mode": "yaml"}
+
+    def post(self, request, workspace):
+        version, context = self._handle(request)
+        if version is not None:
+            messages.success(request, f"Data asset {version.reference} created.")
+            return redirect(version)
+        return self.render_to_response(self.get_context_data(**context), status=400)
+
+    def put(self, request, workspace):
+        version, context = self._handle(request)
+        if version is not None:
+            messages.success(request, f"Data asset {version.reference} created.")
+            return JsonResponse({"redirect": version.get_absolute_url()})
+        html = render_to_string("datastores/_data_form_body.html", self.get_context_data(**context), request=request)
+        return JsonResponse({"html": html}, status=400)
+
+
+def _field_errors(exc: ValidationError, source: str) -> ValidationError:
+    """Service errors about `path` belong to the field the user filled in."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    target = {"datastore": "datastore_path", "url": "url", "upload": "source"}[source]
+    errors = {}
+    for field, msgs in exc.message_dict.items():
+        errors.setdefault(target if field in ("path", "file") else field, []).extend(msgs)
+    return ValidationError(errors)
+
+
+class DataVersionMixin(WorkspaceMixin):
+    section = "data"
+
+    def get_asset(self) -> DataAsset:
+        return get_object_or_404(DataAsset, workspace=self.workspace, name=self.kwargs["name"])
+
+    def get_version(self, asset: DataAsset, version: str | None) -> DataVersion:
+        versions = sorted(
+            asset.versions.select_related("datastore", "created_by"),
+            key=lambda v: (version_sort_key(v.version), v.created_at),
+        )
+        if not versions:
+            raise Http404("This data asset has no versions.")
+        if version:
+            for v in versions:
+                if v.version == version:
+                    return v
+            raise Http404(f"{asset.name} has no version {version}.")
+        live = [v for v in versions if not v.archived]
+        return (live or versions)[-1]
+
+
+class DataDetailView(DataVersionMixin, TemplateView):
+    """One data asset: the chosen version's details, preview and lineage, and all versions."""
+
+    template_name = "datastores/data_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        asset = self.get_asset()
+        version = self.get_version(asset, self.request.GET.get("version"))
+        versions = sorted(asset.versions.all(), key=lambda v: (version_sort_key(v.version), v.created_at), reverse=True)
+        usages = list(version.usages.all()[:100])
+        for usage in usages:
+            usage.url = _job_url(self.workspace.name, usage.job_name)
+        context.update(asset=asset, version=version, versions=versions, usages=usages)
+        return context
+
+
+def _job_url(workspace: str, job_name: str) -> str | None:
+    """The jobs app's page for a job, when that app provides one."""
+    for name in ("jobs:job_detail", "jobs:detail"):
+        try:
+            return reverse(name, args=[workspace, job_name])
+        except NoReverseMatch:
+            continue
+    return None
+
+
+class DataPreviewView(DataVersionMixin, TemplateView):
+    """The preview table (loaded by htmx after the page, since it reads from storage)."""
+
+    template_name = "datastores/_preview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        version = self.get_version(self.get_asset(), self.request.GET.get("version"))
+        if version.datastore is None:
+            result = Preview(note="Data at web URLs is not previewed.")
+        else:
+            try:
+                result = preview(store_for(version.datastore), version.datastore_path, version.type)
+            except (StorageError, ValidationError) as exc:
+                result = Preview(note=f"No preview: {exc}")
+        context.update(version=version, preview=result)
+        return context
+
+
+class DataArchiveView(DataVersionMixin, View):
+    post_action = "data.write"
+
+    def post(self, request, workspace, name, version):
+        found = self.get_version(self.get_asset(), version)
+        if request.POST.get("restore"):
+            data_services.do_restore_data_version(found, actor=request.user)
+            messages.success(request, f"{found.reference} restored.")
+        else:
+            data_services.do_archive_data_version(found, actor=request.user)
+            messages.success(request, f"{found.reference} archived: hidden from lists and @latest.")
+        return redirect(found)

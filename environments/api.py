@@ -1,7 +1,0 @@
-"""REST endpoints of the environments app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix)."""
-
-from rest_framework.routers import SimpleRouter
-
-router = SimpleRouter()
-
-urlpatterns = router.urls

@@ -1,0 +1,167 @@
+"""Job, code and experiment endpoints. Thin: the spec module validates, services act, the base
+class checks permissions (404 outside the caller's workspaces, 403 without the action)."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.db.models import Count, Max
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from jobs import artifacts, code, logfiles, services
+from jobs.api import serializers as s
+from jobs.filters import JobFilter
+from jobs.models import FINAL_STATUSES, CodeSnapshot, Experiment, Job
+from jobs.spec import load_spec_text
+from studio.api.base import WorkspaceScopedViewSet
+
+
+def _output_entries(job: Job) -> list[dict]:
+    out = []
+    for entry in artifacts.list_outputs(job):
+        rel = entry["path"].removeprefix("outputs/")
+        first = rel.split("/", 1)[0]
+        out.append({"path": rel, "size": entry["size"], "output_name": first if first in job.outputs and "/" in rel else None})
+    return out
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedViewSet):
+    """Command jobs. POST submits (JSON with a code id, or multipart `spec` + `code` zip)."""
+
+    queryset = Job.objects.select_related("experiment", "code", "created_by", "canceled_by", "workspace")
+    lookup_field = "name"
+    filterset_class = JobFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    required_actions = {"create": "jobs.submit", "cancel": "jobs.cancel", "destroy": "jobs.delete"}
+
+    def get_serializer_class(self):
+        return s.JobListSerializer if self.action == "list" else s.JobSerializer
+
+    @extend_schema(request=s.JobSubmitSerializer, responses={201: s.JobSerializer})
+    def create(self, request, workspace=None):
+        snapshot = None
+        if "spec" in request.data:  # multipart: the job as YAML or JSON text, and its code as a zip
+            text = request.data["spec"]
+            text = text.read().decode("utf-8", "replace") if hasattr(text, "read") else str(text)
+            data = load_spec_text(text)
+            source = "yaml"
+            if upload := request.FILES.get("code"):
+                snapshot = services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)
+        else:
+            data = request.data if isinstance(request.data, dict) else {}
+            source = "api"
+        job = services.do_submit_job(self.workspace, actor=request.user, data=data, code=snapshot, source=source)
+        return Response(s.JobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, workspace=None, name=None):
+        services.do_delete_job(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, workspace=None, name=None):
+        job = services.do_cancel_job(self.get_object(), actor=request.user)
+        return Response(s.JobSerializer(job).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("offset", int, description="Characters to skip; negative = the last -offset characters"),
+            OpenApiParameter("limit", int, description="At most this many characters (default 256 KiB, max 1 MiB)"),
+            OpenApiParameter("file", str, description="Log file, default user_logs/std_log.txt"),
+        ],
+        responses=s.LogSliceSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def logs(self, request, workspace=None, name=None):
+        job = self.get_object()
+        try:
+            offset = int(request.query_params.get("offset", 0))
+            limit = int(request.query_params.get("limit", 256 * 1024))
+        except ValueError:
+            return Response({"detail": "offset and limit are whole numbers.", "errors": {}}, status=400)
+        path = logfiles.check_file(request.query_params.get("file", ""))
+        part = logfiles.read(job, path, offset, limit)
+        final = job.status in FINAL_STATUSES and part.next_offset >= part.size
+        return Response(
+            {"file": path, "text": part.text, "offset": part.offset, "next_offset": part.next_offset,
+             "size": part.size, "status": job.status, "final": final}
+        )
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], url_path="outputs")
+    def outputs_tree(self, request, workspace=None, name=None):
+        """The job's files: `files` under outputs/ (download each at /outputs/<path>) and `logs`."""
+        job = self.get_object()
+        return Response({"files": _output_entries(job), "logs": logfiles.list_files(job)})
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def output_file(self, request, workspace=None, name=None, path=None):
+        job = self.get_object()
+        target = artifacts.open_output(job, path or "")
+        if target is None:
+            raise Http404("No such output file.")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return FileResponse(open(target, "rb"), as_attachment=True, filename=target.name, content_type=kind)
+
+
+class CodeViewSet(mixins.RetrieveModelMixin, WorkspaceScopedViewSet):
+    """Content-addressed code snapshots: POST a zip (multipart "file"), get its id for a job."""
+
+    queryset = CodeSnapshot.objects.select_related("created_by")
+    serializer_class = s.CodeSnapshotSerializer
+    lookup_field = "hash"
+    parser_classes = [MultiPartParser, FormParser]
+    required_actions = {"create": "jobs.submit"}
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+                   responses={201: s.CodeSnapshotSerializer})
+    def create(self, request, workspace=None):
+        upload = request.FILES.get("file") or request.FILES.get("code")
+        if upload is None:
+            return Response({"detail": "Send the code as a zip in the multipart field 'file'.",
+                             "errors": {"file": ["This field is required."]}}, status=400)
+        snapshot = services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)
+        return Response(s.CodeSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, workspace=None, hash=None):
+        snapshot = get_object_or_404(self.get_queryset(), hash=hash)
+        return Response(s.CodeSnapshotSerializer(snapshot).data | {"files": code.list_files(snapshot)})
+
+
+class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScopedViewSet):
+    serializer_class = s.ExperimentSerializer
+    lookup_field = "name"
+
+    def get_queryset(self):
+        return (
+            Experiment.objects.filter(workspace=self.workspace)
+            .select_related("created_by")
+            .annotate(job_count=Count("jobs"), last_job_at=Max("jobs__created_at"))
+            .order_by("name")
+        )
+
+    def retrieve(self, request, workspace=None, name=None):
+        experiment = self.get_object()
+        jobs = list(
+            Job.objects.filter(experiment=experiment).select_related("created_by", "experiment", "workspace")[:200]
+        )
+        summary = _metric_summaries(jobs)
+        rows = [s.JobListSerializer(job).data | {"metrics": summary.get(job.pk, {})} for job in jobs]
+        return Response(s.ExperimentSerializer(experiment).data | {"jobs": rows})
+
+
+def _metric_summaries(jobs: list[Job]) -> dict[int, dict]:
+    """job pk -> {metric key: last value}, in one query."""
+    from jobs.models import Metric
+
+    out: dict[int, dict] = {}
+    rows = Metric.objects.filter(job__in=[j.pk for j in jobs]).order_by("job", "key", "step", "timestamp", "pk")
+    for job_id, key, value in rows.values_list("job_id", "key", "value"):
+        out.setdefault(job_id, {})[key] = value
+    return out

@@ -1,0 +1,156 @@
+"""The job submission form. It only collects fields; `to_spec` turns them into the same mapping a
+CLI YAML or JSON body gives, and the one submit service does the rest."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from django import forms
+from django.core.exceptions import ValidationError
+
+from jobs.spec import DATA_TYPES, parse_memory
+
+NEW_EXPERIMENT = "__new__"
+DATA_VALUE = re.compile(rf"^({'|'.join(DATA_TYPES)}):(.+)$")
+
+
+def _pairs(text: str, field: str) -> list[tuple[str, str]]:
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(f"Line {number}: write name=value.")
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+def _literal(text: str):
+    """`0.01` -> 0.01, `true` -> True, `hello world` -> "hello world" (as YAML reads a scalar)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (str, int, float, bool)) else text
+
+
+def inputs_text(inputs: dict) -> str:
+    lines = []
+    for key, item in inputs.items():
+        if "value" in item:
+            value = item["value"]
+            lines.append(f"{key}={'true' if value is True else 'false' if value is False else value}")
+        else:
+            lines.append(f"{key}={item['type']}:{item['path']}")
+    return "\n".join(lines)
+
+
+def pairs_text(mapping: dict) -> str:
+    return "\n".join(f"{k}={v}" for k, v in mapping.items())
+
+
+class JobForm(forms.Form):
+    code_source = forms.ChoiceField(
+        choices=[("folder", "Upload a folder"), ("zip", "Upload a zip file"), ("reuse", "Same code as before"),
+                 ("none", "No code (command only)")],
+        initial="folder",
+        widget=forms.RadioSelect,
+        label="Code",
+    )
+    code_zip = forms.FileField(required=False, label="Zip file", widget=forms.ClearableFileInput(attrs={"accept": ".zip"}))
+    code_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    command = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono", "placeholder": "python train.py --lr ${{inputs.lr}}"}),
+        help_text="Runs in the code folder with bash. ${{inputs.name}} and ${{outputs.name}} are replaced (shell-quoted).",
+    )
+    environment = forms.ChoiceField(label="Environment")
+    environment_version = forms.CharField(required=False, label="Version", initial="latest")
+    compute = forms.ChoiceField(label="Compute")
+    experiment = forms.ChoiceField(label="Experiment")
+    new_experiment = forms.CharField(required=False, label="New experiment name", max_length=255)
+    display_name = forms.CharField(required=False, max_length=255, label="Display name")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    inputs = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false", "placeholder": "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1"}),
+        help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
+    )
+    environment_variables = forms.CharField(
+        required=False,
+        label="Environment variables",
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono", "spellcheck": "false", "placeholder": "LOG_LEVEL=debug"}),
+        help_text="One per line: NAME=value.",
+    )
+    cpu = forms.DecimalField(required=False, min_value=0.01, max_value=512, decimal_places=2, label="CPU cores",
+                             help_text="At most; default: the compute's size.")
+    memory = forms.CharField(required=False, max_length=20, label="Memory", help_text="e.g. 512m or 2g",
+                             widget=forms.TextInput(attrs={"placeholder": "2g"}))
+    timeout_minutes = forms.IntegerField(required=False, min_value=1, max_value=43200, label="Timeout (minutes)")
+
+    def __init__(self, *args, environments=(), computes=(), experiments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["environment"].choices = list(environments)
+        self.fields["compute"].choices = list(computes)
+        self.fields["experiment"].choices = [(e, e) for e in experiments] + [(NEW_EXPERIMENT, "New experiment…")]
+
+    def clean_inputs(self):
+        try:
+            return _pairs(self.cleaned_data["inputs"], "inputs")
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+    def clean_environment_variables(self):
+        return _pairs(self.cleaned_data["environment_variables"], "environment_variables")
+
+    def clean_memory(self):
+        value = self.cleaned_data["memory"].strip()
+        if value:
+            try:
+                parse_memory(value)
+            except ValidationError as exc:
+                raise ValidationError(exc.messages) from None
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("experiment") == NEW_EXPERIMENT and not data.get("new_experiment", "").strip():
+            self.add_error("new_experiment", "Name the new experiment.")
+        if data.get("code_source") == "zip" and not data.get("code_zip"):
+            self.add_error("code_zip", "Choose a zip file.")
+        if data.get("code_source") == "reuse" and not data.get("code_id"):
+            self.add_error("code_source", "There is no earlier code to reuse: upload it.")
+        return data
+
+    def to_spec(self) -> dict:
+        data = self.cleaned_data
+        version = (data.get("environment_version") or "latest").strip()
+        environment = f"{data['environment']}@latest" if version in ("", "latest") else f"{data['environment']}:{version}"
+        inputs = {}
+        for key, value in data["inputs"]:
+            match = DATA_VALUE.match(value)
+            inputs[key] = {"type": match[1], "path": match[2]} if match else _literal(value)
+        spec = {
+            "command": data["command"],
+            "environment": environment,
+            "compute": data["compute"],
+            "experiment_name": data["new_experiment"].strip() if data["experiment"] == NEW_EXPERIMENT else data["experiment"],
+            "display_name": data["display_name"],
+            "description": data["description"],
+            "inputs": inputs,
+            "environment_variables": dict(data["environment_variables"]),
+        }
+        resources = {}
+        if data.get("cpu"):
+            resources["cpu"] = float(data["cpu"])
+        if data.get("memory"):
+            resources["memory"] = data["memory"]
+        if resources:
+            spec["resources"] = resources
+        if data.get("timeout_minutes"):
+            spec["limits"] = {"timeout": data["timeout_minutes"] * 60}
+        if data.get("code_source") == "reuse":
+            spec["code"] = data["code_id"]
+        return spec

@@ -1,0 +1,48 @@
+"""A job's log files (`user_logs/std_log.txt`, `system_logs/...`): durable chunked streams in
+studio.logs, named `job/<job id>/<path>`. Reading is by character offset (a cursor), negative
+offsets read the tail."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import Http404
+
+from studio import logs
+from studio.models import LogChunk
+
+DEFAULT_FILE = "user_logs/std_log.txt"
+FILE_RULE = re.compile(r"^(user_logs|system_logs)/[A-Za-z0-9_./-]{1,200}$")
+MAX_READ = 1024 * 1024
+
+
+def check_file(path: str) -> str:
+    path = (path or DEFAULT_FILE).strip().lstrip("/")
+    if not FILE_RULE.match(path) or ".." in path.split("/"):
+        raise Http404("No such log file.")
+    return path
+
+
+def list_files(job) -> list[dict]:
+    """[{"path", "size"}] of the job's log files, user logs first (std_log.txt always listed)."""
+    prefix = job.log_prefix
+    names = set(LogChunk.objects.filter(stream__startswith=prefix).values_list("stream", flat=True).distinct())
+    paths = {name[len(prefix) :] for name in names} | {DEFAULT_FILE}
+    ordered = sorted(paths, key=lambda p: (not p.startswith("user_logs/"), p))
+    return [{"path": p, "size": logs.size(prefix + p)} for p in ordered]
+
+
+def read(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> logs.LogSlice:
+    return logs.read(job.log_stream(check_file(path)), offset, max(1, min(limit, MAX_READ)))
+
+
+def iter_all(job, path: str, block: int = 1024 * 1024):
+    """The whole file in pieces (for downloads), without loading it all at once."""
+    stream = job.log_stream(check_file(path))
+    offset = 0
+    while True:
+        part = logs.read(stream, offset, block)
+        if not part.text:
+            return
+        yield part.text
+        offset = part.next_offset

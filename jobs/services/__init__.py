@@ -1,0 +1,10 @@
+"""State changes of jobs, experiments and code snapshots: one function each (see submit.py and
+actions.py). Pages, the REST API, tasks and commands call these and nothing else."""
+
+from jobs.services.actions import (  # noqa: F401
+    do_cancel_job,
+    do_delete_job,
+    do_fail_lost_jobs,
+    reap_stalled_jobs,
+)
+from jobs.services.submit import do_create_code_snapshot, do_submit_job, enqueue  # noqa: F401

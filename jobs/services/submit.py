@@ -1,0 +1,169 @@
+"""Submitting a job: the one path shared by the form, the REST API and CLI YAML."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jobs import code as code_store
+from jobs import integrations
+from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus
+from jobs.names import generate_job_name
+from jobs.spec import JobSpec, parse_job_spec
+from jobs.waits import queue_wait_reason
+from studio import activity
+from studio.errors import Conflict
+
+CODE_ID = re.compile(r"^(?:azureml:)?([0-9a-f]{64})$")
+
+
+def do_create_code_snapshot(workspace, *, actor, zip_file=None, files=None) -> CodeSnapshot:
+    """Store uploaded code (a zip, or (relative path, file) pairs of a folder) as a snapshot."""
+    if zip_file is not None:
+        snapshot = code_store.snapshot_from_zip(workspace, zip_file, actor=actor)
+    elif files:
+        snapshot = code_store.snapshot_from_files(workspace, files, actor=actor)
+    else:
+        raise ValidationError({"code": ["Upload the code as a zip file or a folder."]})
+    return snapshot
+
+
+def _code_for(workspace, spec: JobSpec, code: CodeSnapshot | None) -> CodeSnapshot | None:
+    if code is not None:
+        return code
+    if not spec.code:
+        return None
+    match = CODE_ID.match(spec.code)
+    if not match:
+        raise ValidationError(
+            {
+                "code": [
+                    f"{spec.code!r} is a local path: send the folder as a zip (multipart field 'code'), "
+                    "or upload it first with POST /codes/ and give the id it returns."
+                ]
+            }
+        )
+    found = CodeSnapshot.objects.filter(workspace=workspace, hash=match[1]).first()
+    if found is None:
+        raise ValidationError({"code": [f"No code snapshot {match[1][:12]}… in this workspace: upload it with POST /codes/."]})
+    return found
+
+
+def _experiment(workspace, name: str, actor) -> Experiment:
+    experiment = Experiment.objects.filter(workspace=workspace, name=name).first()
+    if experiment is not None:
+        return experiment
+    experiment = Experiment(workspace=workspace, name=name, created_by=actor)
+    try:
+        experiment.full_clean(exclude=["workspace"], validate_unique=False)
+    except ValidationError as exc:
+        raise ValidationError({"experiment_name": exc.message_dict.get("name", exc.messages)}) from None
+    try:
+        with transaction.atomic():
+            experiment.save()
+    except IntegrityError:
+        experiment = Experiment.objects.get(workspace=workspace, name=name)
+    return experiment
+
+
+def _name(workspace, spec: JobSpec) -> str:
+    if spec.name:
+        job = Job(name=spec.name)
+        try:
+            job.clean_fields(exclude=[f.name for f in Job._meta.fields if f.name != "name"])
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.message_dict.get("name", exc.messages)}) from None
+        if Job.objects.filter(workspace=workspace, name=spec.name).exists():
+            raise Conflict({"name": [f"A job named {spec.name!r} already exists in this workspace."]})
+        return spec.name
+    for _ in range(20):
+        name = generate_job_name()
+        if not Job.objects.filter(workspace=workspace, name=name).exists():
+            return name
+    raise Conflict({"name": ["Could not find a free job name; give one."]})
+
+
+def enqueue(job: Job) -> None:
+    """Send the run task to the job's compute queue (after the transaction commits)."""
+    queue = integrations.queue_for(job)
+    job_id = job.pk
+    transaction.on_commit(lambda: send_run(job_id, queue))
+
+
+def send_run(job_id: int, queue: str) -> None:
+    from jobs.tasks import run_job
+
+    run_job.apply_async(args=[job_id], queue=queue)
+
+
+@transaction.atomic
+def do_submit_job(
+    workspace, *, actor, data: dict, code: CodeSnapshot | None = None, source: str = "api", spec: JobSpec | None = None
+) -> Job:
+    """Validate `data` (a CLI-YAML/JSON job mapping), pin its environment, check the compute, store
+    the job Queued, record the event, and enqueue the run when the transaction commits."""
+    spec = spec or parse_job_spec(data, source="job YAML" if source == "yaml" else "job")
+    snapshot = _code_for(workspace, spec, code)
+    errors: dict[str, list[str]] = {}
+    version = target = None
+    try:
+        version = integrations.resolve_environment(workspace, spec.environment, actor=actor)
+    except ValidationError as exc:
+        errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"environment": exc.messages})
+    try:
+        target = integrations.find_compute(workspace, spec.compute)
+        integrations.check_can_accept(target, actor)
+    except ValidationError as exc:
+        errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"compute": exc.messages})
+    inputs = {}
+    for key, item in spec.inputs.items():
+        if "value" in item:
+            inputs[key] = item
+            continue
+        try:
+            inputs[key] = integrations.resolve_input(workspace, key, item)
+        except ValidationError as exc:
+            errors.setdefault(f"inputs.{key}", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    job = Job.objects.create(
+        workspace=workspace,
+        name=_name(workspace, spec),
+        display_name=spec.display_name,
+        description=spec.description,
+        tags=spec.tags,
+        experiment=_experiment(workspace, spec.experiment_name, actor),
+        status=JobStatus.QUEUED,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+        created_at=now,
+        queued_at=now,
+        code=snapshot,
+        command=spec.command,
+        environment_ref=spec.environment if isinstance(spec.environment, str) else "inline",
+        environment_version=version,
+        environment_name=version.environment.name,
+        environment_version_label=version.version,
+        compute=target,
+        compute_name=target.name,
+        backend=target.backend,
+        inputs=inputs,
+        outputs=spec.outputs,
+        environment_variables=spec.environment_variables,
+        resources=spec.resources,
+        timeout_seconds=spec.timeout,
+        max_retries=spec.max_retries,
+        source=source,
+    )
+    who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
+    JobEvent.objects.create(job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now)
+    job.wait_reason = queue_wait_reason(job)
+    Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
+    activity.record(
+        workspace, actor, "job.submitted", job.name, experiment=job.experiment.name, compute=job.compute_name
+    )
+    enqueue(job)
+    return job

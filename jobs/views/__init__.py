@@ -1,0 +1,1 @@
+"""Pages and htmx partials of the jobs app."""

@@ -1,0 +1,134 @@
+"""Built-in datastores, the default, editing, replacing credentials and removing datastores."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from datastores import data_services, services
+from datastores.models import BUILTIN_DATASTORES, Datastore
+from datastores.storage import store_for
+from studio.errors import Conflict
+from tests.conftest import token_client
+from tests.factories import make_workspace
+
+
+def test_every_new_workspace_gets_the_four_builtin_datastores(workspace, storage_dirs):
+    names = list(Datastore.objects.filter(workspace=workspace, builtin=True).values_list("name", flat=True))
+    assert sorted(names) == sorted(BUILTIN_DATASTORES)
+    default = Datastore.objects.get(workspace=workspace, is_default=True)
+    assert default.name == "workspaceblobstore"
+    store = store_for(default)
+    store.write_stream("hello.txt", io.BytesIO(b"hi"))
+    assert (storage_dirs / "builtin" / f"ws-main-{workspace.pk}" / "workspaceblobstore" / "hello.txt").read_bytes() == b"hi"
+
+
+def test_the_data_migration_fills_in_existing_workspaces(workspace, owner):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    Datastore.objects.filter(workspace=workspace).delete()
+    import_module("datastores.migrations.0002_builtin_datastores").create_builtins(apps, None)
+    assert Datastore.objects.filter(workspace=workspace, builtin=True).count() == 4
+    assert Datastore.objects.get(workspace=workspace, is_default=True).name == "workspaceblobstore"
+
+
+def test_builtin_datastores_can_live_in_an_object_store(s3_server, settings, owner):
+    bucket = s3_server.bucket()
+    settings.STUDIO_BUILTIN_STORE = f"s3://{bucket}/studio"
+    settings.STUDIO_BUILTIN_STORE_ENDPOINT = s3_server.url
+    settings.STUDIO_BUILTIN_STORE_KEY = s3_server.key
+    settings.STUDIO_BUILTIN_STORE_SECRET = s3_server.secret
+    ws = make_workspace(owner, "ws-cloud")
+    blob = Datastore.objects.get(workspace=ws, name="workspaceblobstore")
+    assert blob.effective_type == "s3"
+    store_for(blob).write_stream("a/b.txt", io.BytesIO(b"in the bucket"))
+    got = s3_server.client().get_object(Bucket=bucket, Key=f"studio/ws-cloud-{ws.pk}/workspaceblobstore/a/b.txt")
+    assert got["Body"].read() == b"in the bucket"
+    shown = token_client(owner).get(f"/api/v1/workspaces/{ws.name}/datastores/workspaceblobstore/").json()
+    assert shown["type"] == "s3"
+    assert s3_server.secret not in str(shown)
+
+
+def test_the_default_moves_and_removal_rules_hold(workspace, owner, local_folder):
+    nfs = services.do_register_datastore(workspace, actor=owner, name="nfs", type="local", path=str(local_folder))
+    services.do_set_default_datastore(nfs, actor=owner)
+    assert list(Datastore.objects.filter(workspace=workspace, is_default=True).values_list("name", flat=True)) == ["nfs"]
+    with pytest.raises(Conflict, match="another datastore the default"):
+        services.do_delete_datastore(nfs, actor=owner)
+    blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
+    with pytest.raises(Conflict, match="Built-in"):
+        services.do_delete_datastore(blob, actor=owner)
+    services.do_set_default_datastore(blob, actor=owner)
+    (local_folder / "a.csv").write_text("x\n1\n")
+    data_services.do_create_data_version(
+        workspace, actor=owner, name="d", type="uri_file", path="azureml://datastores/nfs/paths/a.csv"
+    )
+    with pytest.raises(Conflict, match="d:1"):
+        services.do_delete_datastore(Datastore.objects.get(pk=nfs.pk), actor=owner)
+    other = services.do_register_datastore(workspace, actor=owner, name="other", type="local", path=str(local_folder))
+    services.do_delete_datastore(other, actor=owner)
+    assert (local_folder / "a.csv").exists(), "removing a datastore leaves its data alone"
+
+
+def test_names_are_checked(workspace, owner, local_folder):
+    with pytest.raises(Conflict):
+        services.do_register_datastore(workspace, actor=owner, name="workspaceblobstore", type="local", path=str(local_folder))
+    with pytest.raises(ValidationError):
+        services.do_register_datastore(workspace, actor=owner, name="has-dash", type="local", path=str(local_folder))
+    services.do_register_datastore(workspace, actor=owner, name="twice", type="local", path=str(local_folder))
+    with pytest.raises(Conflict):
+        services.do_register_datastore(workspace, actor=owner, name="TWICE", type="local", path=str(local_folder))
+
+
+def test_credentials_are_replaced_never_read_back(azurite_server, workspace, owner):
+    container = azurite_server.container()
+    api = token_client(owner)
+    base = f"/api/v1/workspaces/{workspace.name}/datastores/"
+    body = {
+        "name": "blob",
+        "type": "azure_blob",
+        "account_name": azurite_server.account,
+        "container_name": container,
+        "endpoint": azurite_server.endpoint,
+        "protocol": "http",
+        "credentials": {"sas_token": azurite_server.sas(container)},
+    }
+    assert api.post(base, body, format="json").json()["credentials_type"] == "sas"
+    replaced = api.patch(base + "blob/", {"credentials": {"account_key": azurite_server.key}, "description": "key now"}, format="json")
+    assert replaced.status_code == 200, replaced.content
+    assert replaced.json()["credentials_type"] == "account_key"
+    assert Datastore.objects.get(name="blob").get_credentials() == {"account_key": azurite_server.key}
+    kept = api.patch(base + "blob/", {"description": "same creds"}, format="json")
+    assert kept.json()["credentials_type"] == "account_key"
+    rename = api.patch(base + "blob/", {"name": "other"}, format="json")
+    assert rename.status_code == 400
+    both = api.patch(
+        base + "blob/", {"credentials": {"account_key": azurite_server.key, "sas_token": "x"}}, format="json"
+    )
+    assert both.status_code == 400 and "exactly one" in both.json()["detail"]
+    builtin = api.patch(base + "workspaceblobstore/", {"bucket": "x"}, format="json")
+    assert builtin.status_code in (400, 409)
+
+
+def test_a_datastore_yaml_registers_it(azurite_server, workspace, owner):
+    container = azurite_server.container()
+    yaml_text = f"""$schema: https://azuremlschemas.azureedge.net/latest/azureBlob.schema.json
+name: blob_example
+type: azure_blob
+description: Datastore pointing to a blob container.
+account_name: {azurite_server.account}
+container_name: {container}
+endpoint: {azurite_server.endpoint}
+protocol: http
+credentials:
+  account_key: {azurite_server.key}
+"""
+    api = token_client(owner)
+    response = api.post(f"/api/v1/workspaces/{workspace.name}/datastores/", yaml_text, content_type="application/yaml")
+    assert response.status_code == 201, response.content
+    assert response.json()["container_name"] == container
+    assert azurite_server.key not in response.content.decode()
