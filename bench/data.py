@@ -99,6 +99,54 @@ def make_file(path: Path, size: int) -> None:
             f.write(block)
 
 
+def measure(
+    label, name, kind, target, *, source: Path, work: Path, session, base: str, server_pid: int, idle: int, size: int
+) -> None:
+    """Upload then download one file, straight to the storage and through Studio, and print a row each."""
+    # upload
+    if kind == "local":
+        direct_up = timed(lambda: shutil.copyfile(source, target / "direct.bin"))
+    else:
+        direct_up = timed(lambda: target.put_file(str(source), "bench/direct.bin"))
+
+    def studio_upload():
+        with source.open("rb") as f:
+            r = session.put(
+                f"{base}/{name}/files/?path=studio.bin&overwrite=true",
+                data=f,
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            r.raise_for_status()
+
+    with Sampler(server_pid) as up_mem:
+        studio_up = timed(studio_upload)
+    # download
+    out = work / "download.bin"
+    if kind == "local":
+        direct_down = timed(lambda: shutil.copyfile(target / "direct.bin", out))
+    else:
+        direct_down = timed(lambda: target.get_file("bench/direct.bin", str(out)))
+
+    def studio_download():
+        with session.get(f"{base}/{name}/files/?path=studio.bin", stream=True) as r:
+            r.raise_for_status()
+            with out.open("wb") as f:
+                for chunk in r.iter_content(MB):
+                    f.write(chunk)
+
+    with Sampler(server_pid) as down_mem:
+        studio_down = timed(studio_download)
+    assert out.stat().st_size == size, "the download is complete"
+    for op, d, s, mem in (
+        ("upload", direct_up, studio_up, up_mem),
+        ("download", direct_down, studio_down, down_mem),
+    ):
+        print(
+            f"{label:<38} {op:<9} {size / MB / d:>11.0f} {size / MB / s:>11.0f} {d / s:>6.2f} "
+            f"{(mem.peak - idle) / MB:>9.0f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=200)
@@ -123,22 +171,47 @@ def main() -> None:
     try:
         (work / "data" / "staticfiles").mkdir(parents=True)
         subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        token = subprocess.run(
-            [PY, "manage.py", "shell", "-c", SETUP],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [PY, "manage.py", "shell", "-c", SETUP],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
 
         port = free_port()
         if args.server == "uvicorn":
-            cmd = [str(ROOT / ".venv/bin/uvicorn"), "studio.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                   "--no-access-log", "--log-level", "warning"]
+            cmd = [
+                str(ROOT / ".venv/bin/uvicorn"),
+                "studio.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
         else:
-            cmd = [str(ROOT / ".venv/bin/gunicorn"), "studio.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-                   "--threads", "4", "--timeout", "600", "--log-level", "warning"]
+            cmd = [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "studio.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "600",
+                "--log-level",
+                "warning",
+            ]
         server = subprocess.Popen(cmd, cwd=ROOT, env=env)
         procs.append(server)
         wait_port(port, server)
@@ -159,18 +232,31 @@ def main() -> None:
             stores.append(("local built-in (workspaceblobstore)", "workspaceblobstore", ("local", blob_root)))
         if args.store in ("s3", "both"):
             s3_port = free_port()
-            moto = subprocess.Popen([PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            moto = subprocess.Popen(
+                [PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             procs.append(moto)
             wait_port(s3_port, moto)
             import s3fs
 
             url = f"http://127.0.0.1:{s3_port}"
-            fs = s3fs.S3FileSystem(key="AKIABENCH", secret="bench-secret", endpoint_url=url,
-                                   client_kwargs={"region_name": "us-east-1"}, default_block_size=8 * MB)
+            fs = s3fs.S3FileSystem(
+                key="AKIABENCH",
+                secret="bench-secret",
+                endpoint_url=url,
+                client_kwargs={"region_name": "us-east-1"},
+                default_block_size=8 * MB,
+            )
             fs.call_s3("create_bucket", Bucket="bench")
-            body = {"name": "s3bench", "type": "s3", "bucket": "bench", "endpoint_url": url,
-                    "credentials": {"access_key_id": "AKIABENCH", "secret_access_key": "bench-secret"}}
+            body = {
+                "name": "s3bench",
+                "type": "s3",
+                "bucket": "bench",
+                "endpoint_url": url,
+                "credentials": {"access_key_id": "AKIABENCH", "secret_access_key": "bench-secret"},
+            }
             r = session.post(base + "/", json=body)
             r.raise_for_status()
             stores.append(("S3 (moto server)", "s3bench", ("s3", fs)))
@@ -182,40 +268,19 @@ def main() -> None:
         print(f"Studio via {args.server}, file {args.size_mb} MB, server idle RSS {idle / MB:.0f} MB\n")
         print(f"{'storage':<38} {'op':<9} {'direct MB/s':>11} {'Studio MB/s':>11} {'ratio':>6} {'peak +MB':>9}")
         for label, name, (kind, target) in stores:
-            # upload
-            if kind == "local":
-                direct_up = timed(lambda: shutil.copyfile(source, target / "direct.bin"))
-            else:
-                direct_up = timed(lambda: target.put_file(str(source), "bench/direct.bin"))
-
-            def studio_upload():
-                with source.open("rb") as f:
-                    r = session.put(f"{base}/{name}/files/?path=studio.bin&overwrite=true", data=f,
-                                    headers={"Content-Type": "application/octet-stream"})
-                    r.raise_for_status()
-
-            with Sampler(server.pid) as up_mem:
-                studio_up = timed(studio_upload)
-            # download
-            out = work / "download.bin"
-            if kind == "local":
-                direct_down = timed(lambda: shutil.copyfile(target / "direct.bin", out))
-            else:
-                direct_down = timed(lambda: target.get_file("bench/direct.bin", str(out)))
-
-            def studio_download():
-                with session.get(f"{base}/{name}/files/?path=studio.bin", stream=True) as r:
-                    r.raise_for_status()
-                    with out.open("wb") as f:
-                        for chunk in r.iter_content(MB):
-                            f.write(chunk)
-
-            with Sampler(server.pid) as down_mem:
-                studio_down = timed(studio_download)
-            assert out.stat().st_size == size, "the download is complete"
-            for op, d, s, mem in (("upload", direct_up, studio_up, up_mem), ("download", direct_down, studio_down, down_mem)):
-                print(f"{label:<38} {op:<9} {size / MB / d:>11.0f} {size / MB / s:>11.0f} {d / s:>6.2f} "
-                      f"{(mem.peak - idle) / MB:>9.0f}")
+            measure(
+                label,
+                name,
+                kind,
+                target,
+                source=source,
+                work=work,
+                session=session,
+                base=base,
+                server_pid=server.pid,
+                idle=idle,
+                size=size,
+            )
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

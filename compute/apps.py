@@ -19,7 +19,7 @@ class ComputeConfig(AppConfig):
                 "compute.deleted": "deleted the compute target {target}",
                 "compute.started": "started the compute instance {target}",
                 "compute.stopped": "stopped the compute instance {target}",
-                "compute.node_drain_requested": "asked node {target} to drain",
+                "compute.node_drain_requested": "asked node {node} of {target} to drain",
                 "compute.node_joined": "saw node {node} join {target}",
                 "compute.node_left": "saw node {node} leave {target}",
                 "compute.node_lost": "lost node {node} of {target} (no heartbeat)",

@@ -9,7 +9,7 @@ from compute import sizes
 from compute.models import Backend, ComputeType, Tier
 from studio.forms import TagsField
 
-SIZE_CHOICES = [(s.name, s.label) for s in sizes.SIZES] + [(sizes.CUSTOM, "Custom: set the limits below")]
+SIZE_CHOICES = [(s.name, s.label) for s in sizes.SIZES] + [(sizes.CUSTOM, "Custom: the limits typed below")]
 FIELDS_OF_TYPE = {
     ComputeType.CLUSTER: ["min_instances", "max_instances", "idle_time_before_scale_down", "tier", "backend"],
     ComputeType.INSTANCE: ["assigned_to", "backend"],
@@ -96,14 +96,11 @@ class ComputeForm(forms.Form):
         for key in ("min_instances", "max_instances", "idle_time_before_scale_down"):
             if key in data and data[key] is not None:
                 out[key] = data[key]
-        size = data.get("size")
-        if size == sizes.CUSTOM:
-            out["size"] = sizes.CUSTOM
-            for key in ("cpu_cores", "memory_mb", "gpus"):
-                if data.get(key) is not None:
-                    out[key] = data[key]
-        elif size:
-            out["size"] = size
+        if data.get("size"):
+            out["size"] = data["size"]
+        for key in ("cpu_cores", "memory_mb", "gpus"):  # typed limits override the size's
+            if data.get(key) is not None:
+                out[key] = data[key]
         if self.kind == ComputeType.ATTACHED:
             tls = {k: data.get(f"tls_{k}", "").strip() for k in ("ca_cert", "client_cert", "client_key")}
             tls = {k: v for k, v in tls.items() if v}

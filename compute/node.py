@@ -90,7 +90,8 @@ class NodeAgent:
             except NodeRefused as exc:
                 logger.error("this worker may not serve %s: %s", queue, exc)
                 self.consumer.cancel_task_queue(queue)
-                self.request_shutdown(f"refused: {exc}")
+                if not self.consumer.app.amqp.queues.consume_from:  # nothing else to do here
+                    self.request_shutdown(f"refused: {exc}")
                 continue
             self.node_ids[queue] = node.pk
             if node.state == "Paused":

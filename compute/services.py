@@ -146,8 +146,7 @@ def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarg
     target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
     changed = []
     for field, value in spec.values.items():
-        current = getattr(target, field if field != "assigned_to" else "assigned_to")
-        if current != value:
+        if getattr(target, field) != value:
             setattr(target, field, value)
             if field != "engine_info":
                 changed.append(field)
@@ -223,7 +222,11 @@ def do_stop_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
 
 
 def _lock(target: ComputeTarget) -> ComputeTarget:
-    return ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace", "assigned_to").get(pk=target.pk)
+    return (
+        ComputeTarget.objects.select_for_update(of=("self",))
+        .select_related("workspace", "assigned_to")
+        .get(pk=target.pk)
+    )
 
 
 def _require_instance(target: ComputeTarget, verb: str) -> None:
@@ -241,13 +244,14 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 @transaction.atomic
 def do_request_drain(node: Node, *, workspace: Workspace, actor) -> Node:
     """Ask a node to finish its running jobs, take no new ones and exit (at its next heartbeat)."""
-    node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
+    node = Node.objects.select_for_update(of=("self",)).select_related("target").get(pk=node.pk)
     if not node.is_live:
         raise Conflict({"detail": [f"Node {node.worker_name} is {node.state.lower()}; there is nothing to drain."]})
     if not node.drain_requested:
         node.drain_requested = True
         node.save(update_fields=["drain_requested"])
-        activity.record(workspace, actor, "compute.node_drain_requested", node.worker_name, queue=node.queue)
+        target_name = node.target.name if node.target_id else LOCAL_NAME
+        activity.record(workspace, actor, "compute.node_drain_requested", target_name, node=node.worker_name)
     return node
 
 
@@ -401,7 +405,9 @@ def record_heartbeat(
         return Directive.GONE
     target = None
     if node.target_id is not None:
-        target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
+        target = (
+            ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
+        )
     was_lost = node.state == NodeState.UNREACHABLE
     node.last_heartbeat = timezone.now()
     node.running = running
@@ -463,10 +469,19 @@ def mark_node_stopped(node_id: int, *, message: str = "") -> None:
     node.stopped_at, node.last_heartbeat, node.running, node.running_tasks = now, now, 0, []
     node.save()
     if node.target_id is not None:
-        target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
+        target = (
+            ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=node.target_id)
+        )
         activity.record(target.workspace, None, "compute.node_left", target.name, node=node.worker_name)
         if target.state == TargetState.STOPPING:
             _maybe_stopped(target)
+        elif (
+            target.type == ComputeType.INSTANCE
+            and target.state == TargetState.RUNNING
+            and not target.nodes().responsive().exists()
+        ):
+            # Still started (it accepts jobs), but nothing serves it until a node comes back.
+            _set_target_state(target, TargetState.STARTING, "Its node stopped; waiting for a node to serve it.")
 
 
 def reap_nodes(now=None) -> list[Node]:

@@ -41,6 +41,18 @@ NEW_TYPE_OF_TAB = {
 }
 TRANSITIONAL = (TargetState.STARTING, TargetState.STOPPING)
 CREATABLE = [ComputeType.INSTANCE, ComputeType.CLUSTER, ComputeType.ATTACHED, ComputeType.DOCKER]
+NEW_LABEL = {
+    ComputeType.INSTANCE: "New compute instance",
+    ComputeType.CLUSTER: "New compute cluster",
+    ComputeType.ATTACHED: "Attach a Docker engine",
+    ComputeType.DOCKER: "New Docker target",
+}
+SEGMENT_LABEL = {
+    ComputeType.INSTANCE: "Compute instance",
+    ComputeType.CLUSTER: "Compute cluster",
+    ComputeType.ATTACHED: "Attached Docker engine",
+    ComputeType.DOCKER: "Docker on a node",
+}
 
 
 class TargetMixin(WorkspaceMixin):
@@ -98,7 +110,7 @@ class ComputeListView(WorkspaceMixin, PartialMixin, ListView):
         context["tab"] = tab
         context["tabs"] = [(key, label, sum(counts.get(t, 0) for t in types)) for key, label, types in TABS]
         context["new_type"] = NEW_TYPE_OF_TAB[tab]
-        context["creatable"] = [(t.value, t.label) for t in CREATABLE]
+        context["new_label"] = NEW_LABEL[NEW_TYPE_OF_TAB[tab]]
         context["q"] = self.request.GET.get("q", "")
         context["yaml_form"] = kwargs.get("yaml_form") or YAMLForm()
         context["live"] = any(
@@ -193,8 +205,8 @@ class ComputeCreateView(WorkspaceMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["kind"] = self.get_kind()
-        context["kind_label"] = ComputeType(context["kind"]).label
-        context["creatable"] = [(t.value, t.label) for t in CREATABLE]
+        context["title"] = NEW_LABEL[context["kind"]]
+        context["creatable"] = [(t.value, SEGMENT_LABEL[t]) for t in CREATABLE]
         context["tab"] = {
             ComputeType.INSTANCE: "instances",
             ComputeType.CLUSTER: "clusters",
@@ -253,14 +265,15 @@ class ComputeEditView(TargetMixin, FormView):
 
     def get_initial(self):
         t = self.get_target()
+        custom = not t.size  # named sizes leave the override boxes empty, so picking another size works
         return {
             "name": t.name,
             "description": t.description,
             "tags": t.tags,
             "size": t.size or "custom",
-            "cpu_cores": t.cpu_cores,
-            "memory_mb": t.memory_mb,
-            "gpus": t.gpus,
+            "cpu_cores": t.cpu_cores if custom else None,
+            "memory_mb": t.memory_mb if custom else None,
+            "gpus": t.gpus if custom else None,
             "backend": t.backend,
             "min_instances": t.min_instances,
             "max_instances": t.max_instances,
@@ -273,7 +286,7 @@ class ComputeEditView(TargetMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         target = self.get_target()
-        context.update(target=target, kind=target.type, kind_label=target.get_type_display(), tab=target.tab)
+        context.update(target=target, kind=target.type, title=f"Edit {target.name}", tab=target.tab)
         return context
 
     def form_valid(self, form):

@@ -20,7 +20,7 @@ import mimetypes
 from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.debug import sensitive_variables
@@ -80,10 +80,9 @@ def _is_yaml(request) -> bool:
     return "yaml" in (request.content_type or "")
 
 
-def _stream(store, path: str, size: int | None, name: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        store.iter_bytes(path), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
-    )
+def _stream(store, path: str, size: int | None, name: str, *, asynchronous: bool) -> StreamingHttpResponse:
+    content = store.aiter_bytes(path) if asynchronous else store.iter_bytes(path)
+    response = StreamingHttpResponse(content, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
     if size is not None:
         response["Content-Length"] = str(size)
     response["Content-Disposition"] = content_disposition_header(True, name)
@@ -91,15 +90,24 @@ def _stream(store, path: str, size: int | None, name: str) -> StreamingHttpRespo
     return response
 
 
-def download_response(datastore: Datastore, path: str) -> StreamingHttpResponse:
-    """Stream one file of a datastore to the client (shared by the page and the API)."""
+def download_response(request, datastore: Datastore, path: str) -> StreamingHttpResponse:
+    """Stream one file of a datastore to the client (shared by the page and the API): an async
+    iterator under ASGI, a plain one under WSGI, so neither server collects the file in memory."""
+    from django.core.handlers.asgi import ASGIRequest
+
+    asynchronous = isinstance(getattr(request, "_request", request), ASGIRequest)
     path = paths.clean_path(path)
     store = store_for(datastore)
     with storage_errors():
         if not path or not store.isfile(path):
             raise Http404("No such file.")
         entry = store.info(path)
-    return _stream(store, path, entry.size, entry.name)
+    if store.local and not asynchronous:
+        # A WSGI server can hand a real file to sendfile().
+        response = FileResponse(open(store.full(path), "rb"), as_attachment=True, filename=entry.name)  # noqa: SIM115
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    return _stream(store, path, entry.size, entry.name, asynchronous=asynchronous)
 
 
 class DatastoreViewSet(WorkspaceScopedViewSet):
@@ -183,7 +191,7 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
     @action(detail=True, methods=["get"], url_path="files")
     def files(self, request, workspace, name):
         """Download a file (streamed)."""
-        return download_response(self.get_object(), request.query_params.get("path", ""))
+        return download_response(request, self.get_object(), request.query_params.get("path", ""))
 
     @files.mapping.put
     def upload(self, request, workspace, name):
@@ -277,7 +285,9 @@ class _DataCreateMixin:
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
         elif _is_yaml(request):
-            check_keys(request.data, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
+            check_keys(
+                request.data, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"}
+            )
             body = dict(request.data)
         else:
             serializer = s.DataVersionWriteSerializer(data=request.data)
@@ -346,7 +356,7 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
     lookup_field = "version"
 
     def get_queryset(self):
-        return super().get_queryset().filter(asset__name=self.kwargs["name"])
+        return super().get_queryset().filter(asset__name=self.kwargs.get("name", ""))
 
     def get_object(self):
         version = self.kwargs["version"]

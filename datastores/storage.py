@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from datastores.models import Datastore
 
 log = logging.getLogger(__name__)
+
+
+# Chunks handed to the web server: small enough that a few in flight cost little memory; the
+# storage library still reads ahead in blocks of STUDIO_STORAGE_BLOCK_SIZE.
+DOWNLOAD_CHUNK = 1024 * 1024
 
 
 class StorageError(Exception):
@@ -280,7 +286,7 @@ class Store:
 
     def iter_bytes(self, path: str, chunk_size: int | None = None) -> Iterator[bytes]:
         """The file's bytes in chunks (a generator for StreamingHttpResponse)."""
-        chunk_size = chunk_size or settings.STUDIO_STORAGE_BLOCK_SIZE
+        chunk_size = chunk_size or DOWNLOAD_CHUNK
         handle = self.open_read(path)
         try:
             while True:
@@ -291,6 +297,26 @@ class Store:
                 yield chunk
         finally:
             handle.close()
+
+    async def aiter_bytes(self, path: str, chunk_size: int | None = None):
+        """The same as iter_bytes for ASGI servers: Django would otherwise collect a sync
+        iterator into one list (the whole file in memory) before sending it."""
+        from asgiref.sync import sync_to_async
+
+        chunk_size = chunk_size or DOWNLOAD_CHUNK
+        handle = await sync_to_async(self.open_read, thread_sensitive=False)(path)
+        try:
+            while True:
+                chunk = await sync_to_async(self._read, thread_sensitive=False)(handle, path, chunk_size)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            await sync_to_async(handle.close, thread_sensitive=False)()
+
+    def _read(self, handle, path: str, size: int) -> bytes:
+        with self.errors(path):
+            return handle.read(size)
 
     # -- writing ---------------------------------------------------------------------------------
     def open_write(self, path: str) -> IO[bytes]:
@@ -303,7 +329,8 @@ class Store:
             if self.local:
                 os.makedirs(os.path.dirname(full), exist_ok=True)
                 self._check_local(os.path.dirname(full))
-            return self.fs.open(full, "wb", block_size=settings.STUDIO_STORAGE_BLOCK_SIZE)
+            handle = self.fs.open(full, "wb", block_size=settings.STUDIO_STORAGE_BLOCK_SIZE)
+        return handle if self.local else PipelinedWriter(handle, self, path)
 
     def write_stream(self, path: str, stream: IO[bytes] | Iterator[bytes], *, on_chunk=None) -> int:
         """Copy a readable stream (or an iterator of chunks) into `path`; returns bytes written."""
@@ -350,8 +377,16 @@ class Store:
             if self.local:
                 os.makedirs(os.path.dirname(dst_full), exist_ok=True)
                 os.replace(src_full, dst_full)
+            elif self.fs.isfile(src_full):
+                self.fs.copy(src_full, dst_full)
+                self.fs.rm(src_full)
             else:
-                self.fs.mv(src_full, dst_full, recursive=True)
+                # Object stores have no folders to rename: copy each object server-side, then delete.
+                base = paths.clean_path(src)
+                for entry in list(self.walk_files(base)):
+                    rel = entry.path[len(base) :].lstrip("/")
+                    self.fs.copy(self.full(entry.path), f"{dst_full}/{rel}")
+                self.fs.rm(src_full, recursive=True)
 
     # -- copying to and from the local disk (job inputs and outputs) -----------------------------
     def download_file(self, path: str, dest: Path) -> None:
@@ -377,6 +412,59 @@ class Store:
     def upload_file(self, src: Path, path: str) -> int:
         with src.open("rb") as handle:
             return self.write_stream(path, handle)
+
+
+class PipelinedWriter:
+    """Writes to an object store from a helper thread, so the next chunk of an upload is being
+    received while the previous block is on its way to storage. At most `depth` chunks wait in
+    between, which bounds memory (depth x chunk size, plus the library's one block)."""
+
+    def __init__(self, handle, store: Store, path: str, depth: int = 2):
+        import queue
+
+        self.handle, self.store, self.path = handle, store, path
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="studio-upload", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            chunk = self.queue.get()
+            if chunk is None:
+                return
+            if self.error is not None:
+                continue
+            try:
+                self.handle.write(chunk)
+            except BaseException as exc:  # noqa: BLE001 - handed to the writing thread below
+                self.error = exc
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def write(self, chunk: bytes) -> int:
+        self._raise()
+        self.queue.put(bytes(chunk))
+        return len(chunk)
+
+    def _drain(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def close(self) -> None:
+        self._drain()
+        if self.error is not None:
+            _discard(self.handle)
+            self._raise()
+        self.handle.close()
+
+    def discard(self) -> None:
+        self._drain()
+        self.error = None
+        _discard(self.handle)
 
 
 def _discard(handle) -> None:

@@ -4,6 +4,7 @@ CLIError into one line on stderr and a non-zero exit code."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from studio_cli import __version__
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `studio job list | head`: the reader went away; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return int(result or 0)
 
 

@@ -98,18 +98,23 @@ def _table(items: list[dict], columns: Sequence[Column]) -> None:
         return
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
     for header, _ in columns:
-        table.add_column(header, overflow="fold")
+        if header == "Description":  # long free text: one line each, `show` has the rest
+            table.add_column(header, overflow="ellipsis", no_wrap=True, max_width=60)
+        else:
+            table.add_column(header, overflow="fold")
     for item in items:
         table.add_row(*(Text(cell(pick(item, key))) for _, key in columns))
     print_stdout(table)
 
 
 def _details(item: dict) -> None:
-    """One object as `field  value` rows; nested mappings as indented YAML."""
+    """One object as `field  value` rows (empty ones left out); nested mappings as indented YAML."""
     table = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in item.items():
+        if value is None or value == "" or value == {} or value == []:
+            continue
         if isinstance(value, (dict, list)) and value and any(isinstance(v, (dict, list)) for v in _values(value)):
             text = yaml.safe_dump(value, sort_keys=False, default_flow_style=False).rstrip()
         elif isinstance(value, str) and "\n" in value:

@@ -87,7 +87,8 @@ class DockerRun:
     def pump(self, sink: Sink) -> None:
         """Pass the container's output to `sink` until it ends."""
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stream = self.container.attach(stdout=True, stderr=True, stream=True, logs=True)
+        # `logs(follow=True)` (not attach): it also ends at once for a container that is already over.
+        stream = self.container.logs(stdout=True, stderr=True, stream=True, follow=True)
         try:
             for chunk in stream:
                 if chunk:

@@ -65,7 +65,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        initial = {}
+        initial = {"name": self.request.GET.get("name", "")}
         if ds := self.request.GET.get("datastore"):
             initial |= {"source": "datastore", "datastore": ds, "datastore_path": self.request.GET.get("path", "")}
             if self.request.GET.get("folder") == "1":

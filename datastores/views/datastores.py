@@ -236,7 +236,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
 class DatastoreDownloadView(DatastoreObjectMixin, View):
     def get(self, request, workspace, name):
         try:
-            return download_response(self.get_datastore(), request.GET.get("path", ""))
+            return download_response(request, self.get_datastore(), request.GET.get("path", ""))
         except (ValidationError, StorageError) as exc:
             raise Http404(" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)) from None
 

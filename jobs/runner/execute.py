@@ -141,7 +141,7 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
         "build_id": build.pk,
         "backend": backend,
         "spec_hash": build.spec_hash,
-        "cache_hit": build.cache_hit,
+        "cache_hit": bool(build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)),
         "reason": build.reason,
         "python": build.python,
         "image": build.image,
@@ -155,8 +155,10 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
             info["image_path"] = image_env(client, image).get("PATH", "")
     Job.objects.filter(pk=job.pk).update(build_info=info)
     job.build_info = info
-    how = "cache hit" if build.cache_hit else "built"
-    note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({build.reason})" if build.reason else ""))
+    reused = build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)
+    how = "cache hit" if reused else "built"
+    detail = build.reason if build.cache_hit else (f"build #{build.pk}" if reused else build.reason)
+    note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({detail})" if detail else ""))
     say(f"Environment {label}: {how}; " + (f"image {image}" if image else f"python {build.python}"))
     return Built(python=build.python, image=image, info=info)
 

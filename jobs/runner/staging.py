@@ -91,7 +91,7 @@ def job_environment(job, staged: Staged, *, in_container: bool, python: str, ima
     base = Path(CONTAINER_ROOT) if in_container else staged.root
     home = "/tmp" if in_container else str(staged.tmp)
     path_parts = []
-    if python:
+    if python and python.startswith("/"):
         path_parts.append(str(Path(python).parent))
     path_parts.append(image_path or "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     path_parts.append(str(base / ".studio" / "bin"))
@@ -104,7 +104,7 @@ def job_environment(job, staged: Staged, *, in_container: bool, python: str, ima
         "PYTHONUNBUFFERED": "1",
         "PYTHONIOENCODING": "utf-8",
     }
-    if python and not in_container and (Path(python).parent / "activate").exists():
+    if python.startswith("/") and not in_container and (Path(python).parent / "activate").exists():
         env["VIRTUAL_ENV"] = str(Path(python).parent.parent)
     if not in_container and settings.STUDIO_CA_BUNDLE:
         env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = settings.STUDIO_CA_BUNDLE
@@ -125,14 +125,17 @@ def job_environment(job, staged: Staged, *, in_container: bool, python: str, ima
 
 
 def python_shim(staged: Staged, python: str) -> None:
-    """`python` on PATH even when an image only has `python3`: .studio/bin/python -> the interpreter."""
+    """`python` on PATH (last) even when an image only has `python3`: .studio/bin/python runs the
+    environment's interpreter (a link to it, or `exec python3` when only its name is known)."""
     folder = staged.root / ".studio" / "bin"
     folder.mkdir(parents=True, exist_ok=True)
-    target = python or "/usr/bin/python3"
-    for name in ("python", "python3"):
-        link = folder / name
-        if not link.exists():
-            os.symlink(target, link)
+    shim = folder / "python"
+    if python.startswith("/"):
+        os.symlink(python, shim)
+    else:
+        name = python if python and python != "python" else "python3"
+        shim.write_text(f'#!/bin/sh\nexec {name} "$@"\n')
+        shim.chmod(0o755)
 
 
 def remove(staged: Staged) -> None:

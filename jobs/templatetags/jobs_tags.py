@@ -40,3 +40,13 @@ def filesize(value) -> str:
 @register.filter
 def get(mapping, key):
     return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def basename(path: str) -> str:
+    return str(path).rsplit("/", 1)[-1]
+
+
+@register.filter
+def dirname(path: str) -> str:
+    return str(path).rsplit("/", 1)[0] if "/" in str(path) else ""

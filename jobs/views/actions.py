@@ -9,6 +9,9 @@ from django.views import View
 
 from jobs import services
 from jobs.views.base import JobMixin
+from jobs.views.detail import TABS
+
+TAB_URLS = {key: url_name for key, _label, url_name in TABS}
 
 
 class JobCancelView(JobMixin, View):
@@ -22,7 +25,10 @@ class JobCancelView(JobMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"{job.name}: " + ("canceled." if job.is_final else "cancel requested; stopping it now."))
-        return redirect(request.POST.get("next") or job.get_absolute_url())
+        tab = request.POST.get("tab", "")
+        if tab in TAB_URLS:
+            return redirect(TAB_URLS[tab], self.workspace.name, job.name)
+        return redirect(job.get_absolute_url())
 
 
 class JobDeleteView(JobMixin, View):

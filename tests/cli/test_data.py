@@ -100,6 +100,8 @@ def test_data_show_list_and_references(cli):
     assert first["version"] == by_option["version"] == "1"
     assert "diabetes" in listed.out and "uri_file" in listed.out
     assert sorted(v["version"] for v in versions) == ["1", "2"]
+    assert cli("data", "archive", "diabetes:1").code == 0
+    assert DataVersion.objects.get(asset__name="diabetes", version="1").archived
 
 
 def test_an_unknown_data_asset_is_one_line(cli):

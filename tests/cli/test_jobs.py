@@ -36,9 +36,11 @@ for epoch in range(3):
     mlflow.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
 mlflow.log_metric("accuracy", accuracy)
 print("Accuracy:", accuracy)
-os.makedirs("outputs", exist_ok=True)
-with open("outputs/model.json", "w") as f:
+with open(os.path.join(args.model_dir, "model.json"), "w") as f:
     json.dump({"threshold": threshold, "reg_rate": args.reg_rate}, f)
+os.makedirs("outputs", exist_ok=True)
+with open("outputs/summary.txt", "w") as f:
+    f.write(f"accuracy={accuracy}\\n")
 """
 DIABETES = "bmi,diabetic\n31.2,1\n22.4,0\n35.9,1\n24.1,0\n28.0,1\n"
 JOB = """\
@@ -178,6 +180,8 @@ def test_job_create_without_stream_prints_the_job_and_cancel_stops_it(cli, no_di
     created = cli("job", "create", "-f", "job.yml", "--name", "my_first_job")
     canceled = cli("job", "cancel", "my_first_job")
     streamed = cli("job", "stream", "--name", "my_first_job")
+    canceled_jobs = json.loads(cli("job", "list", "--status", "Canceled", "-o", "json").out)
+    running_jobs = json.loads(cli("job", "list", "--status", "Running", "-o", "json").out)
 
     assert created.code == 0, created
     assert "my_first_job" in created.out and "Queued" in created.out
@@ -186,6 +190,7 @@ def test_job_create_without_stream_prints_the_job_and_cancel_stops_it(cli, no_di
     assert "Canceled" in canceled.err
     assert streamed.code == 2
     assert "ended: Canceled" in streamed.err
+    assert [j["name"] for j in canceled_jobs] == ["my_first_job"] and running_jobs == []
 
 
 def test_job_errors_are_the_servers_one_line_message(cli, no_dispatch, host_python):
@@ -219,5 +224,45 @@ def test_an_inline_environment_reads_its_conda_file_next_to_the_yaml(cli, no_dis
     assert result.code == 0, result
     job = Job.objects.get(name=json.loads(result.out)["name"])
     assert job.environment_ref == "inline"
-    pinned = EnvironmentVersion.objects.get(environment__name=job.environment_name, version=job.environment_version_label)
+    pinned = EnvironmentVersion.objects.get(
+        environment__name=job.environment_name, version=job.environment_version_label
+    )
     assert pinned.conda_file.strip() == conda.strip()
+
+
+@pytest.mark.xfail(
+    reason="jobs.integrations.resolve_input stores str(ResolvedInput) instead of its as_dict(), so staging "
+    "any data input fails (jobs app); remove this marker once that is fixed",
+    strict=False,
+)
+def test_a_job_reads_a_local_data_input_and_a_registered_data_asset(cli, node, project, settings):
+    settings.STUDIO_PUBLIC_URL = cli.url
+    write(cli.cwd, "project/data/diabetes.csv", DIABETES)
+    write(cli.cwd, "project/data.yml", "name: diabetes\ntype: uri_file\npath: ./data/diabetes.csv\n")
+    assert cli("data", "create", "-f", "project/data.yml").code == 0
+    local = cli(
+        "job",
+        "create",
+        "-f",
+        "project/job.yml",
+        "--stream",
+        "--set",
+        "inputs.training_data.type=uri_file",
+        "--set",
+        "inputs.training_data.path=./data/diabetes.csv",
+    )
+    registered = cli(
+        "job",
+        "create",
+        "-f",
+        "project/job.yml",
+        "--stream",
+        "--set",
+        "inputs.training_data.type=uri_file",
+        "--set",
+        "inputs.training_data.path=azureml:diabetes@latest",
+    )
+
+    for result in (local, registered):
+        assert result.code == 0, result
+        assert "Training on 5 rows" in result.out

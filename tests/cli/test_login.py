@@ -112,3 +112,43 @@ def test_an_unreachable_server_is_one_line(studio, alice):
 
     assert result.code == 1
     assert result.err.strip() == "error: Cannot reach http://127.0.0.1:9: Connection refused"
+
+
+def test_login_on_a_terminal_prompts_and_does_not_echo_the_password(studio, alice):
+    import os
+    import select
+    import time
+
+    main_fd, tty_fd = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio_cli", "login", "--url", studio.url],
+        stdin=tty_fd,
+        stdout=tty_fd,
+        stderr=tty_fd,
+        env=studio.env,
+        cwd=studio.cwd,
+        start_new_session=True,
+    )
+    os.close(tty_fd)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            if select.select([main_fd], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(main_fd, 4096)
+                except OSError:  # the terminal closed: the process ended
+                    return
+
+    read_until(b"Username:")
+    os.write(main_fd, b"alice\n")
+    read_until(b"Password:")
+    os.write(main_fd, PASSWORD.encode() + b"\n")
+    read_until(b"Default workspace")
+    assert proc.wait(timeout=30) == 0, seen.decode(errors="replace")
+    os.close(main_fd)
+
+    assert b"Logged in to" in seen
+    assert PASSWORD.encode() not in seen

@@ -83,7 +83,9 @@ def worker_env(transactional_db):
         url is not None,
         "a database other processes can open (run with DATABASE_URL=postgres://…; pytest-django's SQLite is in memory)",
     )
-    require(settings.CELERY_BROKER_URL.startswith("redis://") and broker_reachable(), "a Redis broker (CELERY_BROKER_URL)")
+    require(
+        settings.CELERY_BROKER_URL.startswith("redis://") and broker_reachable(), "a Redis broker (CELERY_BROKER_URL)"
+    )
     return os.environ | {
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -102,9 +104,17 @@ class Workers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, address: str, *extra: str) -> subprocess.Popen:
+        """`manage.py studio_worker --compute <address>`."""
+        return self.run([sys.executable, "manage.py", "studio_worker", "--compute", address, "--pool", "solo", *extra])
+
+    def start_celery(self, queue: str, name: str) -> subprocess.Popen:
+        """The documented plain line: `celery -A studio worker -Q <queue> -c 1 -n <name>@%h`."""
+        return self.run([sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", queue, "-c", "1", "-n", name])
+
+    def run(self, argv: list[str]) -> subprocess.Popen:
         log = open(self.logdir / f"worker-{len(self.procs)}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "studio_worker", "--compute", address, "--pool", "solo", *extra],
+            argv,
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -103,7 +103,11 @@ def test_yaml_errors_name_their_line(api, workspace):
         ({"name": "c1", "type": "amlcompute", "cpu_cores": 2, "memory_mb": 12}, "memory_mb", "at least 128"),
         ({"name": "c1", "type": "amlcompute", "size": "custom", "cpu_cores": 2}, "memory_mb", "Give it too"),
         ({"name": "c1", "type": "amlcompute", "gpus": -1, "size": "Standard_DS3_v2"}, "gpus", "at least 0"),
-        ({"name": "c1", "type": "amlcompute", "min_instances": 3, "max_instances": 2}, "min_instances", "cannot be more"),
+        (
+            {"name": "c1", "type": "amlcompute", "min_instances": 3, "max_instances": 2},
+            "min_instances",
+            "cannot be more",
+        ),
         ({"name": "c1", "type": "amlcompute", "max_instances": 0}, "max_instances", "at least 1"),
         ({"name": "c1", "type": "amlcompute", "max_instances": 2.5}, "max_instances", "whole number"),
         ({"name": "c1", "type": "amlcompute", "tier": "premium"}, "tier", "Unknown tier"),
@@ -163,7 +167,9 @@ def test_editing_changes_only_what_is_given_and_records_it(api, workspace):
 
 
 def test_editing_checks_against_the_saved_values(api, workspace):
-    api.post(url(workspace), {"name": "cpu", "type": "amlcompute", "min_instances": 2, "max_instances": 4}, format="json")
+    api.post(
+        url(workspace), {"name": "cpu", "type": "amlcompute", "min_instances": 2, "max_instances": 4}, format="json"
+    )
     response = api.patch(url(workspace, "cpu"), {"max_instances": 1}, format="json")
     assert response.status_code == 400
     assert "min_instances (2) cannot be more than max_instances (1)" in response.json()["errors"]["min_instances"][0]

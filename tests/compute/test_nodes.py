@@ -11,7 +11,7 @@ from compute.models import LOCAL_QUEUE, ComputeTarget, Node, NodeState, TargetSt
 from compute.services import Directive, NodeRefused
 from compute.signals import node_lost
 from studio.models import ActivityEvent
-from tests.compute.conftest import make_target, register
+from tests.compute.conftest import register
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +33,7 @@ def test_a_registered_node_is_ready_and_reports_its_machine(cluster):
 
 
 def test_local_nodes_serve_the_shared_local_queue(workspace, owner):
-    node = services.register_node(
-        queue=LOCAL_QUEUE, worker_name="local@h", hostname="h", pid=1, capacity=2, report={}
-    )
+    node = services.register_node(queue=LOCAL_QUEUE, worker_name="local@h", hostname="h", pid=1, capacity=2, report={})
     assert node.target is None
     local = ComputeTarget.objects.get(workspace=workspace, name="local")
     assert list(local.nodes()) == [node]
@@ -204,3 +202,13 @@ def test_the_nodes_api_lists_nodes_with_their_capabilities(cluster, owner):
 def test_the_reaper_and_autoscaler_are_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"compute.tasks.reap_nodes", "compute.tasks.autoscale"} <= tasks
+
+
+def test_an_instance_whose_node_left_waits_for_another(instance):
+    node = register(instance)
+    beat(node)
+    instance.refresh_from_db()
+    assert instance.state == TargetState.RUNNING
+    services.mark_node_stopped(node.pk)
+    instance.refresh_from_db()
+    assert instance.state == TargetState.STARTING and "waiting for a node" in instance.state_message

@@ -33,7 +33,7 @@ def test_tabs_show_each_kind_with_counts(browser, workspace, owner, members):
     make_target(workspace, owner, name="cpu", max_instances=3)
     make_target(workspace, owner, name="ds-box", type="computeinstance", assigned_to="datascientist_user")
     instances = page(browser, "/w/ws-main/compute/")
-    assert "Compute instances <span class=\"c-count\">1</span>" in instances
+    assert 'Compute instances <span class="c-count">1</span>' in instances
     assert "ds-box" in instances and "datascientist_user" in instances and "<strong>cpu</strong>" not in instances
     clusters = page(browser, "/w/ws-main/compute/?tab=clusters")
     assert "<strong>cpu</strong>" in clusters and "0–3" in clusters and "Standard_DS3_v2" in clusters
@@ -94,7 +94,8 @@ def test_form_errors_come_back_on_their_fields_and_nothing_is_saved(browser, wor
 
 def test_attaching_an_unreachable_engine_shows_why(browser, workspace):
     response = browser.post(
-        "/w/ws-main/compute/new/", {"type": "attached", "name": "far", "docker_host": "tcp://127.0.0.1:9", "size": "Standard_DS1_v2"}
+        "/w/ws-main/compute/new/",
+        {"type": "attached", "name": "far", "docker_host": "tcp://127.0.0.1:9", "size": "Standard_DS1_v2"},
     )
     body = response.content.decode()
     assert response.status_code == 200
@@ -107,25 +108,41 @@ def test_creating_an_instance_for_a_member(browser, workspace, members):
     assert '<option value="datascientist_user">' in form
     response = browser.post(
         "/w/ws-main/compute/new/",
-        {"type": "instance", "name": "ds-box", "assigned_to": "datascientist_user", "size": "Standard_DS1_v2", "backend": "venv"},
+        {
+            "type": "instance",
+            "name": "ds-box",
+            "assigned_to": "datascientist_user",
+            "size": "Standard_DS1_v2",
+            "backend": "venv",
+        },
     )
     assert response.status_code == 302
     assert ComputeTarget.objects.get(name="ds-box").assigned_to.username == "datascientist_user"
 
 
 def test_creating_from_yaml_reports_ignored_keys(browser, workspace):
-    text = "name: yml-cluster\ntype: amlcompute\nmax_instances: 3\nlocation: westeurope\nidentity:\n  type: system_assigned\n"
-    response = browser.post("/w/ws-main/compute/new/yaml/", {"yaml_file": SimpleUploadedFile("c.yml", text.encode())}, follow=True)
+    text = (
+        "name: yml-cluster\ntype: amlcompute\nmax_instances: 3\n"
+        "location: westeurope\nidentity:\n  type: system_assigned\n"
+    )
+    response = browser.post(
+        "/w/ws-main/compute/new/yaml/", {"yaml_file": SimpleUploadedFile("c.yml", text.encode())}, follow=True
+    )
     body = response.content.decode()
     assert ComputeTarget.objects.get(name="yml-cluster").max_instances == 3
     assert "&#x27;location&#x27; (line 4) is accepted but ignored by Studio." in body
 
 
 def test_a_bad_yaml_says_where(browser, workspace):
-    response = browser.post("/w/ws-main/compute/new/yaml/", {"yaml_text": "name: y\ntype: amlcompute\nmin_instances: 3\nmax_instances: 1\n"})
+    response = browser.post(
+        "/w/ws-main/compute/new/yaml/", {"yaml_text": "name: y\ntype: amlcompute\nmin_instances: 3\nmax_instances: 1\n"}
+    )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "name: Use 2–32 letters" in body and "min_instances: min_instances (3) cannot be more than max_instances (1)." in body
+    assert (
+        "name: Use 2–32 letters" in body
+        and "min_instances: min_instances (3) cannot be more than max_instances (1)." in body
+    )
     empty = browser.post("/w/ws-main/compute/new/yaml/", {"yaml_text": ""})
     assert "Paste a compute YAML or choose a file." in empty.content.decode()
 
@@ -136,7 +153,15 @@ def test_editing_a_target(browser, workspace, owner):
     assert 'value="cpu"' in form and "disabled" in form.split('name="name"')[1][:80]
     response = browser.post(
         "/w/ws-main/compute/cpu/edit/",
-        {"size": "Standard_DS3_v2", "backend": "venv", "min_instances": "1", "max_instances": "6", "idle_time_before_scale_down": "30", "tier": "dedicated", "description": "More"},
+        {
+            "size": "Standard_DS3_v2",
+            "backend": "venv",
+            "min_instances": "1",
+            "max_instances": "6",
+            "idle_time_before_scale_down": "30",
+            "tier": "dedicated",
+            "description": "More",
+        },
     )
     assert response.status_code == 302
     target = ComputeTarget.objects.get(name="cpu")

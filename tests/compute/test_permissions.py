@@ -33,13 +33,26 @@ PAGE_CHECKS = {
         lambda c, ws, s: c.get(ws_url(ws, "cpu/"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="compute-live"),
     ),
     "create page": (MANAGE, lambda c, ws, s: c.get(ws_url(ws, "new/?type=cluster"))),
-    "create": (MANAGE, lambda c, ws, s: c.post(ws_url(ws, "new/"), {"type": "docker", "name": "made", "size": "Standard_DS1_v2"})),
-    "create from yaml": (MANAGE, lambda c, ws, s: c.post(ws_url(ws, "new/yaml/"), {"yaml_text": "name: y1\ntype: docker\n"})),
+    "create": (
+        MANAGE,
+        lambda c, ws, s: c.post(ws_url(ws, "new/"), {"type": "docker", "name": "made", "size": "Standard_DS1_v2"}),
+    ),
+    "create from yaml": (
+        MANAGE,
+        lambda c, ws, s: c.post(ws_url(ws, "new/yaml/"), {"yaml_text": "name: y1\ntype: docker\n"}),
+    ),
     "edit": (
         MANAGE,
         lambda c, ws, s: c.post(
             ws_url(ws, "cpu/edit/"),
-            {"size": "Standard_DS1_v2", "min_instances": 0, "max_instances": 3, "idle_time_before_scale_down": 60, "tier": "dedicated", "backend": "venv"},
+            {
+                "size": "Standard_DS1_v2",
+                "min_instances": 0,
+                "max_instances": 3,
+                "idle_time_before_scale_down": 60,
+                "tier": "dedicated",
+                "backend": "venv",
+            },
         ),
     ),
     "delete": (MANAGE, lambda c, ws, s: c.post(ws_url(ws, "spare/delete/"))),

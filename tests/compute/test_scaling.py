@@ -48,7 +48,8 @@ def hook(tmp_path, settings):
     script.write_text(
         "import os, sys\n"
         f"with open({str(out)!r}, 'a') as f:\n"
-        "    f.write(f\"{sys.argv[1]} {os.environ['STUDIO_COMPUTE_ADDRESS']} {os.environ['STUDIO_COMPUTE_QUEUE']}\\n\")\n"
+        "    env = os.environ\n"
+        "    f.write(f\"{sys.argv[1]} {env['STUDIO_COMPUTE_ADDRESS']} {env['STUDIO_COMPUTE_QUEUE']}\\n\")\n"
         "sys.exit(int(os.environ.get('SCALE_EXIT', '0')))\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
@@ -100,7 +101,9 @@ def test_the_hook_is_called_with_the_desired_count_when_demand_changes(cluster, 
 
 
 def test_min_instances_is_kept_and_scale_down_waits_for_idle_time(cluster, hook):
-    ComputeTarget.objects.filter(pk=cluster.pk).update(min_instances=1, max_instances=4, idle_time_before_scale_down=300)
+    ComputeTarget.objects.filter(pk=cluster.pk).update(
+        min_instances=1, max_instances=4, idle_time_before_scale_down=300
+    )
     scaling.autoscale()
     assert calls(hook) == ["1 ws-main/cpu-cluster compute.ws-main.cpu-cluster"]
     job = make_job(cluster, "Running")

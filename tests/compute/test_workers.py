@@ -147,3 +147,22 @@ def test_the_worker_command_refuses_a_full_cluster_and_unknown_targets(transacti
         call_command("studio_worker", "--compute", "ws-main/ghost")
     with pytest.raises(CommandError, match="<workspace>/<name>"):
         call_command("studio_worker", "--compute", "ghost")
+
+
+def test_a_plain_celery_worker_on_a_compute_queue_is_a_node_too(workers, workspace, owner):
+    target = make_target(workspace, owner, name="plain")
+    with purged(target.queue_name):
+        proc = workers.start_celery(target.queue_name, "ws-main.plain.1@%h")
+        node = ready_node(target)
+        assert node.worker_name.startswith("ws-main.plain.1@") and node.capacity == 1
+        probe = services.do_send_probe(target, actor=owner)
+        assert started([probe])[0].worker_name == node.worker_name
+        assert workers.stop(proc) == 0
+    assert Node.objects.get(pk=node.pk).state == NodeState.STOPPED
+
+
+def test_a_plain_worker_on_a_queue_without_a_target_stops_with_the_reason(workers, workspace):
+    proc = workers.start_celery("compute.ws-main.ghost", "ghost.1@%h")
+    assert proc.wait(60) == 0
+    assert "may not serve compute.ws-main.ghost: There is no compute target ws-main/ghost" in workers.log(proc)
+    assert not Node.objects.exists()

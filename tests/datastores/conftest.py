@@ -43,9 +43,10 @@ def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float =
 
 
 def stop(proc: subprocess.Popen) -> None:
+    # Open keep-alive connections can hold a server up; it holds nothing worth waiting for.
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=2)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -82,7 +83,9 @@ class AzuriteServer:
             account_name=self.account,
             container_name=container,
             account_key=self.key,
-            permission=ContainerSasPermissions(read=True, write=write, list=True, delete=write, add=write, create=write),
+            permission=ContainerSasPermissions(
+                read=True, write=write, list=True, delete=write, add=write, create=write
+            ),
             expiry=datetime.now(UTC) + timedelta(hours=2),
         )
 
@@ -160,7 +163,9 @@ def s3_server():
     )
     try:
         wait_for_port(port, proc, "moto server")
-        yield S3Server(url=f"http://127.0.0.1:{port}", key="AKIA" + secrets.token_hex(8).upper(), secret=secrets.token_urlsafe(30))
+        yield S3Server(
+            url=f"http://127.0.0.1:{port}", key="AKIA" + secrets.token_hex(8).upper(), secret=secrets.token_urlsafe(30)
+        )
     finally:
         stop(proc)
 

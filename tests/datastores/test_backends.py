@@ -146,7 +146,10 @@ def test_a_read_only_sas_lists_but_cannot_upload(azurite_server, workspace, owne
     body["credentials"] = {"sas_token": sas}
     assert api.post(f"/api/v1/workspaces/{workspace.name}/datastores/", body, format="json").status_code == 201
     put = api.generic(
-        "PUT", f"/api/v1/workspaces/{workspace.name}/datastores/readonly_sas/files/?path=a.txt", b"x", content_type="text/plain"
+        "PUT",
+        f"/api/v1/workspaces/{workspace.name}/datastores/readonly_sas/files/?path=a.txt",
+        b"x",
+        content_type="text/plain",
     )
     assert put.status_code == 400
     assert "refused" in put.json()["detail"]

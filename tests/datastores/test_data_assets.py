@@ -50,7 +50,9 @@ def test_versions_number_themselves_and_latest_skips_archived(workspace, owner, 
     second = api.post(base, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/raw/t2.csv"})
     assert second.json()["version"] == "2"
     assert api.get(base + "latest/").json()["version"] == "2"
-    taken = api.post(base, {"version": "2", "type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/raw/t1.csv"})
+    taken = api.post(
+        base, {"version": "2", "type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/raw/t1.csv"}
+    )
     assert taken.status_code == 409
 
     assert api.delete(base + "2/").status_code == 204
@@ -63,18 +65,26 @@ def test_versions_number_themselves_and_latest_skips_archived(workspace, owner, 
 
     changed = api.patch(base + "1/", {"description": "first cut", "tags": {"stage": "raw"}}, format="json")
     assert changed.json()["description"] == "first cut"
-    immutable = api.patch(base + "1/", {"path": "azureml://datastores/workspaceblobstore/paths/raw/t2.csv"}, format="json")
+    immutable = api.patch(
+        base + "1/", {"path": "azureml://datastores/workspaceblobstore/paths/raw/t2.csv"}, format="json"
+    )
     assert immutable.status_code == 400
 
 
 def test_a_path_must_exist_and_fit_the_type(workspace, blobstore, api):
     put(store_for(blobstore), "folder/a.csv", CSV)
     base = f"/api/v1/workspaces/{workspace.name}/data/x/versions/"
-    missing = api.post(base, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/folder/nope.csv"})
+    missing = api.post(
+        base, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/folder/nope.csv"}
+    )
     assert missing.status_code == 400 and "not a file" in missing.json()["detail"]
-    folder_as_file = api.post(base, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/folder"})
+    folder_as_file = api.post(
+        base, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/folder"}
+    )
     assert folder_as_file.status_code == 400
-    file_as_folder = api.post(base, {"type": "uri_folder", "path": "azureml://datastores/workspaceblobstore/paths/folder/a.csv"})
+    file_as_folder = api.post(
+        base, {"type": "uri_folder", "path": "azureml://datastores/workspaceblobstore/paths/folder/a.csv"}
+    )
     assert file_as_folder.status_code == 400 and "not a folder" in file_as_folder.json()["detail"]
     no_store = api.post(base, {"type": "uri_folder", "path": "azureml://datastores/nowhere/paths/folder"})
     assert no_store.status_code == 400 and "no datastore named 'nowhere'" in no_store.json()["detail"]
@@ -123,7 +133,11 @@ def test_local_files_land_in_localupload_under_their_content_hash(workspace, blo
     assert {e.name for e in store.ls(body["datastore_path"])} == {"train.csv", "test.csv"}
     assert [e.name for e in store.ls("LocalUpload")] == [digest], "the staging area is emptied"
 
-    same = api.post(base, {"type": "uri_folder", "file": [SimpleUploadedFile("train.csv", CSV), SimpleUploadedFile("test.csv", CSV)]}, format="multipart")
+    same = api.post(
+        base,
+        {"type": "uri_folder", "file": [SimpleUploadedFile("train.csv", CSV), SimpleUploadedFile("test.csv", CSV)]},
+        format="multipart",
+    )
     assert same.json()["datastore_path"] == body["datastore_path"], "same content, same folder"
     single = api.post(
         f"/api/v1/workspaces/{workspace.name}/data/one/versions/",
@@ -194,7 +208,11 @@ def test_mltable_folders_need_a_valid_mltable_file(workspace, blobstore, api):
 def test_csv_preview_infers_column_types(workspace, blobstore, owner):
     put(store_for(blobstore), "p/t.csv", CSV)
     version = data_services.do_create_data_version(
-        workspace, actor=owner, name="typed", type="uri_file", path="azureml://datastores/workspaceblobstore/paths/p/t.csv"
+        workspace,
+        actor=owner,
+        name="typed",
+        type="uri_file",
+        path="azureml://datastores/workspaceblobstore/paths/p/t.csv",
     )
     from datastores.preview import preview
 
@@ -218,7 +236,11 @@ def test_parquet_preview_reads_schema_and_first_rows(workspace, blobstore, owner
     pq.write_table(table, buffer)
     put(store_for(blobstore), "pq/data/part-0.parquet", buffer.getvalue())
     data_services.do_create_data_version(
-        workspace, actor=owner, name="scores", type="uri_folder", path="azureml://datastores/workspaceblobstore/paths/pq/data"
+        workspace,
+        actor=owner,
+        name="scores",
+        type="uri_folder",
+        path="azureml://datastores/workspaceblobstore/paths/pq/data",
     )
     from datastores.preview import preview
 
@@ -233,7 +255,11 @@ def test_reference_resolution(workspace, blobstore, owner):
     put(store_for(blobstore), "r/a.csv", CSV)
     for _ in range(3):
         data_services.do_create_data_version(
-            workspace, actor=owner, name="ref", type="uri_file", path="azureml://datastores/workspaceblobstore/paths/r/a.csv"
+            workspace,
+            actor=owner,
+            name="ref",
+            type="uri_file",
+            path="azureml://datastores/workspaceblobstore/paths/r/a.csv",
         )
     assert data_services.resolve_reference(workspace, "azureml:ref:2").version == "2"
     assert data_services.resolve_reference(workspace, "azureml:ref@latest").version == "3"

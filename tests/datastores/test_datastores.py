@@ -22,7 +22,9 @@ def test_every_new_workspace_gets_the_four_builtin_datastores(workspace, storage
     assert default.name == "workspaceblobstore"
     store = store_for(default)
     store.write_stream("hello.txt", io.BytesIO(b"hi"))
-    assert (storage_dirs / "builtin" / f"ws-main-{workspace.pk}" / "workspaceblobstore" / "hello.txt").read_bytes() == b"hi"
+    assert (
+        storage_dirs / "builtin" / f"ws-main-{workspace.pk}" / "workspaceblobstore" / "hello.txt"
+    ).read_bytes() == b"hi"
 
 
 def test_the_data_migration_fills_in_existing_workspaces(workspace, owner):
@@ -36,27 +38,70 @@ def test_the_data_migration_fills_in_existing_workspaces(workspace, owner):
     assert Datastore.objects.get(workspace=workspace, is_default=True).name == "workspaceblobstore"
 
 
-def test_builtin_datastores_can_live_in_an_object_store(s3_server, settings, owner):
-    bucket = s3_server.bucket()
-    settings.STUDIO_BUILTIN_STORE = f"s3://{bucket}/studio"
-    settings.STUDIO_BUILTIN_STORE_ENDPOINT = s3_server.url
-    settings.STUDIO_BUILTIN_STORE_KEY = s3_server.key
-    settings.STUDIO_BUILTIN_STORE_SECRET = s3_server.secret
+@pytest.mark.parametrize("backend", ["s3", "azure_blob"])
+def test_builtin_datastores_can_live_in_an_object_store(backend, request, settings, owner):
+    """Production keeps built-in datastores in an object store (STUDIO_BUILTIN_STORE)."""
+    if backend == "s3":
+        server = request.getfixturevalue("s3_server")
+        bucket = server.bucket()
+        settings.STUDIO_BUILTIN_STORE = f"s3://{bucket}/studio"
+        settings.STUDIO_BUILTIN_STORE_ENDPOINT = server.url
+        settings.STUDIO_BUILTIN_STORE_KEY = server.key
+        settings.STUDIO_BUILTIN_STORE_SECRET = server.secret
+        secret = server.secret
+
+        def read(key):
+            return server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+        def count(prefix):
+            return server.client().list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0)
+    else:
+        server = request.getfixturevalue("azurite_server")
+        bucket = server.container()
+        settings.STUDIO_BUILTIN_STORE = f"az://{bucket}/studio"
+        settings.STUDIO_BUILTIN_STORE_ENDPOINT = server.endpoint
+        settings.STUDIO_BUILTIN_STORE_ACCOUNT = server.account
+        settings.STUDIO_BUILTIN_STORE_KEY = server.key
+        secret = server.key
+        container = server.service().get_container_client(bucket)
+
+        def read(key):
+            return container.download_blob(key).readall()
+
+        def count(prefix):
+            return len(list(container.list_blobs(name_starts_with=prefix)))
+
     ws = make_workspace(owner, "ws-cloud")
     blob = Datastore.objects.get(workspace=ws, name="workspaceblobstore")
-    assert blob.effective_type == "s3"
+    assert blob.effective_type == backend
     store_for(blob).write_stream("a/b.txt", io.BytesIO(b"in the bucket"))
-    got = s3_server.client().get_object(Bucket=bucket, Key=f"studio/ws-cloud-{ws.pk}/workspaceblobstore/a/b.txt")
-    assert got["Body"].read() == b"in the bucket"
-    shown = token_client(owner).get(f"/api/v1/workspaces/{ws.name}/datastores/workspaceblobstore/").json()
-    assert shown["type"] == "s3"
-    assert s3_server.secret not in str(shown)
+    prefix = f"studio/ws-cloud-{ws.pk}/workspaceblobstore"
+    assert read(f"{prefix}/a/b.txt") == b"in the bucket"
+    api = token_client(owner)
+    shown = api.get(f"/api/v1/workspaces/{ws.name}/datastores/workspaceblobstore/").json()
+    assert shown["type"] == backend
+    assert secret not in str(shown)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    uploaded = api.post(
+        f"/api/v1/workspaces/{ws.name}/data/cloudy/versions/",
+        {
+            "type": "uri_folder",
+            "file": [SimpleUploadedFile("c.csv", b"a\n1\n"), SimpleUploadedFile("d.csv", b"b\n2\n")],
+        },
+        format="multipart",
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    assert read(f"{prefix}/{uploaded.json()['datastore_path']}/c.csv") == b"a\n1\n"
+    assert count(f"{prefix}/LocalUpload/_staging") == 0
 
 
 def test_the_default_moves_and_removal_rules_hold(workspace, owner, local_folder):
     nfs = services.do_register_datastore(workspace, actor=owner, name="nfs", type="local", path=str(local_folder))
     services.do_set_default_datastore(nfs, actor=owner)
-    assert list(Datastore.objects.filter(workspace=workspace, is_default=True).values_list("name", flat=True)) == ["nfs"]
+    assert list(Datastore.objects.filter(workspace=workspace, is_default=True).values_list("name", flat=True)) == [
+        "nfs"
+    ]
     with pytest.raises(Conflict, match="another datastore the default"):
         services.do_delete_datastore(nfs, actor=owner)
     blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
@@ -76,7 +121,9 @@ def test_the_default_moves_and_removal_rules_hold(workspace, owner, local_folder
 
 def test_names_are_checked(workspace, owner, local_folder):
     with pytest.raises(Conflict):
-        services.do_register_datastore(workspace, actor=owner, name="workspaceblobstore", type="local", path=str(local_folder))
+        services.do_register_datastore(
+            workspace, actor=owner, name="workspaceblobstore", type="local", path=str(local_folder)
+        )
     with pytest.raises(ValidationError):
         services.do_register_datastore(workspace, actor=owner, name="has-dash", type="local", path=str(local_folder))
     services.do_register_datastore(workspace, actor=owner, name="twice", type="local", path=str(local_folder))
@@ -98,7 +145,9 @@ def test_credentials_are_replaced_never_read_back(azurite_server, workspace, own
         "credentials": {"sas_token": azurite_server.sas(container)},
     }
     assert api.post(base, body, format="json").json()["credentials_type"] == "sas"
-    replaced = api.patch(base + "blob/", {"credentials": {"account_key": azurite_server.key}, "description": "key now"}, format="json")
+    replaced = api.patch(
+        base + "blob/", {"credentials": {"account_key": azurite_server.key}, "description": "key now"}, format="json"
+    )
     assert replaced.status_code == 200, replaced.content
     assert replaced.json()["credentials_type"] == "account_key"
     assert Datastore.objects.get(name="blob").get_credentials() == {"account_key": azurite_server.key}

@@ -28,7 +28,7 @@ from datastores.storage import store_for
 CSV = b"x,y\n1,2\n3,4\n"
 
 
-@pytest.fixture(params=["builtin", "local", "azure", "s3"])
+@pytest.fixture(params=["builtin", "local", "azure", "azure_sas", "s3"])
 def datastore(request, workspace, owner):
     """A datastore of each kind holding data/a.csv, data/sub/b.csv and data/MLTable."""
     kind = request.param
@@ -37,18 +37,19 @@ def datastore(request, workspace, owner):
     elif kind == "local":
         folder = request.getfixturevalue("local_folder")
         ds = services.do_register_datastore(workspace, actor=owner, name="nfs", type="local", path=str(folder))
-    elif kind == "azure":
+    elif kind in ("azure", "azure_sas"):
         server = request.getfixturevalue("azurite_server")
+        container = server.container()
         ds = services.do_register_datastore(
             workspace,
             actor=owner,
             name="blob",
             type="azure_blob",
             account_name=server.account,
-            container_name=server.container(),
+            container_name=container,
             endpoint=server.endpoint,
             protocol="http",
-            credentials={"account_key": server.key},
+            credentials={"sas_token": server.sas(container)} if kind == "azure_sas" else {"account_key": server.key},
         )
     else:
         server = request.getfixturevalue("s3_server")
@@ -74,7 +75,9 @@ def test_inputs_resolve_materialise_and_outputs_come_back_as_assets(datastore, w
         workspace, actor=owner, name="train", type="uri_folder", path=f"azureml://datastores/{name}/paths/data"
     )
     # An asset reference, pinned to a version at submission.
-    folder = resolve_input(workspace, {"type": "uri_folder", "path": "azureml:train@latest", "mode": "ro_mount"}, name="training")
+    folder = resolve_input(
+        workspace, {"type": "uri_folder", "path": "azureml:train@latest", "mode": "ro_mount"}, name="training"
+    )
     assert folder.asset == "train:1" and folder.asset_version_id == version.pk
     assert (folder.datastore, folder.path) == (name, "data")
     # Plain data survives the trip to the worker.
@@ -84,12 +87,18 @@ def test_inputs_resolve_materialise_and_outputs_come_back_as_assets(datastore, w
     assert (local / "a.csv").read_bytes() == CSV
     assert (local / "sub" / "b.csv").read_bytes() == CSV * 2
 
-    one = resolve_input(workspace, {"type": "uri_file", "path": f"azureml://datastores/{name}/paths/data/sub/b.csv", "mode": "download"}, name="one")
+    one = resolve_input(
+        workspace,
+        {"type": "uri_file", "path": f"azureml://datastores/{name}/paths/data/sub/b.csv", "mode": "download"},
+        name="one",
+    )
     assert one.asset_version_id is None
     got = materialize_input(one.as_dict(), tmp_path / "job" / "inputs" / "one")
     assert got.name == "b.csv" and got.read_bytes() == CSV * 2
 
-    table = resolve_input(workspace, {"type": "mltable", "path": f"azureml://datastores/{name}/paths/data/"}, name="table")
+    table = resolve_input(
+        workspace, {"type": "mltable", "path": f"azureml://datastores/{name}/paths/data/"}, name="table"
+    )
     assert (materialize_input(table, tmp_path / "t") / "MLTable").exists()
 
     record_usage(version, "job-123")
@@ -153,7 +162,9 @@ def test_a_uri_file_output_is_one_file(workspace, tmp_path):
     ],
 )
 def test_bad_inputs_are_named_in_the_error(spec, message, workspace, owner):
-    store_for(Datastore.objects.get(workspace=workspace, name="workspaceblobstore")).write_stream("d/a.csv", io.BytesIO(CSV))
+    store_for(Datastore.objects.get(workspace=workspace, name="workspaceblobstore")).write_stream(
+        "d/a.csv", io.BytesIO(CSV)
+    )
     data_services.do_create_data_version(
         workspace, actor=owner, name="train", type="uri_folder", path="azureml://datastores/workspaceblobstore/paths/d"
     )

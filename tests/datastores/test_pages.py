@@ -80,7 +80,9 @@ def test_uploading_a_folder_from_the_page_keeps_its_structure(owner_client, work
     assert response.json()["files"] == 2
     store = store_for(Datastore.objects.get(workspace=workspace, name="workspaceblobstore"))
     assert store.open_read("incoming/photos/b/2.txt").read() == b"two"
-    download = owner_client.get(f"/w/{workspace.name}/datastores/workspaceblobstore/download/?path=incoming/photos/a/1.txt")
+    download = owner_client.get(
+        f"/w/{workspace.name}/datastores/workspaceblobstore/download/?path=incoming/photos/a/1.txt"
+    )
     assert b"".join(download.streaming_content) == b"one"
     # Without JavaScript: a plain multipart POST.
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -116,7 +118,13 @@ def test_creating_a_data_asset_from_uploaded_files_on_the_page(owner_client, wor
 
 def test_page_errors_come_back_as_the_form(owner_client, workspace):
     body, ctype = encode_multipart_formdata(
-        [("name", "two"), ("type", "uri_file"), ("source", "upload"), ("file", ("a.csv", CSV, "text/csv")), ("file", ("b.csv", CSV, "text/csv"))]
+        [
+            ("name", "two"),
+            ("type", "uri_file"),
+            ("source", "upload"),
+            ("file", ("a.csv", CSV, "text/csv")),
+            ("file", ("b.csv", CSV, "text/csv")),
+        ]
     )
     response = owner_client.generic("PUT", f"/w/{workspace.name}/data/new/", body, content_type=ctype)
     assert response.status_code == 400
@@ -132,11 +140,25 @@ def test_creating_from_a_datastore_path_and_from_yaml(owner_client, workspace):
     form = owner_client.get(url + "?datastore=workspaceblobstore&path=w/t.csv").content.decode()
     assert 'value="w/t.csv"' in form
     missing = owner_client.post(
-        url, {"name": "t", "type": "uri_file", "source": "datastore", "datastore": "workspaceblobstore", "datastore_path": "w/x.csv"}
+        url,
+        {
+            "name": "t",
+            "type": "uri_file",
+            "source": "datastore",
+            "datastore": "workspaceblobstore",
+            "datastore_path": "w/x.csv",
+        },
     )
     assert missing.status_code == 400 and b"is not a file" in missing.content
     ok = owner_client.post(
-        url, {"name": "t", "type": "uri_file", "source": "datastore", "datastore": "workspaceblobstore", "datastore_path": "w/t.csv"}
+        url,
+        {
+            "name": "t",
+            "type": "uri_file",
+            "source": "datastore",
+            "datastore": "workspaceblobstore",
+            "datastore_path": "w/t.csv",
+        },
     )
     assert ok.status_code == 302
     yaml_text = "name: t\nversion: '5'\ntype: uri_file\npath: azureml://datastores/workspaceblobstore/paths/w/t.csv\n"
@@ -154,11 +176,15 @@ def test_archiving_and_restoring_from_the_page(owner_client, workspace, owner):
     store.write_stream("a.csv", io.BytesIO(CSV))
     for _ in range(2):
         data_services.do_create_data_version(
-            workspace, actor=owner, name="arc", type="uri_file", path="azureml://datastores/workspaceblobstore/paths/a.csv"
+            workspace,
+            actor=owner,
+            name="arc",
+            type="uri_file",
+            path="azureml://datastores/workspaceblobstore/paths/a.csv",
         )
     owner_client.post(f"/w/{workspace.name}/data/arc/versions/2/archive/")
     page = owner_client.get(f"/w/{workspace.name}/data/arc/").content.decode()
-    assert "arc <span class=\"muted\">: 1</span>" in page
+    assert 'arc <span class="muted">: 1</span>' in page
     listing = owner_client.get(f"/w/{workspace.name}/data/").content.decode()
     assert "of 2" in listing
     owner_client.post(f"/w/{workspace.name}/data/arc/versions/2/archive/", {"restore": "1"})

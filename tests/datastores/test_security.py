@@ -33,7 +33,9 @@ def _register_azure(api, workspace, server, container, *, sas=None, name="secret
     )
 
 
-def test_credentials_appear_in_no_response_page_event_log_or_error(azurite_server, s3_server, workspace, owner, client, caplog):
+def test_credentials_appear_in_no_response_page_event_log_or_error(
+    azurite_server, s3_server, workspace, owner, client, caplog
+):
     caplog.set_level(logging.DEBUG)
     api = token_client(owner)
     container = azurite_server.container()
@@ -60,7 +62,9 @@ def test_credentials_appear_in_no_response_page_event_log_or_error(azurite_serve
     wrong = "B" * 86 + "=="
     secrets.append(wrong)
     failed = api.patch(
-        f"/api/v1/workspaces/{workspace.name}/datastores/secret_blob/", {"credentials": {"account_key": wrong}}, format="json"
+        f"/api/v1/workspaces/{workspace.name}/datastores/secret_blob/",
+        {"credentials": {"account_key": wrong}},
+        format="json",
     )
     assert failed.status_code == 400
     responses.append(failed)
@@ -84,9 +88,17 @@ def test_credentials_appear_in_no_response_page_event_log_or_error(azurite_serve
         responses.append(page)
     bad_page = client.post(
         f"/w/{workspace.name}/datastores/secret_blob/edit/",
-        {"description": "", "tags": "", "account_name": azurite_server.account, "container_name": container,
-         "endpoint": azurite_server.endpoint, "protocol": "http", "replace_credentials": "on",
-         "credential_kind": "account_key", "account_key": wrong},
+        {
+            "description": "",
+            "tags": "",
+            "account_name": azurite_server.account,
+            "container_name": container,
+            "endpoint": azurite_server.endpoint,
+            "protocol": "http",
+            "replace_credentials": "on",
+            "credential_kind": "account_key",
+            "account_key": wrong,
+        },
     )
     assert bad_page.status_code == 400
     responses.append(bad_page)
@@ -133,7 +145,19 @@ def local_ds(workspace, owner, local_folder, tmp_path):
 
 @pytest.mark.parametrize(
     "path",
-    ["../", "..", "a/../../x", "/etc", "/etc/passwd", "C:/Windows", "linkdir", "linkdir/secret.txt", "link.txt", "a\\..\\b", "~root"],
+    [
+        "../",
+        "..",
+        "a/../../x",
+        "/etc",
+        "/etc/passwd",
+        "C:/Windows",
+        "linkdir",
+        "linkdir/secret.txt",
+        "link.txt",
+        "a\\..\\b",
+        "~root",
+    ],
 )
 def test_paths_cannot_leave_a_datastore(path, local_ds, workspace, owner, client):
     api = token_client(owner)
@@ -188,7 +212,11 @@ def test_who_may_upload_register_and_download(role, workspace, members, local_fo
     assert upload.status_code == (201 if "data.write" in EXPECTED[role] else 403)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    multi = api.post(f"{base}/workspaceblobstore/files/?path=m", {"file": SimpleUploadedFile(f"{role}.txt", b"x")}, format="multipart")
+    multi = api.post(
+        f"{base}/workspaceblobstore/files/?path=m",
+        {"file": SimpleUploadedFile(f"{role}.txt", b"x")},
+        format="multipart",
+    )
     assert multi.status_code == (201 if "data.write" in EXPECTED[role] else 403)
     registered = api.post(base + "/", {"name": f"r_{role}", "type": "local", "path": str(local_folder)}, format="json")
     assert registered.status_code == (201 if "datastores.write" in EXPECTED[role] else 403)
@@ -204,7 +232,9 @@ def test_page_uploads_follow_the_role_too(role, workspace, members, client):
     from urllib3 import encode_multipart_formdata
 
     body, ctype = encode_multipart_formdata([("file", ("p.txt", b"x", "text/plain"))])
-    response = client.generic("PUT", f"/w/{workspace.name}/datastores/workspaceblobstore/upload/?path=p", body, content_type=ctype)
+    response = client.generic(
+        "PUT", f"/w/{workspace.name}/datastores/workspaceblobstore/upload/?path=p", body, content_type=ctype
+    )
     assert response.status_code == (200 if "data.write" in EXPECTED[role] else 403)
     page = client.get(f"/w/{workspace.name}/datastores/workspaceblobstore/")
     assert page.status_code == 200
@@ -214,7 +244,9 @@ def test_page_uploads_follow_the_role_too(role, workspace, members, client):
 def test_outsiders_see_nothing(workspace, outsider, client):
     api = token_client(outsider)
     assert api.get(f"/api/v1/workspaces/{workspace.name}/datastores/").status_code == 404
-    assert api.get(f"/api/v1/workspaces/{workspace.name}/datastores/workspaceblobstore/files/?path=x").status_code == 404
+    assert (
+        api.get(f"/api/v1/workspaces/{workspace.name}/datastores/workspaceblobstore/files/?path=x").status_code == 404
+    )
     assert api.get(f"/api/v1/workspaces/{workspace.name}/data/").status_code == 404
     client.force_login(outsider)
     assert client.get(f"/w/{workspace.name}/datastores/workspaceblobstore/").status_code == 404
@@ -226,8 +258,16 @@ def test_a_reader_cannot_create_data_or_archive(workspace, members):
     blob.write_stream("r/a.csv", io.BytesIO(b"a\n1\n"))
     api = token_client(members["reader"])
     url = f"/api/v1/workspaces/{workspace.name}/data/r/versions/"
-    assert api.post(url, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/r/a.csv"}).status_code == 403
+    assert (
+        api.post(url, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/r/a.csv"}).status_code
+        == 403
+    )
     ds_api = token_client(members["data_scientist"])
-    assert ds_api.post(url, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/r/a.csv"}).status_code == 201
+    assert (
+        ds_api.post(
+            url, {"type": "uri_file", "path": "azureml://datastores/workspaceblobstore/paths/r/a.csv"}
+        ).status_code
+        == 201
+    )
     assert api.delete(url + "1/").status_code == 403
     assert api.get(url + "1/").status_code == 200

@@ -15,7 +15,10 @@ CSV = "passenger,age,fare,survived\nAllen,29,211.34,true\nBrown,41,71.28,false\n
 
 
 def test_register_azure_blob_upload_a_csv_and_preview_it_as_a_data_asset(
-    page, transactional_db, azurite_server, tmp_path  # noqa: F811
+    page,
+    transactional_db,
+    azurite_server,  # noqa: F811 - the fixture imported above
+    tmp_path,
 ):
     owner = UserFactory(username="olivia")
     make_workspace(owner, "vision")

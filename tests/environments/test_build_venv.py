@@ -3,6 +3,7 @@ and a failed build's headline. PyPI is reached for real (six is 11 KB)."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -74,13 +75,19 @@ def test_a_venv_build_streams_its_log_and_the_second_build_is_a_cache_hit(worksp
 def test_a_missing_venv_is_rebuilt_and_says_why(workspace, owner, venv_backend):
     import shutil
 
-    version = create(workspace, owner, conda_definition(conda="dependencies:\n  - python=3.11\n"))
+    version = create(workspace, owner, conda_definition())
     first = builds.ensure_built(version, "venv", workspace=workspace)
     shutil.rmtree(first.location)
     second = builds.ensure_built(version, "venv", workspace=workspace)
     assert second.pk != first.pk and not second.cache_hit
     assert "no longer on this host" in second.reason
     assert Path(second.python).exists()
+    # The warm build's bytecode came from uv's cache (compiled once, linked since), and is valid.
+    compiled = list(Path(second.location).rglob("six.cpython-*.pyc"))
+    assert compiled and compiled[0].stat().st_nlink > 1
+    inode = compiled[0].stat().st_ino
+    subprocess.run([second.python, "-c", "import six"], check=True)
+    assert compiled[0].stat().st_ino == inode  # Python found it valid: it did not write a new one
 
 
 def test_a_failed_build_puts_the_failing_line_first(workspace, owner, venv_backend):

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from studio_cli.commands import add_command
 from studio_cli.context import Context
+from studio_cli.errors import CLIError
 from studio_cli.output import emit, info
-from studio_cli.refs import parse_ref
+from studio_cli.refs import AssetRef, parse_ref
 
 
-def add_ref_arguments(parser, *, required: bool = True) -> None:
+def add_ref_arguments(parser) -> None:
     parser.add_argument("ref", nargs="?", metavar="NAME", help="name, name:version or name@latest")
     parser.add_argument("-n", "--name", help="asset name")
     parser.add_argument("-v", "--version", help="version (default: the latest)")
     parser.add_argument("-l", "--label", choices=["latest"], help="label instead of a version")
 
 
-def ref_from_args(ctx: Context):
-    from studio_cli.errors import CLIError
-
+def ref_from_args(ctx: Context) -> AssetRef:
     text = ctx.args.name or ctx.args.ref
     if not text:
         raise CLIError("Which one? Give NAME (or --name NAME).")

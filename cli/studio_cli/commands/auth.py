@@ -56,7 +56,8 @@ def cmd_login(ctx: Context) -> int:
         url = f"http://{url}"
     token = args.token or os.environ.get("STUDIO_TOKEN")
     if token:
-        token_id, username = None, _whoami(Client(url, token))
+        Client(url, token).get("tokens/")  # check it works (the API has no "who am I" endpoint)
+        token_id, username = None, None
     else:
         username = _read_username(args)
         password = _read_password(args)
@@ -78,18 +79,13 @@ def cmd_login(ctx: Context) -> int:
         if len(workspaces) == 1:
             config.workspace = workspaces[0]["name"]
     path = config.save()
-    info(f"Logged in to {url} as {username}. Token stored in {path}.")
+    who = f"as {username}" if username else "with the given token"
+    info(f"Logged in to {url} {who}. Token stored in {path}.")
     if config.workspace:
         info(f"Default workspace: {config.workspace}")
     else:
         info("Choose a default workspace with `studio workspace set-default NAME` (see `studio workspace list`).")
     return 0
-
-
-def _whoami(client: Client) -> str | None:
-    """Check a given token works (and learn nothing more: the API has no 'me' endpoint)."""
-    client.get("tokens/")
-    return None
 
 
 def _revoke(client: Client, token_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from studio_cli import schemas
 from studio_cli.commands import add_command, add_group
-from studio_cli.commands.assets import register_list_show
+from studio_cli.commands.assets import add_ref_arguments, archive, register_list_show
 from studio_cli.context import Context
 from studio_cli.datafiles import create_data_version_from_files
 from studio_cli.errors import CLIError
@@ -31,6 +31,8 @@ def register(groups, common) -> None:
     create.add_argument("-n", "--name", help="override the file's name")
     create.add_argument("-v", "--version", help="override the file's version (default: the next number)")
     create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
+    arch = add_command(actions, "archive", cmd_archive, common, "Archive a version (or every version).")
+    add_ref_arguments(arch)
 
 
 def cmd_create(ctx: Context) -> int:
@@ -55,3 +57,7 @@ def cmd_create(ctx: Context) -> int:
         created = create_data_version_from_files(ctx, name, body, spec.local_path(spec.data, "path"))
     emit(created, ctx.output)
     return 0
+
+
+def cmd_archive(ctx: Context) -> int:
+    return archive(ctx, "data")

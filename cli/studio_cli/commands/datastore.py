@@ -14,7 +14,7 @@ COLUMNS = [
     ("Name", "name"),
     ("Type", "type"),
     ("Default", lambda d: "yes" if d.get("is_default") else ""),
-    ("Location", lambda d: d.get("container_name") or d.get("bucket") or d.get("path") or ""),
+    ("Location", lambda d: d.get("location") or d.get("container_name") or d.get("bucket") or d.get("path")),
     ("Description", "description"),
 ]
 

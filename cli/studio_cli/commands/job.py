@@ -39,6 +39,7 @@ def register(groups, common) -> None:
     listing = add_command(actions, "list", cmd_list, common, "List jobs (newest first).")
     listing.add_argument("--status", help="only jobs in this status (e.g. Running)")
     listing.add_argument("--experiment", help="only jobs of this experiment")
+    listing.add_argument("--compute", help="only jobs on this compute target")
     listing.add_argument("--created-by", help="only jobs submitted by this user")
     listing.add_argument("-r", "--max-results", type=int, default=50, help="at most this many (default 50)")
 
@@ -72,17 +73,17 @@ def cmd_create(ctx: Context) -> int:
     body = prepared.body
     if args.name:
         body["name"] = args.name
+    if "environment.build" in prepared.uploads:
+        raise CLIError(
+            f"{spec.name}: an inline environment with a local build context is not supported; "
+            "create it with `studio environment create` and refer to it by name."
+        )
     for what, local in prepared.uploads.items():
         if what == "code":
             body["code"] = _upload_code(ctx, local)
-        elif what.startswith("inputs."):
+        else:  # inputs.<name>
             key = what.split(".", 1)[1]
             body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
-        else:
-            raise CLIError(
-                f"{spec.name}: an inline environment with a local build context is not supported; "
-                "create it with `studio environment create` and refer to it by name."
-            )
     job = ctx.client.post(ctx.ws_path("jobs"), json=body)
     if ctx.output == "table":
         emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
@@ -103,11 +104,13 @@ def _upload_code(ctx: Context, local: Path) -> str:
 
 def cmd_list(ctx: Context) -> int:
     args = ctx.args
-    params = {
-        k: v
-        for k, v in (("status", args.status), ("experiment", args.experiment), ("created_by", args.created_by))
-        if v
+    filters = {
+        "status": args.status,
+        "experiment": args.experiment,
+        "compute": args.compute,
+        "created_by": args.created_by,
     }
+    params = {k: v for k, v in filters.items() if v}
     emit(ctx.client.list_all(ctx.ws_path("jobs"), params, limit=args.max_results), ctx.output, COLUMNS)
     return 0
 

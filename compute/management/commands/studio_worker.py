@@ -34,8 +34,17 @@ class Command(BaseCommand):
         parser.add_argument("-P", "--pool", default="prefork", choices=["prefork", "threads", "solo"])
         parser.add_argument("-l", "--loglevel", default="INFO")
         parser.add_argument("-n", "--hostname", default=None, help="Celery node name (default: unique per process)")
+        parser.add_argument(
+            "--extra-queue",
+            action="append",
+            default=[],
+            metavar="QUEUE",
+            help="also consume this plain queue, e.g. 'studio' (builds and periodic tasks) on a single machine",
+        )
 
-    def handle(self, *args, compute: str, concurrency: int | None, pool: str, loglevel: str, hostname, **options):
+    def handle(
+        self, *args, compute: str, concurrency: int | None, pool: str, loglevel: str, hostname, extra_queue, **options
+    ):
         from compute.services import NodeRefused, check_room
         from studio.celery import app
 
@@ -51,10 +60,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         label = LOCAL_NAME if target is None else f"{target.workspace.name}.{target.name}"
         hostname = hostname or f"{label}.{os.getpid()}@{socket.gethostname()}"
-        self.stdout.write(f"Serving {queue} as {hostname} (concurrency {concurrency}, pool {pool}).")
+        from compute.node import is_compute_queue
+
+        extra = [q for q in dict.fromkeys(extra_queue) if q != queue]
+        if any(is_compute_queue(q) for q in extra):
+            raise CommandError("--extra-queue is for plain queues; run one studio_worker per compute target.")
+        self.stdout.write(
+            f"Serving {', '.join([queue, *extra])} as {hostname} (concurrency {concurrency}, pool {pool})."
+        )
         worker = app.Worker(
             hostname=hostname,
-            queues=[queue],
+            queues=[queue, *extra],
             concurrency=concurrency,
             pool_cls=pool,
             loglevel=loglevel,
