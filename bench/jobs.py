@@ -239,10 +239,16 @@ class Bench:
                 time.sleep(0.02)
 
         def sse_reader():
+            try:
+                _sse_reader()
+            except Exception as exc:  # say what broke the stream reader, then report what it got
+                print(f"   stream reader stopped: {type(exc).__name__}: {exc}")
+
+        def _sse_reader():
             import requests
 
             session = requests.Session()
-            session.headers.update(self.http.headers)
+            session.cookies.update(self.http.cookies)
             url = f"{self.base}/w/{self.workspace.name}/jobs/{name}/log/stream/?offset=0"
             with session.get(url, stream=True, timeout=120) as response:
                 pending, event = "", ""

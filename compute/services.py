@@ -58,6 +58,13 @@ LOCAL_DEFAULTS = {
     "gpus": 0,
     "description": "Built in: processes on the worker that serves the local queue of this Studio server.",
 }
+KIND_WORDS = {  # for activity sentences: "created the compute cluster cpu"
+    ComputeType.CLUSTER: "compute cluster",
+    ComputeType.INSTANCE: "compute instance",
+    ComputeType.ATTACHED: "attached Docker engine",
+    ComputeType.DOCKER: "Docker target",
+    ComputeType.LOCAL: "local target",
+}
 KEEP_NODE_HISTORY = timedelta(hours=24)
 KEEP_PROBES = timedelta(days=1)
 
@@ -112,7 +119,7 @@ def _insert(workspace: Workspace, spec: CleanSpec, actor) -> ComputeTarget:
             target.save()
     except IntegrityError:
         raise Conflict({"name": [f"A compute target named {target.name!r} already exists in {workspace.name}."]})
-    activity.record(workspace, actor, "compute.created", target.name, kind=target.get_type_display().lower())
+    activity.record(workspace, actor, "compute.created", target.name, kind=KIND_WORDS[target.type])
     return target
 
 

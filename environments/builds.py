@@ -103,7 +103,7 @@ def find_reusable(
         gone = gone or build
     if gone is not None:
         what = "image" if backend_kind == "docker" else "venv"
-        return None, f"cache miss: the {what} of build #{gone.pk} ({gone.location}) is no longer on this host"
+        return None, f"cache miss: the {what} of build #{gone.pk} is no longer on this host"
     failed = (
         EnvironmentBuild.objects.filter(spec_hash=version.spec_hash, backend=backend_kind, status=BuildStatus.FAILED)
         .exclude(pk=exclude)

@@ -212,7 +212,7 @@ def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list
         else:
             run = stack.enter_context(ProcessRun(spec))
         watcher.attach(run, job.timeout_seconds)
-        with LogWriter(job.log_stream(USER_LOG), interval=0.1, secrets=secrets) as user_log:
+        with LogWriter(job.log_stream(USER_LOG), interval=0.05, secrets=secrets) as user_log:
             run.pump(user_log.write)
         result = run.wait()
         watcher.detach()

@@ -18,7 +18,7 @@ from jobs.models import FINAL_STATUSES, Job
 from jobs.views.base import JobMixin
 from studio import logs
 
-POLL = 0.1
+POLL = 0.05
 STATUS_EVERY = 1.0
 PING_EVERY = 15.0
 MAX_CONNECTION = 300.0  # then the browser reconnects (with Last-Event-ID) by itself

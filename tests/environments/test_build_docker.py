@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from compute.backends import get_backend
 from environments import builds
@@ -61,6 +62,7 @@ def test_a_docker_build_streams_its_log_and_the_second_build_is_a_cache_hit(work
         try:
             result["build"] = builds.ensure_built(version, "docker", lines.append, workspace=workspace, actor=owner)
         finally:
+            connection.close()
             done.set()
 
     worker = threading.Thread(target=run)

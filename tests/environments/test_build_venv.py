@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from compute.backends import get_backend
 from environments import builds
@@ -37,6 +38,7 @@ def test_a_venv_build_streams_its_log_and_the_second_build_is_a_cache_hit(worksp
         try:
             result["build"] = builds.ensure_built(version, "venv", lines.append, workspace=workspace, actor=owner)
         finally:
+            connection.close()
             done.set()
 
     worker = threading.Thread(target=run)

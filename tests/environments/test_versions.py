@@ -147,3 +147,32 @@ def test_a_stored_version_cannot_be_changed(workspace, owner):
         version.save(update_fields=["image"])
     version.refresh_from_db()
     assert version.image == "studio/base:bookworm"
+
+
+def test_builds_left_running_by_a_dead_worker_are_failed_with_the_reason(workspace, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from environments import tasks
+    from environments.models import BuildStatus, EnvironmentBuild
+    from studio import logs
+
+    version = create(workspace, owner, {"name": "e"} | IMAGE)
+    old = timezone.now() - timedelta(days=1)
+    stale = EnvironmentBuild.objects.create(
+        version=version, backend="venv", spec_hash=version.spec_hash, status=BuildStatus.RUNNING, started_at=old
+    )
+    fresh = EnvironmentBuild.objects.create(
+        version=version,
+        backend="docker",
+        spec_hash=version.spec_hash,
+        status=BuildStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    assert tasks.reap_stale_builds() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == BuildStatus.FAILED and "worker" in stale.error
+    assert "stopped before it finished" in logs.read_all(stale.log_stream)
+    assert fresh.status == BuildStatus.RUNNING
