@@ -94,8 +94,14 @@ class Bench:
 
     def spawn(self, cmd: list[str], name: str, env: dict | None = None) -> subprocess.Popen:
         log = open(DATA / f"{name}.log", "w")
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
         self.procs.append(proc)
         return proc
 
@@ -131,26 +137,48 @@ class Bench:
         _, self.token = do_create_token(user=self.user, name="bench")
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         env_services.do_create_environment_version(
-            self.workspace, actor=self.user,
+            self.workspace,
+            actor=self.user,
             definition=env_spec.parse({"name": "bench-env", "image": settings.STUDIO_BASE_IMAGE}),
         )
         self.docker = not self.args.skip_docker and _docker_ok(settings.STUDIO_BASE_IMAGE)
         if self.docker:
             from compute.models import ComputeTarget
 
-            ComputeTarget.objects.create(workspace=self.workspace, name="dock", type="docker", backend="docker",
-                                         cpu_cores=2, memory_mb=4096)
+            ComputeTarget.objects.create(
+                workspace=self.workspace, name="dock", type="docker", backend="docker", cpu_cores=2, memory_mb=4096
+            )
         with _purge_queues():
             pass
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         common = {"STUDIO_PUBLIC_URL": self.base}
-        self.spawn([sys.executable, "-m", "uvicorn", "studio.asgi:application", "--host", "127.0.0.1", "--port",
-                    str(port), "--no-access-log", "--log-level", "warning"], "web", common)
-        self.spawn([sys.executable, "manage.py", "studio_worker", "--compute", "local", "-c", "2"], "node-local", common)
+        self.spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "studio.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            "web",
+            common,
+        )
+        self.spawn(
+            [sys.executable, "manage.py", "studio_worker", "--compute", "local", "-c", "2"], "node-local", common
+        )
         if self.docker:
-            self.spawn([sys.executable, "manage.py", "studio_worker", "--compute", f"{self.workspace.name}/dock",
-                        "-c", "2"], "node-docker", common)
+            self.spawn(
+                [sys.executable, "manage.py", "studio_worker", "--compute", f"{self.workspace.name}/dock", "-c", "2"],
+                "node-docker",
+                common,
+            )
         _wait(lambda: self._up(), 60, "the web server")
         time.sleep(3)  # let the nodes register and start consuming
         self.code_id = self.upload({"stamp.py": STAMPER, "flood.py": FLOOD})
@@ -279,8 +307,11 @@ class Bench:
     def _login_session(self) -> None:
         page = self.http.get(self.base + "/login/")
         token = page.cookies.get("csrftoken") or self.http.cookies.get("csrftoken")
-        self.http.post(self.base + "/login/", data={"username": "bench", "password": "bench-password-123",
-                                                     "csrfmiddlewaretoken": token}, headers={"Referer": self.base + "/login/"})
+        self.http.post(
+            self.base + "/login/",
+            data={"username": "bench", "password": "bench-password-123", "csrfmiddlewaretoken": token},
+            headers={"Referer": self.base + "/login/"},
+        )
 
     # --- 3. throughput ------------------------------------------------------------------------
 
@@ -304,9 +335,11 @@ class Bench:
         lost = n - count
         seconds = (row.finalizing_at - row.running_at).total_seconds()
         tail = last.rstrip("\n").rsplit("\n", 1)[-1]
-        print(f"3. throughput: {n:,} lines in {seconds:.2f} s (process start -> every line stored) = "
-              f"{n / seconds:,.0f} lines/s; stored {count:,} lines, lost {lost}, last line {tail!r}, "
-              f"status {job['status']}")
+        print(
+            f"3. throughput: {n:,} lines in {seconds:.2f} s (process start -> every line stored) = "
+            f"{n / seconds:,.0f} lines/s; stored {count:,} lines, lost {lost}, last line {tail!r}, "
+            f"status {job['status']}"
+        )
 
     # --- 4. jobs list -----------------------------------------------------------------------------
 
@@ -318,26 +351,45 @@ class Bench:
 
         total = self.args.list_jobs
         existing = Job.objects.filter(workspace=self.workspace).count()
-        experiments = [Experiment.objects.get_or_create(workspace=self.workspace, name=f"exp-{i}")[0] for i in range(20)]
+        experiments = [
+            Experiment.objects.get_or_create(workspace=self.workspace, name=f"exp-{i}")[0] for i in range(20)
+        ]
         statuses = ["Completed"] * 7 + ["Failed", "Canceled", "Running"]
         now = timezone.now()
         batch = []
         started = time.perf_counter()
         for i in range(total - existing):
-            batch.append(Job(
-                workspace=self.workspace, name=f"bulk_job_{i:07d}", display_name=f"run {i}",
-                experiment=experiments[i % 20], status=statuses[i % 10], created_by=self.user,
-                created_at=now - timezone.timedelta(seconds=i * 7), command="python train.py",
-                environment_ref="bench-env:1", environment_name="bench-env", environment_version_label="1",
-                compute_name="local", backend="venv",
-            ))
+            batch.append(
+                Job(
+                    workspace=self.workspace,
+                    name=f"bulk_job_{i:07d}",
+                    display_name=f"run {i}",
+                    experiment=experiments[i % 20],
+                    status=statuses[i % 10],
+                    created_by=self.user,
+                    created_at=now - timezone.timedelta(seconds=i * 7),
+                    command="python train.py",
+                    environment_ref="bench-env:1",
+                    environment_name="bench-env",
+                    environment_version_label="1",
+                    compute_name="local",
+                    backend="venv",
+                )
+            )
             if len(batch) == 5000:
                 Job.objects.bulk_create(batch)
                 batch = []
         if batch:
             Job.objects.bulk_create(batch)
-        print(f"4. jobs list with {Job.objects.filter(workspace=self.workspace).count():,} jobs "
-              f"(inserted in {time.perf_counter() - started:.0f} s); server time per page:")
+        from django.db import connection
+
+        if connection.vendor == "postgresql":  # what autovacuum does after a bulk insert: stats + visibility map
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE jobs_job")
+        print(
+            f"4. jobs list with {Job.objects.filter(workspace=self.workspace).count():,} jobs "
+            f"(inserted in {time.perf_counter() - started:.0f} s); server time per page:"
+        )
         client = Client()
         client.force_login(self.user)
         base = f"/w/{self.workspace.name}/jobs/"

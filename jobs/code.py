@@ -33,7 +33,9 @@ def clean_member_path(name: str, *, field: str = "code") -> str | None:
     anything that would land outside the snapshot."""
     raw = name.replace("\\", "/")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
-        raise ValidationError({field: [f"The archive entry {name!r} is an absolute path; only relative paths are allowed."]})
+        raise ValidationError(
+            {field: [f"The archive entry {name!r} is an absolute path; only relative paths are allowed."]}
+        )
     parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise ValidationError({field: [f"The archive entry {name!r} points outside the code folder ('..')."]})
@@ -72,7 +74,11 @@ class _Builder:
                 self.total += len(block)
                 if self.total > settings.STUDIO_CODE_MAX_BYTES:
                     raise ValidationError(
-                        {self.field: [f"The code is larger than {settings.STUDIO_CODE_MAX_BYTES // (1024 * 1024)} MiB."]}
+                        {
+                            self.field: [
+                                f"The code is larger than {settings.STUDIO_CODE_MAX_BYTES // (1024 * 1024)} MiB."
+                            ]
+                        }
                     )
                 digest.update(block)
                 out.write(block)
@@ -126,7 +132,9 @@ def snapshot_from_zip(workspace, fileobj: IO[bytes], *, actor=None, field: str =
             for info in archive.infolist():
                 mode = info.external_attr >> 16
                 if stat.S_ISLNK(mode):
-                    raise ValidationError({field: [f"The archive entry {info.filename!r} is a symbolic link; links are refused."]})
+                    raise ValidationError(
+                        {field: [f"The archive entry {info.filename!r} is a symbolic link; links are refused."]}
+                    )
                 rel = clean_member_path(info.filename, field=field)
                 if rel is None or info.is_dir():
                     continue

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import django_filters
-from django.utils import timezone
 from django.db.models import Q
+from django.utils import timezone
 
 from jobs.models import Job, JobStatus
 

@@ -54,17 +54,32 @@ def pairs_text(mapping: dict) -> str:
 
 class JobForm(forms.Form):
     code_source = forms.ChoiceField(
-        choices=[("folder", "Upload a folder"), ("zip", "Upload a zip file"), ("reuse", "Same code as before"),
-                 ("none", "No code (command only)")],
+        choices=[
+            ("folder", "Upload a folder"),
+            ("zip", "Upload a zip file"),
+            ("reuse", "Same code as before"),
+            ("none", "No code (command only)"),
+        ],
         initial="folder",
         widget=forms.RadioSelect,
         label="Code",
     )
-    code_zip = forms.FileField(required=False, label="Zip file", widget=forms.ClearableFileInput(attrs={"accept": ".zip"}))
+    code_zip = forms.FileField(
+        required=False, label="Zip file", widget=forms.ClearableFileInput(attrs={"accept": ".zip"})
+    )
     code_id = forms.CharField(required=False, widget=forms.HiddenInput)
     command = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono", "placeholder": "python train.py --lr ${{inputs.lr}}"}),
-        help_text="Runs in the code folder with bash. ${{inputs.name}} and ${{outputs.name}} are replaced (shell-quoted).",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "spellcheck": "false",
+                "class": "mono",
+                "placeholder": "python train.py --lr ${{inputs.lr}}",
+            }
+        ),
+        help_text=(
+            "Runs in the code folder with bash. ${{inputs.name}} and ${{outputs.name}} are replaced (shell-quoted)."
+        ),
     )
     environment = forms.ChoiceField(label="Environment")
     environment_version = forms.CharField(required=False, label="Version", initial="latest")
@@ -75,19 +90,39 @@ class JobForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     inputs = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false", "placeholder": "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1"}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "class": "mono",
+                "spellcheck": "false",
+                "placeholder": "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1",
+            }
+        ),
         help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
     )
     environment_variables = forms.CharField(
         required=False,
         label="Environment variables",
-        widget=forms.Textarea(attrs={"rows": 2, "class": "mono", "spellcheck": "false", "placeholder": "LOG_LEVEL=debug"}),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "class": "mono", "spellcheck": "false", "placeholder": "LOG_LEVEL=debug"}
+        ),
         help_text="One per line: NAME=value.",
     )
-    cpu = forms.DecimalField(required=False, min_value=0.01, max_value=512, decimal_places=2, label="CPU cores",
-                             help_text="At most; default: the compute's size.")
-    memory = forms.CharField(required=False, max_length=20, label="Memory", help_text="e.g. 512m or 2g",
-                             widget=forms.TextInput(attrs={"placeholder": "2g"}))
+    cpu = forms.DecimalField(
+        required=False,
+        min_value=0.01,
+        max_value=512,
+        decimal_places=2,
+        label="CPU cores",
+        help_text="At most; default: the compute's size.",
+    )
+    memory = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Memory",
+        help_text="e.g. 512m or 2g",
+        widget=forms.TextInput(attrs={"placeholder": "2g"}),
+    )
     timeout_minutes = forms.IntegerField(required=False, min_value=1, max_value=43200, label="Timeout (minutes)")
 
     def __init__(self, *args, environments=(), computes=(), experiments=(), **kwargs):
@@ -127,7 +162,9 @@ class JobForm(forms.Form):
     def to_spec(self) -> dict:
         data = self.cleaned_data
         version = (data.get("environment_version") or "latest").strip()
-        environment = f"{data['environment']}@latest" if version in ("", "latest") else f"{data['environment']}:{version}"
+        environment = (
+            f"{data['environment']}@latest" if version in ("", "latest") else f"{data['environment']}:{version}"
+        )
         inputs = {}
         for key, value in data["inputs"]:
             match = DATA_VALUE.match(value)
@@ -136,7 +173,9 @@ class JobForm(forms.Form):
             "command": data["command"],
             "environment": environment,
             "compute": data["compute"],
-            "experiment_name": data["new_experiment"].strip() if data["experiment"] == NEW_EXPERIMENT else data["experiment"],
+            "experiment_name": data["new_experiment"].strip()
+            if data["experiment"] == NEW_EXPERIMENT
+            else data["experiment"],
             "display_name": data["display_name"],
             "description": data["description"],
             "inputs": inputs,

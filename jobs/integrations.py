@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,7 +88,11 @@ def find_compute(workspace, name: str):
     if target is None:
         names = list(ComputeTarget.objects.filter(workspace=workspace).values_list("name", flat=True))
         raise ValidationError(
-            {"compute": [f"There is no compute target {name!r} in this workspace (there is: {', '.join(names) or 'none'})."]}
+            {
+                "compute": [
+                    f"There is no compute target {name!r} in this workspace (there is: {', '.join(names) or 'none'})."
+                ]
+            }
         )
     return target
 
@@ -118,57 +121,54 @@ def lost_node_names() -> set[str]:
 
 
 def resolve_input(workspace, name: str, item: dict) -> dict:
-    """Check a data input at submission and pin what it points to; returns the item to store."""
+    """Check a data input at submission and pin what it points to (an `@latest` asset becomes its
+    version's URI); returns the item to keep on the job, with the pinned form under "resolved"."""
     resolve = _optional("datastores.materialize", "resolve_input")
     if resolve is None:
         raise ValidationError({f"inputs.{name}": ["Data inputs need the datastores app, which is not available."]})
-    resolved = resolve(workspace, item)
-    if isinstance(resolved, dict):
-        return {**item, **resolved}
-    return {**item, "resolved": _plain(resolved)}
+    resolved = resolve(workspace, item, name=name)
+    return {**item, "uri": resolved.uri, "asset": resolved.asset, "resolved": resolved.as_dict()}
+
+
+def record_input_usage(job) -> None:
+    """Lineage: the data asset versions this job reads."""
+    record = _optional("datastores.materialize", "record_usage")
+    if record is None:
+        return
+    for name, item in job.inputs.items():
+        version_id = (item.get("resolved") or {}).get("asset_version_id")
+        if version_id:
+            record(version_id, job.name, port=name)
 
 
 def materialize_input(job, item: dict, dest: Path) -> Path:
-    materialize = _optional("datastores.materialize", "materialize_input")
-    if materialize is None:
-        raise RuntimeError("the datastores app cannot materialise inputs here")
-    resolved = item.get("resolved", item)
-    return Path(materialize(job.workspace, resolved, dest) if _takes_workspace(materialize) else materialize(resolved, dest))
+    """Copy a data input into the job folder; returns the path its placeholder stands for."""
+    from datastores.materialize import materialize_input as materialize
+
+    return Path(materialize(item.get("resolved") or item, dest))
 
 
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
-    """Named outputs with a datastore `path` (or a registration `name`) go to the datastores app."""
+    """Named outputs go to a datastore, as on Azure ML (the spec's `path`, else
+    workspaceblobstore/azureml/<job>/<output>), and are registered as data assets when they have
+    a `name`. The URIs are kept on the job."""
     upload = _optional("datastores.materialize", "upload_output")
     register = _optional("datastores.materialize", "register_output_asset")
-    for name, item in job.outputs.items():
-        if not (item.get("path") or item.get("name")):
-            continue
-        if upload is None:
-            log(f"Output {name}: kept with the job (the datastores app is not available to upload it)")
-            continue
-        uri = upload(job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=item)
+    if upload is None or not job.outputs:
+        return
+    outputs = {k: dict(v) for k, v in job.outputs.items()}
+    for name, item in outputs.items():
+        spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
+        uri = upload(job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=spec)
+        item["uri"] = uri
         log(f"Output {name}: uploaded to {uri}")
         if item.get("name") and register is not None:
-            register(job.workspace, uri=uri, spec=item, job_name=job.name, output_name=name, actor=job.created_by)
-
-
-def _takes_workspace(func) -> bool:
-    import inspect
-
-    try:
-        return "workspace" in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _plain(value: Any):
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return str(value)
+            version = register(job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by)
+            if version is not None:
+                item["asset"] = version.reference
+                log(f"Output {name}: registered as {item['asset']}")
+    type(job).objects.filter(pk=job.pk).update(outputs=outputs)
+    job.outputs = outputs
 
 
 # --- MLflow tracking ----------------------------------------------------------------------------

@@ -43,8 +43,22 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 PLACEHOLDER = re.compile(r"\$\{\{\s*([A-Za-z_]+)\.([A-Za-z0-9_]+)\s*\}\}")
 OPTIONAL = re.compile(r"\$\[\[(.*?)\]\]", re.S)
 RESERVED_ENV = {"MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_TRACKING_TOKEN", "MLFLOW_EXPERIMENT_NAME"}
-MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "ki": 1024, "m": 1024**2, "mb": 1024**2, "mi": 1024**2,
-                "g": 1024**3, "gb": 1024**3, "gi": 1024**3, "t": 1024**4, "tb": 1024**4, "ti": 1024**4}
+MEMORY_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "ki": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mi": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gi": 1024**3,
+    "t": 1024**4,
+    "tb": 1024**4,
+    "ti": 1024**4,
+}
 MAX_TIMEOUT = 30 * 24 * 3600
 
 
@@ -210,8 +224,13 @@ def _parse_resources(raw: Any) -> dict[str, Any]:
         return {}
     if not isinstance(raw, dict):
         raise _error("resources", "resources must be a mapping.")
-    check_keys(raw, {"instance_count", "cpu", "memory", "instance_type", "shm_size"}, source="resources",
-               field="resources", ignored={"properties", "docker_args", "locations"})
+    check_keys(
+        raw,
+        {"instance_count", "cpu", "memory", "instance_type", "shm_size"},
+        source="resources",
+        field="resources",
+        ignored={"properties", "docker_args", "locations"},
+    )
     out: dict[str, Any] = {}
     if raw.get("instance_count") not in (None, 1, "1"):
         raise _error("resources.instance_count", "Studio runs command jobs on one node: instance_count must be 1.")
@@ -279,7 +298,9 @@ def parse_job_spec(data: dict, *, source: str = "job") -> JobSpec:
     if isinstance(environment, str):
         environment = environment.strip()
     if not environment or not isinstance(environment, (str, dict)):
-        raise _error("environment", "An environment is required: azureml:name:version, name@latest, or an inline definition.")
+        raise _error(
+            "environment", "An environment is required: azureml:name:version, name@latest, or an inline definition."
+        )
     compute = data.get("compute") or "local"
     if not isinstance(compute, str):
         raise _error("compute", "compute is a name, e.g. azureml:cpu-cluster.")
@@ -321,7 +342,9 @@ def check_placeholders(command: str, inputs: dict, outputs: dict) -> None:
             if name not in outputs:
                 raise _error("command", f"The command uses ${{{{outputs.{name}}}}} but the job has no output {name!r}.")
         else:
-            raise _error("command", f"${{{{{group}.{name}}}}} is not supported: use ${{{{inputs.x}}}} or ${{{{outputs.y}}}}.")
+            raise _error(
+                "command", f"${{{{{group}.{name}}}}} is not supported: use ${{{{inputs.x}}}} or ${{{{outputs.y}}}}."
+            )
 
 
 def literal_text(item: dict) -> str:

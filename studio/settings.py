@@ -165,9 +165,6 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: a serverless broker (SQLite through SQLAlchemy) unless CELERY_BROKER_URL says otherwise.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", f"sqla+sqlite:///{DATA_DIR / 'broker.sqlite3'}")
-if CELERY_BROKER_URL.startswith("sqla+"):
-    # The serverless broker polls its table; 0.2 s keeps dispatch quick at a few idle queries/s.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True

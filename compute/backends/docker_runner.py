@@ -157,25 +157,18 @@ def _stop(container, grace: float) -> None:
             pass
 
 
-def remove_leftovers(is_finished: Callable[[str], bool], base_url: str = "") -> int:
+def remove_leftovers(is_finished: Callable[[str], bool], client) -> int:
     """Remove job containers whose job is over (their worker died before it could): a container is
     kept only while `is_finished(label)` says its job still runs. Returns how many were removed."""
     import docker.errors
 
     removed = 0
-    try:
-        client = docker_client(base_url, timeout=10)
-    except docker.errors.DockerException:
-        return 0
-    try:
-        for container in client.containers.list(all=True, filters={"label": LABEL}):
-            label = container.labels.get(LABEL, "")
-            if label and is_finished(label):
-                try:
-                    container.remove(force=True)
-                    removed += 1
-                except docker.errors.APIError:
-                    pass
-    finally:
-        client.close()
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        label = container.labels.get(LABEL, "")
+        if label and is_finished(label):
+            try:
+                container.remove(force=True)
+                removed += 1
+            except docker.errors.APIError:
+                pass
     return removed

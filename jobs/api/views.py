@@ -27,7 +27,9 @@ def _output_entries(job: Job) -> list[dict]:
     for entry in artifacts.list_outputs(job):
         rel = entry["path"].removeprefix("outputs/")
         first = rel.split("/", 1)[0]
-        out.append({"path": rel, "size": entry["size"], "output_name": first if first in job.outputs and "/" in rel else None})
+        out.append(
+            {"path": rel, "size": entry["size"], "output_name": first if first in job.outputs and "/" in rel else None}
+        )
     return out
 
 
@@ -89,8 +91,15 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         part = logfiles.read(job, path, offset, limit)
         final = job.status in FINAL_STATUSES and part.next_offset >= part.size
         return Response(
-            {"file": path, "text": part.text, "offset": part.offset, "next_offset": part.next_offset,
-             "size": part.size, "status": job.status, "final": final}
+            {
+                "file": path,
+                "text": part.text,
+                "offset": part.offset,
+                "next_offset": part.next_offset,
+                "size": part.size,
+                "status": job.status,
+                "final": final,
+            }
         )
 
     @extend_schema(responses={200: dict})
@@ -119,13 +128,22 @@ class CodeViewSet(mixins.RetrieveModelMixin, WorkspaceScopedViewSet):
     parser_classes = [MultiPartParser, FormParser]
     required_actions = {"create": "jobs.submit"}
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
-                   responses={201: s.CodeSnapshotSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        responses={201: s.CodeSnapshotSerializer},
+    )
     def create(self, request, workspace=None):
         upload = request.FILES.get("file") or request.FILES.get("code")
         if upload is None:
-            return Response({"detail": "Send the code as a zip in the multipart field 'file'.",
-                             "errors": {"file": ["This field is required."]}}, status=400)
+            return Response(
+                {
+                    "detail": "Send the code as a zip in the multipart field 'file'.",
+                    "errors": {"file": ["This field is required."]},
+                },
+                status=400,
+            )
         snapshot = services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)
         return Response(s.CodeSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 

@@ -14,7 +14,7 @@ JOB_NAME_RULE = "1–100 characters: letters, digits, '-' or '_', starting with 
 job_name_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\Z", f"Use {JOB_NAME_RULE}.")
 experiment_name_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}\Z",
-    "Use 1–255 characters: letters, digits, '-', '_' or '.', starting with a letter or digit.",
+    "Use 1–255 letters, digits, '-', '_' or '.', starting with a letter or digit.",
 )
 
 

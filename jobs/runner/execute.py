@@ -53,11 +53,18 @@ def _stamp(message: str) -> str:
 
 def claim(job_id: int, node: str) -> Job | None:
     """Queued -> Preparing, atomically; None when the job is gone or someone else has it."""
-    if not advance(job_id, JobStatus.QUEUED, JobStatus.PREPARING, f"Picked up by {node or 'a node'}", node=node,
-                   heartbeat_at=timezone.now()):
+    if not advance(
+        job_id,
+        JobStatus.QUEUED,
+        JobStatus.PREPARING,
+        f"Picked up by {node or 'a node'}",
+        node=node,
+        heartbeat_at=timezone.now(),
+    ):
         return None
-    return Job.objects.select_related("workspace", "experiment", "code", "environment_version__environment",
-                                      "compute", "created_by").get(pk=job_id)
+    return Job.objects.select_related(
+        "workspace", "experiment", "code", "environment_version__environment", "compute", "created_by"
+    ).get(pk=job_id)
 
 
 def execute_job(job_id: int, *, node: str = "") -> str | None:
@@ -65,6 +72,7 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
     job = claim(job_id, node)
     if job is None:
         return None
+    staging.sweep()
     watcher = Watcher(job.pk).start()
     runner_log = LogWriter(job.log_stream(RUNNER_LOG), interval=0.2)
     say = lambda message: runner_log.write(_stamp(message))  # noqa: E731
@@ -77,8 +85,12 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
     except Exception as exc:  # an unexpected runner error must still end the job, with its reason
         logger.exception("job %s failed in the runner", job.pk)
         runner_log.write(traceback.format_exc())
-        return _fail(job, FailureKind.INFRA, f"Studio's runner failed: {type(exc).__name__}: {exc}",
-                     from_statuses=(JobStatus.PREPARING, JobStatus.RUNNING, JobStatus.FINALIZING))
+        return _fail(
+            job,
+            FailureKind.INFRA,
+            f"Studio's runner failed: {type(exc).__name__}: {exc}",
+            from_statuses=(JobStatus.PREPARING, JobStatus.RUNNING, JobStatus.FINALIZING),
+        )
     finally:
         watcher.stop()
         runner_log.close()
@@ -100,7 +112,11 @@ def _run(job: Job, watcher: Watcher, say) -> str | None:
         staging.python_shim(staged, built.python)
         extra = integrations.tracking_env(job)
         env = staging.job_environment(
-            job, staged, in_container=in_container, python=built.python, image_path=built.info.get("image_path", ""),
+            job,
+            staged,
+            in_container=in_container,
+            python=built.python,
+            image_path=built.info.get("image_path", ""),
             extra=extra,
         )
         secrets = [v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 6]
@@ -130,18 +146,24 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
     with LogWriter(job.log_stream(BUILD_LOG), interval=0.2) as build_log:
         try:
             build = integrations.ensure_built(
-                version, backend, lambda line: build_log.write(line.rstrip("\n") + "\n"),
-                workspace=job.workspace, actor=job.created_by,
+                version,
+                backend,
+                lambda line: build_log.write(line.rstrip("\n") + "\n"),
+                workspace=job.workspace,
+                actor=job.created_by,
             )
         except BuildFailed as exc:
             raise PreparationFailed(
-                FailureKind.BUILD_FAILED, f"Building environment {label} failed: {exc.build.error or 'see the build log'}"
+                FailureKind.BUILD_FAILED,
+                f"Building environment {label} failed: {exc.build.error or 'see the build log'}",
             ) from exc
     info = {
         "build_id": build.pk,
         "backend": backend,
         "spec_hash": build.spec_hash,
-        "cache_hit": bool(build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)),
+        "cache_hit": bool(
+            build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)
+        ),
         "reason": build.reason,
         "python": build.python,
         "image": build.image,
@@ -149,9 +171,9 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
     }
     image = build.image
     if backend == "docker":
-        from compute.backends.docker_runner import docker_client, image_env
+        from compute.backends.docker_runner import image_env
 
-        with contextlib.closing(docker_client(job.compute.docker_host if job.compute_id else "")) as client:
+        with docker_engine(job) as client:
             info["image_path"] = image_env(client, image).get("PATH", "")
     Job.objects.filter(pk=job.pk).update(build_info=info)
     job.build_info = info
@@ -179,9 +201,27 @@ def _run_spec(job: Job, staged, env: dict, built: Built, in_container: bool):
             Mount(staged.root / ".studio", f"{root}/.studio", read_only=True),
         ]
         spec.labels = {"studio.workspace": job.workspace.name, "studio.job_name": job.name}
-        if job.compute_id and job.compute.docker_host and not job.compute.has_tls:
-            spec.docker_host = job.compute.docker_host
     return spec
+
+
+@contextlib.contextmanager
+def docker_engine(job: Job):
+    """A docker client for the job's target: an attached engine (with its TLS material), else the
+    engine this node reaches (DOCKER_HOST or the local socket). Closed on exit."""
+    target = job.compute if job.compute_id else None
+    if target is not None and target.docker_host:
+        from compute.engines import client_for_target
+
+        with client_for_target(target) as client:
+            yield client
+        return
+    from compute.backends.docker_runner import docker_client
+
+    client = docker_client()
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def _limits(job: Job) -> dict:
@@ -202,12 +242,8 @@ def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list
 
     with contextlib.ExitStack() as stack:
         if in_container:
-            _remove_leftover_containers(spec.docker_host)
-            client = None
-            if job.compute_id and job.compute.has_tls:
-                from compute.engines import client_for_target
-
-                client = stack.enter_context(client_for_target(job.compute))
+            client = stack.enter_context(docker_engine(job))
+            _remove_leftover_containers(client)
             run = stack.enter_context(DockerRun(spec, client=client))
         else:
             run = stack.enter_context(ProcessRun(spec))
@@ -219,7 +255,7 @@ def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list
     return result
 
 
-def _remove_leftover_containers(docker_host: str) -> None:
+def _remove_leftover_containers(client) -> None:
     from compute.backends.docker_runner import remove_leftovers
 
     def finished(label: str) -> bool:
@@ -227,11 +263,13 @@ def _remove_leftover_containers(docker_host: str) -> None:
         if not pk.isdigit():
             return False
         row = Job.objects.filter(pk=int(pk)).values("status", "attempt").first()
-        return row is None or row["status"] not in (JobStatus.RUNNING, JobStatus.PREPARING, JobStatus.FINALIZING) or str(
-            row["attempt"]
-        ) != attempt
+        return (
+            row is None
+            or row["status"] not in (JobStatus.RUNNING, JobStatus.PREPARING, JobStatus.FINALIZING)
+            or str(row["attempt"]) != attempt
+        )
 
-    remove_leftovers(finished, docker_host)
+    remove_leftovers(finished, client)
 
 
 def _stopped_before_run(job: Job, watcher: Watcher, say) -> str | None:
@@ -291,7 +329,12 @@ def _store_outputs(job: Job, staged, say) -> None:
 
 def _fail(job: Job, kind: str, reason: str, excerpt: str = "", *, from_statuses=(JobStatus.FINALIZING,)) -> str | None:
     moved = advance(
-        job.pk, from_statuses, JobStatus.FAILED, reason, failure_kind=kind, failure_reason=reason[:4000],
+        job.pk,
+        from_statuses,
+        JobStatus.FAILED,
+        reason,
+        failure_kind=kind,
+        failure_reason=reason[:4000],
         error_excerpt=excerpt[:4000],
     )
     return JobStatus.FAILED if moved else None

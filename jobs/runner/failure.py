@@ -55,7 +55,7 @@ def explain_exit(job, exit_code: int, lines: list[str]) -> tuple[str, str]:
             "pip requirements (a new version), then submit the job again with that version."
         )
     elif exit_code == 137:
-        reason = f"The command was killed (exit code 137, SIGKILL); it may have run out of memory."
+        reason = "The command was killed (exit code 137, SIGKILL); it may have run out of memory."
     elif exit_code == 127 and any("command not found" in line for line in lines[-5:]):
         reason = "The command was not found (exit code 127): check the command and the environment's PATH."
     elif exit_code > 128:

@@ -35,7 +35,9 @@ def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) ->
     with transaction.atomic():
         moved = Job.objects.filter(pk=job_id, status__in=from_statuses).update(**values)
         if moved:
-            JobEvent.objects.create(job_id=job_id, kind=JobEvent.Kind.STATUS, status=to, message=message[:1000], created_at=now)
+            JobEvent.objects.create(
+                job_id=job_id, kind=JobEvent.Kind.STATUS, status=to, message=message[:1000], created_at=now
+            )
     return bool(moved)
 
 

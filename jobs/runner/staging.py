@@ -141,3 +141,33 @@ def python_shim(staged: Staged, python: str) -> None:
 def remove(staged: Staged) -> None:
     if not settings.STUDIO_JOB_KEEP_WORKDIR:
         shutil.rmtree(staged.root, ignore_errors=True)
+
+
+def sweep(active_job_ids: set[int] | None = None) -> int:
+    """Remove job folders left on this node by runs that ended without cleaning up (a killed
+    worker). A folder stays while its job is still Preparing, Running or Finalizing."""
+    from jobs.models import ACTIVE_STATUSES, Job
+
+    root = Path(settings.STUDIO_JOBS_DIR)
+    if settings.STUDIO_JOB_KEEP_WORKDIR or not root.is_dir():
+        return 0
+    folders = {}
+    for entry in root.iterdir():
+        pk, _, _attempt = entry.name.partition("-")
+        if entry.is_dir() and pk.isdigit():
+            folders[entry] = int(pk)
+    if not folders:
+        return 0
+    active = (
+        active_job_ids
+        if active_job_ids is not None
+        else set(
+            Job.objects.filter(pk__in=set(folders.values()), status__in=ACTIVE_STATUSES).values_list("pk", flat=True)
+        )
+    )
+    removed = 0
+    for folder, pk in folders.items():
+        if pk not in active:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

@@ -25,14 +25,20 @@ def do_cancel_job(job: Job, *, actor) -> Job:
     user = actor if actor is not None and actor.is_authenticated else None
     with transaction.atomic():
         if advance(
-            job.pk, (JobStatus.NOT_STARTED, JobStatus.QUEUED, JobStatus.PREPARING), JobStatus.CANCELED, reason,
-            failure_kind=FailureKind.CANCELED, failure_reason=reason, canceled_by=user, cancel_requested_at=timezone.now(),
+            job.pk,
+            (JobStatus.NOT_STARTED, JobStatus.QUEUED, JobStatus.PREPARING),
+            JobStatus.CANCELED,
+            reason,
+            failure_kind=FailureKind.CANCELED,
+            failure_reason=reason,
+            canceled_by=user,
+            cancel_requested_at=timezone.now(),
         ):
             activity.record(job.workspace, actor, "job.canceled", job.name)
         else:
-            requested = Job.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True).update(
-                cancel_requested_at=timezone.now(), canceled_by=user
-            )
+            requested = Job.objects.filter(
+                pk=job.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
+            ).update(cancel_requested_at=timezone.now(), canceled_by=user)
             if requested:
                 note(job.pk, f"Cancel requested by {who}")
                 activity.record(job.workspace, actor, "job.canceled", job.name)
@@ -51,7 +57,7 @@ def do_delete_job(job: Job, *, actor) -> None:
         workspace, name, prefix = job.workspace, job.name, job.log_prefix
         activity.record(workspace, actor, "job.deleted", name, experiment=job.experiment.name)
         job.delete()
-        transaction.on_commit(lambda: logs.delete(prefix))
+        logs.delete(prefix)
     artifacts.delete_artifacts(job)
 
 
@@ -61,19 +67,34 @@ def _lose(job_id: int, why: str) -> bool:
     if row is None or row["status"] not in ACTIVE_STATUSES:
         return False
     if row["cancel_requested_at"]:
-        return advance(job_id, ACTIVE_STATUSES, JobStatus.CANCELED, f"Canceled ({why})",
-                       failure_kind=FailureKind.CANCELED, failure_reason=f"Canceled; {why}.")
+        return advance(
+            job_id,
+            ACTIVE_STATUSES,
+            JobStatus.CANCELED,
+            f"Canceled ({why})",
+            failure_kind=FailureKind.CANCELED,
+            failure_reason=f"Canceled; {why}.",
+        )
     if row["attempt"] < row["max_retries"]:
-        moved = advance(job_id, row["status"], JobStatus.QUEUED, f"Re-queued after {why} (attempt {row['attempt'] + 2})",
-                        attempt=row["attempt"] + 1, node="", heartbeat_at=None, wait_reason=f"re-queued after {why}")
+        moved = advance(
+            job_id,
+            row["status"],
+            JobStatus.QUEUED,
+            f"Re-queued after {why} (attempt {row['attempt'] + 2})",
+            attempt=row["attempt"] + 1,
+            node="",
+            heartbeat_at=None,
+            wait_reason=f"re-queued after {why}",
+        )
         if moved:
             from jobs.services.submit import enqueue
 
             enqueue(Job.objects.select_related("compute", "workspace").get(pk=job_id))
         return moved
     reason = f"Node lost: {why}. The job was stopped; its logs are kept up to that moment."
-    return advance(job_id, row["status"], JobStatus.FAILED, reason, failure_kind=FailureKind.NODE_LOST,
-                   failure_reason=reason)
+    return advance(
+        job_id, row["status"], JobStatus.FAILED, reason, failure_kind=FailureKind.NODE_LOST, failure_reason=reason
+    )
 
 
 def do_fail_lost_jobs(worker_name: str, why: str = "") -> int:

@@ -48,7 +48,9 @@ def _code_for(workspace, spec: JobSpec, code: CodeSnapshot | None) -> CodeSnapsh
         )
     found = CodeSnapshot.objects.filter(workspace=workspace, hash=match[1]).first()
     if found is None:
-        raise ValidationError({"code": [f"No code snapshot {match[1][:12]}… in this workspace: upload it with POST /codes/."]})
+        raise ValidationError(
+            {"code": [f"No code snapshot {match[1][:12]}… in this workspace: upload it with POST /codes/."]}
+        )
     return found
 
 
@@ -159,11 +161,14 @@ def do_submit_job(
         source=source,
     )
     who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
-    JobEvent.objects.create(job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now)
+    JobEvent.objects.create(
+        job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now
+    )
     job.wait_reason = queue_wait_reason(job)
     Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
     activity.record(
         workspace, actor, "job.submitted", job.name, experiment=job.experiment.name, compute=job.compute_name
     )
+    integrations.record_input_usage(job)
     enqueue(job)
     return job

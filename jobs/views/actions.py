@@ -24,7 +24,9 @@ class JobCancelView(JobMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{job.name}: " + ("canceled." if job.is_final else "cancel requested; stopping it now."))
+            messages.success(
+                request, f"{job.name}: " + ("canceled." if job.is_final else "cancel requested; stopping it now.")
+            )
         tab = request.POST.get("tab", "")
         if tab in TAB_URLS:
             return redirect(TAB_URLS[tab], self.workspace.name, job.name)

@@ -42,8 +42,15 @@ def phases(job) -> list[dict]:
         end = getattr(job, end_field) or (job.ended_at if job.is_final else None)
         # A phase skipped (e.g. canceled while queued) ends when the job ended.
         current = end is None and job.status == status
-        out.append({"status": status, "start": start, "end": end, "seconds": ((end or now) - start).total_seconds(),
-                    "current": current})
+        out.append(
+            {
+                "status": status,
+                "start": start,
+                "end": end,
+                "seconds": ((end or now) - start).total_seconds(),
+                "current": current,
+            }
+        )
     return out
 
 

@@ -33,10 +33,15 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filters"] = {k: self.request.GET.get(k, "") for k in FILTER_KEYS}
         context["statuses"] = list(JobStatus)
-        context["experiments"] = list(Experiment.objects.filter(workspace=self.workspace).values_list("name", flat=True))
+        context["experiments"] = list(
+            Experiment.objects.filter(workspace=self.workspace).values_list("name", flat=True)
+        )
         context["computes"] = _compute_names(self.workspace)
         context["creators"] = list(
-            get_user_model().objects.filter(memberships__workspace=self.workspace).order_by("username").values_list("username", flat=True)
+            get_user_model()
+            .objects.filter(memberships__workspace=self.workspace)
+            .order_by("username")
+            .values_list("username", flat=True)
         )
         context["sorts"] = SORT_LABELS
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
@@ -94,4 +99,22 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
         context["statuses"] = list(JobStatus)
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
         context["hide_experiment"] = True
+        context["compare_form"] = "compare-form"
+        context["metric_keys"], context["metric_values"] = _last_metrics(context["jobs"])
         return context
+
+
+MAX_METRIC_COLUMNS = 6
+
+
+def _last_metrics(jobs) -> tuple[list[str], dict[int, dict[str, float | None]]]:
+    """The metric keys the runs on this page logged (at most a few columns) and each run's last
+    value of each, in one query."""
+    from jobs.models import Metric
+
+    values: dict[int, dict[str, float | None]] = {}
+    rows = Metric.objects.filter(job__in=[job.pk for job in jobs]).order_by("job", "key", "step", "timestamp", "pk")
+    for job_id, key, value in rows.values_list("job_id", "key", "value"):
+        values.setdefault(job_id, {})[key] = value
+    keys = sorted({key for per_job in values.values() for key in per_job})[:MAX_METRIC_COLUMNS]
+    return keys, values

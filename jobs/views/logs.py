@@ -41,8 +41,15 @@ class LogSliceView(JobMixin, View):
         path = logfiles.check_file(request.GET.get("file", ""))
         part = logfiles.read(job, path, _int(request.GET.get("offset"), 0), _int(request.GET.get("limit"), 256 * 1024))
         return JsonResponse(
-            {"file": path, "text": part.text, "offset": part.offset, "next_offset": part.next_offset,
-             "size": part.size, "status": job.status, "final": job.is_final and part.next_offset >= part.size}
+            {
+                "file": path,
+                "text": part.text,
+                "offset": part.offset,
+                "next_offset": part.next_offset,
+                "size": part.size,
+                "status": job.status,
+                "final": job.is_final and part.next_offset >= part.size,
+            }
         )
 
 
@@ -61,12 +68,6 @@ class _Tail:
 
     def step(self) -> str:
         """Wait up to about a second for something to say; returns SSE text ('' for nothing)."""
-        try:
-            return self._step()
-        finally:
-            close_old_connections()
-
-    def _step(self) -> str:
         out = []
         deadline = time.monotonic() + 1.0
         while not out and time.monotonic() < deadline:
@@ -137,11 +138,20 @@ def _sync_events(tail: _Tail):
             yield text
 
 
+def _step_and_release(tail: _Tail) -> str:
+    """One step in a worker thread of the event loop; its database connection is released after
+    (those threads are shared by every stream, so none may keep a connection for long)."""
+    try:
+        return tail.step()
+    finally:
+        close_old_connections()
+
+
 async def _async_events(tail: _Tail):
     yield "retry: 1500\n\n"
-    step = sync_to_async(tail.step, thread_sensitive=False)
+    step = sync_to_async(_step_and_release, thread_sensitive=False)
     while not tail.done:
-        text = await step()
+        text = await step(tail)
         if text:
             yield text
 

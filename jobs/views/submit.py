@@ -119,15 +119,21 @@ class JobCreateView(WorkspaceMixin, FormView):
         try:
             source = form.cleaned_data["code_source"]
             if source == "zip":
-                snapshot = services.do_create_code_snapshot(self.workspace, actor=self.request.user, zip_file=form.cleaned_data["code_zip"])
+                snapshot = services.do_create_code_snapshot(
+                    self.workspace, actor=self.request.user, zip_file=form.cleaned_data["code_zip"]
+                )
             elif source == "folder":
                 uploads = self.request.FILES.getlist("code_folder")
                 paths = self.request.POST.getlist("code_paths")
                 if not uploads:
                     raise ValidationError({"code_source": ["Choose a folder to upload (or pick another option)."]})
                 names = [paths[i] if i < len(paths) and paths[i] else f.name for i, f in enumerate(uploads)]
-                snapshot = services.do_create_code_snapshot(self.workspace, actor=self.request.user, files=list(zip(names, uploads)))
-            job = services.do_submit_job(self.workspace, actor=self.request.user, data=form.to_spec(), code=snapshot, source="form")
+                snapshot = services.do_create_code_snapshot(
+                    self.workspace, actor=self.request.user, files=list(zip(names, uploads, strict=True))
+                )
+            job = services.do_submit_job(
+                self.workspace, actor=self.request.user, data=form.to_spec(), code=snapshot, source="form"
+            )
         except ValidationError as exc:
             apply_errors(form, _map_errors(exc))
             return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -144,8 +150,14 @@ def _map_errors(exc: ValidationError) -> ValidationError:
     """Service errors keyed by spec fields, put on the form's fields where they have one."""
     if not hasattr(exc, "error_dict"):
         return exc
-    mapping = {"code": "code_source", "experiment_name": "new_experiment", "limits.timeout": "timeout_minutes",
-               "resources.cpu": "cpu", "resources.memory": "memory", "spec": None}
+    mapping = {
+        "code": "code_source",
+        "experiment_name": "new_experiment",
+        "limits.timeout": "timeout_minutes",
+        "resources.cpu": "cpu",
+        "resources.memory": "memory",
+        "spec": None,
+    }
     out: dict = {}
     for field, messages in exc.message_dict.items():
         target = mapping.get(field, field.split(".")[0])

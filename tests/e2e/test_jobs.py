@@ -33,8 +33,10 @@ def node(monkeypatch):
 def _submit_from_form(page, workspace, command: str, display_name: str) -> None:
     page.goto(f"/w/{workspace.name}/jobs/new/")
     page.check("input[name=code_source][value=zip]")
-    page.set_input_files("#id_code_zip", files=[{"name": "code.zip", "mimeType": "application/zip",
-                                                 "buffer": make_zip({"slow.py": SLOW}).getvalue()}])
+    page.set_input_files(
+        "#id_code_zip",
+        files=[{"name": "code.zip", "mimeType": "application/zip", "buffer": make_zip({"slow.py": SLOW}).getvalue()}],
+    )
     page.fill("#id_command", command)
     page.select_option("#id_environment", "plain")
     page.fill("#id_display_name", display_name)

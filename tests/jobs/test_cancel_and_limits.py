@@ -10,7 +10,7 @@ import pytest
 from jobs import services
 from jobs.models import Job, JobStatus
 from tests.conftest import token_client
-from tests.jobs.conftest import make_environment, make_zip, wait_for, wait_status
+from tests.jobs.conftest import wait_for, wait_status
 from tests.jobs.test_run_venv import submit
 
 SLEEPER = "import time\nprint('going to sleep', flush=True)\ntime.sleep(300)\n"
@@ -23,7 +23,9 @@ def _processes_matching(marker: str) -> list[str]:
 
 def _cancel_when_running(api, workspace, job):
     wait_status(job, JobStatus.RUNNING)
-    wait_for(lambda: "going to sleep" in api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").json()["text"])
+    wait_for(
+        lambda: "going to sleep" in api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").json()["text"]
+    )
     started = time.monotonic()
     response = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
     assert response.status_code == 200, response.content
@@ -35,7 +37,9 @@ def test_cancel_stops_the_process_group_within_seconds(node, workspace, owner, p
     api = token_client(owner)
     marker = "sleepy_marker_4711"
     job = submit(
-        api, workspace, {"command": f"python sleep.py {marker} & python sleep.py {marker}; wait", "environment": "plain:1"},
+        api,
+        workspace,
+        {"command": f"python sleep.py {marker} & python sleep.py {marker}; wait", "environment": "plain:1"},
         code={"sleep.py": SLEEPER},
     )
     job, took = _cancel_when_running(api, workspace, job)
@@ -72,8 +76,12 @@ def test_cancel_on_docker_removes_the_container(node, workspace, owner, plain_en
     import docker
 
     api = token_client(owner)
-    job = submit(api, workspace, {"command": "python sleep.py", "environment": "plain:1", "compute": "dock"},
-                 code={"sleep.py": SLEEPER})
+    job = submit(
+        api,
+        workspace,
+        {"command": "python sleep.py", "environment": "plain:1", "compute": "dock"},
+        code={"sleep.py": SLEEPER},
+    )
     job, took = _cancel_when_running(api, workspace, job)
     assert job.status == JobStatus.CANCELED, job.failure_reason
     assert took < 5
@@ -91,8 +99,12 @@ def test_docker_job_runs_with_code_read_only_and_outputs_writable(node, workspac
         "open('outputs/result.txt', 'w').write('done')\n"
         "print('token set', bool(os.environ.get('MLFLOW_TRACKING_URI')))\n"
     )
-    job = submit(api, workspace, {"command": "python job.py", "environment": "plain:1", "compute": "dock"},
-                 code={"job.py": script})
+    job = submit(
+        api,
+        workspace,
+        {"command": "python job.py", "environment": "plain:1", "compute": "dock"},
+        code={"job.py": script},
+    )
     job = wait_status(job, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=120)
     text = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").json()["text"]
     assert job.status == JobStatus.COMPLETED, (job.failure_reason, text)
@@ -106,7 +118,8 @@ def test_docker_memory_limit_exceeded_is_reported(node, workspace, owner, plain_
     api = token_client(owner)
     hog = "blocks = []\nwhile True:\n    blocks.append(bytearray(16 * 1024 * 1024))\n"
     job = submit(
-        api, workspace,
+        api,
+        workspace,
         {"command": "python hog.py", "environment": "plain:1", "compute": "dock", "resources": {"memory": "64m"}},
         code={"hog.py": hog},
     )

@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from jobs import services
 from jobs.models import Job, JobStatus
+from jobs.runner import staging
 from studio import logs
 from tests.jobs.conftest import make_zip, wait_for, wait_status
 
@@ -46,7 +47,9 @@ def start_worker(job_id: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
 
 
-def test_a_sigkilled_worker_leaves_a_failed_node_lost_job_with_its_logs(transactional_db, no_dispatch, workspace, owner, plain_env):
+def test_a_sigkilled_worker_leaves_a_failed_node_lost_job_with_its_logs(
+    transactional_db, no_dispatch, workspace, owner, plain_env
+):
     snapshot = services.do_create_code_snapshot(workspace, actor=owner, zip_file=make_zip({"count.py": COUNTER}))
     job = services.do_submit_job(
         workspace, actor=owner, data={"command": "python count.py", "environment": "plain:1"}, code=snapshot
@@ -66,14 +69,21 @@ def test_a_sigkilled_worker_leaves_a_failed_node_lost_job_with_its_logs(transact
     wait_for(lambda: not _job_processes(), timeout=5)  # the job's process group died with its worker
     assert Job.objects.get(pk=job.pk).status == JobStatus.RUNNING, "nobody has noticed yet"
     with override_settings(STUDIO_JOB_LOST_AFTER_SECONDS=2):
-        wait_for(lambda: services.reap_stalled_jobs() or Job.objects.get(pk=job.pk).status != JobStatus.RUNNING,
-                 timeout=15, interval=0.5)
+        wait_for(
+            lambda: services.reap_stalled_jobs() or Job.objects.get(pk=job.pk).status != JobStatus.RUNNING,
+            timeout=15,
+            interval=0.5,
+        )
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.failure_kind == "node_lost"
     assert "Node lost" in job.failure_reason and "doomed-worker" in job.failure_reason
     after = logs.read_all(stream)
     assert after.startswith(kept[: len(kept) - 200]), "the log up to the kill is kept"
+    folder = staging.job_folder(job)
+    assert folder.is_dir(), "the dead worker could not clean up"
+    staging.sweep()
+    assert not folder.exists(), "the next run on the node sweeps it"
 
 
 def test_the_compute_reaper_losing_a_node_fails_its_jobs(transactional_db, no_dispatch, workspace, owner, plain_env):
@@ -93,7 +103,7 @@ def test_a_job_that_allows_a_retry_is_requeued_once(transactional_db, no_dispatc
     job = services.do_submit_job(
         workspace, actor=owner, data={"command": "sleep 1", "environment": "plain:1", "limits": {"max_retries": 1}}
     )
-    for attempt in range(2):
+    for _ in range(2):
         assert advance(job.pk, JobStatus.QUEUED, JobStatus.PREPARING, node="flaky@host")
         services.do_fail_lost_jobs("flaky@host")
     job.refresh_from_db()

@@ -79,8 +79,11 @@ def test_inputs_cannot_inject_shell(node, workspace, owner, plain_env):
     job = submit(
         api,
         workspace,
-        {"command": "python show.py ${{inputs.text}} ${{inputs.n}}", "environment": "plain:1",
-         "inputs": {"text": evil, "n": {"type": "integer", "value": 7}}},
+        {
+            "command": "python show.py ${{inputs.text}} ${{inputs.n}}",
+            "environment": "plain:1",
+            "inputs": {"text": evil, "n": {"type": "integer", "value": 7}},
+        },
         code={"show.py": "import sys\nprint(repr(sys.argv[1:]))\n"},
     )
     job = wait_status(job, (JobStatus.COMPLETED, JobStatus.FAILED))
@@ -135,7 +138,9 @@ def test_generated_names_look_like_azure_ones(no_dispatch, workspace, owner, pla
 
 def test_code_snapshots_are_content_addressed(workspace, owner):
     a = snapshot_from_zip(workspace, make_zip({"a.py": "print(1)", "pkg/b.py": "x = 2"}), actor=owner)
-    b = snapshot_from_zip(workspace, make_zip({"pkg/b.py": "x = 2", "a.py": "print(1)", "__pycache__/a.pyc": b"\0"}), actor=owner)
+    b = snapshot_from_zip(
+        workspace, make_zip({"pkg/b.py": "x = 2", "a.py": "print(1)", "__pycache__/a.pyc": b"\0"}), actor=owner
+    )
     assert a.pk == b.pk and a.file_count == 2
     assert (a.path / "pkg" / "b.py").read_text() == "x = 2"
     c = snapshot_from_zip(workspace, make_zip({"a.py": "print(2)"}), actor=owner)
@@ -162,20 +167,34 @@ def test_symlinks_in_a_zip_are_refused(workspace, owner):
 
 def test_codes_endpoint_returns_an_id_and_lists_files(workspace, owner):
     api = token_client(owner)
-    answer = api.post(f"/api/v1/workspaces/{workspace.name}/codes/", {"file": make_zip({"t.py": "1"})}, format="multipart")
+    answer = api.post(
+        f"/api/v1/workspaces/{workspace.name}/codes/", {"file": make_zip({"t.py": "1"})}, format="multipart"
+    )
     assert answer.status_code == 201
     code_id = answer.json()["id"]
     detail = api.get(f"/api/v1/workspaces/{workspace.name}/codes/{code_id}/").json()
     assert detail["files"] == [{"path": "t.py", "size": 1}]
-    bad = api.post(f"/api/v1/workspaces/{workspace.name}/codes/", {"file": io.BytesIO(b"not a zip")}, format="multipart")
+    bad = api.post(
+        f"/api/v1/workspaces/{workspace.name}/codes/", {"file": io.BytesIO(b"not a zip")}, format="multipart"
+    )
     assert bad.status_code == 400
 
 
 def test_jobs_list_filters_and_sorts(no_dispatch, workspace, owner, members, plain_env):
     for i in range(3):
-        services.do_submit_job(workspace, actor=owner, data={"command": "echo", "environment": "plain:1",
-                                                             "experiment_name": "exp-a" if i else "exp-b", "name": f"job-{i}"})
-    services.do_submit_job(workspace, actor=members["data_scientist"], data={"command": "echo", "environment": "plain:1", "name": "ds-job"})
+        services.do_submit_job(
+            workspace,
+            actor=owner,
+            data={
+                "command": "echo",
+                "environment": "plain:1",
+                "experiment_name": "exp-a" if i else "exp-b",
+                "name": f"job-{i}",
+            },
+        )
+    services.do_submit_job(
+        workspace, actor=members["data_scientist"], data={"command": "echo", "environment": "plain:1", "name": "ds-job"}
+    )
     Job.objects.filter(name="job-0").update(status=JobStatus.FAILED)
     api = token_client(members["reader"])
     url = f"/api/v1/workspaces/{workspace.name}/jobs/"
@@ -183,7 +202,12 @@ def test_jobs_list_filters_and_sorts(no_dispatch, workspace, owner, members, pla
     assert [j["name"] for j in api.get(url, {"status": "Failed"}).json()["results"]] == ["job-0"]
     assert {j["name"] for j in api.get(url, {"experiment": "exp-a"}).json()["results"]} == {"job-1", "job-2"}
     assert [j["name"] for j in api.get(url, {"created_by": "datascientist_user"}).json()["results"]] == ["ds-job"]
-    assert [j["name"] for j in api.get(url, {"sort": "name"}).json()["results"]] == ["ds-job", "job-0", "job-1", "job-2"]
+    assert [j["name"] for j in api.get(url, {"sort": "name"}).json()["results"]] == [
+        "ds-job",
+        "job-0",
+        "job-1",
+        "job-2",
+    ]
     experiments = api.get(f"/api/v1/workspaces/{workspace.name}/experiments/").json()["results"]
     assert {e["name"]: e["job_count"] for e in experiments} == {"Default": 1, "exp-a": 2, "exp-b": 1}
     exp = api.get(f"/api/v1/workspaces/{workspace.name}/experiments/exp-a/").json()
@@ -196,8 +220,12 @@ def test_outsiders_get_404_and_readers_cannot_submit(no_dispatch, workspace, own
     assert stranger.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/").status_code == 404
     assert stranger.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").status_code == 404
     reader = token_client(members["reader"])
-    denied = reader.post(f"/api/v1/workspaces/{workspace.name}/jobs/", {"command": "echo", "environment": "plain:1"}, format="json")
+    denied = reader.post(
+        f"/api/v1/workspaces/{workspace.name}/jobs/", {"command": "echo", "environment": "plain:1"}, format="json"
+    )
     assert denied.status_code == 403
     scientist = token_client(members["data_scientist"])
-    allowed = scientist.post(f"/api/v1/workspaces/{workspace.name}/jobs/", {"command": "echo", "environment": "plain:1"}, format="json")
+    allowed = scientist.post(
+        f"/api/v1/workspaces/{workspace.name}/jobs/", {"command": "echo", "environment": "plain:1"}, format="json"
+    )
     assert allowed.status_code == 201

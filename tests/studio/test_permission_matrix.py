@@ -34,6 +34,9 @@ def _page_add_member(client, ws):
 
 PAGE_PROBES = {
     "workspace.view": lambda c, ws: c.get(f"/w/{ws}/"),
+    "environments.write": lambda c, ws: c.post(
+        f"/w/{ws}/environments/new/", {"name": "probe", "kind": "image", "image": "studio/base:bookworm"}
+    ),
     "workspace.manage": lambda c, ws: c.post(f"/w/{ws}/settings/", {"description": "changed", "tags": "a=b"}),
     "workspace.delete": lambda c, ws: c.post(f"/w/{ws}/delete/", {"confirm": ws}),
     "members.manage": _page_add_member,
@@ -47,6 +50,9 @@ def _api_add_member(client, ws):
 
 API_PROBES = {
     "workspace.view": lambda c, ws: c.get(f"/api/v1/workspaces/{ws}/"),
+    "environments.write": lambda c, ws: c.post(
+        f"/api/v1/workspaces/{ws}/environments/", {"name": "probe", "image": "studio/base:bookworm"}, format="json"
+    ),
     "workspace.manage": lambda c, ws: c.patch(f"/api/v1/workspaces/{ws}/", {"description": "changed"}, format="json"),
     "workspace.delete": lambda c, ws: c.delete(f"/api/v1/workspaces/{ws}/"),
     "members.manage": _api_add_member,
