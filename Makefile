@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 STUDIO_PORT ?= 8000
 STUDIO_DATA_DIR ?= $(CURDIR)/var
-export STUDIO_PORT
+STUDIO_PUBLIC_URL ?= http://127.0.0.1:$(STUDIO_PORT)
+export STUDIO_PORT STUDIO_PUBLIC_URL
 export STUDIO_DATA_DIR := $(abspath $(STUDIO_DATA_DIR))
+# `make run` serves plain http on this machine only.
+RUN_ENV := DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost
 
 .PHONY: run test venv lint bench clean
 
@@ -19,11 +22,11 @@ venv: $(VENV)/.installed
 run: venv
 	mkdir -p "$(STUDIO_DATA_DIR)"
 	test -s "$(STUDIO_DATA_DIR)/secret_key" || $(VENV)/bin/python -c "import secrets; print(secrets.token_urlsafe(50))" > "$(STUDIO_DATA_DIR)/secret_key"
-	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py migrate --noinput -v0
-	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py collectstatic --noinput -v0
-	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost $(VENV)/bin/python manage.py studio_bootstrap
+	$(RUN_ENV) $(VENV)/bin/python manage.py migrate --noinput -v0
+	$(RUN_ENV) $(VENV)/bin/python manage.py collectstatic --noinput -v0
+	$(RUN_ENV) $(VENV)/bin/python manage.py studio_bootstrap
 	@echo "Studio on http://127.0.0.1:$(STUDIO_PORT)/  (data in $(STUDIO_DATA_DIR); Ctrl-C stops everything)"
-	DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost exec $(VENV)/bin/honcho start -f Procfile
+	$(RUN_ENV) exec $(VENV)/bin/honcho start -f Procfile
 
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -31,8 +34,13 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
+# Benchmarks print figures; dispatch and jobs need Redis (CELERY_BROKER_URL), env_builds Docker.
 bench: venv
 	$(VENV)/bin/python bench/pages.py
+	$(VENV)/bin/python bench/env_builds.py
+	$(VENV)/bin/python bench/dispatch.py
+	$(VENV)/bin/python bench/jobs.py
+	$(VENV)/bin/python bench/data.py
 
 clean:
 	rm -rf $(VENV) var

@@ -15,8 +15,8 @@ urlpatterns = [
     path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
     path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),
     path(J + "<str:name>/outputs/", detail.JobDetailView.as_view(tab="outputs"), name="job_outputs"),
-    # ".../metrics/" itself is the Metrics partial (jobs/metrics_urls.py) that this tab loads.
-    path(J + "<str:name>/metrics-tab/", detail.JobDetailView.as_view(tab="metrics"), name="job_metrics"),
+    # The tab loads its body from ".../metrics/partial/" (jobs/metrics_urls.py).
+    path(J + "<str:name>/metrics/", detail.JobDetailView.as_view(tab="metrics"), name="job_metrics"),
     path(J + "<str:name>/code/", detail.JobDetailView.as_view(tab="code"), name="job_code"),
     path(J + "<str:name>/environment/", detail.JobDetailView.as_view(tab="environment"), name="job_environment"),
     path(J + "<str:name>/status/", detail.JobStatusView.as_view(), name="job_status"),

@@ -14,3 +14,9 @@ from studio.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Jobs, builds and live servers write from threads beside the test. SQLite's in-memory test database
+# (shared cache) locks whole tables and ignores the busy timeout; a file database in WAL mode
+# behaves like a real install. PostgreSQL (CI) is unaffected.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405

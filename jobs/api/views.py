@@ -109,7 +109,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         job = self.get_object()
         return Response({"files": _output_entries(job), "logs": logfiles.list_files(job)})
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(operation_id="jobs_output_file_download", responses={(200, "application/octet-stream"): bytes})
     def output_file(self, request, workspace=None, name=None, path=None):
         job = self.get_object()
         target = artifacts.open_output(job, path or "")
@@ -157,6 +157,8 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worksp
     lookup_field = "name"
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no workspace
+            return Experiment.objects.none()
         return (
             Experiment.objects.filter(workspace=self.workspace)
             .select_related("created_by")

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs import artifacts, integrations
-from jobs.models import ACTIVE_STATUSES, FailureKind, Job, JobEvent, JobStatus
+from jobs.models import ACTIVE_STATUSES, FailureKind, Job, JobStatus
 from jobs.runner.lifecycle import advance, note
 from studio import activity, logs
 from studio.errors import Conflict
@@ -121,7 +121,3 @@ def reap_stalled_jobs() -> int:
         with transaction.atomic():
             count += _lose(job_id, why)
     return count
-
-
-def timeline(job: Job) -> list[JobEvent]:
-    return list(job.events.all())

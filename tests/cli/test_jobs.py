@@ -230,11 +230,6 @@ def test_an_inline_environment_reads_its_conda_file_next_to_the_yaml(cli, no_dis
     assert pinned.conda_file.strip() == conda.strip()
 
 
-@pytest.mark.xfail(
-    reason="jobs.integrations.resolve_input stores str(ResolvedInput) instead of its as_dict(), so staging "
-    "any data input fails (jobs app); remove this marker once that is fixed",
-    strict=False,
-)
 def test_a_job_reads_a_local_data_input_and_a_registered_data_asset(cli, node, project, settings):
     settings.STUDIO_PUBLIC_URL = cli.url
     write(cli.cwd, "project/data/diabetes.csv", DIABETES)

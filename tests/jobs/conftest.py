@@ -15,13 +15,6 @@ from django.db import connection
 
 from tests.conftest import require
 
-# Jobs run in threads beside the test (runner, log writer, watcher). SQLite's in-memory test
-# database (shared cache) locks whole tables and ignores the busy timeout, so concurrent writers
-# fail at once; a file database in WAL mode behaves like a real install. (PostgreSQL is unaffected.)
-_db = settings.DATABASES["default"]
-if _db["ENGINE"].endswith("sqlite3") and not _db.get("TEST", {}).get("NAME"):
-    _db.setdefault("TEST", {})["NAME"] = str(settings.DATA_DIR / "test-db.sqlite3")
-
 
 def make_zip(files: dict[str, str | bytes]) -> io.BytesIO:
     buf = io.BytesIO()

@@ -27,21 +27,21 @@ def test_metrics_partial_shows_charts_tables_and_stops_polling_when_final(worksp
         [{"key": "note", "value": "<b>hi</b>"}],
     )
     client.force_login(members["reader"])
-    response = client.get("/w/ws-main/jobs/run_a/metrics/", HTTP_HX_REQUEST="true")
+    response = client.get("/w/ws-main/jobs/run_a/metrics/partial/", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     body = response.content.decode()
     assert 'data-metric-key="loss"' in body and 'id="metric-series"' in body
     assert "alpha" in body and "&lt;b&gt;hi&lt;/b&gt;" in body
     running = make_job(workspace, members["owner"], experiment, "run_b", status=JobStatus.RUNNING)
-    empty = client.get(f"/w/ws-main/jobs/{running.name}/metrics/", HTTP_HX_REQUEST="true")
+    empty = client.get(f"/w/ws-main/jobs/{running.name}/metrics/partial/", HTTP_HX_REQUEST="true")
     assert empty.status_code == 200 and b"No metrics yet" in empty.content
 
 
 def test_metrics_of_another_workspace_are_404(workspace, owner, experiment, outsider, client):
     make_job(workspace, owner, experiment, "run_a")
     client.force_login(outsider)
-    assert client.get("/w/ws-main/jobs/run_a/metrics/").status_code == 404
-    assert client.get("/w/ws-other/jobs/run_a/metrics/").status_code == 404
+    assert client.get("/w/ws-main/jobs/run_a/metrics/partial/").status_code == 404
+    assert client.get("/w/ws-other/jobs/run_a/metrics/partial/").status_code == 404
 
 
 def test_compare_overlays_selected_runs_and_marks_differing_params(workspace, members, experiment, client):

@@ -34,6 +34,8 @@ def _page_add_member(client, ws):
 
 PAGE_PROBES = {
     "workspace.view": lambda c, ws: c.get(f"/w/{ws}/"),
+    "jobs.cancel": lambda c, ws: c.post(f"/w/{ws}/jobs/{_job(ws).name}/cancel/"),
+    "jobs.delete": lambda c, ws: c.post(f"/w/{ws}/jobs/{_job(ws, 'Completed').name}/delete/"),
     "environments.write": lambda c, ws: c.post(
         f"/w/{ws}/environments/new/", {"name": "probe", "kind": "image", "image": "studio/base:bookworm"}
     ),
@@ -48,7 +50,52 @@ def _api_add_member(client, ws):
     return client.post(f"/api/v1/workspaces/{ws}/members/", {"username": "newcomer", "role": "reader"}, format="json")
 
 
+def _zip_upload(client, ws):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("main.py", "print('hi')\n")
+    buf.seek(0)
+    buf.name = "code.zip"
+    return client.post(f"/api/v1/workspaces/{ws}/codes/", {"file": buf}, format="multipart")
+
+
+def _job(ws, status="Queued"):
+    from jobs.models import Experiment, Job
+    from studio.models import Workspace
+
+    workspace = Workspace.objects.get(name=ws)
+    experiment, _ = Experiment.objects.get_or_create(workspace=workspace, name="probe")
+    job, _ = Job.objects.update_or_create(
+        workspace=workspace,
+        name=f"probe_{status.lower()}",
+        defaults=dict(
+            experiment=experiment,
+            status=status,
+            command="true",
+            environment_ref="Studio-minimal-py311@latest",
+            compute_name="local",
+        ),
+    )
+    return job
+
+
 API_PROBES = {
+    "jobs.submit": _zip_upload,
+    "jobs.cancel": lambda c, ws: c.post(f"/api/v1/workspaces/{ws}/jobs/{_job(ws).name}/cancel/"),
+    "jobs.delete": lambda c, ws: c.delete(f"/api/v1/workspaces/{ws}/jobs/{_job(ws, 'Completed').name}/"),
+    "compute.manage": lambda c, ws: c.post(
+        f"/api/v1/workspaces/{ws}/computes/",
+        {"name": "probe-cluster", "type": "amlcompute", "size": "Standard_DS3_v2", "max_instances": 2},
+        format="json",
+    ),
+    "data.write": lambda c, ws: c.post(
+        f"/api/v1/workspaces/{ws}/data/",
+        {"name": "probe", "type": "uri_file", "path": "https://example.com/probe.csv"},
+        format="json",
+    ),
     "workspace.view": lambda c, ws: c.get(f"/api/v1/workspaces/{ws}/"),
     "environments.write": lambda c, ws: c.post(
         f"/api/v1/workspaces/{ws}/environments/", {"name": "probe", "image": "studio/base:bookworm"}, format="json"
