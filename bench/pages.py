@@ -43,7 +43,9 @@ def populate() -> None:
     from studio.models import ActivityEvent, Membership, Role, Workspace
 
     User = get_user_model()
-    users = User.objects.bulk_create([User(username=f"member{i:03d}", email=f"m{i}@example.com") for i in range(MEMBERS)])
+    users = User.objects.bulk_create(
+        [User(username=f"member{i:03d}", email=f"m{i}@example.com") for i in range(MEMBERS)]
+    )
     roles = {r.slug: r for r in Role.objects.filter(workspace=None)}
     cycle = ["owner", "contributor", "reader", "data_scientist", "compute_operator"]
     workspaces = Workspace.objects.bulk_create(
@@ -92,8 +94,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     populate()
-    print(f"database: {connection.vendor}; {WORKSPACES} workspaces x {MEMBERS} members "
-          f"populated in {time.perf_counter() - started:.1f} s")
+    print(
+        f"database: {connection.vendor}; {WORKSPACES} workspaces x {MEMBERS} members "
+        f"populated in {time.perf_counter() - started:.1f} s"
+    )
     client = Client()
     client.force_login(get_user_model().objects.get(username="member000"))
     print(f"{'page':<34}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")

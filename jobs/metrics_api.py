@@ -44,5 +44,7 @@ def metrics_payload(job: Job, key: str | None = None) -> dict:
 
 
 router = SimpleRouter()
-router.register(r"workspaces/(?P<workspace>[^/.]+)/jobs/(?P<name>[^/]+)/metrics", JobMetricsViewSet, basename="job-metrics")
+router.register(
+    r"workspaces/(?P<workspace>[^/.]+)/jobs/(?P<name>[^/]+)/metrics", JobMetricsViewSet, basename="job-metrics"
+)
 urlpatterns = router.urls

@@ -6,5 +6,9 @@ app_name = "job_metrics"
 
 urlpatterns = [
     path("w/<str:workspace>/jobs/<str:name>/metrics/partial/", JobMetricsPartialView.as_view(), name="job_metrics"),
-    path("w/<str:workspace>/experiments/<str:experiment>/compare/", ExperimentCompareView.as_view(), name="experiment_compare"),
+    path(
+        "w/<str:workspace>/experiments/<str:experiment>/compare/",
+        ExperimentCompareView.as_view(),
+        name="experiment_compare",
+    ),
 ]

@@ -18,6 +18,7 @@ from rest_framework import exceptions as drf_exceptions
 
 from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus, Metric, Param, RunTag
+from jobs.views_metrics import MlflowLinkView
 from studio.authentication import BearerTokenAuthentication
 from studio.models import Workspace
 from studio.permissions import can
@@ -127,7 +128,12 @@ def _ms(dt) -> int | None:
 def run_dict(job: Job) -> dict:
     latest: dict[str, dict] = {}
     for m in Metric.objects.filter(job=job).order_by("key", "step", "timestamp", "pk"):
-        latest[m.key] = {"key": m.key, "value": m.value if m.value is not None else "NaN", "timestamp": m.timestamp, "step": m.step}
+        latest[m.key] = {
+            "key": m.key,
+            "value": m.value if m.value is not None else "NaN",
+            "timestamp": m.timestamp,
+            "step": m.step,
+        }
     return {
         "info": {
             "run_id": job.name,
@@ -190,7 +196,8 @@ def update_run(request, caller, params):
 def create_run(request, caller, params):
     if caller.job is not None:
         raise ApiError(
-            400, "INVALID_PARAMETER_VALUE",
+            400,
+            "INVALID_PARAMETER_VALUE",
             f"This job is already the MLflow run {caller.job.name} (MLFLOW_RUN_ID); nested or extra runs are not "
             "supported. Call mlflow.start_run() without arguments, or log directly.",
         )
@@ -242,7 +249,16 @@ def metric_history(request, caller, params):
     if not key:
         raise ApiError(400, "INVALID_PARAMETER_VALUE", "metric_key is required.")
     points = tracking.metric_history(job, key).get(key, [])
-    return {"metrics": [{"key": key, "value": p["value"] if p["value"] is not None else "NaN", **{k: p[k] for k in ("timestamp", "step")}} for p in points]}
+    return {
+        "metrics": [
+            {
+                "key": key,
+                "value": p["value"] if p["value"] is not None else "NaN",
+                **{k: p[k] for k in ("timestamp", "step")},
+            }
+            for p in points
+        ]
+    }
 
 
 @endpoint("GET")
@@ -291,6 +307,7 @@ def _int(value) -> int:
 
 P = "api/2.0/mlflow/"
 urlpatterns = [
+    path("", MlflowLinkView.as_view(), name="mlflow_link"),
     path(P + "runs/get", get_run),
     path(P + "runs/update", update_run),
     path(P + "runs/create", create_run),

@@ -3,8 +3,9 @@ run comparison (metrics of selected runs overlaid, params side by side)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from jobs import tracking
@@ -66,7 +67,34 @@ class ExperimentCompareView(WorkspaceMixin, TemplateView):
             chart_data={"runs": [j.name for j in jobs], "labels": {j.name: j.title for j in jobs}, "series": series},
             metric_keys=keys,
             last_values=[(k, [summaries[j.name].get(k, {}).get("last") for j in jobs]) for k in keys],
-            param_rows=[(k, [params[k].get(j.name, "—") for j in jobs], len(set(params[k].values())) > 1) for k in sorted(params)],
+            param_rows=[
+                (k, [params[k].get(j.name, "—") for j in jobs], len(set(params[k].values())) > 1)
+                for k in sorted(params)
+            ],
             max_compared=MAX_COMPARED,
         )
         return context
+
+
+class MlflowLinkView(LoginRequiredMixin, TemplateView):
+    """MLflow prints links into its own UI (`<tracking uri>/#/experiments/<id>/runs/<run>`). The part
+    after '#' never reaches a server, so this page reads it in the browser, comes back with it as
+    a query, and is sent on to the job (or experiment) page it names."""
+
+    template_name = "jobs/mlflow_link.html"
+
+    def get(self, request, *args, **kwargs):
+        experiment_id, run = request.GET.get("experiment", ""), request.GET.get("run", "")
+        if not experiment_id and not run:
+            return super().get(request, *args, **kwargs)
+        experiments = Experiment.objects.for_user(request.user)
+        if experiment_id.isdigit():
+            experiments = experiments.filter(pk=int(experiment_id))
+        if run:
+            job = Job.objects.filter(experiment__in=experiments, name=run).select_related("workspace").first()
+            if job:
+                return redirect(job)
+        experiment = experiments.select_related("workspace").first() if experiment_id.isdigit() else None
+        if experiment:
+            return redirect(experiment)
+        raise Http404("No run or experiment of yours matches that MLflow link.")

@@ -230,7 +230,9 @@ STUDIO_DATA_ALLOW_HTTP = env_bool("STUDIO_DATA_ALLOW_HTTP", False)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("STUDIO_MAX_UPLOAD_FILES", 1000, minimum=1)
 LOGGING["filters"] = {**LOGGING.get("filters", {}), "mask_secrets": {"()": "datastores.masking.MaskSecrets"}}
 LOGGING["handlers"]["console"]["filters"] = [*LOGGING["handlers"]["console"].get("filters", []), "mask_secrets"]
-LOGGING["loggers"].update({"azure": {"level": "WARNING"}, "botocore": {"level": "WARNING"}, "s3fs": {"level": "WARNING"}})
+LOGGING["loggers"].update(
+    {"azure": {"level": "WARNING"}, "botocore": {"level": "WARNING"}, "s3fs": {"level": "WARNING"}}
+)
 
 # --- environments ---
 # Base image of conda/pip environments built on the docker backend (never pulled: it must be in
@@ -273,4 +275,6 @@ CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "schedule": 15.0,
     "options": {"expires": 15},
 }
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["EnvironmentBuildStatusEnum"] = "environments.models.BuildStatus"
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["EnvironmentBuildStatusEnum"] = (
+    "environments.models.BuildStatus"
+)

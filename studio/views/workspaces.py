@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
-from studio import services
+from studio import home, services
 from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm
 from studio.models import ActivityEvent, Membership, Workspace
 from studio.navigation import COMING_SOON, SECTIONS
@@ -90,6 +90,8 @@ class WorkspaceHomeView(WorkspaceMixin, TemplateView):
         context["my_membership"] = Membership.objects.select_related("role").get(workspace=ws, user=self.request.user)
         context["sections"] = [s for s in SECTIONS if s.key in COMING_SOON]
         context["coming"] = COMING_SOON
+        context["cards"] = home.summary_cards(ws, context["member_count"])
+        context["recent_jobs"] = home.recent_jobs(ws)
         return context
 
 

@@ -8,8 +8,14 @@ from jobs.models import Experiment, Job, JobStatus
 
 def make_job(workspace, owner, experiment, name, status=JobStatus.COMPLETED):
     return Job.objects.create(
-        workspace=workspace, name=name, experiment=experiment, created_by=owner, status=status,
-        command="python train.py", environment_ref="Studio-minimal@latest", compute_name="local",
+        workspace=workspace,
+        name=name,
+        experiment=experiment,
+        created_by=owner,
+        status=status,
+        command="python train.py",
+        environment_ref="Studio-minimal@latest",
+        compute_name="local",
     )
 
 
@@ -48,14 +54,27 @@ def test_compare_overlays_selected_runs_and_marks_differing_params(workspace, me
     for name, alpha, losses in [("run_a", "0.1", [0.9, 0.4]), ("run_b", "0.5", [0.8, 0.3]), ("run_c", "0.5", [1.0])]:
         job = make_job(workspace, members["owner"], experiment, name)
         tracking.log_batch(
-            job, [{"key": "loss", "value": v, "step": i, "timestamp": 1} for i, v in enumerate(losses)],
-            [{"key": "alpha", "value": alpha}, {"key": "solver", "value": "lbfgs"}], [],
+            job,
+            [{"key": "loss", "value": v, "step": i, "timestamp": 1} for i, v in enumerate(losses)],
+            [{"key": "alpha", "value": alpha}, {"key": "solver", "value": "lbfgs"}],
+            [],
         )
     client.force_login(members["reader"])
     body = client.get("/w/ws-main/experiments/diabetes/compare/?run=run_a&run=run_b").content.decode()
     assert 'data-compare-key="loss"' in body
     assert '"runs": ["run_a", "run_b"]' in body and "run_c" not in body
-    assert "alpha <span class=\"badge\">differs</span>" in body
+    assert 'alpha <span class="badge">differs</span>' in body
     assert "solver <span" not in body
     assert client.get("/w/ws-main/experiments/diabetes/compare/?run=nope").status_code == 404
     assert client.get("/w/ws-main/experiments/unknown/compare/").status_code == 404
+
+
+def test_mlflow_ui_links_lead_to_the_job_page(workspace, members, experiment, outsider, client):
+    make_job(workspace, members["owner"], experiment, "run_a")
+    client.force_login(members["reader"])
+    page = client.get("/mlflow/")
+    assert page.status_code == 200 and b"Opening the run" in page.content
+    assert client.get(f"/mlflow/?experiment={experiment.pk}&run=run_a")["Location"] == "/w/ws-main/jobs/run_a/"
+    assert client.get(f"/mlflow/?experiment={experiment.pk}")["Location"] == experiment.get_absolute_url()
+    client.force_login(outsider)
+    assert client.get(f"/mlflow/?experiment={experiment.pk}&run=run_a").status_code == 404

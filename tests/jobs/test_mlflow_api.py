@@ -37,8 +37,14 @@ SCRIPT = textwrap.dedent(
 def job(workspace, owner):
     experiment = Experiment.objects.create(workspace=workspace, name="diabetes")
     return Job.objects.create(
-        workspace=workspace, name="sharp_river_7kq2x1", experiment=experiment, created_by=owner,
-        status=JobStatus.RUNNING, command="python train.py", environment_ref="Studio-minimal@latest", compute_name="local",
+        workspace=workspace,
+        name="sharp_river_7kq2x1",
+        experiment=experiment,
+        created_by=owner,
+        status=JobStatus.RUNNING,
+        command="python train.py",
+        environment_ref="Studio-minimal@latest",
+        compute_name="local",
     )
 
 
@@ -73,17 +79,31 @@ def test_params_cannot_change_and_the_error_reaches_the_script(live_server, job,
 
 def test_a_job_token_reaches_only_its_own_run(live_server, job, workspace, owner, transactional_db):
     other = Job.objects.create(
-        workspace=workspace, name="other_run", experiment=job.experiment, created_by=owner,
-        status=JobStatus.RUNNING, command="x", environment_ref="e", compute_name="local",
+        workspace=workspace,
+        name="other_run",
+        experiment=job.experiment,
+        created_by=owner,
+        status=JobStatus.RUNNING,
+        command="x",
+        environment_ref="e",
+        compute_name="local",
     )
     raw = tracking.issue_job_token(job)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    denied = api.post("/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": other.name, "key": "x", "value": 1, "timestamp": 1}, format="json")
+    denied = api.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric",
+        {"run_id": other.name, "key": "x", "value": 1, "timestamp": 1},
+        format="json",
+    )
     assert denied.status_code == 404 and denied.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert api.get("/api/v1/workspaces/ws-main/").status_code == 401, "a job token is not a personal token"
     tracking.revoke_job_tokens(job)
-    ended = api.post("/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 1, "timestamp": 1}, format="json")
+    ended = api.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric",
+        {"run_id": job.name, "key": "x", "value": 1, "timestamp": 1},
+        format="json",
+    )
     assert ended.status_code == 401
 
 
@@ -91,10 +111,14 @@ def test_members_read_runs_with_personal_tokens_and_readers_cannot_write(job, me
     reader = token_client(members["reader"])
     got = reader.get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": job.name})
     assert got.status_code == 200 and got.json()["run"]["info"]["status"] == "RUNNING"
-    write = reader.post("/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 1}, format="json")
+    write = reader.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 1}, format="json"
+    )
     assert write.status_code == 403 and write.json()["error_code"] == "PERMISSION_DENIED"
     scientist = token_client(members["data_scientist"])
-    ok = scientist.post("/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json")
+    ok = scientist.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json"
+    )
     assert ok.status_code == 200
     history = reader.get("/mlflow/api/2.0/mlflow/metrics/get-history", {"run_id": job.name, "metric_key": "x"}).json()
     assert history["metrics"][0]["value"] == 2.0 and history["metrics"][0]["step"] == 3
@@ -115,7 +139,9 @@ def test_outsiders_and_anonymous_callers_are_refused(job, outsider, api):
     ],
 )
 def test_bad_metric_input_is_a_clear_mlflow_error(job, owner, body, message):
-    response = token_client(owner).post("/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, **body}, format="json")
+    response = token_client(owner).post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, **body}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert message in response.json()["message"]

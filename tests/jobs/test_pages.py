@@ -35,7 +35,7 @@ def test_jobs_list_and_every_tab_render(client, no_dispatch, workspace, owner, p
     assert b"Nice &lt;b&gt;run&lt;/b&gt;" in listing.content
     rows = client.get(f"/w/{workspace.name}/jobs/?status=Failed", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="job-rows")
     assert b"No job matches" in rows.content and b"<html" not in rows.content
-    for tab in ("", "outputs/", "metrics-tab/", "code/", "environment/"):
+    for tab in ("", "outputs/", "metrics/", "code/", "environment/"):
         page = client.get(f"/w/{workspace.name}/jobs/{job.name}/{tab}")
         assert page.status_code == 200, tab
         assert b'class="tabs"' in page.content, f"{tab} is a whole job page"

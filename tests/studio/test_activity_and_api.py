@@ -20,7 +20,9 @@ def test_activity_filters_by_kind_and_person(workspace, members):
 def test_activity_page_shows_events_and_filters_as_a_partial(workspace, members, client):
     client.force_login(members["reader"])
     page = client.get("/w/ws-main/activity/").content.decode()
-    assert "added compute_operator_user as Compute Operator" in page.replace("computeoperator_user", "compute_operator_user")
+    assert "added compute_operator_user as Compute Operator" in page.replace(
+        "computeoperator_user", "compute_operator_user"
+    )
     partial = client.get(
         "/w/ws-main/activity/?category=workspace", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="activity-rows"
     ).content.decode()
@@ -38,7 +40,10 @@ def test_errors_are_json_with_detail_and_field_errors(workspace, owner):
     assert response.status_code == 400
     body = response.json()
     assert set(body) == {"detail", "errors"} and "name" in body["errors"]
-    assert api.get("/api/v1/workspaces/nope/").json() == {"detail": "No Workspace matches the given query.", "errors": {}}
+    assert api.get("/api/v1/workspaces/nope/").json() == {
+        "detail": "No Workspace matches the given query.",
+        "errors": {},
+    }
 
 
 def test_openapi_schema_and_docs_are_served(workspace, owner, client):

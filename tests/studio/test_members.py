@@ -21,7 +21,13 @@ def test_owner_adds_an_existing_user_from_the_page(workspace, owner, login):
 def test_owner_creates_an_account_while_adding_a_member(workspace, owner, login, client):
     response = login(owner).post(
         "/w/ws-main/members/",
-        {"username": "newbie", "role": "reader", "create_account": "on", "email": "n@example.com", "password": "a-long-passphrase-42"},
+        {
+            "username": "newbie",
+            "role": "reader",
+            "create_account": "on",
+            "email": "n@example.com",
+            "password": "a-long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     client.logout()
@@ -85,7 +91,10 @@ def test_the_last_owner_cannot_be_demoted_or_removed(workspace, members):
 
 def test_an_owner_can_step_down_once_there_is_another_owner(workspace, members):
     api = token_client(members["owner"])
-    assert api.patch("/api/v1/workspaces/ws-main/members/contributor_user/", {"role": "owner"}, format="json").status_code == 200
+    assert (
+        api.patch("/api/v1/workspaces/ws-main/members/contributor_user/", {"role": "owner"}, format="json").status_code
+        == 200
+    )
     assert api.patch("/api/v1/workspaces/ws-main/members/olivia/", {"role": "reader"}, format="json").status_code == 200
 
 

@@ -24,7 +24,9 @@ def test_a_role_without_actions_is_refused_with_a_message(workspace, owner, logi
 def test_builtin_slugs_and_duplicates_are_refused(workspace, members):
     api = token_client(members["owner"])
     clash = api.post(
-        "/api/v1/workspaces/ws-main/roles/", {"slug": "owner", "name": "Fake", "actions": ["jobs.submit"]}, format="json"
+        "/api/v1/workspaces/ws-main/roles/",
+        {"slug": "owner", "name": "Fake", "actions": ["jobs.submit"]},
+        format="json",
     )
     assert clash.status_code == 409
     bad = api.post(
@@ -43,7 +45,9 @@ def test_roles_api_lists_builtins_then_custom(workspace, members):
 
 def test_a_role_in_use_cannot_be_deleted_and_an_unused_one_can(workspace, members):
     api = token_client(members["owner"])
-    api.post("/api/v1/workspaces/ws-main/roles/", {"slug": "lab", "name": "Lab", "actions": ["jobs.submit"]}, format="json")
+    api.post(
+        "/api/v1/workspaces/ws-main/roles/", {"slug": "lab", "name": "Lab", "actions": ["jobs.submit"]}, format="json"
+    )
     api.patch("/api/v1/workspaces/ws-main/members/reader_user/", {"role": "lab"}, format="json")
     in_use = api.delete("/api/v1/workspaces/ws-main/roles/lab/")
     assert in_use.status_code == 409
@@ -54,15 +58,19 @@ def test_a_role_in_use_cannot_be_deleted_and_an_unused_one_can(workspace, member
 
 def test_builtin_roles_cannot_be_edited(workspace, members):
     api = token_client(members["owner"])
-    assert api.patch("/api/v1/workspaces/ws-main/roles/reader/", {"actions": ["jobs.submit"]}, format="json").status_code in (404, 409)
+    assert api.patch(
+        "/api/v1/workspaces/ws-main/roles/reader/", {"actions": ["jobs.submit"]}, format="json"
+    ).status_code in (404, 409)
 
 
 def test_editing_a_custom_role_changes_what_members_may_do(workspace, members):
-    from studio.permissions import can
     from studio.models import Workspace
+    from studio.permissions import can
 
     api = token_client(members["owner"])
-    api.post("/api/v1/workspaces/ws-main/roles/", {"slug": "lab", "name": "Lab", "actions": ["jobs.submit"]}, format="json")
+    api.post(
+        "/api/v1/workspaces/ws-main/roles/", {"slug": "lab", "name": "Lab", "actions": ["jobs.submit"]}, format="json"
+    )
     api.patch("/api/v1/workspaces/ws-main/members/reader_user/", {"role": "lab"}, format="json")
     api.patch("/api/v1/workspaces/ws-main/roles/lab/", {"actions": ["data.write"]}, format="json")
     ws = Workspace.objects.get(name="ws-main")

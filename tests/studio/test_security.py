@@ -38,7 +38,9 @@ def test_user_content_is_escaped_everywhere_it_is_shown(owner, login):
     ws = services.do_create_workspace(name="evil-ws", actor=owner, description=evil, tags={evil: evil})
     UserFactory(username="mallory")
     services.do_create_role(ws, slug="evil_role", name=evil, actions=["jobs.submit"], actor=owner)
-    services.do_add_member(ws, user=UserFactory(username="bob"), role=services.resolve_role(ws, "evil_role"), actor=owner)
+    services.do_add_member(
+        ws, user=UserFactory(username="bob"), role=services.resolve_role(ws, "evil_role"), actor=owner
+    )
     client = login(owner)
     for url in ["/w/evil-ws/", "/w/evil-ws/members/", "/w/evil-ws/roles/", "/w/evil-ws/activity/", "/workspaces/"]:
         body = client.get(url).content.decode()
@@ -66,7 +68,13 @@ def test_guessed_names_in_other_workspaces_are_404(workspace, members, outsider)
 
 def test_pages_of_other_workspaces_are_404_and_show_no_navigation(workspace, outsider, client):
     client.force_login(outsider)
-    for url in ["/w/ws-main/", "/w/ws-main/members/", "/w/ws-main/settings/", "/w/ws-main/activity/", "/w/ws-main/roles/"]:
+    for url in [
+        "/w/ws-main/",
+        "/w/ws-main/members/",
+        "/w/ws-main/settings/",
+        "/w/ws-main/activity/",
+        "/w/ws-main/roles/",
+    ]:
         response = client.get(url)
         assert response.status_code == 404, url
         assert b"/w/ws-main/members/" not in response.content
@@ -83,7 +91,9 @@ def test_staff_only_user_api(workspace, owner, members, api):
     owner.is_staff = True
     owner.save()
     staff = token_client(owner)
-    created = staff.post("/api/v1/users/", {"username": "nina", "password": "a-long-passphrase-7", "email": "n@x.org"}, format="json")
+    created = staff.post(
+        "/api/v1/users/", {"username": "nina", "password": "a-long-passphrase-7", "email": "n@x.org"}, format="json"
+    )
     assert created.status_code == 201 and "password" not in created.json()
     dup = staff.post("/api/v1/users/", {"username": "nina", "password": "a-long-passphrase-7"}, format="json")
     assert dup.status_code == 409
@@ -101,7 +111,10 @@ def test_production_settings_pass_check_deploy():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

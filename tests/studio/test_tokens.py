@@ -68,7 +68,9 @@ def test_garbage_tokens_get_401_not_500(db):
 
 
 def test_expiry_in_the_past_is_refused(owner):
-    response = basic("olivia").post("/api/v1/tokens/", {"name": "x", "expires_at": "2000-01-01T00:00:00Z"}, format="json")
+    response = basic("olivia").post(
+        "/api/v1/tokens/", {"name": "x", "expires_at": "2000-01-01T00:00:00Z"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"]["expires_at"] == ["The expiry must be in the future."]
 

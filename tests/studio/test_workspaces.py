@@ -7,7 +7,9 @@ from tests.conftest import token_client
 
 
 def test_creating_a_workspace_makes_the_creator_owner(owner, login):
-    response = login(owner).post("/workspaces/new/", {"name": "nlp", "description": "Language", "tags": "team=nlp\nprod"})
+    response = login(owner).post(
+        "/workspaces/new/", {"name": "nlp", "description": "Language", "tags": "team=nlp\nprod"}
+    )
     assert response.status_code == 302 and response["Location"] == "/w/nlp/"
     ws = Workspace.objects.get(name="nlp")
     assert ws.tags == {"team": "nlp", "prod": ""}
@@ -28,7 +30,10 @@ def test_duplicate_names_are_refused_case_insensitively(workspace, owner):
     api = token_client(owner)
     response = api.post("/api/v1/workspaces/", {"name": "WS-MAIN"}, format="json")
     assert response.status_code == 409
-    assert response.json() == {"detail": "name: A workspace named 'WS-MAIN' already exists.", "errors": {"name": ["A workspace named 'WS-MAIN' already exists."]}}
+    assert response.json() == {
+        "detail": "name: A workspace named 'WS-MAIN' already exists.",
+        "errors": {"name": ["A workspace named 'WS-MAIN' already exists."]},
+    }
 
 
 def test_api_lists_only_my_workspaces_with_my_role(workspace, members, outsider):
@@ -45,7 +50,9 @@ def test_api_patch_changes_description_and_tags_but_not_the_name(workspace, owne
     rename = api.patch("/api/v1/workspaces/ws-main/", {"name": "renamed"}, format="json")
     assert rename.status_code == 400
     assert "cannot be renamed" in rename.json()["detail"]
-    assert ActivityEvent.objects.get(verb="workspace.updated").message == "changed workspace settings (description, tags)"
+    assert (
+        ActivityEvent.objects.get(verb="workspace.updated").message == "changed workspace settings (description, tags)"
+    )
 
 
 def test_bad_tags_are_a_clear_error(workspace, owner, login):
@@ -81,8 +88,16 @@ def test_coming_soon_sections_say_so_honestly(workspace, members, client):
 
 def test_every_page_renders_for_a_member(workspace, members, client):
     client.force_login(members["reader"])
-    for url in ["/workspaces/", "/w/ws-main/", "/w/ws-main/members/", "/w/ws-main/roles/", "/w/ws-main/activity/",
-                "/w/ws-main/settings/", "/account/tokens/", "/account/password/"]:
+    for url in [
+        "/workspaces/",
+        "/w/ws-main/",
+        "/w/ws-main/members/",
+        "/w/ws-main/roles/",
+        "/w/ws-main/activity/",
+        "/w/ws-main/settings/",
+        "/account/tokens/",
+        "/account/password/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 
