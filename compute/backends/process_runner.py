@@ -6,6 +6,11 @@ dies, the kernel sends the wrapper SIGHUP (PR_SET_PDEATHSIG) and the wrapper kil
 no job outlives its worker. Output (stdout and stderr together) is read with large reads and
 handed to a sink as decoded text, which keeps up with well over a million lines a second.
 
+CPU and memory limits (`RunSpec.cpu`, `RunSpec.memory`) are enforced as `compute.backends.limits`
+describes: the group is pinned to ceil(cpu) cores, and memory is capped by a cgroup v2 leaf where
+the host allows one (an OOM kill, reported as `oom_killed`) or else by RLIMIT_DATA per process (a
+refused allocation, reported as `memory_error` when the output ends with one).
+
 `RunSpec` / `RunResult` are shared with the docker runner.
 """
 
@@ -13,7 +18,9 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import functools
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -23,8 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compute.backends.limits import MemoryCgroup, choose_cpus, ran_out_of_memory
+
 Sink = Callable[[str], None]
 READ_SIZE = 1024 * 1024
+TAIL_CHARS = 8 * 1024  # output kept to recognise a refused allocation at the end
 PR_SET_PDEATHSIG = 1
 
 # `$1` is the user's command. It runs in the background so the wrapper can react to SIGHUP (sent
@@ -63,6 +73,7 @@ class RunResult:
     exit_code: int | None
     oom_killed: bool = False
     killed: bool = False  # stopped by us (cancel or timeout)
+    memory_error: bool = False  # venv without a cgroup: an allocation was refused at the limit
 
 
 def _libc():
@@ -75,10 +86,22 @@ def _libc():
 _LIBC = _libc()
 
 
-def _child_setup() -> None:  # runs in the child between fork and exec: async-signal-safe calls only
+def _child_setup(cpus: set[int] | None = None, data_limit: int | None = None, cgroup_fd: int | None = None) -> None:
+    """Runs in the child between fork and exec: plain system calls only, no locks, no logging.
+
+    Limits are applied here rather than to the pid after spawn so that they hold from the first
+    instruction of the command and are inherited by every process it starts; applied afterwards
+    (prlimit, sched_setaffinity(pid), writing the pid to cgroup.procs) a fast command could fork or
+    allocate before the limit is in place."""
     os.setsid()
     if _LIBC is not None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0)
+    if cgroup_fd is not None:
+        os.write(cgroup_fd, b"0")  # "0" moves the writer itself into the cgroup
+    if data_limit is not None:
+        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+    if cpus:
+        os.sched_setaffinity(0, cpus)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -101,18 +124,38 @@ class ProcessRun:
         self.proc: subprocess.Popen | None = None
         self._killed = threading.Event()
         self._kill_lock = threading.Lock()
+        self.cgroup: MemoryCgroup | None = None
+        self._data_limit: int | None = None
+        self._tail = ""
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["/bin/bash", "-c", WRAPPER, "studio-job", self.spec.command],
-            cwd=str(self.spec.workdir),
-            env=self.spec.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_child_setup,  # noqa: PLW1509 - setsid + pdeathsig, nothing else
-            close_fds=True,
-        )
+        memory = int(self.spec.memory) if self.spec.memory else None
+        if memory:
+            self.cgroup = MemoryCgroup.create(self.spec.label, memory)
+            if self.cgroup is None:
+                hard = resource.getrlimit(resource.RLIMIT_DATA)[1]  # a child cannot raise it
+                self._data_limit = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+        # Close-on-exec: the child uses it before exec (preexec_fn runs before close_fds), the job never sees it.
+        cgroup_fd = self.cgroup.open_procs() if self.cgroup else None
+        setup = functools.partial(_child_setup, choose_cpus(self.spec.cpu), self._data_limit, cgroup_fd)
+        try:
+            self.proc = subprocess.Popen(
+                ["/bin/bash", "-c", WRAPPER, "studio-job", self.spec.command],
+                cwd=str(self.spec.workdir),
+                env=self.spec.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                preexec_fn=setup,  # noqa: PLW1509 - setsid, pdeathsig and limits, nothing else
+                close_fds=True,
+            )
+        except BaseException:
+            if self.cgroup:
+                self.cgroup.remove()
+            raise
+        finally:
+            if cgroup_fd is not None:
+                os.close(cgroup_fd)
 
     @property
     def pid(self) -> int | None:
@@ -131,7 +174,10 @@ class ProcessRun:
                 data = os.read(fd, READ_SIZE)
                 if not data:
                     break
-                sink(decoder.decode(data))
+                text = decoder.decode(data)
+                if self._data_limit:
+                    self._tail = (self._tail + text)[-TAIL_CHARS:]
+                sink(text)
                 continue
             if self.proc.poll() is not None:
                 # The command is over; whatever still holds the pipe is a leftover background child.
@@ -142,6 +188,8 @@ class ProcessRun:
                     break
         tail = decoder.decode(b"", final=True)
         if tail:
+            if self._data_limit:
+                self._tail = (self._tail + tail)[-TAIL_CHARS:]
             sink(tail)
 
     def wait(self) -> RunResult:
@@ -150,7 +198,10 @@ class ProcessRun:
         _signal_group(self.proc.pid, signal.SIGKILL)  # nothing of the job may outlive it
         if code < 0:  # the wrapper itself was signalled: report it the shell's way
             code = 128 - code
-        return RunResult(exit_code=code, killed=self._killed.is_set())
+        killed = self._killed.is_set()
+        oom_killed = bool(self.cgroup and self.cgroup.oom_killed())
+        memory_error = bool(self._data_limit and code != 0 and not killed and ran_out_of_memory(self._tail))
+        return RunResult(exit_code=code, killed=killed, oom_killed=oom_killed, memory_error=memory_error)
 
     def kill(self, grace: float = 2.0) -> None:
         """SIGTERM the whole group, SIGKILL it after `grace` seconds. Returns at once."""
@@ -176,3 +227,5 @@ class ProcessRun:
             self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+        if self.cgroup:
+            self.cgroup.remove()

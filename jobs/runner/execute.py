@@ -128,7 +128,8 @@ def _run(job: Job, watcher: Watcher, say) -> str | None:
             return None
         say(f"Running: {staged.command}")
         result = _execute(job, spec, in_container, watcher, secrets)
-        say(f"Process ended: exit code {result.exit_code}" + (" (out of memory)" if result.oom_killed else ""))
+        out_of_memory = result.oom_killed or result.memory_error
+        say(f"Process ended: exit code {result.exit_code}" + (" (out of memory)" if out_of_memory else ""))
         return _finish(job, staged, result, watcher, say)
     finally:
         staging.remove(staged)
@@ -308,10 +309,12 @@ def _finish(job: Job, staged, result, watcher: Watcher, say) -> str | None:
     if watcher.reason == "timed_out":
         reason = f"Timed out: the job ran longer than its limit of {job.timeout_seconds} s and was stopped."
         return _fail(job, FailureKind.TIMED_OUT, reason, failure.error_excerpt(lines)[-2000:])
-    if result.oom_killed:
+    if result.oom_killed or result.memory_error:
         limit = _limits(job)["memory"]
         size = f" of {limit / 1024 / 1024:.0f} MiB" if limit else ""
-        reason = f"The job exceeded its memory limit{size} and was killed (out of memory)."
+        # memory_error: venv without a memory cgroup, where RLIMIT_DATA refuses the allocation
+        how = "and was killed" if result.oom_killed else "and an allocation was refused"
+        reason = f"The job exceeded its memory limit{size} {how} (out of memory)."
         return _fail(job, FailureKind.MEMORY, reason, failure.error_excerpt(lines))
     if result.exit_code != 0:
         reason, excerpt = failure.explain_exit(job, result.exit_code, lines)
