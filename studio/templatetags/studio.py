@@ -1,5 +1,7 @@
 """Template helpers; `can` is how templates decide which buttons to show (never a rule of their own)."""
 
+import re
+
 from django import template
 from django.utils.http import urlencode
 
@@ -30,3 +32,12 @@ def query_with(context, **changes) -> str:
 def initials(name: str) -> str:
     parts = [p for p in str(name).replace("_", " ").replace(".", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+@register.filter
+def strip_ansi(text: str) -> str:
+    """Terminal colour codes (docker and uv write them) read as noise in an HTML page."""
+    return ANSI_ESCAPE.sub("", str(text))
