@@ -78,3 +78,13 @@ def test_mlflow_ui_links_lead_to_the_job_page(workspace, members, experiment, ou
     assert client.get(f"/mlflow/?experiment={experiment.pk}")["Location"] == experiment.get_absolute_url()
     client.force_login(outsider)
     assert client.get(f"/mlflow/?experiment={experiment.pk}&run=run_a").status_code == 404
+
+
+def test_outputs_tab_file_lists_refresh_only_while_the_job_runs(workspace, members, experiment, client):
+    running = make_job(workspace, members["owner"], experiment, "run_live", status=JobStatus.RUNNING)
+    done = make_job(workspace, members["owner"], experiment, "run_done")
+    client.force_login(members["reader"])
+    live = client.get(f"/w/ws-main/jobs/{running.name}/outputs/").content.decode()
+    assert 'id="log-files" hx-get=' in live and 'hx-select="#log-files"' in live
+    final = client.get(f"/w/ws-main/jobs/{done.name}/outputs/").content.decode()
+    assert 'id="log-files">' in final and 'hx-select="#log-files"' not in final
