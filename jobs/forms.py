@@ -9,7 +9,8 @@ import yaml
 from django import forms
 from django.core.exceptions import ValidationError
 
-from jobs.spec import DATA_TYPES, parse_memory
+from jobs import integrations
+from jobs.spec import DATA_TYPES, IDENTIFIER, OUTPUT_TYPES, parse_memory
 
 NEW_EXPERIMENT = "__new__"
 DATA_VALUE = re.compile(rf"^({'|'.join(DATA_TYPES)}):(.+)$")
@@ -45,6 +46,79 @@ def inputs_text(inputs: dict) -> str:
             lines.append(f"{key}={'true' if value is True else 'false' if value is False else value}")
         else:
             lines.append(f"{key}={item['type']}:{item['path']}")
+    return "\n".join(lines)
+
+
+def _outputs(text: str) -> dict[str, dict]:
+    """The Outputs box, one output per line, as a job YAML's `outputs:` mapping:
+
+        model=uri_folder                                     -> {type: uri_folder}
+        model=uri_folder:azureml://datastores/ds/paths/p/    -> ... path: azureml://datastores/ds/paths/p/
+        model=uri_folder -> my_model                         -> ... name: my_model (next version)
+        model=uri_folder -> my_model:3                       -> ... name: my_model, version: "3"
+
+    Every bad line is reported, each with its line number."""
+    out: dict[str, dict] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            key, item = _output_line(line)
+            if key in out:
+                raise ValidationError(f"the output {key!r} is given twice.")
+            integrations.check_output(item)
+        except ValidationError as exc:
+            errors.append(f"Line {number}: {' '.join(exc.messages)}")
+            continue
+        out[key] = item
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _output_line(line: str) -> tuple[str, dict]:
+    # An asset name cannot hold "->", so the last arrow on the line starts the registration.
+    target, arrow, asset = line.rpartition("->") if "->" in line else (line, "", "")
+    key, sep, value = target.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValidationError("write name=type, e.g. model=uri_folder.")
+    if not IDENTIFIER.match(key):
+        raise ValidationError(f"{key!r} is not a valid output name (letters, digits and '_').")
+    kind, colon, path = (part.strip() for part in value.partition(":"))
+    if kind not in OUTPUT_TYPES:
+        found = f"{kind!r} is not an output type" if kind else "give an output type"
+        raise ValidationError(f"{found}: use {', '.join(OUTPUT_TYPES)}.")
+    item = {"type": kind}
+    if colon:
+        if not path:
+            raise ValidationError(
+                f"give a path after '{kind}:' (azureml://datastores/<datastore>/paths/<path>/), or leave out the ':'."
+            )
+        item["path"] = path
+    if arrow:
+        name, colon, version = (part.strip() for part in asset.partition(":"))
+        if not name or (colon and not version):
+            raise ValidationError("name the data asset after '->', e.g. -> my_model or -> my_model:3.")
+        item["name"] = name
+        if version:
+            item["version"] = version
+    return key, item
+
+
+def outputs_text(outputs: dict) -> str:
+    """The Outputs box for `outputs` (a job's, for Clone): what was asked for, not what a run
+    added (its `uri` and registered `asset`), so a clone registers the asset's next version."""
+    lines = []
+    for key, item in outputs.items():
+        line = f"{key}={item.get('type') or 'uri_folder'}"
+        if item.get("path"):
+            line += f":{item['path']}"
+        if item.get("name"):
+            line += f" -> {item['name']}" + (f":{item['version']}" if item.get("version") else "")
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -100,6 +174,24 @@ class JobForm(forms.Form):
         ),
         help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
     )
+    outputs = forms.CharField(
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "class": "mono",
+                "spellcheck": "false",
+                "placeholder": "model=uri_folder -> my_model\n"
+                "report=uri_folder:azureml://datastores/workspaceblobstore/paths/reports/",
+            }
+        ),
+        help_text=(
+            "One per line: name=type (uri_folder, uri_file, mlflow_model or custom_model); the command writes to "
+            "${{outputs.name}}. Uploaded to workspaceblobstore unless you add :azureml://datastores/<datastore>/"
+            "paths/<path>/ after the type. End with -> asset or -> asset:version to register it as a data asset "
+            "(without a version: the next one)."
+        ),
+    )
     environment_variables = forms.CharField(
         required=False,
         label="Environment variables",
@@ -136,6 +228,9 @@ class JobForm(forms.Form):
             return _pairs(self.cleaned_data["inputs"], "inputs")
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
+
+    def clean_outputs(self):
+        return _outputs(self.cleaned_data["outputs"])
 
     def clean_environment_variables(self):
         return _pairs(self.cleaned_data["environment_variables"], "environment_variables")
@@ -179,6 +274,7 @@ class JobForm(forms.Form):
             "display_name": data["display_name"],
             "description": data["description"],
             "inputs": inputs,
+            "outputs": data["outputs"],
             "environment_variables": dict(data["environment_variables"]),
         }
         resources = {}

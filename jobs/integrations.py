@@ -148,6 +148,32 @@ def materialize_input(job, item: dict, dest: Path) -> Path:
     return Path(materialize(item.get("resolved") or item, dest))
 
 
+def check_output(item: dict) -> None:
+    """Check a named output's destination and registration before anything runs (storage is not
+    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label."""
+    from datastores.models import asset_name_validator
+    from datastores.paths import parse_uri
+    from studio.versioning import validate_version
+
+    if item.get("path"):
+        try:
+            parse_uri(item["path"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+    if item.get("name"):
+        try:
+            asset_name_validator(item["name"])
+        except ValidationError as exc:
+            raise ValidationError(f"{item['name']!r} is not a data asset name: {' '.join(exc.messages)}") from None
+    if item.get("version"):
+        try:
+            validate_version(item["version"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        if item["version"] == "latest":
+            raise ValidationError("'latest' is a label, not a version: give one such as 1, or none for the next.")
+
+
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
     """Named outputs go to a datastore, as on Azure ML (the spec's `path`, else
     workspaceblobstore/azureml/<job>/<output>), and are registered as data assets when they have

@@ -129,6 +129,11 @@ def do_submit_job(
             inputs[key] = integrations.resolve_input(workspace, key, item)
         except ValidationError as exc:
             errors.setdefault(f"inputs.{key}", []).extend(exc.messages)
+    for key, item in spec.outputs.items():
+        try:  # a bad destination is refused now, not after the job has run
+            integrations.check_output(item)
+        except ValidationError as exc:
+            errors.setdefault(f"outputs.{key}", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.generic import FormView, TemplateView
 
 from jobs import services
-from jobs.forms import JobForm, inputs_text, pairs_text
+from jobs.forms import JobForm, inputs_text, outputs_text, pairs_text
 from jobs.models import Experiment, Job
 from studio import versioning
 from studio.views.base import WorkspaceMixin
@@ -100,6 +100,7 @@ class JobCreateView(WorkspaceMixin, FormView):
             "display_name": job.display_name,
             "description": job.description,
             "inputs": inputs_text(job.inputs),
+            "outputs": outputs_text(job.outputs),
             "environment_variables": pairs_text(job.environment_variables),
             "cpu": resources.get("cpu"),
             "memory": f"{memory // (1024 * 1024)}m" if memory else "",
