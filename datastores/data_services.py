@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from datastores import paths
 from datastores.models import DataAsset, Datastore, DataUsage, DataVersion, asset_name_validator
 from datastores.preview import read_mltable
+from datastores.services import clean_tags
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, discard, settle_local_upload
 from studio import activity, versioning
@@ -33,14 +34,6 @@ class Located:
     datastore_path: str = ""
     size_bytes: int | None = None
     file_count: int | None = None
-
-
-def _clean_tags(tags: Any) -> dict[str, str]:
-    if tags in (None, ""):
-        return {}
-    if not isinstance(tags, dict):
-        raise ValidationError({"tags": ["Tags are a mapping of names to values."]})
-    return {str(k).strip(): str(v).strip() for k, v in tags.items() if str(k).strip()}
 
 
 def is_url(path: str) -> bool:
@@ -140,7 +133,7 @@ def do_create_data_version(
     else:
         version = None
     located = locate(workspace, path, type)
-    tags = _clean_tags(tags)
+    tags = clean_tags(tags)
     try:
         with transaction.atomic():
             asset, _ = DataAsset.objects.get_or_create(workspace=workspace, name=name, defaults={"created_by": actor})
@@ -271,7 +264,7 @@ def do_update_data_version(
         data_version.description = description.strip()
         changed.append("description")
     if tags is not None:
-        cleaned = _clean_tags(tags)
+        cleaned = clean_tags(tags)
         if cleaned != data_version.tags:
             data_version.tags = cleaned
             changed.append("tags")

@@ -32,7 +32,7 @@ class DataListView(WorkspaceMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = DataAsset.objects.filter(workspace=self.workspace).prefetch_related("versions__datastore")
+        qs = DataAsset.objects.filter(workspace=self.workspace).prefetch_related("versions")
         if q := self.request.GET.get("q", "").strip():
             qs = qs.filter(name__icontains=q)
         return qs
@@ -198,11 +198,19 @@ class DataVersionMixin(WorkspaceMixin):
     def get_asset(self) -> DataAsset:
         return get_object_or_404(DataAsset, workspace=self.workspace, name=self.kwargs["name"])
 
-    def get_version(self, asset: DataAsset, version: str | None) -> DataVersion:
-        versions = sorted(
+    def get_versions(self, asset: DataAsset) -> list[DataVersion]:
+        """All versions of `asset`, oldest first (by version, then creation)."""
+        return sorted(
             asset.versions.select_related("datastore", "created_by"),
             key=lambda v: (version_sort_key(v.version), v.created_at),
         )
+
+    def get_version(
+        self, asset: DataAsset, version: str | None, versions: list[DataVersion] | None = None
+    ) -> DataVersion:
+        """`version`, or the newest live one (else the newest) when none is asked for."""
+        if versions is None:
+            versions = self.get_versions(asset)
         if not versions:
             raise Http404("This data asset has no versions.")
         if version:
@@ -222,8 +230,9 @@ class DataDetailView(DataVersionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         asset = self.get_asset()
-        version = self.get_version(asset, self.request.GET.get("version"))
-        versions = sorted(asset.versions.all(), key=lambda v: (version_sort_key(v.version), v.created_at), reverse=True)
+        versions = self.get_versions(asset)
+        version = self.get_version(asset, self.request.GET.get("version"), versions)
+        versions.reverse()
         usages = list(version.usages.all()[:100])
         for usage in usages:
             usage.url = _job_url(self.workspace.name, usage.job_name)

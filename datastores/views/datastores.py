@@ -48,6 +48,23 @@ class DatastoreObjectMixin(WorkspaceMixin):
         return context
 
 
+def _message(exc: ValidationError | StorageError) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+class DatastoreFormMixin:
+    """What the register and edit pages share: the form, the permission and a 400 on errors."""
+
+    template_name = "datastores/datastore_form.html"
+    form_class = DatastoreForm
+    required_action = "datastores.write"
+    post_action = "datastores.write"
+    section = "datastores"
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
 class DatastoreListView(WorkspaceMixin, ListView):
     template_name = "datastores/datastore_list.html"
     context_object_name = "datastores"
@@ -58,14 +75,8 @@ class DatastoreListView(WorkspaceMixin, ListView):
 
 
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
-class DatastoreCreateView(WorkspaceMixin, FormView):
+class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
     """Register a datastore; Studio lists it with the credentials before anything is saved."""
-
-    template_name = "datastores/datastore_form.html"
-    form_class = DatastoreForm
-    required_action = "datastores.write"
-    post_action = "datastores.write"
-    section = "datastores"
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -86,17 +97,9 @@ class DatastoreCreateView(WorkspaceMixin, FormView):
         messages.success(self.request, f"Datastore {datastore.name} registered: Studio could list it.")
         return redirect(datastore)
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
 
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
-class DatastoreEditView(DatastoreObjectMixin, FormView):
-    template_name = "datastores/datastore_form.html"
-    form_class = DatastoreForm
-    required_action = "datastores.write"
-    post_action = "datastores.write"
-
+class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "datastore": self.get_datastore()}
 
@@ -127,9 +130,6 @@ class DatastoreEditView(DatastoreObjectMixin, FormView):
         messages.success(self.request, f"Datastore {datastore.name} saved.")
         return redirect(datastore)
 
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
 
 class DatastoreDetailView(DatastoreObjectMixin, PartialMixin, TemplateView):
     """The datastore's settings and a browser of its folders and files (`?path=`)."""
@@ -149,7 +149,7 @@ class DatastoreDetailView(DatastoreObjectMixin, PartialMixin, TemplateView):
             try:
                 entries = store_for(datastore).ls(path)
             except (StorageError, ValidationError) as exc:
-                error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                error = _message(exc)
         crumbs, acc = [], []
         for part in path.split("/") if path else []:
             acc.append(part)
@@ -210,7 +210,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
             if not sink.files:
                 raise ValidationError({"file": ["Choose at least one file."]})
         except (ValidationError, StorageError) as exc:
-            return None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            return None, _message(exc)
         services.do_record_upload(
             datastore, actor=request.user, folder=folder, files=len(sink.files), size=sink.total_size
         )
@@ -238,7 +238,7 @@ class DatastoreDownloadView(DatastoreObjectMixin, View):
         try:
             return download_response(request, self.get_datastore(), request.GET.get("path", ""))
         except (ValidationError, StorageError) as exc:
-            raise Http404(" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)) from None
+            raise Http404(_message(exc)) from None
 
 
 class DatastorePathDeleteView(DatastoreObjectMixin, View):
