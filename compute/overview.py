@@ -4,11 +4,8 @@ nodes), counted for a whole page of targets in two queries."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from compute import demand
 from compute.models import ComputeTarget, Node, NodeState
@@ -43,10 +40,9 @@ def attach(targets: Iterable[ComputeTarget]) -> list[ComputeTarget]:
     targets = list(targets)
     if not targets:
         return targets
-    cutoff = timezone.now() - timedelta(seconds=settings.STUDIO_NODE_UNREACHABLE_SECONDS)
     rows = (
-        Node.objects.live()
-        .filter(queue__in={t.queue_name for t in targets}, last_heartbeat__gte=cutoff)
+        Node.objects.responsive()
+        .filter(queue__in={t.queue_name for t in targets})
         .values("queue")
         .annotate(
             total=Count("pk"),

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
@@ -15,7 +16,7 @@ from django.views.generic import DetailView, FormView, ListView
 from compute import services
 from compute.filters import ComputeFilter
 from compute.forms import ComputeForm, YAMLForm
-from compute.models import ComputeTarget, ComputeType, NodeState, TargetState
+from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, TargetState
 from compute.overview import attach
 from compute.spec import parse_yaml
 from studio.models import ActivityEvent, Membership
@@ -69,6 +70,20 @@ class TargetMixin(WorkspaceMixin):
         return self._target
 
 
+class LiveMixin(PartialMixin):
+    """A page whose partial polls while `context["live"]`; a poll answered when nothing moves gets
+    STATUS_STOP_POLLING so htmx stops asking."""
+
+    def serves_partial(self) -> bool:
+        return self.get_template_names() == [self.partial_template_name]
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if self.request.htmx and self.request.htmx.target and not context["live"]:
+            response.status_code = STATUS_STOP_POLLING
+        return response
+
+
 def _back(request, default: str):
     """Redirect to `next` when it is a local URL, else to `default`."""
     target = request.POST.get("next") or ""
@@ -77,7 +92,7 @@ def _back(request, default: str):
     return redirect(default)
 
 
-class ComputeListView(WorkspaceMixin, PartialMixin, ListView):
+class ComputeListView(WorkspaceMixin, LiveMixin, ListView):
     """The Compute page: one tab per kind of target, rows refreshed live while anything moves."""
 
     template_name = "compute/compute_list.html"
@@ -91,7 +106,7 @@ class ComputeListView(WorkspaceMixin, PartialMixin, ListView):
         return tab if tab in TAB_TYPES else "instances"
 
     def get_queryset(self):
-        qs = ComputeTarget.objects.filter(workspace=self.workspace, type__in=TAB_TYPES[self.get_tab()])
+        qs = ComputeTarget.objects.filter(workspace=self.workspace).of_types(*TAB_TYPES[self.get_tab()])
         qs = qs.select_related("workspace", "created_by", "assigned_to").order_by("name")
         self.filterset = ComputeFilter(self.request.GET, queryset=qs)
         return self.filterset.qs
@@ -100,32 +115,27 @@ class ComputeListView(WorkspaceMixin, PartialMixin, ListView):
         context = super().get_context_data(**kwargs)
         targets = attach(context["targets"])
         context["targets"] = targets
-        counts = dict(
-            ComputeTarget.objects.filter(workspace=self.workspace)
-            .values_list("type")
-            .annotate(n=Count("pk"))
-            .values_list("type", "n")
-        )
         tab = self.get_tab()
         context["tab"] = tab
-        context["tabs"] = [(key, label, sum(counts.get(t, 0) for t in types)) for key, label, types in TABS]
-        context["new_type"] = NEW_TYPE_OF_TAB[tab]
-        context["new_label"] = NEW_LABEL[NEW_TYPE_OF_TAB[tab]]
         context["q"] = self.request.GET.get("q", "")
-        context["yaml_form"] = kwargs.get("yaml_form") or YAMLForm()
+        if not self.serves_partial():  # the rows poll every few seconds and show no tabs
+            counts = dict(
+                ComputeTarget.objects.filter(workspace=self.workspace)
+                .values_list("type")
+                .annotate(n=Count("pk"))
+                .values_list("type", "n")
+            )
+            context["tabs"] = [(key, label, sum(counts.get(t, 0) for t in types)) for key, label, types in TABS]
+            context["new_type"] = NEW_TYPE_OF_TAB[tab]
+            context["new_label"] = NEW_LABEL[NEW_TYPE_OF_TAB[tab]]
+            context["yaml_form"] = YAMLForm()
         context["live"] = any(
             t.state in TRANSITIONAL or t.overview.nodes or t.overview.queued or t.overview.running for t in targets
         )
         return context
 
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        if self.request.htmx and self.request.htmx.target and not context["live"]:
-            response.status_code = STATUS_STOP_POLLING
-        return response
 
-
-class ComputeDetailView(TargetMixin, PartialMixin, DetailView):
+class ComputeDetailView(TargetMixin, LiveMixin, DetailView):
     """A target's page: properties, how to start a node, autoscale figures and the live node list."""
 
     template_name = "compute/compute_detail.html"
@@ -142,7 +152,7 @@ class ComputeDetailView(TargetMixin, PartialMixin, DetailView):
         nodes = list(target.nodes().recent()[:50])
         context["nodes"] = nodes
         context["live_nodes"] = [n for n in nodes if n.is_live]
-        context["may_manage"] = _can(self.request, self.workspace, MANAGE)
+        context["may_manage"] = can(self.request.user, self.workspace, MANAGE)
         context["may_operate"] = can_operate_compute(self.request.user, target)
         context["probe"] = target.probes.select_related("created_by").first()
         context["scaler_command"] = settings.STUDIO_SCALER_COMMAND
@@ -159,16 +169,6 @@ class ComputeDetailView(TargetMixin, PartialMixin, DetailView):
         context["live"] = target.state != TargetState.STOPPED or bool(context["live_nodes"]) or waiting_probe
         return context
 
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        if self.request.htmx and self.request.htmx.target and not context["live"]:
-            response.status_code = STATUS_STOP_POLLING
-        return response
-
-
-def _can(request, workspace, action: str) -> bool:
-    return can(request.user, workspace, action)
-
 
 def _members(workspace) -> list[str]:
     return list(
@@ -178,9 +178,20 @@ def _members(workspace) -> list[str]:
     )
 
 
-def _flash_notices(request, target) -> None:
+def _saved(request, target, message: str):
+    """Flash `message` and the service's notices about `target`, then go to its page."""
+    messages.success(request, message)
     for notice in getattr(target, "notices", []) or []:
         messages.info(request, notice)
+    return redirect(target)
+
+
+def _yaml_errors(form, exc: ValidationError) -> None:
+    """Like studio's apply_errors, but the YAML form has one box: every message goes on top, named
+    by the key it is about."""
+    for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+        for msg in msgs:
+            form.add_error(None, msg if field in (None, "spec", "__all__") else f"{field}: {msg}")
 
 
 class ComputeCreateView(WorkspaceMixin, FormView):
@@ -207,11 +218,7 @@ class ComputeCreateView(WorkspaceMixin, FormView):
         context["kind"] = self.get_kind()
         context["title"] = NEW_LABEL[context["kind"]]
         context["creatable"] = [(t.value, SEGMENT_LABEL[t]) for t in CREATABLE]
-        context["tab"] = {
-            ComputeType.INSTANCE: "instances",
-            ComputeType.CLUSTER: "clusters",
-            ComputeType.ATTACHED: "attached",
-        }.get(context["kind"], "local")
+        context["tab"] = TAB_OF_TYPE[context["kind"]]
         return context
 
     def form_valid(self, form):
@@ -220,9 +227,7 @@ class ComputeCreateView(WorkspaceMixin, FormView):
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
-        messages.success(self.request, f"{target.get_type_display()} {target.name} created.")
-        _flash_notices(self.request, target)
-        return redirect(target)
+        return _saved(self.request, target, f"{target.get_type_display()} {target.name} created.")
 
 
 class ComputeYAMLView(WorkspaceMixin, FormView):
@@ -239,13 +244,9 @@ class ComputeYAMLView(WorkspaceMixin, FormView):
             data = parse_yaml(form.cleaned_data["text"], source=form.cleaned_data["source"])
             target = services.do_create_compute(self.workspace, data=data, actor=self.request.user)
         except ValidationError as exc:
-            for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
-                for msg in msgs:
-                    form.add_error(None, msg if field in (None, "spec", "__all__") else f"{field}: {msg}")
+            _yaml_errors(form, exc)
             return self.form_invalid(form)
-        messages.success(self.request, f"{target.get_type_display()} {target.name} created from YAML.")
-        _flash_notices(self.request, target)
-        return redirect(target)
+        return _saved(self.request, target, f"{target.get_type_display()} {target.name} created from YAML.")
 
 
 class ComputeEditView(TargetMixin, FormView):
@@ -295,9 +296,7 @@ class ComputeEditView(TargetMixin, FormView):
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
-        messages.success(self.request, f"{target.name} saved.")
-        _flash_notices(self.request, target)
-        return redirect(target)
+        return _saved(self.request, target, f"{target.name} saved.")
 
 
 class ComputeDeleteView(TargetMixin, View):
@@ -312,13 +311,7 @@ class ComputeDeleteView(TargetMixin, View):
             messages.error(request, " ".join(exc.messages))
             return redirect(target)
         messages.success(request, f"{target.get_type_display()} {target.name} deleted.")
-        return redirect(f"{_list_url(self.workspace)}?tab={target.tab}")
-
-
-def _list_url(workspace) -> str:
-    from django.urls import reverse
-
-    return reverse("compute:compute_list", args=[workspace.name])
+        return redirect(f"{reverse('compute:compute_list', args=[self.workspace.name])}?tab={target.tab}")
 
 
 class _OperateView(TargetMixin, View):

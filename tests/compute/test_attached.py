@@ -83,19 +83,37 @@ def test_moving_an_attached_target_to_an_unreachable_engine_keeps_the_old_one(wo
 
 
 def test_tls_material_is_stored_encrypted_and_never_returned(workspace, owner, monkeypatch):
+    """No TLS engine runs here, so only the Docker SDK client is faked: the real check_engine writes
+    the TLS files, builds the TLS config, pings and reads the version through it. The TLS handshake
+    itself is not covered."""
+    import docker
+
     seen = {}
 
-    def fake_check(host, tls=None):  # no TLS engine here; the real check is tested above
-        seen["tls"] = tls
-        return {"version": "27.0"}
+    class FakeClient:
+        def __init__(self, base_url, tls, timeout, use_ssh_client):
+            seen.update(base_url=base_url, verify=tls.verify, files=[tls.ca_cert, *tls.cert])
+            seen["texts"] = [open(path).read() for path in seen["files"]]
 
-    monkeypatch.setattr(engines, "check_engine", fake_check)
+        def ping(self):
+            return True
+
+        def version(self):
+            return {"Version": "27.0", "ApiVersion": "1.46", "Os": "linux", "Arch": "amd64"}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(docker, "DockerClient", FakeClient)
     tls = {"ca_cert": PEM, "client_cert": PEM, "client_key": KEY}
     response = token_client(owner).post(
         url(), {"name": "tls-box", "type": "attached", "docker_host": "tcp://10.0.0.5:2376", "tls": tls}, format="json"
     )
     assert response.status_code == 201, response.content
-    assert seen["tls"] == tls
+    assert seen["base_url"] == "tcp://10.0.0.5:2376" and seen["verify"]
+    assert seen["texts"] == [PEM, PEM, KEY]  # the material reached the client as files ...
+    assert not any(os.path.exists(path) for path in seen["files"])  # ... removed after the check
+    assert response.json()["engine_info"]["version"] == "27.0"
     target = ComputeTarget.objects.get(name="tls-box")
     assert "PRIVATE KEY" not in target.tls_encrypted and crypto.decrypt_json(target.tls_encrypted) == tls
     body = token_client(owner).get(url("tls-box/")).json()
