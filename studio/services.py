@@ -84,10 +84,6 @@ def do_delete_workspace(workspace: Workspace, *, actor) -> None:
     workspace.delete()
 
 
-def _owner_count(workspace: Workspace) -> int:
-    return Membership.objects.filter(workspace=workspace, role__workspace=None, role__slug=OWNER).count()
-
-
 def resolve_role(workspace: Workspace, slug: str) -> Role:
     """A built-in role or one of this workspace's custom roles, by slug."""
     role = (

@@ -25,15 +25,20 @@ class WorkspaceSerializer(serializers.ModelSerializer):
         fields = ["name", "description", "tags", "created_by", "created_at", "role", "actions"]
         read_only_fields = ["created_at"]
 
+    def _membership(self, obj: Workspace):
+        """The caller's membership, prefetched by WorkspaceViewSet as `my_memberships`."""
+        prefetched = getattr(obj, "my_memberships", None)
+        if prefetched is not None:
+            return prefetched[0] if prefetched else None
+        return obj.memberships.filter(user=self.context["request"].user).select_related("role").first()
+
     def get_role(self, obj: Workspace) -> str | None:
-        user = self.context["request"].user
-        m = next((m for m in getattr(obj, "my_memberships", []) if m.user_id == user.pk), None)
-        if m is None:
-            m = obj.memberships.filter(user=user).select_related("role").first()
-        return m.role.slug if m else None
+        membership = self._membership(obj)
+        return membership.role.slug if membership else None
 
     def get_actions(self, obj: Workspace) -> list[str]:
-        have = actions_for(self.context["request"].user, obj)
+        membership = self._membership(obj)
+        have = membership.role.action_set if membership else actions_for(self.context["request"].user, obj)
         return [a for a in ACTIONS if a in have]
 
 

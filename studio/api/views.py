@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -81,7 +82,17 @@ class WorkspaceViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        return Workspace.objects.for_user(self.request.user).select_related("created_by")
+        if getattr(self, "swagger_fake_view", False):
+            return Workspace.objects.none()
+        mine = Membership.objects.filter(user=self.request.user).select_related("role").prefetch_related(
+            "role__permissions"
+        )
+        return (
+            Workspace.objects.for_user(self.request.user)
+            .select_related("created_by")
+            .prefetch_related(Prefetch("memberships", queryset=mine, to_attr="my_memberships"))
+            .order_by("name")
+        )
 
     def _get(self, action: str) -> Workspace:
         workspace = get_object_or_404(self.get_queryset(), name=self.kwargs["name"])

@@ -124,3 +124,15 @@ def test_bootstrap_generates_and_prints_a_password_once(db, monkeypatch, capsys)
     assert get_user_model().objects.get(username="admin").check_password(password)
     call_command("studio_bootstrap")
     assert "password:" not in capsys.readouterr().out
+
+
+def test_the_workspace_list_api_does_not_query_per_workspace(owner, django_assert_max_num_queries):
+    from studio import services
+
+    for i in range(8):
+        services.do_create_workspace(name=f"many-{i}", actor=owner)
+    api = token_client(owner)
+    with django_assert_max_num_queries(8):
+        body = api.get("/api/v1/workspaces/").json()
+    assert len(body["results"]) == 8 and {w["role"] for w in body["results"]} == {"owner"}
+    assert "members.manage" in body["results"][0]["actions"]
