@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 
 from jobs import tracking
-from jobs.models import Experiment, Job, JobStatus, Metric, Param, RunTag
+from jobs.models import Experiment, Job, JobStatus, Param, RunTag
 from jobs.views_metrics import MlflowLinkView
 from studio.authentication import BearerTokenAuthentication
 from studio.models import Workspace
@@ -125,15 +125,11 @@ def _ms(dt) -> int | None:
     return int(dt.timestamp() * 1000) if dt else None
 
 
+def _mlflow_value(value: float | None):
+    return "NaN" if value is None else value  # MLflow's JSON spells a missing number NaN
+
+
 def run_dict(job: Job) -> dict:
-    latest: dict[str, dict] = {}
-    for m in Metric.objects.filter(job=job).order_by("key", "step", "timestamp", "pk"):
-        latest[m.key] = {
-            "key": m.key,
-            "value": m.value if m.value is not None else "NaN",
-            "timestamp": m.timestamp,
-            "step": m.step,
-        }
     return {
         "info": {
             "run_id": job.name,
@@ -148,7 +144,15 @@ def run_dict(job: Job) -> dict:
             "lifecycle_stage": "active",
         },
         "data": {
-            "metrics": list(latest.values()),
+            "metrics": [
+                {
+                    "key": m.key,
+                    "value": _mlflow_value(m.value),
+                    "timestamp": m.timestamp,
+                    "step": m.step,
+                }
+                for m in tracking.latest_points(job)
+            ],
             "params": [{"key": p.key, "value": p.value} for p in Param.objects.filter(job=job)],
             "tags": [{"key": t.key, "value": t.value} for t in RunTag.objects.filter(job=job)]
             + [{"key": "mlflow.runName", "value": job.display_name or job.name}],
@@ -253,7 +257,7 @@ def metric_history(request, caller, params):
         "metrics": [
             {
                 "key": key,
-                "value": p["value"] if p["value"] is not None else "NaN",
+                "value": _mlflow_value(p["value"]),
                 **{k: p[k] for k in ("timestamp", "step")},
             }
             for p in points

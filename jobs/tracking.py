@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from jobs.models import Job, JobToken, Metric, Param, RunTag
@@ -170,16 +171,30 @@ def log_batch(job: Job, metrics: list[dict], params: list[dict], tags: list[dict
 
 
 def metric_summary(job: Job) -> dict[str, dict]:
-    """key -> {last, min, max, steps, last_step}, for tables and experiment columns."""
-    summary: dict[str, dict] = {}
-    for m in Metric.objects.filter(job=job).order_by("key", "step", "timestamp", "pk").values("key", "value", "step"):
-        s = summary.setdefault(m["key"], {"last": None, "min": None, "max": None, "steps": 0, "last_step": 0})
-        s["last"], s["last_step"] = m["value"], m["step"]
-        s["steps"] += 1
-        if m["value"] is not None:
-            s["min"] = m["value"] if s["min"] is None else min(s["min"], m["value"])
-            s["max"] = m["value"] if s["max"] is None else max(s["max"], m["value"])
-    return summary
+    """key -> {last, min, max, steps, last_step}, for tables, experiment columns and runs/get.
+
+    Aggregated in the database (one query, whatever the number of points), the last value picked
+    by the same order the history uses: step, then timestamp, then insertion."""
+    latest = Metric.objects.filter(job=job, key=OuterRef("key")).order_by("-step", "-timestamp", "-pk")
+    rows = (
+        Metric.objects.filter(job=job)
+        .values("key")
+        .annotate(
+            min=Min("value"),
+            max=Max("value"),
+            steps=Count("pk"),
+            last=Subquery(latest.values("value")[:1]),
+            last_step=Subquery(latest.values("step")[:1]),
+        )
+        .order_by("key")
+    )
+    return {r.pop("key"): r for r in rows}
+
+
+def latest_points(job: Job) -> list[Metric]:
+    """The last logged point of each metric (by step, timestamp, insertion), in one query."""
+    latest = Metric.objects.filter(job=job, key=OuterRef("key")).order_by("-step", "-timestamp", "-pk")
+    return list(Metric.objects.filter(job=job, pk=Subquery(latest.values("pk")[:1])).order_by("key"))
 
 
 def metric_history(job: Job, key: str | None = None) -> dict[str, list[dict]]:

@@ -155,3 +155,23 @@ def test_malformed_json_and_oversized_batches_are_refused(job, owner):
     too_many = api.post("/mlflow/api/2.0/mlflow/runs/log-batch", json.dumps(huge), content_type="application/json")
     assert too_many.status_code == 400 and "at most 1000 metrics" in too_many.json()["message"]
     assert job.metrics.count() == 0, "nothing of a refused batch is stored"
+
+
+def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
+    tracking.log_batch(
+        job,
+        [
+            {"key": "loss", "value": 0.9, "step": 0, "timestamp": 5},
+            {"key": "loss", "value": 0.1, "step": 2, "timestamp": 1},
+            {"key": "loss", "value": 0.5, "step": 1, "timestamp": 9},
+            {"key": "acc", "value": float("nan"), "step": 0, "timestamp": 1},
+        ],
+        [],
+        [],
+    )
+    run = token_client(owner).get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": job.name}).json()["run"]
+    assert run["data"]["metrics"] == [
+        {"key": "acc", "value": "NaN", "timestamp": 1, "step": 0},
+        {"key": "loss", "value": 0.1, "timestamp": 1, "step": 2},
+    ]
+    assert tracking.metric_summary(job)["loss"] == {"min": 0.1, "max": 0.9, "steps": 3, "last": 0.1, "last_step": 2}
