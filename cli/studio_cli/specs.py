@@ -68,9 +68,8 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
             if not (folder / dockerfile).is_file():
                 raise SpecError(f"{spec.where(build, 'path')}: no {dockerfile} in {folder}.")
             uploads["build"] = folder
-    for key in ("version",):
-        if key in body and body[key] is not None:
-            body[key] = str(body[key])
+    if body.get("version") is not None:
+        body["version"] = str(body["version"])
     return Prepared(body=body, uploads=uploads)
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from studio_cli.output import info, stderr_console
+from studio_cli.packaging import zip_folder
 
-from studio_cli.client import Client
-from studio_cli.output import stderr_console
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from studio_cli.client import Client
 
 CHUNK = 256 * 1024
 FilePart = tuple[str, Path, str]  # form field, local file, file name sent (may hold folders: "a/b.csv")
@@ -90,6 +94,8 @@ class MultipartBody:
 
 
 def progress_bar() -> Progress:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -129,3 +135,21 @@ def upload_file(
     fields: dict[str, str] | None = None,
 ) -> Any:
     return upload_files(client, path, [(field, file, filename or file.name)], label=label, fields=fields)
+
+
+def upload_zipped_folder(
+    client: Client,
+    path: str,
+    folder: Path,
+    *,
+    what: str,
+    label: str,
+    filename: str,
+    field: str = "file",
+    fields: dict[str, str] | None = None,
+) -> Any:
+    """Zip `folder` into a temporary file and upload it as `filename`; returns the JSON answer."""
+    with tempfile.TemporaryDirectory(prefix="studio-upload-") as tmp:
+        packed = zip_folder(folder, Path(tmp) / filename)
+        info(f"{what}: {packed.files} files from {folder}")
+        return upload_file(client, path, packed.path, label=label, field=field, filename=filename, fields=fields)

@@ -235,29 +235,21 @@ def test_a_job_reads_a_local_data_input_and_a_registered_data_asset(cli, node, p
     write(cli.cwd, "project/data/diabetes.csv", DIABETES)
     write(cli.cwd, "project/data.yml", "name: diabetes\ntype: uri_file\npath: ./data/diabetes.csv\n")
     assert cli("data", "create", "-f", "project/data.yml").code == 0
-    local = cli(
-        "job",
-        "create",
-        "-f",
-        "project/job.yml",
-        "--stream",
-        "--set",
-        "inputs.training_data.type=uri_file",
-        "--set",
-        "inputs.training_data.path=./data/diabetes.csv",
-    )
-    registered = cli(
-        "job",
-        "create",
-        "-f",
-        "project/job.yml",
-        "--stream",
-        "--set",
-        "inputs.training_data.type=uri_file",
-        "--set",
-        "inputs.training_data.path=azureml:diabetes@latest",
-    )
+    results = [
+        cli(
+            "job",
+            "create",
+            "-f",
+            "project/job.yml",
+            "--stream",
+            "--set",
+            "inputs.training_data.type=uri_file",
+            "--set",
+            f"inputs.training_data.path={path}",
+        )
+        for path in ("./data/diabetes.csv", "azureml:diabetes@latest")  # a local file, a registered asset
+    ]
 
-    for result in (local, registered):
+    for result in results:
         assert result.code == 0, result
         assert "Training on 5 rows" in result.out

@@ -19,6 +19,21 @@ def add_command(actions, name: str, func: Callable, common: argparse.ArgumentPar
     return parser
 
 
+def add_name_arguments(parser) -> None:
+    """`NAME` or `-n/--name NAME`, for the commands that act on one named object."""
+    parser.add_argument("name_arg", nargs="?", metavar="NAME")
+    parser.add_argument("-n", "--name")
+
+
+def name_from_args(args: argparse.Namespace, what: str) -> str:
+    name = args.name or args.name_arg
+    if not name:
+        from studio_cli.errors import CLIError
+
+        raise CLIError(f"Which {what}? Give NAME (or --name NAME).")
+    return name
+
+
 def parse_tags(items: list[str] | None) -> dict[str, str]:
     from studio_cli.errors import CLIError
 

@@ -50,6 +50,29 @@ def register_list_show(actions, common, kind: str, columns, *, what: str):
     return listing, show
 
 
+def register_create_archive(actions, common, kind: str, cmd_create, *, what: str, yaml_kind: str) -> None:
+    """`create -f FILE [-n] [-v] [--set]` and `archive NAME[:VERSION]`, the same for every asset kind."""
+    create = add_command(actions, "create", cmd_create, common, f"Create {what} version from a YAML file.")
+    create.add_argument("-f", "--file", required=True, help=f"an Azure ML CLI v2 {yaml_kind} YAML file")
+    create.add_argument("-n", "--name", help="override the file's name")
+    create.add_argument("-v", "--version", help="override the file's version (default: the next number)")
+    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
+    arch = add_command(
+        actions, "archive", lambda ctx: archive(ctx, kind), common, "Archive a version (or every version)."
+    )
+    add_ref_arguments(arch)
+
+
+def apply_name_version(body: dict, args) -> None:
+    """`--name` / `--version` win over the file; a version is always sent as a string."""
+    if args.name:
+        body["name"] = args.name
+    if args.version:
+        body["version"] = args.version
+    if body.get("version") is not None:
+        body["version"] = str(body["version"])
+
+
 def archive(ctx: Context, kind: str) -> int:
     """DELETE archives a version; without --version every version is archived, as az does."""
     ref = ref_from_args(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from studio_cli import schemas
-from studio_cli.commands import add_command, add_group
+from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import emit, info
@@ -33,8 +33,7 @@ def register(groups, common) -> None:
         ("delete", cmd_delete, "Delete a compute target."),
     ):
         parser = add_command(actions, name, func, common, text)
-        parser.add_argument("name_arg", nargs="?", metavar="NAME")
-        parser.add_argument("-n", "--name")
+        add_name_arguments(parser)
         if name == "delete":
             parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     create = add_command(actions, "create", cmd_create, common, "Create a compute target from a YAML file.")
@@ -45,10 +44,7 @@ def register(groups, common) -> None:
 
 
 def _name(ctx: Context) -> str:
-    name = ctx.args.name or ctx.args.name_arg
-    if not name:
-        raise CLIError("Which compute? Give NAME (or --name NAME).")
-    return name
+    return name_from_args(ctx.args, "compute")
 
 
 def cmd_list(ctx: Context) -> int:
@@ -84,11 +80,12 @@ def cmd_create(ctx: Context) -> int:
 
 
 def _action(ctx: Context, verb: str) -> int:
-    answer = ctx.client.post(ctx.ws_path("computes", _name(ctx), verb))
+    name = _name(ctx)
+    answer = ctx.client.post(ctx.ws_path("computes", name, verb))
     if ctx.output == "table":
         message = answer.get("state_message") or ""
         info(
-            f"{answer.get('name', _name(ctx))}: {answer.get('state', verb + ' requested')}"
+            f"{answer.get('name', name)}: {answer.get('state', verb + ' requested')}"
             + (f" ({message})" if message else "")
         )
     else:

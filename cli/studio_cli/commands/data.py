@@ -4,8 +4,8 @@ first, and the data asset then points at it (`azureml://datastores/<name>/paths/
 from __future__ import annotations
 
 from studio_cli import schemas
-from studio_cli.commands import add_command, add_group
-from studio_cli.commands.assets import add_ref_arguments, archive, register_list_show
+from studio_cli.commands import add_group
+from studio_cli.commands.assets import apply_name_version, register_create_archive, register_list_show
 from studio_cli.context import Context
 from studio_cli.datafiles import create_data_version_from_files
 from studio_cli.errors import CLIError
@@ -26,13 +26,7 @@ COLUMNS = [
 def register(groups, common) -> None:
     actions = add_group(groups, "data", "Data assets: versioned references to files and folders.")
     register_list_show(actions, common, "data", COLUMNS, what="data assets")
-    create = add_command(actions, "create", cmd_create, common, "Create a data asset version from a YAML file.")
-    create.add_argument("-f", "--file", required=True, help="an Azure ML CLI v2 data YAML file")
-    create.add_argument("-n", "--name", help="override the file's name")
-    create.add_argument("-v", "--version", help="override the file's version (default: the next number)")
-    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
-    arch = add_command(actions, "archive", cmd_archive, common, "Archive a version (or every version).")
-    add_ref_arguments(arch)
+    register_create_archive(actions, common, "data", cmd_create, what="a data asset", yaml_kind="data")
 
 
 def cmd_create(ctx: Context) -> int:
@@ -40,12 +34,7 @@ def cmd_create(ctx: Context) -> int:
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
     body = simple_body(spec, spec.data, schemas.DATA)
-    if args.name:
-        body["name"] = args.name
-    if args.version:
-        body["version"] = str(args.version)
-    if "version" in body and body["version"] is not None:
-        body["version"] = str(body["version"])
+    apply_name_version(body, args)
     name = body.get("name")
     if not name:
         raise CLIError(f"{spec.name}: the data asset needs a name (or pass --name).")
@@ -57,7 +46,3 @@ def cmd_create(ctx: Context) -> int:
         created = create_data_version_from_files(ctx, name, body, spec.local_path(spec.data, "path"))
     emit(created, ctx.output)
     return 0
-
-
-def cmd_archive(ctx: Context) -> int:
-    return archive(ctx, "data")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from studio_cli.commands import add_command, add_group
-from studio_cli.commands.assets import add_ref_arguments, archive, register_list_show
+from studio_cli.commands import add_group
+from studio_cli.commands.assets import apply_name_version, register_create_archive, register_list_show
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
-from studio_cli.output import emit, info
-from studio_cli.packaging import zip_folder
+from studio_cli.output import emit
 from studio_cli.specs import as_json, environment_body, report_notices
-from studio_cli.uploads import upload_file
+from studio_cli.uploads import upload_zipped_folder
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
@@ -31,13 +27,7 @@ def register(groups, common) -> None:
     listing.add_argument(
         "--curated", choices=["true", "false"], help="only curated (true) or only your workspace's (false)"
     )
-    create = add_command(actions, "create", cmd_create, common, "Create an environment version from a YAML file.")
-    create.add_argument("-f", "--file", required=True, help="an Azure ML CLI v2 environment YAML file")
-    create.add_argument("-n", "--name", help="override the file's name")
-    create.add_argument("-v", "--version", help="override the file's version (default: the next number)")
-    create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
-    arch = add_command(actions, "archive", cmd_archive, common, "Archive a version (or every version).")
-    add_ref_arguments(arch)
+    register_create_archive(actions, common, "environments", cmd_create, what="an environment", yaml_kind="environment")
 
 
 def cmd_create(ctx: Context) -> int:
@@ -46,33 +36,24 @@ def cmd_create(ctx: Context) -> int:
     apply_sets(spec.data, args.set)
     prepared = environment_body(spec, spec.data)
     body = prepared.body
-    if args.name:
-        body["name"] = args.name
-    if args.version:
-        body["version"] = str(args.version)
+    apply_name_version(body, args)
     name = body.get("name")
     if not name:
         raise CLIError(f"{spec.name}: the environment needs a name (or pass --name).")
     path = ctx.ws_path("environments", name, "versions")
     if "build" in prepared.uploads:
-        with tempfile.TemporaryDirectory(prefix="studio-build-") as tmp:
-            packed = zip_folder(prepared.uploads["build"], Path(tmp) / "context.zip")
-            info(f"Build context: {packed.files} files from {prepared.uploads['build']}")
-            created = upload_file(
-                ctx.client,
-                path,
-                packed.path,
-                label="Uploading build context",
-                fields={"spec": as_json(body)},
-                field="context",
-                filename="context.zip",
-            )
+        created = upload_zipped_folder(
+            ctx.client,
+            path,
+            prepared.uploads["build"],
+            what="Build context",
+            label="Uploading build context",
+            filename="context.zip",
+            field="context",
+            fields={"spec": as_json(body)},
+        )
     else:
         created = ctx.client.post(path, json=body)
     report_notices(spec, created)
     emit(created, ctx.output)
     return 0
-
-
-def cmd_archive(ctx: Context) -> int:
-    return archive(ctx, "environments")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from studio_cli.commands import add_command, add_group
+from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
 from studio_cli.errors import CLIError
 from studio_cli.jobfiles import download_outputs
 from studio_cli.output import emit, info
-from studio_cli.packaging import zip_folder
 from studio_cli.specs import job_body
 from studio_cli.streaming import follow, job_link
-from studio_cli.uploads import upload_file
+from studio_cli.uploads import upload_zipped_folder
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
@@ -50,8 +48,7 @@ def register(groups, common) -> None:
         ("download", cmd_download, "Download a job's outputs."),
     ):
         parser = add_command(actions, name, func, common, text)
-        parser.add_argument("name_arg", nargs="?", metavar="NAME")
-        parser.add_argument("-n", "--name")
+        add_name_arguments(parser)
         if name == "download":
             parser.add_argument("--output-name", help="only this named output (default: the job's outputs/ folder)")
             parser.add_argument("-p", "--download-path", default=".", help="where to save (default: .)")
@@ -59,10 +56,7 @@ def register(groups, common) -> None:
 
 
 def _name(ctx: Context) -> str:
-    name = ctx.args.name or ctx.args.name_arg
-    if not name:
-        raise CLIError("Which job? Give NAME (or --name NAME).")
-    return name
+    return name_from_args(ctx.args, "job")
 
 
 def cmd_create(ctx: Context) -> int:
@@ -95,10 +89,9 @@ def cmd_create(ctx: Context) -> int:
 
 
 def _upload_code(ctx: Context, local: Path) -> str:
-    with tempfile.TemporaryDirectory(prefix="studio-code-") as tmp:
-        packed = zip_folder(local, Path(tmp) / "code.zip")
-        info(f"Code: {packed.files} files from {local}")
-        answer = upload_file(ctx.client, ctx.ws_path("codes"), packed.path, label="Uploading code", filename="code.zip")
+    answer = upload_zipped_folder(
+        ctx.client, ctx.ws_path("codes"), local, what="Code", label="Uploading code", filename="code.zip"
+    )
     return str(answer["id"])
 
 
