@@ -41,3 +41,14 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 def strip_ansi(text: str) -> str:
     """Terminal colour codes (docker and uv write them) read as noise in an HTML page."""
     return ANSI_ESCAPE.sub("", str(text))
+
+
+@register.filter
+def number(value, missing: str = "—") -> str:
+    """A metric value as people read it (6 significant digits: 0.2, 1.23457e+06); `missing` for none."""
+    if value is None or value == "":
+        return missing
+    try:
+        return f"{float(value):.6g}"
+    except (TypeError, ValueError):
+        return str(value)

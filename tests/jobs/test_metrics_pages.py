@@ -38,6 +38,7 @@ def test_metrics_partial_shows_charts_tables_and_stops_polling_when_final(worksp
     body = response.content.decode()
     assert 'data-metric-key="loss"' in body and 'id="metric-series"' in body
     assert "alpha" in body and "&lt;b&gt;hi&lt;/b&gt;" in body
+    assert '<td class="num">0.2</td><td class="num">0.2</td><td class="num">0.9</td>' in body
     running = make_job(workspace, members["owner"], experiment, "run_b", status=JobStatus.RUNNING)
     empty = client.get(f"/w/ws-main/jobs/{running.name}/metrics/partial/", HTTP_HX_REQUEST="true")
     assert empty.status_code == 200 and b"No metrics yet" in empty.content
