@@ -36,6 +36,7 @@ from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import preview
 from datastores.storage import StorageError, StorageNotFound, store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
+from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
 from studio.yamlspec import check_keys, load_mapping
 
@@ -335,13 +336,11 @@ class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
         by_asset: dict[int, list[DataVersion]] = {}
         for v in versions:
             by_asset.setdefault(v.asset_id, []).append(v)
-        from studio.versioning import version_sort_key
-
         out = []
         for asset in page:
             candidates = [v for v in by_asset.get(asset.pk, []) if include_archived or not v.archived]
             if candidates:
-                out.append(max(candidates, key=lambda v: (version_sort_key(v.version), v.created_at)))
+                out.append(versioning.newest(candidates))
         return self.get_paginated_response(s.DataVersionSerializer(out, many=True).data)
 
     def create(self, request, workspace):

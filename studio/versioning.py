@@ -42,11 +42,23 @@ def version_sort_key(version: str) -> tuple:
     return (1, int(version), "") if version.isdigit() else (0, 0, version)
 
 
+def version_order(row, version_field: str = "version") -> tuple:
+    """Sort key of a version row: its version label, then when it was created."""
+    return (version_sort_key(getattr(row, version_field)), row.created_at)
+
+
+def sort_versions(rows, *, version_field: str = "version") -> list:
+    """Version rows oldest first, for lists already loaded."""
+    return sorted(rows, key=lambda r: version_order(r, version_field))
+
+
+def newest(rows, *, version_field: str = "version"):
+    """The newest of already-loaded version rows, or None."""
+    return max(rows, key=lambda r: version_order(r, version_field), default=None)
+
+
 def latest(queryset: models.QuerySet, *, version_field: str = "version", include_archived: bool = False):
     """The newest version in `queryset` (highest numeric version, else newest created)."""
     if not include_archived:
         queryset = queryset.filter(archived=False)
-    rows = list(queryset)
-    if not rows:
-        return None
-    return max(rows, key=lambda r: (version_sort_key(getattr(r, version_field)), r.created_at))
+    return newest(queryset, version_field=version_field)

@@ -18,7 +18,7 @@ from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import Preview, preview
 from datastores.storage import StorageError, store_for
 from datastores.uploads import discard, parse_multipart
-from studio.versioning import version_sort_key
+from studio.versioning import sort_versions
 from studio.views.base import WorkspaceMixin
 from studio.views.workspaces import apply_errors
 
@@ -42,7 +42,7 @@ class DataListView(WorkspaceMixin, ListView):
         show_archived = self.request.GET.get("archived") == "1"
         rows = []
         for asset in context["assets"]:
-            versions = sorted(asset.versions.all(), key=lambda v: (version_sort_key(v.version), v.created_at))
+            versions = sort_versions(asset.versions.all())
             live = [v for v in versions if not v.archived]
             latest = (live or (versions if show_archived else []))[-1:] or [None]
             if latest[0] is not None:
@@ -200,10 +200,7 @@ class DataVersionMixin(WorkspaceMixin):
 
     def get_versions(self, asset: DataAsset) -> list[DataVersion]:
         """All versions of `asset`, oldest first (by version, then creation)."""
-        return sorted(
-            asset.versions.select_related("datastore", "created_by"),
-            key=lambda v: (version_sort_key(v.version), v.created_at),
-        )
+        return sort_versions(asset.versions.select_related("datastore", "created_by"))
 
     def get_version(
         self, asset: DataAsset, version: str | None, versions: list[DataVersion] | None = None
