@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from jobs.code import file_inside
+
 
 def outputs_root(job) -> Path:
     return Path(settings.STUDIO_ARTIFACTS_DIR) / "jobs" / str(job.pk) / "outputs"
@@ -38,15 +40,7 @@ def list_outputs(job, limit: int = 5000) -> list[dict]:
 
 def open_output(job, rel: str) -> Path | None:
     """The file `outputs/<rel>` of a job, or None when it is not a regular file inside them."""
-    rel = rel.removeprefix("outputs/")
-    root = outputs_root(job).resolve()
-    try:
-        target = (root / rel).resolve()
-    except (OSError, ValueError):
-        return None
-    if not target.is_relative_to(root) or not target.is_file():
-        return None
-    return target
+    return file_inside(outputs_root(job), rel.removeprefix("outputs/"))
 
 
 def store_outputs(job, source: Path) -> tuple[int, int]:

@@ -181,7 +181,13 @@ def list_files(snapshot: CodeSnapshot) -> list[dict]:
 
 def open_file(snapshot: CodeSnapshot, rel: str) -> Path | None:
     """The path of one file of a snapshot, or None when `rel` is not a file inside it."""
-    root = snapshot.path.resolve()
+    return file_inside(snapshot.path, rel)
+
+
+def file_inside(folder: Path, rel: str) -> Path | None:
+    """`folder/rel` when it is a regular file that resolves inside `folder` (no `..` or symlink
+    escapes), else None. Shared by code snapshot and job output downloads."""
+    root = folder.resolve()
     try:
         target = (root / rel).resolve()
     except (OSError, ValueError):

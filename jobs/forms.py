@@ -16,7 +16,8 @@ NEW_EXPERIMENT = "__new__"
 DATA_VALUE = re.compile(rf"^({'|'.join(DATA_TYPES)}):(.+)$")
 
 
-def _pairs(text: str, field: str) -> list[tuple[str, str]]:
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """`name=value` lines (blank lines and # comments skipped) as pairs, in order."""
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -126,6 +127,11 @@ def pairs_text(mapping: dict) -> str:
     return "\n".join(f"{k}={v}" for k, v in mapping.items())
 
 
+def _code_area(rows: int, placeholder: str) -> forms.Textarea:
+    """A monospace box for name=value lines (no spell-check squiggles)."""
+    return forms.Textarea(attrs={"rows": rows, "class": "mono", "spellcheck": "false", "placeholder": placeholder})
+
+
 class JobForm(forms.Form):
     code_source = forms.ChoiceField(
         choices=[
@@ -164,26 +170,13 @@ class JobForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     inputs = forms.CharField(
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "class": "mono",
-                "spellcheck": "false",
-                "placeholder": "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1",
-            }
-        ),
+        widget=_code_area(3, "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1"),
         help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
     )
     outputs = forms.CharField(
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "class": "mono",
-                "spellcheck": "false",
-                "placeholder": "model=uri_folder -> my_model\n"
-                "report=uri_folder:azureml://datastores/workspaceblobstore/paths/reports/",
-            }
+        widget=_code_area(
+            3, "model=uri_folder -> my_model\nreport=uri_folder:azureml://datastores/workspaceblobstore/paths/reports/"
         ),
         help_text=(
             "One per line: name=type (uri_folder, uri_file, mlflow_model or custom_model); the command writes to "
@@ -195,9 +188,7 @@ class JobForm(forms.Form):
     environment_variables = forms.CharField(
         required=False,
         label="Environment variables",
-        widget=forms.Textarea(
-            attrs={"rows": 2, "class": "mono", "spellcheck": "false", "placeholder": "LOG_LEVEL=debug"}
-        ),
+        widget=_code_area(2, "LOG_LEVEL=debug"),
         help_text="One per line: NAME=value.",
     )
     cpu = forms.DecimalField(
@@ -224,16 +215,13 @@ class JobForm(forms.Form):
         self.fields["experiment"].choices = [(e, e) for e in experiments] + [(NEW_EXPERIMENT, "New experiment…")]
 
     def clean_inputs(self):
-        try:
-            return _pairs(self.cleaned_data["inputs"], "inputs")
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
+        return _pairs(self.cleaned_data["inputs"])
 
     def clean_outputs(self):
         return _outputs(self.cleaned_data["outputs"])
 
     def clean_environment_variables(self):
-        return _pairs(self.cleaned_data["environment_variables"], "environment_variables")
+        return _pairs(self.cleaned_data["environment_variables"])
 
     def clean_memory(self):
         value = self.cleaned_data["memory"].strip()

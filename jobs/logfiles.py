@@ -36,6 +36,21 @@ def read(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> logs.LogSl
     return logs.read(job.log_stream(check_file(path)), offset, max(1, min(limit, MAX_READ)))
 
 
+def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> dict:
+    """The log viewer's and the API's answer for one slice: the text, the cursor and whether the
+    reader has reached the end of a finished job's log."""
+    part = read(job, path, offset, limit)
+    return {
+        "file": path,
+        "text": part.text,
+        "offset": part.offset,
+        "next_offset": part.next_offset,
+        "size": part.size,
+        "status": job.status,
+        "final": job.is_final and part.next_offset >= part.size,
+    }
+
+
 def iter_all(job, path: str, block: int = 1024 * 1024):
     """The whole file in pieces (for downloads), without loading it all at once."""
     stream = job.log_stream(check_file(path))

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from jobs import artifacts, code, logfiles, services
 from jobs.api import serializers as s
 from jobs.filters import JobFilter
-from jobs.models import FINAL_STATUSES, CodeSnapshot, Experiment, Job
+from jobs.metric_values import last_metric_values
+from jobs.models import CodeSnapshot, Experiment, Job
 from jobs.spec import load_spec_text
 from studio.api.base import WorkspaceScopedViewSet
 
@@ -88,19 +89,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         except ValueError:
             return Response({"detail": "offset and limit are whole numbers.", "errors": {}}, status=400)
         path = logfiles.check_file(request.query_params.get("file", ""))
-        part = logfiles.read(job, path, offset, limit)
-        final = job.status in FINAL_STATUSES and part.next_offset >= part.size
-        return Response(
-            {
-                "file": path,
-                "text": part.text,
-                "offset": part.offset,
-                "next_offset": part.next_offset,
-                "size": part.size,
-                "status": job.status,
-                "final": final,
-            }
-        )
+        return Response(logfiles.slice_payload(job, path, offset, limit))
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"], url_path="outputs")
@@ -171,17 +160,6 @@ class ExperimentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Worksp
         jobs = list(
             Job.objects.filter(experiment=experiment).select_related("created_by", "experiment", "workspace")[:200]
         )
-        summary = _metric_summaries(jobs)
+        summary = last_metric_values(jobs)
         rows = [s.JobListSerializer(job).data | {"metrics": summary.get(job.pk, {})} for job in jobs]
         return Response(s.ExperimentSerializer(experiment).data | {"jobs": rows})
-
-
-def _metric_summaries(jobs: list[Job]) -> dict[int, dict]:
-    """job pk -> {metric key: last value}, in one query."""
-    from jobs.models import Metric
-
-    out: dict[int, dict] = {}
-    rows = Metric.objects.filter(job__in=[j.pk for j in jobs]).order_by("job", "key", "step", "timestamp", "pk")
-    for job_id, key, value in rows.values_list("job_id", "key", "value"):
-        out.setdefault(job_id, {})[key] = value
-    return out

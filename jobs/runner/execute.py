@@ -158,13 +158,13 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
                 FailureKind.BUILD_FAILED,
                 f"Building environment {label} failed: {exc.build.error or 'see the build log'}",
             ) from exc
+    # A build finished before this job started counts as a cache hit too (another job built it).
+    reused = bool(build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at))
     info = {
         "build_id": build.pk,
         "backend": backend,
         "spec_hash": build.spec_hash,
-        "cache_hit": bool(
-            build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)
-        ),
+        "cache_hit": reused,
         "reason": build.reason,
         "python": build.python,
         "image": build.image,
@@ -178,7 +178,6 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
             info["image_path"] = image_env(client, image).get("PATH", "")
     Job.objects.filter(pk=job.pk).update(build_info=info)
     job.build_info = info
-    reused = build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at)
     how = "cache hit" if reused else "built"
     detail = build.reason if build.cache_hit else (f"build #{build.pk}" if reused else build.reason)
     note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({detail})" if detail else ""))

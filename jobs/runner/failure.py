@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from studio import logs
+from studio.templatetags.studio import strip_ansi
 
 TAIL_CHARS = 64 * 1024
 MAX_EXCERPT_LINES = 12
@@ -15,13 +16,9 @@ ERROR_WORDS = re.compile(r"\b(error|fatal|failed|exception|traceback|killed|not 
 
 def last_lines(stream: str, chars: int = TAIL_CHARS) -> list[str]:
     text = logs.read(stream, -chars, limit=chars).text
-    lines = [_plain(line) for line in text.splitlines()]
+    # splitlines() also splits at a bare \r, so each step of a progress bar is its own line.
+    lines = [strip_ansi(line) for line in text.splitlines()]
     return [line for line in lines if line.strip()]
-
-
-def _plain(line: str) -> str:
-    line = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line)
-    return line.rsplit("\r", 1)[-1]
 
 
 def error_excerpt(lines: list[str]) -> str:

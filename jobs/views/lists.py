@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
 from jobs.filters import SORT_LABELS, JobFilter
+from jobs.metric_values import last_metric_values
 from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus
 from studio.views.base import PartialMixin, WorkspaceMixin
 
@@ -110,11 +111,6 @@ MAX_METRIC_COLUMNS = 6
 def _last_metrics(jobs) -> tuple[list[str], dict[int, dict[str, float | None]]]:
     """The metric keys the runs on this page logged (at most a few columns) and each run's last
     value of each, in one query."""
-    from jobs.models import Metric
-
-    values: dict[int, dict[str, float | None]] = {}
-    rows = Metric.objects.filter(job__in=[job.pk for job in jobs]).order_by("job", "key", "step", "timestamp", "pk")
-    for job_id, key, value in rows.values_list("job_id", "key", "value"):
-        values.setdefault(job_id, {})[key] = value
+    values = last_metric_values(jobs)
     keys = sorted({key for per_job in values.values() for key in per_job})[:MAX_METRIC_COLUMNS]
     return keys, values

@@ -39,18 +39,8 @@ class LogSliceView(JobMixin, View):
     def get(self, request, workspace, name):
         job = self.get_job()
         path = logfiles.check_file(request.GET.get("file", ""))
-        part = logfiles.read(job, path, _int(request.GET.get("offset"), 0), _int(request.GET.get("limit"), 256 * 1024))
-        return JsonResponse(
-            {
-                "file": path,
-                "text": part.text,
-                "offset": part.offset,
-                "next_offset": part.next_offset,
-                "size": part.size,
-                "status": job.status,
-                "final": job.is_final and part.next_offset >= part.size,
-            }
-        )
+        offset = _int(request.GET.get("offset"), 0)
+        return JsonResponse(logfiles.slice_payload(job, path, offset, _int(request.GET.get("limit"), 256 * 1024)))
 
 
 class _Tail:

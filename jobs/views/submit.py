@@ -77,10 +77,15 @@ class JobCreateView(WorkspaceMixin, FormView):
         return form
 
     def source_job(self) -> Job | None:
-        name = self.request.GET.get("clone") or self.request.POST.get("clone")
-        if not name:
-            return None
-        return Job.objects.filter(workspace=self.workspace, name=name).select_related("code", "experiment").first()
+        """The job being cloned (?clone=<name>), fetched once per request (initial and context use it)."""
+        if not hasattr(self, "_source_job"):
+            name = self.request.GET.get("clone") or self.request.POST.get("clone")
+            self._source_job = (
+                Job.objects.filter(workspace=self.workspace, name=name).select_related("code", "experiment").first()
+                if name
+                else None
+            )
+        return self._source_job
 
     def get_initial(self):
         initial = {"experiment": "Default", "compute": "local", "environment_version": "latest"}

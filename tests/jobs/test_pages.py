@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jobs import services
 from jobs.models import Job, JobStatus
+from jobs.runner import failure
 from jobs.runner.lifecycle import advance
 from studio import logs
+from tests.conftest import token_client
 from tests.jobs.conftest import make_zip
 
 
@@ -62,6 +64,8 @@ def test_log_slice_stream_resume_and_download(client, no_dispatch, workspace, ow
     assert data["offset"] == 23, "Last-Event-ID wins over ?offset"
     download = client.get(base + "download/")
     assert b"".join(download.streaming_content).endswith(b"last\n")
+    api = token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/", {"offset": -5})
+    assert api.json() == tail, "the API and the log viewer answer a slice alike"
     assert client.get(base, {"file": "../../etc/passwd"}).status_code == 404
 
 
@@ -172,3 +176,11 @@ def test_outsiders_get_404_on_job_pages(client, no_dispatch, workspace, owner, o
     client.force_login(outsider)
     for path in ("", "outputs/", "log/", "log/stream/", "status/"):
         assert client.get(f"/w/{workspace.name}/jobs/{job.name}/{path}").status_code == 404, path
+
+
+def test_a_failure_excerpt_reads_the_log_as_the_terminal_showed_it(db):
+    stream = "job/0/user_logs/std_log.txt"
+    logs.append(stream, "\x1b[1;31mloading\x1b[0m 10%\rloading 100%\n\n\x1b[31mValueError: bad input\x1b[0m\n")
+    lines = failure.last_lines(stream)
+    assert lines == ["loading 10%", "loading 100%", "ValueError: bad input"]
+    assert failure.error_excerpt(lines) == "ValueError: bad input"
