@@ -4,8 +4,7 @@ Metrics, Code, Environment)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -61,14 +60,6 @@ def header_context(job, workspace) -> dict:
     return {"job": job, "workspace": workspace, "wait_reason": wait, "phases": phases(job)}
 
 
-def _metrics_template() -> str | None:
-    try:
-        get_template("jobs/_metrics.html")
-    except TemplateDoesNotExist:
-        return None
-    return "jobs/_metrics.html"
-
-
 class JobDetailView(JobMixin, TemplateView):
     template_name = "jobs/job_detail.html"
     tab = "overview"
@@ -94,7 +85,7 @@ class JobDetailView(JobMixin, TemplateView):
         context["outputs"] = artifacts.list_outputs(job)
 
     def _context_metrics(self, job, context) -> None:
-        context["metrics_template"] = _metrics_template()
+        """Nothing to add: the tab (jobs/_metrics.html) loads its own body while the job runs."""
 
     def _context_code(self, job, context) -> None:
         files = code.list_files(job.code) if job.code_id else []
