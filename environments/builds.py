@@ -24,7 +24,7 @@ from compute.backends import BuildError, BuildSpec, get_backend
 from environments import conda, context
 from environments.hashing import build_variables
 from environments.models import BuildStatus, EnvironmentBuild, EnvironmentVersion
-from studio import activity
+from studio import activity, logs
 from studio.logs import LogWriter
 
 logger = logging.getLogger(__name__)
@@ -102,8 +102,7 @@ def find_reusable(
             return build, ""
         gone = gone or build
     if gone is not None:
-        what = "image" if backend_kind == "docker" else "venv"
-        return None, f"cache miss: the {what} of build #{gone.pk} is no longer on this host"
+        return None, f"cache miss: the {backend.product} of build #{gone.pk} is no longer on this host"
     failed = (
         EnvironmentBuild.objects.filter(spec_hash=version.spec_hash, backend=backend_kind, status=BuildStatus.FAILED)
         .exclude(pk=exclude)
@@ -115,6 +114,32 @@ def find_reusable(
     return None, f"cache miss: this spec has not been built on {backend_kind} before"
 
 
+RESULT_FIELDS = ("python", "image", "location", "resolved_packages", "base_image_id")
+
+
+def result_of(source) -> dict:
+    """What a build produced (a BuildOutput or a successful build), as EnvironmentBuild fields."""
+    return {name: getattr(source, name) for name in RESULT_FIELDS}
+
+
+def _origin(source: EnvironmentBuild) -> EnvironmentBuild:
+    """The build that really ran: a cache hit points at its own source, never at another hit."""
+    return source.source if source.cache_hit and source.source_id else source
+
+
+def new_build(version: EnvironmentVersion, backend_kind: str, *, workspace, actor, reason: str, **fields):
+    """A build record of `version` on `backend_kind` (the one place that creates them)."""
+    return EnvironmentBuild.objects.create(
+        version=version,
+        workspace=workspace,
+        backend=backend_kind,
+        spec_hash=version.spec_hash,
+        reason=reason[:500],
+        requested_by=actor if actor is not None and actor.is_authenticated else None,
+        **fields,
+    )
+
+
 def record_cache_hit(
     version: EnvironmentVersion, backend_kind: str, source: EnvironmentBuild, *, workspace=None, actor=None
 ) -> EnvironmentBuild:
@@ -122,30 +147,23 @@ def record_cache_hit(
     a new cache-hit record that points at it (so the version's history says where it came from)."""
     if source.version_id == version.pk and (source.workspace_id == getattr(workspace, "pk", None) or not workspace):
         return source
-    origin = source.source if source.cache_hit and source.source_id else source
+    origin = _origin(source)
     now = timezone.now()
     reason = f"cache hit: {_describe(origin, workspace)}"
-    build = EnvironmentBuild.objects.create(
-        version=version,
+    build = new_build(
+        version,
+        backend_kind,
         workspace=workspace if workspace is not None else version.environment.workspace,
-        backend=backend_kind,
-        spec_hash=version.spec_hash,
+        actor=actor,
+        reason=reason,
         status=BuildStatus.SUCCEEDED,
         cache_hit=True,
-        reason=reason[:500],
         source=origin,
-        requested_by=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,
         started_at=now,
         finished_at=now,
-        python=source.python,
-        image=source.image,
-        location=source.location,
-        resolved_packages=source.resolved_packages,
-        base_image_id=source.base_image_id,
+        **result_of(source),
     )
-    from studio import logs
-
     logs.append(build.log_stream, f"{reason}; nothing to build.\n{source.location}\n")
     if build.workspace is not None:
         activity.record(
@@ -173,15 +191,14 @@ def ensure_built(
             if log:
                 log(f"Environment {version.reference}: {build.reason or 'already built'} ({build.location})")
             return build
-    build = EnvironmentBuild.objects.create(
-        version=version,
+    build = new_build(
+        version,
+        backend_kind,
         workspace=workspace if workspace is not None else version.environment.workspace,
-        backend=backend_kind,
-        spec_hash=version.spec_hash,
+        actor=actor,
+        reason=reason,
         status=BuildStatus.RUNNING,
         forced=force,
-        reason=reason[:500],
-        requested_by=actor if actor is not None and actor.is_authenticated else None,
         started_at=timezone.now(),
     )
     return execute(build, log)
@@ -211,8 +228,7 @@ def execute(build: EnvironmentBuild, log: Callable[[str], None] | None = None) -
                 if reused is None:
                     with materialised_context(version) as context_dir:
                         spec = spec_for(version, context_dir)
-                        kwargs = {"nocache": True} if build.forced and build.backend == "docker" else {}
-                        output = backend.build(spec, emit, **kwargs)
+                        output = backend.build(spec, emit, nocache=build.forced)
         except BuildError as exc:
             error = exc.line or str(exc)
             emit(f"ERROR: {exc}")
@@ -240,14 +256,11 @@ def _finish(build: EnvironmentBuild, *, output, reused, error) -> EnvironmentBui
     build.finished_at = timezone.now()
     if source is not None:
         build.status = BuildStatus.SUCCEEDED
-        build.python = source.python
-        build.image = source.image
-        build.location = source.location
-        build.resolved_packages = source.resolved_packages
-        build.base_image_id = source.base_image_id
+        for name, value in result_of(source).items():
+            setattr(build, name, value)
         if reused is not None:
             build.cache_hit = True
-            build.source = reused.source if reused.cache_hit and reused.source_id else reused
+            build.source = _origin(reused)
             build.reason = f"cache hit: {_describe(build.source, build.workspace)}"[:500]
     else:
         build.status = BuildStatus.FAILED

@@ -7,10 +7,11 @@ import json
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from environments import context, spec
 from studio.forms import TagsField, format_tags, parse_tags
+from studio.views import workspaces
 
 KINDS = [
     ("image", "Docker image"),
@@ -192,12 +193,13 @@ class EnvironmentForm(forms.Form):
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put spec/service errors on the fields they concern."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    for key, messages in errors.items():
-        target = FIELD_OF.get(key)
-        for message in messages:
-            form.add_error(target if target in form.fields else None, message)
+    """Put spec/service errors on the fields they concern (spec keys named as form fields)."""
+    if hasattr(exc, "error_dict"):
+        by_field: dict[str, list[str]] = {}
+        for key, messages in exc.message_dict.items():
+            by_field.setdefault(FIELD_OF.get(key, NON_FIELD_ERRORS), []).extend(messages)
+        exc = ValidationError(by_field)
+    workspaces.apply_errors(form, exc)
 
 
 def initial_from(version) -> dict:

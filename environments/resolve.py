@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
 from environments.models import Environment, EnvironmentVersion
 from studio import versioning
+
+
+def environment_named(workspace, name: str) -> Environment | None:
+    """The workspace's own environment called `name`, else the curated one (None when neither)."""
+    return (
+        Environment.objects.visible_in(workspace)
+        .filter(name=name)
+        .order_by(F("workspace").asc(nulls_last=True))
+        .first()
+    )
 
 
 def resolve_environment(workspace, ref: str, *, field: str = "environment") -> EnvironmentVersion:
@@ -13,10 +24,7 @@ def resolve_environment(workspace, ref: str, *, field: str = "environment") -> E
     `@latest` (or no version) is the newest version that is not archived; an explicit version
     resolves even when archived, so old jobs can still be rerun."""
     name, version = versioning.parse_reference(ref, field=field)
-    env = (
-        Environment.objects.filter(workspace=workspace, name=name).first()
-        or Environment.objects.filter(workspace__isnull=True, name=name).first()
-    )
+    env = environment_named(workspace, name)
     if env is None:
         raise ValidationError({field: [f"No environment named {name!r} in {workspace.name} (nor a curated one)."]})
     if version is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from compute.backends import KINDS
 from environments import builds, context, hashing
@@ -143,16 +142,14 @@ def do_start_build(
         hit, reason = builds.find_reusable(version, backend, workspace=workspace)
         if hit is not None:
             return builds.record_cache_hit(version, backend, hit, workspace=workspace, actor=actor), "cached"
-    build = EnvironmentBuild.objects.create(
-        version=version,
+    build = builds.new_build(
+        version,
+        backend,
         workspace=workspace,
-        backend=backend,
-        spec_hash=version.spec_hash,
+        actor=actor,
+        reason=reason,
         status=BuildStatus.QUEUED,
         forced=force,
-        reason=reason[:500],
-        requested_by=actor if actor is not None and actor.is_authenticated else None,
-        created_at=timezone.now(),
     )
     activity.record(
         workspace, actor, "environment.build_started", version.reference, backend=backend, build=build.pk, why=reason

@@ -7,8 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -16,7 +18,7 @@ from compute.backends import KINDS
 from environments import context, filters, services, spec
 from environments.forms import EnvironmentForm, apply_errors, initial_from
 from environments.models import Environment, EnvironmentBuild, EnvironmentVersion
-from environments.resolve import resolve_environment
+from environments.resolve import environment_named, resolve_environment
 from studio import logs, versioning, yamlspec
 from studio.views.base import PartialMixin, WorkspaceMixin
 
@@ -33,7 +35,9 @@ class EnvironmentListView(WorkspaceMixin, PartialMixin, ListView):
     paginate_by = 50
     section = "environments"
 
+    @cached_property
     def tab(self) -> str:
+        """The tab asked for, else Custom when the workspace has environments of its own."""
         tab = self.request.GET.get("tab", "")
         if tab in ("custom", "curated"):
             return tab
@@ -42,12 +46,12 @@ class EnvironmentListView(WorkspaceMixin, PartialMixin, ListView):
 
     def get_queryset(self):
         params = self.request.GET.copy()
-        params["curated"] = "true" if self.tab() == "curated" else "false"
+        params["curated"] = "true" if self.tab == "curated" else "false"
         return filters.environment_rows(self.workspace, params)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        tab = self.tab()
+        tab = self.tab
         every = filters.environment_rows(self.workspace, {"curated": "true" if tab == "curated" else "false"})
         ctx |= {
             "tab": tab,
@@ -147,10 +151,7 @@ class VersionMixin(WorkspaceMixin):
 
     def get_version(self) -> EnvironmentVersion:
         name = self.kwargs["name"]
-        env = (
-            Environment.objects.filter(workspace=self.workspace, name=name).first()
-            or Environment.objects.filter(workspace__isnull=True, name=name).first()
-        )
+        env = environment_named(self.workspace, name)
         if env is None:
             raise Http404(f"No environment named {name}.")
         wanted = self.kwargs.get("version")
@@ -301,11 +302,15 @@ class BuildLogView(WorkspaceMixin, View):
         except ValueError:
             offset = 0
         piece = logs.read(build.log_stream, offset)
-        from django.template.loader import render_to_string
-
         html = render_to_string(
             "environments/_build_log_tail.html",
-            {"build": build, "piece": piece, "final": final, "workspace": self.workspace, "poll_ms": 500},
+            {
+                "build": build,
+                "piece": piece,
+                "final": final,
+                "workspace": self.workspace,
+                "poll_ms": int(POLL_SECONDS * 1000),
+            },
             request=request,
         )
         response = HttpResponse(html)

@@ -64,12 +64,15 @@ class BuildError(Exception):
 
 class Backend(Protocol):
     kind: str
+    product: str  # what a build leaves behind, for messages: "venv", "image"
 
     def available(self) -> tuple[bool, str]: ...
 
-    def build(self, spec: BuildSpec, log: LogFn) -> BuildOutput: ...
+    def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput: ...
 
     def exists(self, output_location: str) -> bool: ...
+
+    def lock(self, spec_hash: str) -> contextlib.AbstractContextManager[None]: ...
 
 
 def build_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -122,8 +125,11 @@ _FAILURE_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
 
 
 def failing_line(lines: Iterable[str]) -> str:
-    """The most telling line of a failed build log ("" when none stands out)."""
-    lines = [line.strip().lstrip("╰─▶").strip() for line in lines if line.strip()]
+    """The most telling line of a failed build log ("" when none stands out). Colour codes
+    (Docker paints a RUN step's stderr red) are dropped first, so the patterns see the text."""
+    from studio.templatetags.studio import strip_ansi
+
+    lines = [strip_ansi(line).strip().lstrip("╰─▶").strip() for line in lines if line.strip()]
     for pattern, template in _FAILURE_PATTERNS:
         for line in reversed(lines):
             match = pattern.search(line)

@@ -31,6 +31,7 @@ def client(timeout: int | None = None):
 
 class DockerBackend:
     kind = "docker"
+    product = "image"
 
     def available(self) -> tuple[bool, str]:
         try:
@@ -52,9 +53,7 @@ class DockerBackend:
 
         try:
             client(timeout=10).images.get(location)
-        except docker.errors.ImageNotFound:
-            return False
-        except docker.errors.DockerException:
+        except docker.errors.DockerException:  # ImageNotFound, or an engine that cannot tell
             return False
         return True
 
@@ -96,7 +95,7 @@ class DockerBackend:
             image = engine.images.get(tag)
         except docker.errors.ImageNotFound:
             raise BuildError(f"Docker reported success but {tag} is not in the engine.") from None
-        resolved = self._resolved_packages(engine, tag, has_studio_env=spec.context_dir is None)
+        resolved = self._resolved_packages(engine, tag)
         log(f"Image {tag} ({(image_id or image.id)[:19]}), {len(resolved)} package(s) recorded.")
         return BuildOutput(
             python=f"{ENV_PREFIX}/bin/python" if spec.context_dir is None and spec.requirements else python,
@@ -221,7 +220,7 @@ class DockerBackend:
             raise BuildError(errors[-1], headline)
         return image_id
 
-    def _resolved_packages(self, engine, tag: str, *, has_studio_env: bool) -> list[str]:
+    def _resolved_packages(self, engine, tag: str) -> list[str]:
         """`pip freeze` of the image, read in a throwaway container with no network."""
         import docker.errors
 

@@ -36,6 +36,7 @@ MARKER = ".studio-built"
 
 class VenvBackend:
     kind = "venv"
+    product = "venv"
 
     @property
     def root(self) -> Path:
@@ -65,7 +66,9 @@ class VenvBackend:
     def lock(self, spec_hash: str):
         return host_lock(self.root, spec_hash)
 
-    def build(self, spec: BuildSpec, log: LogFn) -> BuildOutput:
+    def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
+        """Make the venv of `spec`. Every build starts from an empty folder, so `nocache` (a
+        rebuild) needs nothing more; uv's download cache only saves fetching the same files."""
         if spec.context_dir is not None:
             raise BuildError(
                 "A Docker build context can only be built by the docker backend.",

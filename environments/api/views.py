@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from environments import context, filters, services, spec
 from environments.api.serializers import BuildSerializer, VersionSerializer
 from environments.models import Environment, EnvironmentBuild, EnvironmentVersion
-from environments.resolve import resolve_environment
+from environments.resolve import environment_named, resolve_environment
 from studio import logs, versioning, yamlspec
 from studio.api.base import WorkspaceScopedViewSet
 
@@ -128,10 +128,7 @@ class VersionViewSet(WorkspaceScopedViewSet):
 
     def environment(self) -> Environment:
         name = self.kwargs["name"]
-        env = (
-            Environment.objects.filter(workspace=self.workspace, name=name).first()
-            or Environment.objects.filter(workspace__isnull=True, name=name).first()
-        )
+        env = environment_named(self.workspace, name)
         if env is None:
             raise Http404(f"No environment named {name!r} in {self.workspace.name}.")
         return env

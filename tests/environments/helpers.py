@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 
-from environments import services, spec
+from django.db import connection
+
+from environments import builds, services, spec
+from studio import logs
 
 CONDA = """name: tiny
 channels: [conda-forge]
@@ -36,3 +40,29 @@ def make_zip(entries: dict[str, bytes | str], *, symlink: str | None = None) -> 
             info.external_attr = 0o120777 << 16
             z.writestr(info, "/etc/passwd")
     return buffer.getvalue()
+
+
+def build_while_watching(version, backend: str, *, workspace, actor):
+    """Run `ensure_built` in a thread and sample the stored log's size while it runs. Returns the
+    build, the lines passed to `log`, and the sizes seen (a live log grows before the end)."""
+    lines: list[str] = []
+    sizes: list[int] = []
+    done = threading.Event()
+    result: dict = {}
+
+    def run():
+        try:
+            result["build"] = builds.ensure_built(version, backend, lines.append, workspace=workspace, actor=actor)
+        finally:
+            connection.close()
+            done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while not done.wait(0.05):
+        row = version.builds.first()
+        if row is not None:
+            sizes.append(logs.size(row.log_stream))
+    worker.join()
+    assert "build" in result, "the build raised; see the thread's exception above"
+    return result["build"], lines, sizes

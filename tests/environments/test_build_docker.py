@@ -3,20 +3,18 @@ build context, their streamed logs, the cache hit on the second build, and a mis
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from compute.backends import get_backend
 from environments import builds
 from environments.models import BuildStatus
 from studio import logs
 from tests.conftest import require
-from tests.environments.helpers import conda_definition, create
+from tests.environments.helpers import build_while_watching, conda_definition, create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.docker]
 
@@ -53,26 +51,8 @@ def test_a_docker_build_streams_its_log_and_the_second_build_is_a_cache_hit(work
     )
     version = create(workspace, owner, definition)
     tags.append(f"studio-env:{version.spec_hash}")
-    lines: list[str] = []
-    sizes: list[int] = []
-    done = threading.Event()
-    result: dict = {}
-
-    def run():
-        try:
-            result["build"] = builds.ensure_built(version, "docker", lines.append, workspace=workspace, actor=owner)
-        finally:
-            connection.close()
-            done.set()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    while not done.wait(0.05):
-        row = version.builds.first()
-        if row is not None:
-            sizes.append(logs.size(row.log_stream))
-    worker.join()
-    build = result["build"]
+    # While it builds, the stored log grows: a reader following build/<id> sees it live.
+    build, lines, sizes = build_while_watching(version, "docker", workspace=workspace, actor=owner)
 
     assert build.status == BuildStatus.SUCCEEDED and not build.cache_hit
     assert build.image == f"studio-env:{version.spec_hash}"

@@ -4,19 +4,17 @@ and a failed build's headline. PyPI is reached for real (six is 11 KB)."""
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from compute.backends import get_backend
 from environments import builds
 from environments.models import BuildStatus
 from studio import logs
 from tests.conftest import require
-from tests.environments.helpers import conda_definition, create
+from tests.environments.helpers import build_while_watching, conda_definition, create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,27 +27,8 @@ def venv_backend():
 
 def test_a_venv_build_streams_its_log_and_the_second_build_is_a_cache_hit(workspace, owner, venv_backend):
     version = create(workspace, owner, conda_definition())
-    lines: list[str] = []
-    sizes: list[int] = []
-    done = threading.Event()
-    result: dict = {}
-
-    def run():
-        try:
-            result["build"] = builds.ensure_built(version, "venv", lines.append, workspace=workspace, actor=owner)
-        finally:
-            connection.close()
-            done.set()
-
-    worker = threading.Thread(target=run)
-    worker.start()
     # While it builds, the stored log grows: a reader following build/<id> sees it live.
-    while not done.wait(0.05):
-        build_row = version.builds.first()
-        if build_row is not None:
-            sizes.append(logs.size(build_row.log_stream))
-    worker.join()
-    build = result["build"]
+    build, lines, sizes = build_while_watching(version, "venv", workspace=workspace, actor=owner)
 
     assert build.status == BuildStatus.SUCCEEDED and not build.cache_hit
     assert "not been built" in build.reason

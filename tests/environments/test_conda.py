@@ -75,3 +75,13 @@ def test_the_failing_line_of_a_uv_log_is_the_missing_package():
         "No matching distribution found for scikit-lern"
     )
     assert failing_line(["all good"]) == ""
+
+
+def test_the_failing_line_of_a_docker_log_ignores_its_colour_codes():
+    # Docker paints a RUN step's stderr red, a fragment at a time.
+    log = [
+        "\x1b[91mUsing Python 3.11.2 environment at: /opt/studio-env\x1b[0m\x1b[91m",
+        "\x1b[0m\x1b[91merror\x1b[0m\x1b[91m:\x1b[0m\x1b[91m \x1b[0m\x1b[91mFailed to fetch: https://pypi.org/simple/pip/\x1b[0m",
+        "The command '/bin/sh -c uv pip install' returned a non-zero code: 2",
+    ]
+    assert failing_line(log) == "error: Failed to fetch: https://pypi.org/simple/pip/"
