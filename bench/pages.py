@@ -108,6 +108,7 @@ def main() -> None:
         ("members page (5 members)", "/w/small/members/"),
         ("workspace list (1,001 workspaces)", "/workspaces/"),
         ("API members (200, page of 50)", "/api/v1/workspaces/ws-0500/members/"),
+        ("API workspaces (1,001, page of 50)", "/api/v1/workspaces/"),
     ]:
         median, p95, queries = measure(client, url)
         print(f"{label:<34}{median:>10.1f}{p95:>9.1f}{queries:>9}")

@@ -84,8 +84,10 @@ class WorkspaceViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Workspace.objects.none()
-        mine = Membership.objects.filter(user=self.request.user).select_related("role").prefetch_related(
-            "role__permissions"
+        mine = (
+            Membership.objects.filter(user=self.request.user)
+            .select_related("role")
+            .prefetch_related("role__permissions")
         )
         return (
             Workspace.objects.for_user(self.request.user)

@@ -58,9 +58,10 @@ def test_a_role_in_use_cannot_be_deleted_and_an_unused_one_can(workspace, member
 
 def test_builtin_roles_cannot_be_edited(workspace, members):
     api = token_client(members["owner"])
-    assert api.patch(
-        "/api/v1/workspaces/ws-main/roles/reader/", {"actions": ["jobs.submit"]}, format="json"
-    ).status_code == 409
+    assert (
+        api.patch("/api/v1/workspaces/ws-main/roles/reader/", {"actions": ["jobs.submit"]}, format="json").status_code
+        == 409
+    )
 
 
 def test_editing_a_custom_role_changes_what_members_may_do(workspace, members):
