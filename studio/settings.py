@@ -7,6 +7,7 @@ CELERY_BROKER_URL, STUDIO_SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -204,6 +205,8 @@ STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimu
 # A running job whose runner has not heart-beaten for this long is failed with "node lost".
 STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
 STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
+# Processes (threads included) one docker job may have at once: a fork bomb stops there.
+STUDIO_JOB_PIDS_LIMIT = env_int("STUDIO_JOB_PIDS_LIMIT", 4096, minimum=16)
 STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
 CELERY_BEAT_SCHEDULE["jobs-reap-stalled"] = {"task": "jobs.tasks.reap_stalled_jobs", "schedule": 15.0}
 
@@ -246,6 +249,18 @@ STUDIO_ENV_DIR = Path(env_str("STUDIO_ENV_DIR", str(DATA_DIR / "envs"))).resolve
 STUDIO_UV_CACHE = Path(env_str("STUDIO_UV_CACHE", str(DATA_DIR / "uv-cache"))).resolve()
 STUDIO_BUILD_TIMEOUT = env_int("STUDIO_BUILD_TIMEOUT", 3600, minimum=30)
 STUDIO_BUILD_CONTEXT_MAX_BYTES = env_int("STUDIO_BUILD_CONTEXT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
+# --- the sandbox (compute/sandbox.py) ---
+# User code runs under bubblewrap. Where it cannot (no bwrap, no user namespaces) a node runs no
+# user code unless this allows it unsandboxed (a single-user laptop); pages and logs then say so.
+STUDIO_BWRAP = env_str("STUDIO_BWRAP", "bwrap")
+STUDIO_ALLOW_UNSANDBOXED = env_bool("STUDIO_ALLOW_UNSANDBOXED", False)
+# Names this install's job containers (label studio.install), so that leftover cleanup never
+# touches another Studio's containers on a shared Docker engine. Every node of one install derives
+# the same id from the shared secret key unless it is set.
+STUDIO_INSTALL_ID = (
+    env_str("STUDIO_INSTALL_ID", "") or hashlib.sha256(f"studio-install:{SECRET_KEY}".encode()).hexdigest()[:16]
+)
 CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
     "task": "environments.tasks.reap_stale_builds",
     "schedule": 300.0,
