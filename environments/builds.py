@@ -17,12 +17,14 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from compute.backends import BuildError, BuildSpec, get_backend
 from environments import conda, context
 from environments.hashing import build_variables
+from environments.locks import build_lock
 from environments.models import BuildStatus, EnvironmentBuild, EnvironmentVersion
 from studio import activity, logs
 from studio.logs import LogWriter
@@ -222,7 +224,7 @@ def execute(build: EnvironmentBuild, log: Callable[[str], None] | None = None) -
         emit(f"Build #{build.pk}: {version.reference} on {build.backend}, spec sha256:{version.spec_hash[:16]}…")
         emit(build.reason)
         try:
-            with backend.lock(version.spec_hash):
+            with build_lock(build, emit, timeout=settings.STUDIO_BUILD_TIMEOUT + 120):
                 if not build.forced:
                     reused, _ = find_reusable(version, build.backend, workspace=build.workspace, exclude=build.pk)
                 if reused is None:

@@ -4,10 +4,9 @@ environments app turns an environment version into a `BuildSpec`, a backend mate
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -71,8 +70,6 @@ class Backend(Protocol):
     def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput: ...
 
     def exists(self, output_location: str) -> bool: ...
-
-    def lock(self, spec_hash: str) -> contextlib.AbstractContextManager[None]: ...
 
 
 def build_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -196,18 +193,3 @@ def _killpg(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
-
-
-@contextlib.contextmanager
-def host_lock(folder: Path, spec_hash: str) -> Iterator[None]:
-    """One build of a spec per backend at a time on this host (a file lock, released if the
-    process dies); the second builder waits, then finds the first one's result."""
-    import fcntl
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f".{spec_hash}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -26,7 +26,6 @@ from compute.backends.base import (
     BuildSpec,
     LogFn,
     build_environ,
-    host_lock,
     stream_command,
     uv_binary,
 )
@@ -62,9 +61,6 @@ class VenvBackend:
         if path.is_file():
             return os.access(path, os.X_OK)
         return (path / MARKER).is_file() and (path / "bin" / "python").exists()
-
-    def lock(self, spec_hash: str):
-        return host_lock(self.root, spec_hash)
 
     def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
         """Make the venv of `spec`. Every build starts from an empty folder, so `nocache` (a

@@ -23,7 +23,6 @@ from jobs import integrations
 from jobs.spec import literal_text, render_command
 
 
-
 @dataclass
 class Staged:
     root: Path
