@@ -69,9 +69,8 @@ class DockerRun:
         volumes = {str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts}
         uid, gid = job_user()
         if (uid, gid) != (os.getuid(), os.getgid()):
-            for mount in spec.mounts:
-                if not mount.read_only:
-                    _chown_tree(mount.source, uid, gid)
+            for mount in spec.mounts:  # the job's own copies; read-only mounts stay read-only
+                _chown_tree(mount.source, uid, gid)
         kwargs = {}
         if spec.cpu:
             kwargs["nano_cpus"] = int(spec.cpu * 1e9)
@@ -212,7 +211,7 @@ def job_user() -> tuple[int, int]:
 
 
 def _chown_tree(folder, uid: int, gid: int) -> None:
-    """Hand a writable job folder (outputs) to the container's user."""
+    """Hand the job's folders (its own copies of code, inputs, outputs) to the container's user."""
     for root, dirs, files in os.walk(folder):
         for name in (root, *(os.path.join(root, n) for n in dirs + files)):
             os.lchown(name, uid, gid)
