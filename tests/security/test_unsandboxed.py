@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from compute import services
+from compute.capabilities import host_report
 from jobs.models import FailureKind, JobStatus
+from tests.compute.conftest import make_target
 from tests.security.conftest import run_job, system_log
 
 pytestmark = pytest.mark.usefixtures("node", "plain_env", "no_bwrap")
@@ -23,3 +26,15 @@ def test_an_allowed_unsandboxed_job_runs_and_its_log_says_so(owner, workspace, s
     assert job.status == JobStatus.COMPLETED, job.failure_reason
     assert "ran" in out
     assert "UNSANDBOXED" in system_log(job)
+
+
+def test_the_compute_page_shouts_when_a_node_has_no_sandbox(client, owner, workspace):
+    target = make_target(workspace, owner, name="gpu-pool", min_instances=0, max_instances=2)
+    report = host_report(target)
+    assert report["backends"]["venv"]["available"] is False
+    services.register_node(
+        queue=target.queue_name, worker_name="w1@box", hostname="box", pid=1, capacity=1, report=report
+    )
+    client.force_login(owner)
+    body = client.get(f"/w/{workspace.name}/compute/{target.name}/").content.decode()
+    assert "w1@box:</strong> No sandbox on this node" in body
