@@ -26,6 +26,7 @@ compute page and every job's system log say so.
 from __future__ import annotations
 
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -144,6 +145,8 @@ def _base_args() -> list[str]:
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/run"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs stay usable, as they are to containers
+        args += ["--dev-bind", device, device]
     return args
 
 
