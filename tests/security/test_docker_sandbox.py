@@ -3,6 +3,8 @@ leftover cleanup that touches only this install's finished containers."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.conf import settings
 
@@ -13,10 +15,10 @@ from tests.conftest import token_client
 from tests.jobs.conftest import wait_for
 from tests.security.conftest import FINAL, USER_LOG, run_job, system_log
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("node", "plain_env")]
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("transactional_db", "plain_env")]
 
 
-def test_a_docker_job_is_not_root_and_has_no_capabilities(owner, workspace, docker_target):
+def test_a_docker_job_is_not_root_and_has_no_capabilities(node, owner, workspace, docker_target):
     job, out = run_job(
         owner,
         workspace,
@@ -34,7 +36,7 @@ def test_a_docker_job_is_not_root_and_has_no_capabilities(owner, workspace, dock
     assert "no capabilities" in system_log(job)
 
 
-def test_a_docker_job_printing_a_million_lines_keeps_every_one(owner, workspace, docker_target):
+def test_a_docker_job_printing_a_million_lines_keeps_every_one(node, owner, workspace, docker_target):
     command = "python3 -c \"import sys; sys.stdout.writelines(f'line {i}\\n' for i in range(1000000))\""
     job, out = run_job(owner, workspace, command, compute="dock")
     assert job.status == JobStatus.COMPLETED, job.failure_reason
@@ -43,7 +45,26 @@ def test_a_docker_job_printing_a_million_lines_keeps_every_one(owner, workspace,
     assert lines[0] == "line 0" and lines[-1] == "line 999999"
 
 
-def test_fifty_docker_jobs_at_once_all_complete(owner, workspace, docker_target):
+@pytest.fixture
+def busy_node(monkeypatch):
+    """A node with ten job slots (a real worker's concurrency, and what PostgreSQL's connection
+    limit allows a test): fifty jobs submitted at once queue for them."""
+    from django.db import connection
+
+    from jobs.runner import execute_job
+
+    def work(job_id: int) -> None:
+        try:
+            execute_job(job_id, node="busy-node@localhost")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        monkeypatch.setattr("jobs.services.submit.send_run", lambda job_id, queue: pool.submit(work, job_id))
+        yield
+
+
+def test_fifty_docker_jobs_at_once_all_complete(owner, workspace, docker_target, busy_node):
     api = token_client(owner)
     names = []
     for i in range(50):
