@@ -8,9 +8,9 @@ backend (a process on the worker's host) that is bubblewrap:
 - its own PID namespace (the worker and other jobs are invisible; when the command's first
   process ends, the kernel kills everything left, so `setsid cmd &` cannot outlive the job) and
   `--die-with-parent` (a dead worker takes the sandbox with it);
-- a filesystem of its own: the read-only system (/usr and the /bin, /lib links), the few files of
-  /etc that name resolution, TLS and user lookup need, a fresh /proc, a minimal /dev, a private
-  /tmp, the environment (venv and its base interpreter) read-only, and the job's own folder
+- a filesystem of its own: the read-only system (/usr and the /bin, /lib links, /sys), the few
+  files of /etc that name resolution, TLS and user lookup need, a fresh /proc, a minimal /dev
+  (plus GPUs), a private /tmp, the environment (venv and its base interpreter) read-only, and the job's own folder
   writable. Nothing of STUDIO_DATA_DIR (database, secret key, other jobs, artifacts, datastores,
   the uv cache), no settings file, no Docker socket;
 - the environment the caller passes, nothing more (the runner builds a clean one).
@@ -143,6 +143,11 @@ def _base_args() -> list[str]:
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/run"]
+    # Read-only, as in a container: CPU topology and GPU drivers are found there. The kernel's
+    # tunables too: a worker running as root maps the job's uid to root, and root may write
+    # sysctls (kernel.core_pattern runs a program as root on the host) and sysrq.
+    args += ["--ro-bind-try", "/sys", "/sys", "--ro-bind", "/proc/sys", "/proc/sys"]
+    args += ["--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"]
     for name in ETC_FILES:
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs stay usable, as they are to containers

@@ -104,3 +104,15 @@ def test_every_job_says_how_it_is_isolated(owner, workspace):
     assert out.splitlines()[0] == "65534"
     assert "Read-only file system" in out
     assert "Sandbox: bubblewrap" in system_log(job)
+
+
+def test_a_job_cannot_change_kernel_tunables(owner, workspace):
+    # Writes back the value it reads: harmless if it got through. (A worker running as root maps
+    # the job to root, which may write sysctls such as kernel.core_pattern.)
+    job, out = run_job(
+        owner,
+        workspace,
+        "v=$(cat /proc/sys/vm/overcommit_ratio); echo $v > /proc/sys/vm/overcommit_ratio && echo WROTE; echo done",
+    )
+    assert job.status == JobStatus.COMPLETED, job.failure_reason
+    assert "WROTE" not in out and "Read-only file system" in out and "done" in out
