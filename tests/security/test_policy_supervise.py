@@ -1,0 +1,47 @@
+"""`make run` keeps web up when the worker dies: compute.supervise restarts the worker, says so,
+and still stops when told to (issue #11: a drained worker took web and beat down under honcho)."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_that_dies_is_started_again_and_sigterm_still_stops_everything(tmp_path):
+    runs = tmp_path / "runs"
+    # The "worker": counts its starts; the first one dies at once, the second stays up.
+    child = (
+        "import pathlib, sys, time\n"
+        f"p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() else 0\n"
+        "p.write_text('x' * (n + 1))\n"
+        "sys.exit(3) if n == 0 else time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compute.supervise", "--", sys.executable, "-c", child],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: runs.exists() and len(runs.read_text()) == 2), "the worker was not restarted"
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    assert "exited with code 3; starting it again in 1 s" in err
+    assert len(runs.read_text()) == 2, "nothing runs after the supervisor stopped"
