@@ -307,6 +307,28 @@ def check_can_accept(target: ComputeTarget, user) -> None:
         _refuse(f"{kind} {target.name} failed{reason}. Start it again or pick another compute target.")
 
 
+def refusal_to_run(target: ComputeTarget | None, user) -> str:
+    """Why a claimed job of `user` must not run on `target` now ("" when it may): a compute
+    instance runs only its current assignee's jobs, so a job queued before it was reassigned fails
+    at the claim instead of running in the new user's instance."""
+    if target is None or target.type != ComputeType.INSTANCE:
+        return ""
+    assignee = (
+        ComputeTarget.objects.filter(pk=target.pk).values_list("assigned_to_id", "assigned_to__username").first()
+    )
+    if assignee is None:
+        return f"Compute instance {target.name} was deleted."
+    assignee_id, username = assignee
+    if user is None or assignee_id != user.pk:
+        who = user.get_username() if user is not None else "a deleted user"
+        now = f"now assigned to {username}" if username else "no longer assigned to anyone"
+        return (
+            f"Compute instance {target.name} is {now}; it runs only its assignee's jobs, so this job of {who} "
+            "did not run. Submit it again to another compute target."
+        )
+    return ""
+
+
 def _refuse(message: str) -> None:
     raise ValidationError({"compute": [message]})
 

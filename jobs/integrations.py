@@ -103,6 +103,13 @@ def check_can_accept(target, user) -> None:
         check(target, user)
 
 
+def run_refusal(job) -> str:
+    """Why this claimed job may not run on its compute target now ("" when it may)."""
+    from compute.services import refusal_to_run
+
+    return refusal_to_run(job.compute, job.created_by)
+
+
 def queue_for(job) -> str:
     target = getattr(job, "compute", None)
     return target.queue_name if target is not None else settings.CELERY_TASK_DEFAULT_QUEUE

@@ -72,6 +72,8 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
     job = claim(job_id, node)
     if job is None:
         return None
+    if refused := integrations.run_refusal(job):  # e.g. an instance reassigned since submission
+        return _fail(job, FailureKind.PREPARATION, refused, from_statuses=(JobStatus.PREPARING,))
     staging.sweep()
     watcher = Watcher(job.pk).start()
     runner_log = LogWriter(job.log_stream(RUNNER_LOG), interval=0.2)
