@@ -20,7 +20,9 @@ def queued(monkeypatch):
 def box(workspace, owner, members):
     make_environment(workspace, owner, "plain")
     return compute_services.do_create_compute(
-        workspace, data={"name": "dana-box", "type": "computeinstance", "assigned_to": "datascientist_user"}, actor=owner
+        workspace,
+        data={"name": "dana-box", "type": "computeinstance", "assigned_to": "datascientist_user"},
+        actor=owner,
     )
 
 
@@ -29,7 +31,9 @@ def test_a_queued_job_of_the_previous_assignee_fails_at_the_claim_instead_of_run
 ):
     dana = members["data_scientist"]
     job = do_submit_job(
-        workspace, actor=dana, data={"command": "echo ran > outputs/ran.txt", "environment": "plain:1", "compute": box.name}
+        workspace,
+        actor=dana,
+        data={"command": "echo ran > outputs/ran.txt", "environment": "plain:1", "compute": box.name},
     )
     compute_services.do_update_compute(box, data={"assigned_to": "contributor_user"}, actor=owner)
 
