@@ -181,6 +181,14 @@ def check_output(item: dict) -> None:
             raise ValidationError("'latest' is a label, not a version: give one such as 1, or none for the next.")
 
 
+def check_output_access(workspace, *, actor, job_name: str, output_name: str, item: dict) -> None:
+    """Who may write where: see datastores.materialize.check_output_destination."""
+    from datastores.materialize import check_output_destination
+
+    spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
+    check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
+
+
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
     """Named outputs go to a datastore, as on Azure ML (the spec's `path`, else
     workspaceblobstore/azureml/<job>/<output>), and are registered as data assets when they have
