@@ -35,6 +35,19 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
 
     if isinstance(ref, str):
         return resolve(workspace, ref)
+    from studio.permissions import can
+
+    if actor is None or not can(actor, workspace, "environments.write"):
+        # It becomes a listed workspace environment that others may use: the same right as creating one.
+        raise ValidationError(
+            {
+                "environment": [
+                    f"An inline environment is saved as a workspace environment ({ANONYMOUS_ENVIRONMENT}), which "
+                    f"needs environments.write; your role in {workspace.name} lacks it. Refer to an existing "
+                    "environment instead (name:version or name@latest)."
+                ]
+            }
+        )
     from environments import hashing, services, spec
     from environments.models import EnvironmentVersion
 
