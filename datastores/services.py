@@ -88,7 +88,7 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
     errors: dict[str, list[str]] = {}
     if datastore.type == Datastore.Type.LOCAL:
         try:
-            check_local_folder(datastore.path)
+            check_local_folder(datastore.path, datastore.workspace)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     elif datastore.type == Datastore.Type.AZURE_BLOB:
