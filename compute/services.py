@@ -279,6 +279,8 @@ def do_send_probe(target: ComputeTarget, *, actor, hold_seconds: float = 0) -> D
         raise PermissionDenied(machine_denied_message(target))
 
     probe = DispatchProbe.objects.create(target=target, created_by=actor)
+    if actor is not None:
+        activity.record(target.workspace, actor, "compute.probe_sent", target.name)
     queue = target.queue_name
 
     def send():

@@ -28,6 +28,7 @@ def do_create_code_snapshot(workspace, *, actor, zip_file=None, files=None) -> C
         snapshot = code_store.snapshot_from_files(workspace, files, actor=actor)
     else:
         raise ValidationError({"code": ["Upload the code as a zip file or a folder."]})
+    activity.record(workspace, actor, "code.uploaded", snapshot.hash[:12], files=snapshot.file_count)
     return snapshot
 
 
