@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 from datastores import paths
 from datastores.data_services import (
@@ -35,6 +34,7 @@ from datastores.data_services import (
     record_usage,
     resolve_reference,
 )
+from datastores.immutable import check_not_protected
 from datastores.models import DataUsage, DataVersion
 from datastores.storage import StorageError, store_for
 from studio.models import Workspace
@@ -215,20 +215,6 @@ def _is_own_location(datastore_name: str, base: str, *, job_name: str, output_na
     return datastore_name == DEFAULT_OUTPUT_DATASTORE and (base == own or base.startswith(own + "/"))
 
 
-def version_behind(datastore, path: str) -> DataVersion | None:
-    """A data asset version whose files are at, under or above `path` of `datastore`: writing
-    there would change what an immutable version holds."""
-    path = path.strip("/")
-    parts = path.split("/") if path else []
-    above = ["/".join(parts[:i]) for i in range(len(parts) + 1)]
-    found = DataVersion.objects.filter(datastore=datastore).select_related("asset")
-    if path:
-        found = found.filter(
-            Q(datastore_path__in=above) | Q(datastore_path=path) | Q(datastore_path__startswith=path + "/")
-        )
-    return found.order_by("pk").first()
-
-
 def check_output_destination(workspace: Workspace, *, actor, job_name: str, output_name: str, spec: dict) -> None:
     """At submission: an output written anywhere but the job's own default location
     (workspaceblobstore/azureml/<job>/<output>/) needs datastores.write and must not land on the
@@ -256,14 +242,7 @@ def check_output_destination(workspace: Workspace, *, actor, job_name: str, outp
 
 
 def _refuse_immutable(datastore, base: str, output_name: str) -> None:
-    version = version_behind(datastore, base)
-    if version is not None:
-        raise _err(
-            output_name,
-            f"{datastore.uri(base)} holds the files of data asset {version.reference}; data asset versions "
-            "are immutable, so outputs cannot be written there. Choose another path.",
-            kind="outputs",
-        )
+    check_not_protected(datastore, base, field=f"outputs.{output_name}")
 
 
 def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_name: str, spec: dict) -> str:

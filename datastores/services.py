@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from datastores.immutable import check_not_protected
 from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
 from datastores.paths import DATASTORE_NAME
 from datastores.storage import StorageError, check_local_folder, store_for
@@ -291,6 +292,7 @@ def do_delete_path(datastore: Datastore, path: str, *, actor) -> None:
     path = clean_path(path)
     if not path:
         raise ValidationError({"path": ["The datastore's root cannot be deleted."]})
+    check_not_protected(datastore, path)
     store = store_for(datastore)
     try:
         store.rm(path, recursive=True)

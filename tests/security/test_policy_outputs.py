@@ -119,3 +119,23 @@ def test_a_version_registered_after_submission_is_still_not_overwritten_at_uploa
 
     blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
     assert Path(store_for(blob).full("golden/labels.csv")).read_text() == "id,label\n1,cat\n"
+
+
+def test_the_datastore_browser_neither_overwrites_nor_deletes_a_data_asset_versions_files(members, workspace, golden):
+    api = token_client(members["data_scientist"])
+    files = f"/api/v1/workspaces/{workspace.name}/datastores/workspaceblobstore/files/"
+
+    put = api.put(
+        f"{files}?path=golden/labels.csv&overwrite=true", b"id,label\n1,dog\n", content_type="application/octet-stream"
+    )
+    added = api.post(f"{files}?path=golden", {"file": io.BytesIO(b"x")}, format="multipart")
+    deleted = api.delete(f"{files}?path=golden/labels.csv")
+    deleted_parent = api.delete(f"{files}?path=golden")
+    elsewhere = api.put(f"{files}?path=scratch/a.csv", b"a\n", content_type="application/octet-stream")
+
+    for response in (put, added, deleted, deleted_parent):
+        assert response.status_code == 400, response.content
+        assert "golden:1" in response.content.decode()
+    assert elsewhere.status_code == 201
+    blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
+    assert Path(store_for(blob).full("golden/labels.csv")).read_text() == "id,label\n1,cat\n"
