@@ -315,9 +315,7 @@ def refusal_to_run(target: ComputeTarget | None, user) -> str:
     at the claim instead of running in the new user's instance."""
     if target is None or target.type != ComputeType.INSTANCE:
         return ""
-    assignee = (
-        ComputeTarget.objects.filter(pk=target.pk).values_list("assigned_to_id", "assigned_to__username").first()
-    )
+    assignee = ComputeTarget.objects.filter(pk=target.pk).values_list("assigned_to_id", "assigned_to__username").first()
     if assignee is None:
         return f"Compute instance {target.name} was deleted."
     assignee_id, username = assignee

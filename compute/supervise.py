@@ -34,6 +34,17 @@ def describe(code: int) -> str:
     return f"exited with code {code}"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it if the supervisor is killed outright (SIGKILL), so a
+    worker never outlives it unsupervised (Linux; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Supervisor:
     """Runs `argv` again and again until told to stop; `stopping` is set by the signal handler."""
 
@@ -56,7 +67,9 @@ class Supervisor:
         while True:
             started = time.monotonic()
             try:
-                self.child = subprocess.Popen(self.argv)
+                # Its own process group: a signal to ours (honcho's killpg, a terminal's Ctrl-C)
+                # reaches it once, through on_signal; a second SIGINT would make Celery cold-stop.
+                self.child = subprocess.Popen(self.argv, process_group=0, preexec_fn=_die_with_parent)
             except OSError as exc:  # a typo in the command is said, and retried like a crash
                 say(f"cannot start {self.argv[0]}: {exc}")
                 code = 127

@@ -1,6 +1,7 @@
 """`make run` keeps web up when the worker dies: compute.supervise restarts the worker, says so,
 and still stops when told to (issue #11: a drained worker took web and beat down under honcho)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -45,3 +46,35 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_still_stops_everything(
     err = proc.stderr.read()
     assert "exited with code 3; starting it again in 1 s" in err
     assert len(runs.read_text()) == 2, "nothing runs after the supervisor stopped"
+
+
+def test_the_worker_gets_one_signal_when_the_whole_group_is_signalled(tmp_path):
+    """honcho stops a process with killpg: the worker must see SIGINT once (twice is Celery's cold
+    shutdown, which kills running jobs)."""
+    seen = tmp_path / "seen"
+    child = (
+        "import pathlib, signal, time\n"
+        f"p = pathlib.Path({str(seen)!r})\n"
+        "def on(sig, frame): p.write_text(p.read_text() + 'I' if p.exists() else 'I')\n"
+        "signal.signal(signal.SIGINT, on)\n"
+        "import os\n"
+        "p.write_text('')\n"
+        f"pathlib.Path({str(tmp_path / 'groups')!r}).write_text(f'{{os.getpgrp()}} {{os.getpgid(os.getppid())}}')\n"
+        "time.sleep(1.5)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compute.supervise", "--", sys.executable, "-c", child],
+        cwd=ROOT,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert wait_for(seen.exists)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert seen.read_text() == "I"
+    own, supervisors = (tmp_path / "groups").read_text().split()
+    assert own != supervisors, "the worker is in its own process group"
