@@ -221,8 +221,8 @@ def check_output_destination(workspace: Workspace, *, actor, job_name: str, outp
     files of a data asset version; registering the output as a data asset needs data.write."""
     spec = spec or {}
     datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
+    datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
     if not _is_own_location(datastore_name, base, job_name=job_name, output_name=output_name):
-        datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
         if not can(actor, workspace, "datastores.write"):
             raise _err(
                 output_name,
@@ -231,7 +231,8 @@ def check_output_destination(workspace: Workspace, *, actor, job_name: str, outp
                 f"({DEFAULT_OUTPUT_DATASTORE}/azureml/{job_name}/{output_name}/).",
                 kind="outputs",
             )
-        _refuse_immutable(datastore, base, output_name)
+    # Even the job's own folder: a job named like a deleted one must not rewrite its registered outputs.
+    _refuse_immutable(datastore, base, output_name)
     if spec.get("name") and not can(actor, workspace, "data.write"):
         raise _err(
             output_name,
@@ -255,8 +256,7 @@ def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_
         raise _err(output_name, f"mode must be one of {', '.join(OUTPUT_MODES)}.", kind="outputs")
     datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
     datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
-    if not _is_own_location(datastore_name, base, job_name=job_name, output_name=output_name):
-        _refuse_immutable(datastore, base, output_name)  # again: a version may have been registered since
+    _refuse_immutable(datastore, base, output_name)  # again: a version may have been registered since
     store = store_for(datastore)
     src = Path(src_dir)
     files = _files_under(src)

@@ -139,3 +139,17 @@ def test_the_datastore_browser_neither_overwrites_nor_deletes_a_data_asset_versi
     assert elsewhere.status_code == 201
     blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
     assert Path(store_for(blob).full("golden/labels.csv")).read_text() == "id,label\n1,cat\n"
+
+
+def test_a_job_named_like_a_deleted_one_cannot_rewrite_its_registered_output(submitter, workspace, owner):
+    blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
+    store_for(blob).write_stream("azureml/old-job/model/m.pkl", io.BytesIO(b"weights"))
+    do_create_data_version(
+        workspace, actor=owner, name="model", version="1", type="uri_folder", path=f"{BLOB}/azureml/old-job/model/"
+    )
+    body = {"name": "old-job", "command": "echo hi", "environment": "plain:1", "outputs": {"model": {}}}
+
+    response = token_client(submitter).post(f"/api/v1/workspaces/{workspace.name}/jobs/", body, format="json")
+
+    assert response.status_code == 400
+    assert "model:1" in str(response.json()["errors"])
