@@ -263,6 +263,7 @@ class ComputeEditView(TargetMixin, FormView):
             "kind": target.type,
             "members": _members(self.workspace),
             "target": target,
+            "machine_locked": not can_manage_machine(self.request.user, target),
         }
 
     def get_initial(self):

@@ -103,10 +103,11 @@ def test_an_owner_still_edits_the_local_targets_description_in_the_form(members,
     client = login(members["owner"])
     form = client.get(f"/w/{workspace.name}/compute/local/edit/").context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data["description"] = "Renamed by the owner"
+    data |= {"description": "Renamed by the owner", "cpu_cores": 64}  # a forged limit is ignored
 
     response = client.post(f"/w/{workspace.name}/compute/local/edit/", data)
 
     assert response.status_code == 302, response.context["form"].errors if response.context else response
     local.refresh_from_db()
     assert local.description == "Renamed by the owner" and local.cpu_cores == 2
+    assert form.machine_locked and form.fields["cpu_cores"].disabled
