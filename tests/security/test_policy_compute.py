@@ -51,6 +51,7 @@ def test_no_workspace_role_drains_the_shared_local_worker_through_the_page(role,
     assert b"Drain</button>" not in page.content and b"Send a test task" not in page.content
     assert b"only a Studio administrator" in page.content
     assert response.status_code == 403
+    assert b"only a Studio administrator" in response.content, "the 403 page says what is missing"
     assert Node.objects.get(pk=local_node.pk).drain_requested is False
 
 
