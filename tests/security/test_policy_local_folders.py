@@ -65,6 +65,22 @@ def test_a_symlink_swapped_in_after_registration_is_refused_at_access(roots, out
 
     assert browse.status_code == 400
     assert "secret.csv" not in browse.content.decode()
+    download = token_client(outsider).get("/api/v1/workspaces/ws-other/datastores/grab/files/?path=secret.csv")
+    assert download.status_code == 400 and b"100000" not in download.content
+
+
+def test_the_datastore_page_says_so_instead_of_failing(roots, outsider, client):
+    mine = roots / "nfs" / "ws-other" / "mine"
+    mine.mkdir()
+    assert register(outsider, "ws-other", mine).status_code == 201
+    mine.rmdir()
+    os.symlink(roots / "nfs" / "ws-main" / "private", mine)
+    client.force_login(outsider)
+
+    page = client.get("/w/ws-other/datastores/grab/")
+
+    assert page.status_code in (200, 400)
+    assert b"secret.csv" not in page.content and b"must be inside" in page.content
 
 
 def test_no_workspace_reaches_studios_own_folders_even_from_a_shared_root(roots, settings, outsider, workspace):
