@@ -153,3 +153,23 @@ def test_a_job_named_like_a_deleted_one_cannot_rewrite_its_registered_output(sub
 
     assert response.status_code == 400
     assert "model:1" in str(response.json()["errors"])
+
+
+@pytest.mark.parametrize(
+    "path, tree, protected",
+    [
+        ("golden", True, True),
+        ("golden/labels.csv", False, True),
+        ("golden/new.csv", False, True),
+        ("", True, True),
+        ("", False, False),
+        ("gold", True, False),
+        ("golden-2/x.csv", False, False),
+        ("other/golden", True, False),
+    ],
+)
+def test_which_paths_hold_a_versions_files(workspace, golden, path, tree, protected):
+    from datastores.immutable import version_behind
+
+    blob = Datastore.objects.get(workspace=workspace, name="workspaceblobstore")
+    assert (version_behind(blob, path, tree=tree) is not None) is protected
