@@ -78,3 +78,26 @@ def test_the_worker_gets_one_signal_when_the_whole_group_is_signalled(tmp_path):
     assert seen.read_text() == "I"
     own, supervisors = (tmp_path / "groups").read_text().split()
     assert own != supervisors, "the worker is in its own process group"
+
+
+def test_a_worker_does_not_outlive_a_killed_supervisor(tmp_path):
+    pid_file = tmp_path / "pid"
+    child = f"import os, pathlib, time\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\ntime.sleep(60)\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compute.supervise", "--", sys.executable, "-c", child],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    assert wait_for(lambda: pid_file.exists() and pid_file.read_text())
+    worker = int(pid_file.read_text())
+    proc.kill()
+    proc.wait(10)
+
+    def gone():
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{worker}/stat").read_text().split()[2] == "Z"
+
+    assert wait_for(gone, timeout=10), "the worker outlived its supervisor"
