@@ -34,9 +34,11 @@ from datastores.data_services import (
     record_usage,
     resolve_reference,
 )
+from datastores.immutable import check_not_protected
 from datastores.models import DataUsage, DataVersion
 from datastores.storage import StorageError, store_for
 from studio.models import Workspace
+from studio.permissions import can
 
 INPUT_TYPES = ("uri_file", "uri_folder", "mltable")
 INPUT_MODES = ("ro_mount", "download")
@@ -49,6 +51,7 @@ __all__ = [
     "resolve_input",
     "materialize_input",
     "local_source",
+    "check_output_destination",
     "upload_output",
     "register_output_asset",
     "record_usage",
@@ -207,6 +210,42 @@ def _output_location(workspace: Workspace, *, job_name: str, output_name: str, s
     return uri.datastore, uri.path
 
 
+def _is_own_location(datastore_name: str, base: str, *, job_name: str, output_name: str) -> bool:
+    own = f"azureml/{job_name}/{output_name}"
+    return datastore_name == DEFAULT_OUTPUT_DATASTORE and (base == own or base.startswith(own + "/"))
+
+
+def check_output_destination(workspace: Workspace, *, actor, job_name: str, output_name: str, spec: dict) -> None:
+    """At submission: an output written anywhere but the job's own default location
+    (workspaceblobstore/azureml/<job>/<output>/) needs datastores.write and must not land on the
+    files of a data asset version; registering the output as a data asset needs data.write."""
+    spec = spec or {}
+    datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
+    datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
+    if not _is_own_location(datastore_name, base, job_name=job_name, output_name=output_name):
+        if not can(actor, workspace, "datastores.write"):
+            raise _err(
+                output_name,
+                f"Writing to {datastore.uri(base)} needs datastores.write, which your role in {workspace.name} "
+                f"lacks. Leave out `path` to write to the job's own folder "
+                f"({DEFAULT_OUTPUT_DATASTORE}/azureml/{job_name}/{output_name}/).",
+                kind="outputs",
+            )
+    # Even the job's own folder: a job named like a deleted one must not rewrite its registered outputs.
+    _refuse_immutable(datastore, base, output_name)
+    if spec.get("name") and not can(actor, workspace, "data.write"):
+        raise _err(
+            output_name,
+            f"Registering the output as data asset {spec['name']!r} needs data.write, which your role in "
+            f"{workspace.name} lacks.",
+            kind="outputs",
+        )
+
+
+def _refuse_immutable(datastore, base: str, output_name: str) -> None:
+    check_not_protected(datastore, base, field=f"outputs.{output_name}")
+
+
 def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_name: str, spec: dict) -> str:
     """Upload what a job wrote for an output and return its URI. Default destination:
     azureml://datastores/workspaceblobstore/paths/azureml/<job>/<output>/ (or the spec's `path`).
@@ -217,6 +256,7 @@ def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_
         raise _err(output_name, f"mode must be one of {', '.join(OUTPUT_MODES)}.", kind="outputs")
     datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
     datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
+    _refuse_immutable(datastore, base, output_name)  # again: a version may have been registered since
     store = store_for(datastore)
     src = Path(src_dir)
     files = _files_under(src)

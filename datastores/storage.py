@@ -635,7 +635,7 @@ def store_for(datastore: Datastore) -> Store:
     if datastore.builtin:
         return builtin_store(datastore.workspace_storage_key, datastore.name)
     if datastore.type == Datastore.Type.LOCAL:
-        return local_store(check_local_folder(datastore.path), label=datastore.name)
+        return local_store(check_local_folder(datastore.path, datastore.workspace), label=datastore.name)
     if datastore.type == Datastore.Type.AZURE_BLOB:
         return azure_store(
             account_name=datastore.account_name,
@@ -656,25 +656,59 @@ def store_for(datastore: Datastore) -> Store:
     raise ValidationError({"type": [f"Unknown datastore type {datastore.type!r}."]})
 
 
-def check_local_folder(folder: str) -> str:
-    """A local datastore's folder must be an absolute path inside one of the administrator's
-    STUDIO_LOCAL_DATASTORE_ROOTS, and not hold Studio's own data."""
+def _inside(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def studio_folders() -> dict[str, tuple[str, bool]]:
+    """Studio's own folders (real paths) -> (what they hold, whether a datastore may be below it).
+    No datastore is at or above any of them; the data and code folders may hold the allowed roots
+    (the default root is <data dir>/folders), the others nothing."""
+    named = {
+        settings.DATA_DIR: ("Studio's own data", True),
+        settings.BASE_DIR: ("Studio's code and settings", True),
+        settings.STUDIO_DATASTORES_ROOT: ("the workspaces' built-in datastores", False),
+        settings.STUDIO_JOBS_DIR: ("the jobs' working folders", False),
+        settings.STUDIO_CODE_DIR: ("the workspaces' code snapshots", False),
+        settings.STUDIO_ARTIFACTS_DIR: ("the jobs' outputs and logs", False),
+        settings.STUDIO_ENV_DIR: ("the environments' builds", False),
+        settings.STUDIO_UV_CACHE: ("Studio's package cache", False),
+        settings.MEDIA_ROOT: ("Studio's uploads", False),
+        settings.STATIC_ROOT: ("Studio's static files", False),
+    }
+    return {os.path.realpath(folder): value for folder, value in named.items()}
+
+
+def workspace_areas(workspace) -> list[str]:
+    """Where `workspace` may register local folders: `<root>/<workspace name>/` under each of
+    STUDIO_LOCAL_DATASTORE_ROOTS, and anywhere under STUDIO_SHARED_DATASTORE_ROOTS."""
+    areas = [os.path.join(os.path.realpath(root), workspace.name) for root in settings.STUDIO_LOCAL_DATASTORE_ROOTS]
+    return areas + [os.path.realpath(root) for root in settings.STUDIO_SHARED_DATASTORE_ROOTS]
+
+
+def check_local_folder(folder: str, workspace) -> str:
+    """A local datastore's folder, resolved (symlinks and ..), must lie in one of `workspace`'s
+    areas (see workspace_areas) and neither in nor above any of Studio's own folders. Checked at
+    registration and again at every access, so a symlink swapped in later leads nowhere."""
     folder = (folder or "").strip()
     if not folder or not os.path.isabs(folder):
         raise ValidationError({"path": ["Give the folder's absolute path on the Studio server, e.g. /mnt/nfs/data."]})
     real = os.path.realpath(folder)
-    roots = [os.path.realpath(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS]
-    if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-        allowed = ", ".join(str(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS) or "(none configured)"
+    for own, (what, below_ok) in studio_folders().items():
+        if _inside(own, real) or (not below_ok and _inside(real, own)):
+            raise ValidationError({"path": [f"That folder holds {what}."]})
+    areas = workspace_areas(workspace)
+    if not any(_inside(real, area) for area in areas):
+        allowed = ", ".join(areas) or "(none configured)"
         raise ValidationError(
-            {"path": [f"Local datastores must be inside a folder the administrator allowed: {allowed}."]}
+            {
+                "path": [
+                    f"Local datastores of workspace {workspace.name} must be inside a folder the administrator "
+                    f"allowed for it: {allowed} (each allowed root holds one folder per workspace)."
+                ]
+            }
         )
-    data_dir = os.path.realpath(settings.DATA_DIR)
-    builtin_root = os.path.realpath(settings.STUDIO_DATASTORES_ROOT)
-    if data_dir.startswith(real.rstrip(os.sep) + os.sep) or real == data_dir:
-        raise ValidationError({"path": ["That folder holds Studio's own data."]})
-    if real == builtin_root or real.startswith(builtin_root + os.sep):
-        raise ValidationError({"path": ["That folder holds the workspaces' built-in datastores."]})
     if not os.path.isdir(real):
         raise ValidationError({"path": [f"{folder} is not a folder on the Studio server."]})
     return real

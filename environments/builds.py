@@ -203,6 +203,10 @@ def ensure_built(
         forced=force,
         started_at=timezone.now(),
     )
+    if build.workspace is not None:  # a job's own build is a state change too, like do_start_build's
+        activity.record(
+            build.workspace, actor, "environment.build_started", version.reference, backend=backend_kind, why=reason
+        )
     return execute(build, log)
 
 

@@ -180,9 +180,10 @@ class JobForm(forms.Form):
         ),
         help_text=(
             "One per line: name=type (uri_folder, uri_file, mlflow_model or custom_model); the command writes to "
-            "${{outputs.name}}. Uploaded to workspaceblobstore unless you add :azureml://datastores/<datastore>/"
-            "paths/<path>/ after the type. End with -> asset or -> asset:version to register it as a data asset "
-            "(without a version: the next one)."
+            "${{outputs.name}}. Uploaded to the job's own folder in workspaceblobstore unless you add "
+            ":azureml://datastores/<datastore>/paths/<path>/ after the type (that needs datastores.write). End with "
+            "-> asset or -> asset:version to register it as a data asset (needs data.write; without a version: "
+            "the next one)."
         ),
     )
     environment_variables = forms.CharField(

@@ -35,6 +35,19 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
 
     if isinstance(ref, str):
         return resolve(workspace, ref)
+    from studio.permissions import can
+
+    if actor is None or not can(actor, workspace, "environments.write"):
+        # It becomes a listed workspace environment that others may use: the same right as creating one.
+        raise ValidationError(
+            {
+                "environment": [
+                    f"An inline environment is saved as a workspace environment ({ANONYMOUS_ENVIRONMENT}), which "
+                    f"needs environments.write; your role in {workspace.name} lacks it. Refer to an existing "
+                    "environment instead (name:version or name@latest)."
+                ]
+            }
+        )
     from environments import hashing, services, spec
     from environments.models import EnvironmentVersion
 
@@ -101,6 +114,13 @@ def check_can_accept(target, user) -> None:
     check = _optional("compute.services", "check_can_accept")
     if check is not None:
         check(target, user)
+
+
+def run_refusal(job) -> str:
+    """Why this claimed job may not run on its compute target now ("" when it may)."""
+    from compute.services import refusal_to_run
+
+    return refusal_to_run(job.compute, job.created_by)
 
 
 def queue_for(job) -> str:
@@ -172,6 +192,14 @@ def check_output(item: dict) -> None:
             raise ValidationError(exc.messages) from None
         if item["version"] == "latest":
             raise ValidationError("'latest' is a label, not a version: give one such as 1, or none for the next.")
+
+
+def check_output_access(workspace, *, actor, job_name: str, output_name: str, item: dict) -> None:
+    """Who may write where: see datastores.materialize.check_output_destination."""
+    from datastores.materialize import check_output_destination
+
+    spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
+    check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
 
 
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:

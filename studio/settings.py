@@ -224,7 +224,10 @@ STUDIO_BUILTIN_STORE_ACCOUNT = env_str("STUDIO_BUILTIN_STORE_ACCOUNT", "")
 STUDIO_BUILTIN_STORE_KEY = env_str("STUDIO_BUILTIN_STORE_KEY", "")
 STUDIO_BUILTIN_STORE_SECRET = env_str("STUDIO_BUILTIN_STORE_SECRET", "")
 # Local/NFS folder datastores may only point inside these folders (comma-separated).
+# Each root holds one folder per workspace (<root>/<workspace>/…): a workspace registers folders in
+# its own only. Folders under STUDIO_SHARED_DATASTORE_ROOTS are open to every workspace.
 STUDIO_LOCAL_DATASTORE_ROOTS = env_list("STUDIO_LOCAL_DATASTORE_ROOTS", [str(DATA_DIR / "folders")])
+STUDIO_SHARED_DATASTORE_ROOTS = env_list("STUDIO_SHARED_DATASTORE_ROOTS", [])
 STUDIO_STORAGE_BLOCK_SIZE = env_int("STUDIO_STORAGE_BLOCK_SIZE", 8 * 2**20, minimum=64 * 1024)
 STUDIO_STORAGE_TIMEOUT = env_int("STUDIO_STORAGE_TIMEOUT", 10, minimum=1)
 # Data assets may point at https:// URLs; plain http:// only when this is on (tests, labs).

@@ -205,7 +205,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
         datastore = self.get_datastore()
         try:
             folder = paths.clean_path(request.GET.get("path", ""))
-            sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite)
+            sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite, datastore=datastore)
             parse_multipart(request, sink)
             if not sink.files:
                 raise ValidationError({"file": ["Choose at least one file."]})

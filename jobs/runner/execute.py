@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from compute.backends import runner_for
-from jobs import artifacts, integrations
+from jobs import artifacts, integrations, services
 from jobs.models import FailureKind, Job, JobStatus
 from jobs.runner import failure, staging
 from jobs.runner.lifecycle import advance, note, set_wait
@@ -72,6 +72,8 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
     job = claim(job_id, node)
     if job is None:
         return None
+    if services.do_refuse_claimed_job(job):  # e.g. its instance was reassigned since submission
+        return JobStatus.FAILED
     staging.sweep()
     watcher = Watcher(job.pk).start()
     runner_log = LogWriter(job.log_stream(RUNNER_LOG), interval=0.2)

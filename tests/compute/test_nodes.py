@@ -122,7 +122,7 @@ def test_a_target_whose_every_node_is_lost_is_unreachable_until_one_beats_again(
 
 def test_drain_is_requested_then_the_node_drains_and_stops(cluster, owner, workspace):
     node = register(cluster)
-    services.do_request_drain(node, workspace=workspace, actor=owner)
+    services.do_request_drain(node, target=cluster, actor=owner)
     assert beat(node, running=1) == Directive.DRAIN
     # the worker began its warm shutdown: it still reports, finishing its job
     assert beat(node, running=1, draining=True) == Directive.RUN
@@ -133,7 +133,7 @@ def test_drain_is_requested_then_the_node_drains_and_stops(cluster, owner, works
     assert node.state == NodeState.STOPPED and node.stopped_at is not None and node.running == 0
     assert ActivityEvent.objects.filter(verb="compute.node_drain_requested").exists()
     with pytest.raises(services.Conflict, match="nothing to drain"):
-        services.do_request_drain(node, workspace=workspace, actor=owner)
+        services.do_request_drain(node, target=cluster, actor=owner)
 
 
 def test_a_deleted_target_tells_its_nodes_to_go(cluster, owner):

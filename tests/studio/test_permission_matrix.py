@@ -161,3 +161,24 @@ def test_a_custom_role_grants_exactly_its_ticked_actions(workspace, owner, membe
     api = token_client(lead)
     assert _api_add_member(api, workspace.name).status_code == 201
     assert API_PROBES["workspace.manage"](api, workspace.name).status_code == 403
+
+
+# Machine-wide things are the Studio administrator's: no workspace role reaches them.
+MACHINE_PROBES = {
+    "drain the shared local worker": lambda c, ws, node: c.post(
+        f"/api/v1/workspaces/{ws}/computes/local/nodes/{node.worker_name}/drain/"
+    ),
+    "change the shared local worker's limits": lambda c, ws, node: c.patch(
+        f"/api/v1/workspaces/{ws}/computes/local/", {"cpu_cores": 64}, format="json"
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("probe", sorted(MACHINE_PROBES))
+def test_no_workspace_role_reaches_machine_wide_things(role, probe, workspace, members):
+    from compute.services import register_node
+
+    node = register_node(queue="compute.local", worker_name="local@m", hostname="m", pid=1, capacity=2, report={})
+    response = MACHINE_PROBES[probe](token_client(members[role]), workspace.name, node)
+    assert response.status_code == 403
