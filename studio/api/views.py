@@ -11,14 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from studio import services
 from studio.api import serializers as s
 from studio.api.base import WorkspaceScopedViewSet, denied_message
-from studio.authentication import BearerTokenAuthentication
+from studio.authentication import BearerTokenAuthentication, CountedBasicAuthentication
 from studio.filters import ActivityFilter
 from studio.models import AccessToken, ActivityEvent, Membership, Role, Workspace
 from studio.permissions import can
@@ -32,7 +32,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     lookup_value_regex = "[0-9]+"
 
-    authentication_classes = [BasicAuthentication, BearerTokenAuthentication, SessionAuthentication]
+    authentication_classes = [CountedBasicAuthentication, BearerTokenAuthentication, SessionAuthentication]
     serializer_class = s.TokenSerializer
 
     def get_queryset(self):
