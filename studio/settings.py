@@ -249,7 +249,9 @@ STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimu
 STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
 STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
 STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
-CELERY_BEAT_SCHEDULE["jobs-reap-stalled"] = {"task": "jobs.tasks.reap_stalled_jobs", "schedule": 15.0}
+# The reapers run in `manage.py studio_reaper` (Procfile, docker-compose), not under beat: a task
+# needs a live worker, and the reaper matters most when every worker is dead.
+STUDIO_REAPER_INTERVAL_SECONDS = env_int("STUDIO_REAPER_INTERVAL_SECONDS", 5, minimum=1)
 
 # --- datastores ---
 # Built-in datastores (workspaceblobstore, ...) are folders under STUDIO_DATASTORES_ROOT, unless
@@ -290,10 +292,6 @@ STUDIO_ENV_DIR = Path(env_str("STUDIO_ENV_DIR", str(DATA_DIR / "envs"))).resolve
 STUDIO_UV_CACHE = Path(env_str("STUDIO_UV_CACHE", str(DATA_DIR / "uv-cache"))).resolve()
 STUDIO_BUILD_TIMEOUT = env_int("STUDIO_BUILD_TIMEOUT", 3600, minimum=30)
 STUDIO_BUILD_CONTEXT_MAX_BYTES = env_int("STUDIO_BUILD_CONTEXT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
-CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
-    "task": "environments.tasks.reap_stale_builds",
-    "schedule": 300.0,
-}
 
 # --- compute ---
 # Nodes heart-beat every STUDIO_NODE_HEARTBEAT_SECONDS; one silent for STUDIO_NODE_UNREACHABLE_SECONDS
@@ -309,11 +307,6 @@ if STUDIO_NODE_UNREACHABLE_SECONDS < 2 * STUDIO_NODE_HEARTBEAT_SECONDS:
 # vars) whenever a cluster's or instance's desired node count changes. Empty: Studio only shows it.
 STUDIO_SCALER_COMMAND = env_str("STUDIO_SCALER_COMMAND", "")
 STUDIO_SCALER_TIMEOUT_SECONDS = env_int("STUDIO_SCALER_TIMEOUT_SECONDS", 60, minimum=1)
-CELERY_BEAT_SCHEDULE["compute-reap-nodes"] = {
-    "task": "compute.tasks.reap_nodes",
-    "schedule": 10.0,
-    "options": {"expires": 10},
-}
 CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "task": "compute.tasks.autoscale",
     "schedule": 15.0,
