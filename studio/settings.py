@@ -7,6 +7,7 @@ CELERY_BROKER_URL, STUDIO_SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -172,6 +173,14 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
     }
 }
+# Addresses members give (attached Docker engines, datastore endpoints, https:// inputs) may not
+# lead to loopback, private or link-local addresses unless allowed here (studio/netcheck.py).
+STUDIO_ALLOW_PRIVATE_URLS = env_bool("STUDIO_ALLOW_PRIVATE_URLS", False)
+STUDIO_PRIVATE_URL_NETWORKS = env_list("STUDIO_PRIVATE_URL_NETWORKS", [])
+try:
+    [ipaddress.ip_network(net, strict=False) for net in STUDIO_PRIVATE_URL_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STUDIO_PRIVATE_URL_NETWORKS: {exc}") from None
 # Sign-in rate limiting (django-axes): after STUDIO_LOGIN_FAILURE_LIMIT failed sign-ins for one
 # username from one address (login page or HTTP Basic on the token endpoint), that pair is refused
 # with 429 for STUDIO_LOGIN_COOLOFF_MINUTES. `manage.py axes_reset` unlocks everyone at once.
