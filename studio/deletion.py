@@ -63,7 +63,7 @@ def lines(found: dict[str, int]) -> list[str]:
 
 
 def describe(found: dict[str, int]) -> str:
-    """"3 jobs, 1 environment and 2 data assets"."""
+    """Say what `found` holds: 3 jobs, 1 environment and 2 data assets."""
     words = lines(found)
     if len(words) < 2:
         return "".join(words)
