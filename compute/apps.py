@@ -7,11 +7,13 @@ class ComputeConfig(AppConfig):
 
     def ready(self) -> None:
         from compute import services
+        from compute.deletion import PART
         from compute.node import connect_worker_signals
-        from studio import activity, navigation
+        from studio import activity, deletion, navigation
         from studio import services as studio_services
 
         navigation.replace_section("compute", "compute:compute_list")
+        deletion.register(PART)
         activity.register_messages(
             {
                 "compute.created": "created the {kind} {target}",

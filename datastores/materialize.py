@@ -21,12 +21,13 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 from django.core.exceptions import ValidationError
 
 from datastores import paths
 from datastores.data_services import (
+    check_web_url,
     do_create_data_version,
     get_datastore,
     is_url,
@@ -44,6 +45,7 @@ INPUT_TYPES = ("uri_file", "uri_folder", "mltable")
 INPUT_MODES = ("ro_mount", "download")
 OUTPUT_MODES = ("rw_mount", "upload")
 DEFAULT_OUTPUT_DATASTORE = "workspaceblobstore"
+MAX_REDIRECTS = 5
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 __all__ = [
@@ -121,6 +123,7 @@ def resolve_input(workspace: Workspace, spec: dict, *, name: str = "input") -> R
         if is_url(path):
             if data_type != "uri_file":
                 raise _err(name, "A web URL can only be a uri_file input (folders cannot be listed over https).")
+            path = check_web_url(path, field=field)
             return ResolvedInput(name=name, type=data_type, mode=mode, uri=path, workspace_id=workspace.pk)
         if path.startswith("azureml://"):
             located = locate(workspace, path, data_type, field=field, measure=False)
@@ -188,12 +191,27 @@ def _download_url(url: str, dest_dir: Path) -> Path:
     except ValidationError:
         name = "data"
     target = dest_dir / name
-    with requests.get(url, stream=True, timeout=(10, 300)) as response:
-        response.raise_for_status()
-        with target.open("wb") as out:
-            for chunk in response.iter_content(chunk_size=1024 * 1024):
-                out.write(chunk)
-    return target
+    # Redirects are followed by hand so that every hop passes the same address check; errors name
+    # the status only, never what the server said.
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            url = check_web_url(url, field="url")
+        except ValidationError as exc:
+            raise StorageError(f"Not downloaded: {' '.join(exc.messages)}") from None
+        try:
+            with requests.get(url, stream=True, timeout=(10, 300), allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code >= 400:
+                    raise StorageError(f"Not downloaded: the server answered HTTP {response.status_code}.")
+                with target.open("wb") as out:
+                    for chunk in response.iter_content(chunk_size=1024 * 1024):
+                        out.write(chunk)
+                return target
+        except requests.RequestException as exc:
+            raise StorageError(f"Not downloaded: no answer from the server ({type(exc).__name__}).") from None
+    raise StorageError(f"Not downloaded: more than {MAX_REDIRECTS} redirects.")
 
 
 def _output_location(workspace: Workspace, *, job_name: str, output_name: str, spec: dict) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from datastores.immutable import check_not_protected
 from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
 from datastores.paths import DATASTORE_NAME
-from datastores.storage import StorageError, check_local_folder, store_for
+from datastores.storage import StorageError, check_local_folder, endpoint_problems, store_for
 from studio import activity
 from studio.errors import Conflict
 from studio.models import Workspace
@@ -106,6 +106,8 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
             errors["bucket"] = ["Give the bucket's name."]
         if datastore.endpoint_url and not datastore.endpoint_url.startswith(("http://", "https://")):
             errors["endpoint_url"] = ["The endpoint is a URL such as https://s3.example.com."]
+    if not errors:
+        errors.update(endpoint_problems(datastore))
     if errors:
         raise ValidationError(errors)
     return changed

@@ -8,6 +8,7 @@ has had the datastore's secrets masked out. Nothing here logs or returns a crede
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from datastores import paths
 from datastores.masking import mask
+from studio import netcheck
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -91,6 +93,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+# Failures of the machine's own disk, said as the system says them (a fixed text, never remote).
+_LOCAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.EACCES}
+
+
 def _describe(exc: BaseException, where: str) -> str:
     """Say what went wrong in words a user can act on, without the library's internals."""
     status, code = None, ""
@@ -105,7 +111,6 @@ def _describe(exc: BaseException, where: str) -> str:
     text = " ".join(str(link) for link in _chain(exc))
     code = code or next((c for c in _DENIED_CODES + _MISSING_CODES if c in text), "")
     names = {type(link).__name__ for link in _chain(exc)}
-    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     if (
         isinstance(exc, PermissionError)
         or status in (401, 403)
@@ -118,11 +123,26 @@ def _describe(exc: BaseException, where: str) -> str:
         return f"{where} does not exist ({code})."
     if isinstance(exc, FileNotFoundError) or status == 404 or "ResourceNotFoundError" in names:
         return f"{where} was not found."
+    if isinstance(exc, OSError) and exc.errno in _LOCAL_ERRNOS:
+        return f"{os.strerror(exc.errno)} on {where}."
+    # Never the library's text: it can quote whatever answered at the endpoint (studio.netcheck).
     if names & {"ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"} or (
         isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, OSError) and exc.errno is not None)
     ):
-        return f"Could not reach the storage service for {where}: {first_line}"
-    return f"{type(exc).__name__} on {where}: {first_line}"
+        return f"Could not reach the storage service for {where} ({_connection_reason(exc)})."
+    detail = f"HTTP {status}" if status else type(exc).__name__
+    return f"The storage service for {where} gave an answer Studio cannot use ({detail})."
+
+
+def _connection_reason(exc: BaseException) -> str:
+    for link in _chain(exc):
+        if isinstance(link, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(link, TimeoutError) or "Timeout" in type(link).__name__:
+            return "timed out"
+        if "gaierror" in type(link).__name__ or "Name or service not known" in str(link):
+            return "unknown host name"
+    return "no connection"
 
 
 @dataclass
@@ -628,12 +648,38 @@ def builtin_store(workspace_key: str, name: str) -> Store:
     )
 
 
+def endpoint_problems(datastore: Datastore) -> dict[str, list[str]]:
+    """What is wrong with a member's Azure `endpoint` / S3 `endpoint_url` (studio.netcheck): a
+    query string (where a SAS token would sit in clear), or an address inside Studio's network."""
+    from datastores.models import Datastore
+
+    try:
+        if datastore.type == Datastore.Type.AZURE_BLOB:
+            endpoint = (datastore.endpoint or "core.windows.net").strip()
+            if endpoint.startswith(("http://", "https://")):
+                netcheck.check_url(endpoint, field="endpoint")
+            elif not re.fullmatch(r"[A-Za-z0-9.-]+", endpoint):
+                return {"endpoint": ["The endpoint is a DNS suffix such as core.windows.net, or a full https:// URL."]}
+            else:
+                host = f"{datastore.account_name}.blob.{endpoint}"
+                if problem := netcheck.host_problem(host):
+                    return {"endpoint": [problem]}
+        elif datastore.type == Datastore.Type.S3 and datastore.endpoint_url:
+            netcheck.check_url(datastore.endpoint_url, field="endpoint_url")
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def store_for(datastore: Datastore) -> Store:
     """The Store of a saved (or about-to-be-saved) datastore."""
     from datastores.models import Datastore
 
     if datastore.builtin:
         return builtin_store(datastore.workspace_storage_key, datastore.name)
+    # Checked again at every use: a name that resolved outside may resolve inside later.
+    if problems := endpoint_problems(datastore):
+        raise StorageError(" ".join(m for messages in problems.values() for m in messages))
     if datastore.type == Datastore.Type.LOCAL:
         return local_store(check_local_folder(datastore.path, datastore.workspace), label=datastore.name)
     if datastore.type == Datastore.Type.AZURE_BLOB:

@@ -6,8 +6,12 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from jobs.deletion import PART
+        from studio import deletion
         from studio.activity import register_messages
         from studio.navigation import replace_section
+
+        deletion.register(PART)
 
         replace_section("jobs", "jobs:job_list")
         replace_section("experiments", "jobs:experiment_list")

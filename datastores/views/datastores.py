@@ -19,6 +19,7 @@ from datastores.forms import DatastoreForm
 from datastores.models import Datastore
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, parse_multipart
+from studio import netcheck
 from studio.forms import format_tags
 from studio.views.base import PartialMixin, WorkspaceMixin
 from studio.views.workspaces import apply_errors
@@ -107,6 +108,7 @@ class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
         d = self.get_datastore()
         fields = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
         initial = {f: getattr(d, f) for f in fields}
+        initial |= {f: netcheck.without_secrets(initial[f]) for f in ("endpoint", "endpoint_url")}
         initial |= {"name": d.name, "type": d.type, "description": d.description, "tags": format_tags(d.tags)}
         initial["credential_kind"] = "sas" if d.credentials_type == Datastore.CredentialsType.SAS else "account_key"
         return initial

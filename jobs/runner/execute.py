@@ -264,12 +264,19 @@ def _finish(job: Job, staged, result, watcher: Watcher, say) -> str | None:
         return JobStatus.CANCELED
     if not advance(job.pk, JobStatus.RUNNING, JobStatus.FINALIZING, "Uploading outputs", exit_code=result.exit_code):
         return None
+    lines = failure.last_lines(job.log_stream(USER_LOG))
+    if full := artifacts.disk_full(staged.root, lines):
+        # Files written when the disk filled up may be cut short: keep the log, not the outputs.
+        say(f"{full} Outputs were not kept: they may be truncated.")
+        return _fail(job, FailureKind.INFRA, f"{full} The log is kept; outputs are not, as they may be truncated.")
     try:
         _store_outputs(job, staged, say)
+    except artifacts.NoSpaceLeft as exc:
+        say(str(exc.strerror))
+        return _fail(job, FailureKind.INFRA, exc.strerror)
     except Exception as exc:  # outputs that cannot be stored fail the job, with the reason
         logger.exception("storing outputs of job %s", job.pk)
         return _fail(job, FailureKind.INFRA, f"Uploading outputs failed: {exc}", from_statuses=(JobStatus.FINALIZING,))
-    lines = failure.last_lines(job.log_stream(USER_LOG))
     if watcher.reason == "timed_out":
         reason = f"Timed out: the job ran longer than its limit of {job.timeout_seconds} s and was stopped."
         return _fail(job, FailureKind.TIMED_OUT, reason, failure.error_excerpt(lines)[-2000:])

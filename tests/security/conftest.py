@@ -8,7 +8,15 @@ from compute import sandbox
 from jobs.models import Job, JobStatus
 from studio import logs
 from tests.conftest import require, token_client
-from tests.jobs.conftest import _clean_job_dirs, docker_target, make_zip, node, plain_env, wait_status  # noqa: F401
+from tests.jobs.conftest import (  # noqa: F401
+    _clean_job_dirs,
+    docker_target,
+    make_zip,
+    no_dispatch,
+    node,
+    plain_env,
+    wait_status,
+)
 
 USER_LOG = "user_logs/std_log.txt"
 RUNNER_LOG = "system_logs/lifecycler/execution-wrapper.txt"
