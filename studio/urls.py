@@ -14,7 +14,7 @@ urlpatterns = [
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("studio.api.urls")),
-    path("mlflow/", include("jobs.mlflow_api")),
+    path("mlflow/", include("tracking.api.urls")),
     path("api/v1/", include("jobs.metrics_api")),
     path("api/v1/", include("environments.api")),
     path("api/v1/", include("compute.api")),

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
 from tests.conftest import token_client
+from tracking import services
 
 SCRIPT = textwrap.dedent(
     """
@@ -96,7 +97,7 @@ def test_a_job_token_reaches_only_its_own_run(live_server, job, workspace, owner
         {"run_id": other.name, "key": "x", "value": 1, "timestamp": 1},
         format="json",
     )
-    assert denied.status_code == 404 and denied.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert denied.status_code == 403 and denied.json()["error_code"] == "PERMISSION_DENIED"
     assert api.get("/api/v1/workspaces/ws-main/").status_code == 401, "a job token is not a personal token"
     tracking.revoke_job_tokens(job)
     ended = api.post(
@@ -107,7 +108,7 @@ def test_a_job_token_reaches_only_its_own_run(live_server, job, workspace, owner
     assert ended.status_code == 401
 
 
-def test_members_read_runs_with_personal_tokens_and_readers_cannot_write(job, members):
+def test_members_read_runs_and_only_the_submitter_writes(job, members, owner):
     reader = token_client(members["reader"])
     got = reader.get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": job.name})
     assert got.status_code == 200 and got.json()["run"]["info"]["status"] == "RUNNING"
@@ -116,7 +117,15 @@ def test_members_read_runs_with_personal_tokens_and_readers_cannot_write(job, me
     )
     assert write.status_code == 403 and write.json()["error_code"] == "PERMISSION_DENIED"
     scientist = token_client(members["data_scientist"])
-    ok = scientist.post(
+    other = scientist.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json"
+    )
+    assert other.status_code == 403, "jobs.submit alone does not write into someone else's run"
+    renamed = scientist.post(
+        "/mlflow/api/2.0/mlflow/runs/update", {"run_id": job.name, "run_name": "mine"}, format="json"
+    )
+    assert renamed.status_code == 403
+    ok = token_client(owner).post(
         "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json"
     )
     assert ok.status_code == 200
@@ -135,7 +144,7 @@ def test_outsiders_and_anonymous_callers_are_refused(job, outsider, api):
         ({"key": "loss", "value": "abc", "timestamp": 1}, "not a number"),
         ({"key": "", "value": 1, "timestamp": 1}, "Invalid metric name"),
         ({"key": "../x", "value": 1, "timestamp": 1}, "'..' segments"),
-        ({"key": "loss", "value": 1, "step": "one"}, "must be integers"),
+        ({"key": "loss", "value": 1, "step": "one"}, "must be an integer"),
     ],
 )
 def test_bad_metric_input_is_a_clear_mlflow_error(job, owner, body, message):
@@ -158,7 +167,7 @@ def test_malformed_json_and_oversized_batches_are_refused(job, owner):
 
 
 def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
-    tracking.log_batch(
+    services.do_log_batch(
         job,
         [
             {"key": "loss", "value": 0.9, "step": 0, "timestamp": 5},

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class TrackingConfig(AppConfig):
+    name = "tracking"
+    verbose_name = "MLflow tracking"
+
+    def ready(self) -> None:
+        from studio.activity import register_messages
+
+        register_messages(
+            {
+                "run.created": "started the MLflow run {target} ({experiment})",
+                "run.renamed": "renamed the run {target} to {run_name}",
+                "run.ended": "ended the MLflow run {target} ({status})",
+                "experiment.created": "created the experiment {target}",
+                "logged_model.created": "logged the model {target} ({name}) from run {run}",
+            }
+        )
