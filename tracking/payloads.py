@@ -78,7 +78,7 @@ def logged_model_dict(model: LoggedModel) -> dict:
             "creation_timestamp_ms": ms(model.created_at),
             "last_updated_timestamp_ms": ms(model.updated_at),
             "status": model.status,
-            "creator_id": model.created_by.get_username() if model.created_by else "",
+            "creator_id": model.created_by_id or 0,
             "model_type": model.model_type,
             "source_run_id": model.source_run.name if model.source_run else "",
             "tags": [{"key": k, "value": v} for k, v in sorted(model.tags.items())],
