@@ -87,8 +87,20 @@ def _status_q(comparator: str, value) -> Q:
     return ~q if comparator in ("!=", "NOT IN") else q
 
 
+CHECKS = {
+    "metric": SearchUtils.is_metric,
+    "parameter": SearchUtils.is_param,
+    "tag": SearchUtils.is_tag,
+}
+
+
 def _clause(item: dict) -> Q:
     kind, key, comparator, value = item["type"], item["key"], item["comparator"], item["value"]
+    # MLflow's own comparator checks (and its messages) for each kind of key.
+    if kind in CHECKS:
+        _mlflow(CHECKS[kind], kind, comparator)
+    elif kind == "attribute":
+        _mlflow(SearchUtils.is_attribute, kind, SearchUtils.translate_key_alias(key), comparator)
     run = OuterRef("pk")
     if kind == "metric":
         rows = LatestMetric.objects.filter(job=run, key=key)

@@ -257,7 +257,9 @@ def do_update_run(
         job.display_name = str(run_name)[:255]
         Job.objects.filter(pk=job.pk).update(display_name=job.display_name)
         activity.record(job.workspace, actor, "run.renamed", job.name, run_name=job.display_name)
-    if status and job.source == "mlflow" and not job.is_final:
+    # A run started through the API belongs to its script, which may set its end state again
+    # (MlflowClient.set_terminated after the `with` block ended it).
+    if status and job.source == "mlflow":
         final = END_STATUS.get(status)
         if final is not None:
             ended = timezone.now()
