@@ -7,7 +7,6 @@ from jobs.views_metrics import MlflowLinkView
 from tracking.api import artifacts, experiments, logged_models, runs
 
 P = "api/2.0/mlflow/"
-A = "api/2.0/mlflow-artifacts/"
 api = [
     path(P + "runs/get", runs.get_run),
     path(P + "runs/update", runs.update_run),
@@ -32,7 +31,7 @@ api = [
     path(P + "logged-models/<str:model_id>/tags/<path:key>", logged_models.delete_tag),
     path(P + "logged-models/<str:model_id>/params", logged_models.log_params),
     path(P + "logged-models/<str:model_id>/artifacts/directories", logged_models.list_model_artifacts),
-    path(A + "artifacts", artifacts.list_artifacts),
+    re_path(r"^api/2\.0/mlflow-artifacts/artifacts/?$", artifacts.list_artifacts),
     re_path(r"^api/2\.0/mlflow-artifacts/artifacts/(?P<path>.+)$", artifacts.artifact),
     path("api/3.0/mlflow/server-info", artifacts.server_info),
 ]
