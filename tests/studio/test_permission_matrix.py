@@ -16,7 +16,14 @@ EXPECTED = {
     "owner": ALL,
     "contributor": ALL - {"members.manage", "workspace.delete"},
     "reader": {"workspace.view"},
-    "data_scientist": {"workspace.view", "environments.write", "jobs.submit", "jobs.cancel", "data.write"},
+    "data_scientist": {
+        "workspace.view",
+        "environments.write",
+        "jobs.submit",
+        "jobs.cancel",
+        "data.write",
+        "models.write",
+    },
     "compute_operator": {"workspace.view", "compute.manage"},
 }
 
