@@ -38,7 +38,9 @@ from studio.models import Workspace
 from studio.yamlspec import check_keys, load_mapping
 
 ARTIFACT_DATASTORE = "workspaceartifactstore"
-MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties", "stage"}
+MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties"}
+# Accepted for compatibility with Azure ML files, not used (Azure's free-text stage is not MLflow's).
+MODEL_YAML_IGNORED = {"stage", "flavors", "datastore", "job_name", "intellectual_property"}
 RESERVED_NAMES = {"new"}
 UPLOAD_SOURCE = "local upload"
 
@@ -112,8 +114,8 @@ def parse_model_yaml(text: str) -> dict[str, Any]:
     """An Azure ML CLI v2 model YAML (name, version, type, path, description, tags, properties)
     as the same dict the REST API takes; errors name the line."""
     data = load_mapping(text, source="model YAML", field="spec")
-    check_keys(data, MODEL_YAML_KEYS, source="model YAML", field="spec")
-    out = dict(data)
+    check_keys(data, MODEL_YAML_KEYS, source="model YAML", field="spec", ignored=MODEL_YAML_IGNORED)
+    out = {k: v for k, v in data.items() if k in MODEL_YAML_KEYS}
     if out.get("version") is not None:
         out["version"] = str(out["version"])
     return out
@@ -223,13 +225,25 @@ def get_version(workspace: Workspace, name: str, version: str) -> ModelVersion:
     return found
 
 
-def latest_versions(queryset) -> list[ModelVersion]:
-    """The newest non-archived version of each model in `queryset` (a ModelVersion queryset)."""
+def latest_versions(queryset, *, include_archived: bool = False) -> list[ModelVersion]:
+    """The newest version of each model in `queryset` (a ModelVersion queryset), by model name;
+    archived versions count only with `include_archived`."""
+    if not include_archived:
+        queryset = queryset.filter(archived=False)
     by_model: dict[int, list[ModelVersion]] = {}
-    for row in queryset.filter(archived=False).select_related("model", "workspace"):
+    for row in queryset.select_related("model", "workspace"):
         by_model.setdefault(row.model_id, []).append(row)
     found = [versioning.newest(rows) for rows in by_model.values()]
     return sorted(found, key=lambda v: v.model.name.lower())
+
+
+def has_tag(version: ModelVersion, tag: str) -> bool:
+    """`key` or `key=value` against the version's tags (the list pages' and API's tag filter)."""
+    key, sep, value = tag.partition("=")
+    key, value = key.strip(), value.strip()
+    if key not in version.tags:
+        return False
+    return not sep or version.tags[key] == value
 
 
 # --- creating versions ----------------------------------------------------------------------------

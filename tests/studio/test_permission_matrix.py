@@ -69,6 +69,14 @@ def _zip_upload(client, ws):
     return client.post(f"/api/v1/workspaces/{ws}/codes/", {"file": buf}, format="multipart")
 
 
+def _model_upload(client, ws):
+    import io
+
+    buf = io.BytesIO(b"weights")
+    buf.name = "weights.bin"
+    return client.post(f"/api/v1/workspaces/{ws}/models/", {"name": "probe", "file": buf}, format="multipart")
+
+
 def _job(ws, status="Queued"):
     from jobs.models import Experiment, Job
     from studio.models import Workspace
@@ -103,6 +111,7 @@ API_PROBES = {
         {"name": "probe", "type": "uri_file", "path": "https://example.com/probe.csv"},
         format="json",
     ),
+    "models.write": _model_upload,
     "workspace.view": lambda c, ws: c.get(f"/api/v1/workspaces/{ws}/"),
     "environments.write": lambda c, ws: c.post(
         f"/api/v1/workspaces/{ws}/environments/", {"name": "probe", "image": "studio/base:bookworm"}, format="json"
