@@ -21,6 +21,7 @@ SECTIONS: list[Section] = [
     Section("experiments", "Experiments", "studio:coming_soon", "flask"),
     Section("environments", "Environments", "studio:coming_soon", "box"),
     Section("data", "Data", "studio:coming_soon", "table"),
+    Section("models", "Models", "registry:model_list", "cube"),
     Section("compute", "Compute", "studio:coming_soon", "cpu", "manage"),
     Section("datastores", "Datastores", "studio:coming_soon", "database", "manage"),
     Section("members", "Members", "studio:member_list", "users", "manage"),

@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("compute.urls")),
     path("", include("jobs.urls")),
     path("", include("datastores.urls")),
+    path("", include("registry.urls")),
 ]

@@ -39,6 +39,12 @@ def _page_add_member(client, ws):
     return client.post(f"/w/{ws}/members/", {"username": "newcomer", "role": "reader"})
 
 
+def _upload_file(name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"weights")
+
+
 PAGE_PROBES = {
     "workspace.view": lambda c, ws: c.get(f"/w/{ws}/"),
     "jobs.cancel": lambda c, ws: c.post(f"/w/{ws}/jobs/{_job(ws).name}/cancel/"),
@@ -49,6 +55,9 @@ PAGE_PROBES = {
     "workspace.manage": lambda c, ws: c.post(f"/w/{ws}/settings/", {"description": "changed", "tags": "a=b"}),
     "workspace.delete": lambda c, ws: c.post(f"/w/{ws}/delete/", {"confirm": ws}),
     "members.manage": _page_add_member,
+    "models.write": lambda c, ws: c.post(
+        f"/w/{ws}/models/new/", {"name": "probe", "source": "upload", "file": _upload_file("weights.bin")}
+    ),
 }
 
 
