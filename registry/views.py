@@ -118,6 +118,7 @@ class VersionDetailView(ModelMixin, TemplateView):
             flavors=sorted((mlmodel.get("flavors") or {}).items()),
             signature=mlmodel.get("signature"),
             input_example=_pretty(example),
+            example_table=_example_table(example),
             requirements=_text(services.read_small_file(version, "requirements.txt", PREVIEW_BYTES))
             if "requirements.txt" in names
             else None,
@@ -134,6 +135,24 @@ class VersionDetailView(ModelMixin, TemplateView):
 
 def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
+
+
+def _example_table(text: str | None) -> tuple[list, list] | None:
+    """A pandas "split" input example ({"columns": [...], "data": [[...]]}) as (columns, rows)."""
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("dataframe_split"), dict):
+        data = data["dataframe_split"]
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("columns"), list)
+        or not isinstance(data.get("data"), list)
+    ):
+        return None
+    rows = [row for row in data["data"][:20] if isinstance(row, list)]
+    return [str(c) for c in data["columns"][:50]], [row[:50] for row in rows]
 
 
 def _pretty(text: str | None) -> str | None:
