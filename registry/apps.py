@@ -7,7 +7,11 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from studio import activity
+        from registry import jobio
+        from studio import activity, navigation
+
+        jobio.register_handlers()
+        navigation.replace_section("models", "registry:model_list")
 
         activity.register_messages(
             {
