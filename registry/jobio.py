@@ -44,8 +44,12 @@ def resolve(workspace, name: str, item: dict) -> dict:
     }
 
 
-def _version_of(item: dict) -> ModelVersion:
-    version = ModelVersion.objects.filter(pk=item.get("model_version_id")).select_related("datastore", "model").first()
+def _version_of(job, item: dict) -> ModelVersion:
+    version = (
+        ModelVersion.objects.filter(pk=item.get("model_version_id"), workspace_id=job.workspace_id)
+        .select_related("datastore", "model")
+        .first()
+    )
     if version is None:
         raise RuntimeError(f"the model {item.get('model') or item.get('path')} was deleted after the job was submitted")
     return version
@@ -53,7 +57,7 @@ def _version_of(item: dict) -> ModelVersion:
 
 def materialize(job, item: dict, dest: Path) -> Path:
     """Copy the version's files into `dest` (a folder)."""
-    version = _version_of(item)
+    version = _version_of(job, item)
     location = services.files_location(version)
     dest.mkdir(parents=True, exist_ok=True)
     base = location.path

@@ -92,3 +92,36 @@ def test_bad_model_references_are_refused_at_submission(workspace, owner, plain_
     )
     assert bad_output.status_code == 400 and "is not a model name" in str(bad_output.json()["errors"])
     assert not no_dispatch
+
+
+def test_the_job_form_takes_a_model_input_and_a_model_output(client, workspace, owner, plain_env, trained_job):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jobs.models import Job
+
+    services.do_create_model_version(
+        workspace, actor=owner, name="iris", path=f"runs:/{trained_job.name}/outputs/model"
+    )
+    client.force_login(owner)
+    response = client.post(
+        f"/w/{workspace.name}/jobs/new/",
+        {
+            "code_source": "folder",
+            "code_folder": [SimpleUploadedFile("score.py", b"print(1)")],
+            "code_paths": ["proj/score.py"],
+            "command": "python score.py ${{inputs.model}} ${{outputs.scored}}",
+            "environment": "plain",
+            "environment_version": "1",
+            "compute": "local",
+            "experiment": "__new__",
+            "new_experiment": "scoring",
+            "display_name": "Score with a model",
+            "inputs": "model=mlflow_model:azureml:iris@latest",
+            "outputs": "scored=custom_model -> iris-scored",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    job = Job.objects.get(display_name="Score with a model")
+    assert job.inputs["model"]["model"] == "iris:1"
+    assert job.outputs["scored"] == {"type": "custom_model", "mode": "rw_mount", "name": "iris-scored"}
+    assert ModelUsage.objects.filter(job_name=job.name, direction="input", port="model").exists()
