@@ -6,9 +6,9 @@ apps.py, and the tracking app's MLflow registry endpoints):
   field messages) for bad input or `studio.errors.Conflict` (409) for a clash with what exists.
   `actor` is the acting user (or None for the system); permission checks are the caller's job.
 - Versions are immutable: only description, tags, stage, aliases and `archived` change later.
-- Files are copied into the workspace's `workspaceartifactstore` under `models/<name>/<id>/` when
-  a version is made (see `files_location`), so a source that changes or goes away later does not
-  change the model.
+- Files are copied into the workspace's `workspaceartifactstore` under `registered_models/<name>/<id>/`
+  (MLflow's logged models use `models/`) when a version is made (see `files_location`), so a source
+  that changes or goes away later does not change the model.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from studio.models import Workspace
 from studio.yamlspec import check_keys, load_mapping
 
 ARTIFACT_DATASTORE = "workspaceartifactstore"
+FILES_PREFIX = "registered_models"  # in ARTIFACT_DATASTORE; MLflow logged models live under models/
 MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties"}
 # Accepted for compatibility with Azure ML files, not used (Azure's free-text stage is not MLflow's).
 MODEL_YAML_IGNORED = {"stage", "flavors", "datastore", "job_name", "intellectual_property"}
@@ -258,7 +259,7 @@ class _Placed:
 
 
 def _new_folder(name: str) -> str:
-    return f"models/{name}/{uuid.uuid4().hex}"
+    return f"{FILES_PREFIX}/{name}/{uuid.uuid4().hex}"
 
 
 def _drop(placed: _Placed) -> None:

@@ -40,7 +40,7 @@ def test_create_from_a_job_output_then_read_list_and_download(workspace, api, tr
     assert created.status_code == 201, created.content
     body = created.json()
     assert (body["name"], body["version"], body["type"], body["job"]) == ("iris", "1", "mlflow_model", trained_job.name)
-    assert body["path"].startswith("azureml://datastores/workspaceartifactstore/paths/models/iris/")
+    assert body["path"].startswith("azureml://datastores/workspaceartifactstore/paths/registered_models/iris/")
     assert body["flavors"] == ["python_function", "sklearn"]
     assert body["signature"]["inputs"][0]["name"] == "sepal length (cm)"
     assert body["used_by"][0]["job"] == trained_job.name

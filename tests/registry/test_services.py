@@ -115,7 +115,7 @@ def test_a_version_clash_is_a_conflict_and_leaves_no_files(workspace, owner, tra
     assert "m:3 already exists" in str(caught.value)
     assert services.do_create_model_version(workspace, actor=owner, name="m", path=uri).version == "4"
     artifact_store = store_for(get_datastore(workspace, "workspaceartifactstore"))
-    assert len(artifact_store.ls("models/m")) == 2
+    assert len(artifact_store.ls("registered_models/m")) == 2
 
 
 def test_an_mlflow_model_needs_its_mlmodel_file_and_nothing_is_left_behind(workspace, owner, trained_job):
@@ -125,7 +125,7 @@ def test_an_mlflow_model_needs_its_mlmodel_file_and_nothing_is_left_behind(works
         )
     assert "needs an MLmodel file" in str(caught.value)
     artifact_store = store_for(get_datastore(workspace, "workspaceartifactstore"))
-    assert not artifact_store.exists("models/m") or artifact_store.ls("models/m") == []
+    assert not artifact_store.exists("registered_models/m") or artifact_store.ls("registered_models/m") == []
 
 
 @pytest.mark.parametrize(
