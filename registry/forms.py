@@ -45,7 +45,3 @@ class RegisterForm(forms.Form):
 class VersionEditForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     tags = TagsField()
-
-
-class AliasForm(forms.Form):
-    alias = forms.CharField(max_length=255, help_text="e.g. champion; resolves as name@champion.")

@@ -21,7 +21,7 @@ from datastores.uploads import discard, parse_multipart
 from jobs import artifacts
 from jobs.models import Job
 from registry import lineage, services
-from registry.forms import AliasForm, RegisterForm
+from registry.forms import RegisterForm, VersionEditForm
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
 from studio.versioning import sort_versions
@@ -86,7 +86,13 @@ class ModelDetailView(ModelMixin, TemplateView):
         live = [v for v in versions if not v.archived]
         focus = next((v for v in versions if v.version == wanted), None) or (live or versions)[-1]
         versions.reverse()
-        context.update(model=model, versions=versions, focus=focus, lineage=lineage.of(focus))
+        context.update(
+            model=model,
+            versions=versions,
+            focus=focus,
+            lineage=lineage.of(focus),
+            edit_form=VersionEditForm(initial={"description": model.description, "tags": model.tags}),
+        )
         return context
 
 
@@ -126,7 +132,7 @@ class VersionDetailView(ModelMixin, TemplateView):
             if "conda.yaml" in names
             else None,
             preview_file=self.request.GET.get("file", ""),
-            alias_form=AliasForm(),
+            edit_form=VersionEditForm(initial={"description": version.description, "tags": version.tags}),
             stages=ModelVersion.Stage.values,
             usages=list(version.usages.all()[:100]),
         )
@@ -248,6 +254,21 @@ class VersionActionView(ModelMixin, View):
                     raise ValidationError({"alias": [f"{found.reference} has no alias {alias!r}."]})
                 services.do_delete_alias(found.model, alias, actor=request.user)
                 messages.success(request, f"Alias {alias} removed.")
+            elif what == "edit":
+                form = VersionEditForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError([f"{k}: {' '.join(v)}" for k, v in form.errors.items()])
+                target = found.model if request.POST.get("target") == "model" else found
+                update = services.do_update_model if target is found.model else services.do_update_model_version
+                update(
+                    target,
+                    actor=request.user,
+                    description=form.cleaned_data["description"],
+                    tags=form.cleaned_data["tags"],
+                )
+                messages.success(request, "Description and tags saved.")
+                if target is found.model:
+                    return redirect(found.model)
             elif what == "stage":
                 services.do_set_stage(
                     found,

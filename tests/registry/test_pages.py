@@ -129,6 +129,12 @@ def test_aliases_stage_and_archive_from_the_version_page(client, workspace, owne
     assert version.stage == "Production" and list(version.aliases.values_list("alias", flat=True)) == ["champion"]
     bad = client.post(url, {"do": "alias", "alias": "latest"}, follow=True)
     assert "reserved" in bad.content.decode()
+    client.post(url, {"do": "edit", "description": "the <b>best</b>", "tags": "team=vision"})
+    client.post(url, {"do": "edit", "target": "model", "description": "Iris models", "tags": "domain=botany"})
+    version.refresh_from_db()
+    assert (version.description, version.tags) == ("the <b>best</b>", {"team": "vision"})
+    assert (version.model.description, version.model.tags) == ("Iris models", {"domain": "botany"})
+    assert "the &lt;b&gt;best&lt;/b&gt;" in client.get(version.get_absolute_url()).content.decode()
     client.post(url, {"do": "archive"})
     version.refresh_from_db()
     assert version.archived
