@@ -16,6 +16,7 @@ class RegistryConfig(AppConfig):
         activity.register_messages(
             {
                 "model.created": "registered the model {target} ({type})",
+                "model.registered": "created the model {target} (no versions yet)",
                 "model.updated": "changed the model {target} ({fields})",
                 "model.version_updated": "changed the model version {target} ({fields})",
                 "model.renamed": "renamed the model {old_name} to {target}",

@@ -530,6 +530,29 @@ def do_create_model_version_from_upload(
 # --- changing models and versions -----------------------------------------------------------------
 
 
+@transaction.atomic
+def do_create_model(
+    workspace: Workspace, *, actor, name: str, description: str | None = "", tags: dict | None = None
+) -> Model:
+    """A model with no versions yet (MLflow's create_registered_model); a taken name is a Conflict.
+    Versions made later with do_create_model_version join it."""
+    name = check_name(name)
+    description = _description(description)
+    tags = _mapping(tags, "tags")
+    actor_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if Model.objects.filter(workspace=workspace, name=name).exists():
+        raise Conflict({"name": [f"There is already a model named {name!r}."]})
+    try:
+        with transaction.atomic():
+            model = Model.objects.create(
+                workspace=workspace, name=name, description=description, tags=tags, created_by=actor_user
+            )
+    except IntegrityError:
+        raise Conflict({"name": [f"There is already a model named {name!r}."]}) from None
+    activity.record(workspace, actor, "model.registered", name)
+    return model
+
+
 def _apply_tags(current: dict, *, tags, set_tags, delete_tags) -> dict:
     new = _mapping(tags, "tags") if tags is not None else dict(current)
     if set_tags:

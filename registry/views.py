@@ -53,10 +53,17 @@ class ModelListView(WorkspaceMixin, TemplateView):
         )
         if tag:
             latest = [v for v in latest if services.has_tag(v, tag)]
-        counts = {}
+        counts: dict[int, int] = {}
         for model_id in versions.values_list("model_id", flat=True):
             counts[model_id] = counts.get(model_id, 0) + 1
-        rows = [(v, counts.get(v.model_id, 0), sorted(v.model.aliases.all(), key=lambda a: a.alias)) for v in latest]
+        rows = [
+            (v.model, v, counts.get(v.model_id, 0), sorted(v.model.aliases.all(), key=lambda a: a.alias))
+            for v in latest
+        ]
+        if not tag:  # models created (through MLflow) before their first version
+            empty = Model.objects.filter(workspace=self.workspace, versions__isnull=True)
+            rows += [(m, None, 0, []) for m in (empty.filter(name__icontains=q) if q else empty)]
+            rows.sort(key=lambda row: row[0].name.lower())
         context.update(rows=rows, q=q, tag=tag, show_archived=show_archived)
         return context
 
@@ -80,17 +87,15 @@ class ModelDetailView(ModelMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         model = self.get_model()
         versions = sort_versions(model.versions.select_related("created_by").prefetch_related("aliases"))
-        if not versions:
-            raise Http404("This model has no versions.")
         wanted = self.request.GET.get("version")
         live = [v for v in versions if not v.archived]
-        focus = next((v for v in versions if v.version == wanted), None) or (live or versions)[-1]
+        focus = next((v for v in versions if v.version == wanted), None) or ((live or versions)[-1:] or [None])[0]
         versions.reverse()
         context.update(
             model=model,
             versions=versions,
             focus=focus,
-            lineage=lineage.of(focus),
+            lineage=lineage.of(focus) if focus is not None else None,
             edit_form=VersionEditForm(initial={"description": model.description, "tags": model.tags}),
         )
         return context
@@ -258,17 +263,13 @@ class VersionActionView(ModelMixin, View):
                 form = VersionEditForm(request.POST)
                 if not form.is_valid():
                     raise ValidationError([f"{k}: {' '.join(v)}" for k, v in form.errors.items()])
-                target = found.model if request.POST.get("target") == "model" else found
-                update = services.do_update_model if target is found.model else services.do_update_model_version
-                update(
-                    target,
+                services.do_update_model_version(
+                    found,
                     actor=request.user,
                     description=form.cleaned_data["description"],
                     tags=form.cleaned_data["tags"],
                 )
                 messages.success(request, "Description and tags saved.")
-                if target is found.model:
-                    return redirect(found.model)
             elif what == "stage":
                 services.do_set_stage(
                     found,
@@ -282,6 +283,26 @@ class VersionActionView(ModelMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect(found)
+
+
+class ModelEditView(ModelMixin, View):
+    """POST: the model's own description and tags."""
+
+    post_action = WRITE
+
+    def post(self, request, workspace, name):
+        model = self.get_model()
+        form = VersionEditForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError([f"{k}: {' '.join(v)}" for k, v in form.errors.items()])
+            services.do_update_model(
+                model, actor=request.user, description=form.cleaned_data["description"], tags=form.cleaned_data["tags"]
+            )
+            messages.success(request, "Description and tags saved.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect(model)
 
 
 class RegisterView(WorkspaceMixin, TemplateView):

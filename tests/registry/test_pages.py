@@ -130,7 +130,7 @@ def test_aliases_stage_and_archive_from_the_version_page(client, workspace, owne
     bad = client.post(url, {"do": "alias", "alias": "latest"}, follow=True)
     assert "reserved" in bad.content.decode()
     client.post(url, {"do": "edit", "description": "the <b>best</b>", "tags": "team=vision"})
-    client.post(url, {"do": "edit", "target": "model", "description": "Iris models", "tags": "domain=botany"})
+    client.post(f"/w/{workspace.name}/models/iris/edit/", {"description": "Iris models", "tags": "domain=botany"})
     version.refresh_from_db()
     assert (version.description, version.tags) == ("the <b>best</b>", {"team": "vision"})
     assert (version.model.description, version.model.tags) == ("Iris models", {"domain": "botany"})
@@ -162,3 +162,12 @@ def test_readers_see_no_write_controls_and_outsiders_get_404(client, workspace, 
         "/w/ws-main/models/new/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_a_model_without_versions_is_listed_and_has_a_page(client, workspace, owner, members):
+    services.do_create_model(workspace, actor=owner, name="empty", description="made by MLflow", tags={"a": "b"})
+    client.force_login(members["reader"])
+    assert "no versions yet" in client.get(f"/w/{workspace.name}/models/").content.decode()
+    page = client.get(f"/w/{workspace.name}/models/empty/")
+    assert page.status_code == 200 and "No versions yet" in page.content.decode()
+    assert client.post(f"/w/{workspace.name}/models/empty/edit/", {"description": "x"}).status_code == 403

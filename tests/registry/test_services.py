@@ -289,3 +289,17 @@ def test_model_yaml_errors_name_the_line():
     with pytest.raises(ValidationError) as caught:
         services.parse_model_yaml("name: m\n  bad: [\n")
     assert "line" in str(caught.value)
+
+
+def test_a_model_can_exist_before_its_first_version(workspace, owner, trained_job):
+    model = services.do_create_model(workspace, actor=owner, name="m", description="empty", tags={"a": "b"})
+    with pytest.raises(Conflict):
+        services.do_create_model(workspace, actor=owner, name="m")
+    with pytest.raises(ValidationError):
+        services.do_create_model(workspace, actor=owner, name="bad name")
+    version = services.do_create_model_version(
+        workspace, actor=owner, name="m", path=f"runs:/{trained_job.name}/outputs/model"
+    )
+    assert version.model == model and version.version == "1"
+    with pytest.raises(ValidationError):
+        services.resolve(workspace, "nothing-here@latest")
