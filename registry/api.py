@@ -153,13 +153,13 @@ class ModelViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
         versions = ModelVersion.objects.filter(workspace=self.workspace)
         if q := request.query_params.get("name"):
             versions = versions.filter(model__name__icontains=q)
-        latest = services.latest_versions(
-            _versions_of(versions), include_archived=_truthy(request.query_params.get("archived"))
+        ids = services.latest_version_ids(
+            versions,
+            include_archived=_truthy(request.query_params.get("archived")),
+            tag=request.query_params.get("tag", ""),
         )
-        if tag := request.query_params.get("tag"):
-            latest = [v for v in latest if services.has_tag(v, tag)]
-        page = self.paginate_queryset(latest)
-        return self.get_paginated_response(s.ModelVersionSerializer(page, many=True).data)
+        page = self.paginate_queryset(ids)
+        return self.get_paginated_response(s.ModelVersionSerializer(services.fetch_versions(page), many=True).data)
 
     def retrieve(self, request, workspace, name):
         return Response(s.ModelSerializer(self.get_object()).data)

@@ -226,25 +226,45 @@ def get_version(workspace: Workspace, name: str, version: str) -> ModelVersion:
     return found
 
 
-def latest_versions(queryset, *, include_archived: bool = False) -> list[ModelVersion]:
-    """The newest version of each model in `queryset` (a ModelVersion queryset), by model name;
-    archived versions count only with `include_archived`."""
+def latest_version_ids(queryset, *, include_archived: bool = False, tag: str = "") -> list[int]:
+    """The ids of the newest version of each model in `queryset` (a ModelVersion queryset), in
+    model-name order; archived versions count only with `include_archived`; `tag` (key or
+    key=value) keeps the models whose newest version has it. One light query, whatever the count."""
     if not include_archived:
         queryset = queryset.filter(archived=False)
-    by_model: dict[int, list[ModelVersion]] = {}
-    for row in queryset.select_related("model", "workspace"):
-        by_model.setdefault(row.model_id, []).append(row)
-    found = [versioning.newest(rows) for rows in by_model.values()]
-    return sorted(found, key=lambda v: v.model.name.lower())
+    by_model: dict[int, tuple] = {}
+    rows = queryset.values_list("pk", "model_id", "model__name", "version", "created_at", "tags")
+    for pk, model_id, name, version, created_at, tags in rows:
+        key = (versioning.version_sort_key(version), created_at, pk)
+        if model_id not in by_model or key > by_model[model_id][0]:
+            by_model[model_id] = (key, name, tags)
+    chosen = [
+        (name.lower(), key[2]) for key, name, tags in by_model.values() if not tag or _tags_match(tags or {}, tag)
+    ]
+    return [pk for _, pk in sorted(chosen)]
 
 
-def has_tag(version: ModelVersion, tag: str) -> bool:
-    """`key` or `key=value` against the version's tags (the list pages' and API's tag filter)."""
+def fetch_versions(ids: list[int]) -> list[ModelVersion]:
+    """Versions by id, in the order given, with what lists show (model, aliases, datastore)."""
+    rows = (
+        ModelVersion.objects.filter(pk__in=ids)
+        .select_related("model", "model__workspace", "workspace", "datastore", "created_by")
+        .prefetch_related("aliases", "model__aliases__version")
+    )
+    found = {row.pk: row for row in rows}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def latest_versions(queryset, *, include_archived: bool = False, tag: str = "") -> list[ModelVersion]:
+    """The newest version of each model in `queryset`, by model name (see latest_version_ids)."""
+    return fetch_versions(latest_version_ids(queryset, include_archived=include_archived, tag=tag))
+
+
+def _tags_match(tags: dict, tag: str) -> bool:
+    """`key` or `key=value` against a version's tags (the list page's and API's tag filter)."""
     key, sep, value = tag.partition("=")
     key, value = key.strip(), value.strip()
-    if key not in version.tags:
-        return False
-    return not sep or version.tags[key] == value
+    return key in tags and (not sep or tags[key] == value)
 
 
 # --- creating versions ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -47,15 +48,8 @@ class ModelListView(WorkspaceMixin, TemplateView):
         versions = ModelVersion.objects.filter(workspace=self.workspace)
         if q:
             versions = versions.filter(model__name__icontains=q)
-        latest = services.latest_versions(
-            versions.select_related("model", "workspace").prefetch_related("model__aliases__version"),
-            include_archived=show_archived,
-        )
-        if tag:
-            latest = [v for v in latest if services.has_tag(v, tag)]
-        counts: dict[int, int] = {}
-        for model_id in versions.values_list("model_id", flat=True):
-            counts[model_id] = counts.get(model_id, 0) + 1
+        latest = services.latest_versions(versions, include_archived=show_archived, tag=tag)
+        counts = dict(versions.values("model_id").annotate(n=Count("pk")).values_list("model_id", "n"))
         rows = [
             (v.model, v, counts.get(v.model_id, 0), sorted(v.model.aliases.all(), key=lambda a: a.alias))
             for v in latest

@@ -47,9 +47,17 @@ def test_create_from_a_job_output_then_read_list_and_download(workspace, api, tr
 
     api.post(base(workspace), {"path": f"runs:/{trained_job.name}/outputs/model", "version": "7"}, format="json")
     listing = api.get(f"/api/v1/workspaces/{workspace.name}/models/").json()
-    assert [(m["name"], m["version"]) for m in listing["results"]] == [("iris", "7")]
+    assert [(m["name"], m["version"], m["aliases"]) for m in listing["results"]] == [("iris", "7", [])]
     assert [v["version"] for v in api.get(base(workspace)).json()["results"]] == ["7", "1"]
     assert api.get(base(workspace) + "latest/").json()["version"] == "7"
+    api.post(base(workspace, "other"), {"path": f"runs:/{trained_job.name}/outputs/model"}, format="json")
+    models = f"/api/v1/workspaces/{workspace.name}/models/"
+    assert [m["name"] for m in api.get(models).json()["results"]] == ["iris", "other"]
+    assert [m["name"] for m in api.get(models, {"name": "oth"}).json()["results"]] == ["other"]
+    assert [m["version"] for m in api.get(models, {"tag": "a=1"}).json()["results"]] == []  # only v1 is tagged
+    api.patch(base(workspace) + "7/", {"tags": {"a": "2"}}, format="json")
+    assert [m["name"] for m in api.get(models, {"tag": "a"}).json()["results"]] == ["iris"]
+    assert [m["name"] for m in api.get(models, {"tag": "a=2"}).json()["results"]] == ["iris"]
 
     files = api.get(base(workspace) + "1/files/").json()["files"]
     assert {"path": "model.pkl", "size": 21} in files
