@@ -573,13 +573,24 @@ def do_create_model(
     return model
 
 
-def _apply_tags(current: dict, *, tags, set_tags, delete_tags) -> dict:
-    new = _mapping(tags, "tags") if tags is not None else dict(current)
+def _edit(row: Model | ModelVersion, *, description, tags, set_tags, delete_tags) -> list[str]:
+    """Apply a description/tags change to a model or a version and save it; returns what changed."""
+    changed = []
+    if description is not None and _description(description) != row.description:
+        row.description = _description(description)
+        changed.append("description")
+    new_tags = _mapping(tags, "tags") if tags is not None else dict(row.tags)
     if set_tags:
-        new.update(_mapping(set_tags, "tags"))
+        new_tags.update(_mapping(set_tags, "tags"))
     for key in delete_tags or ():
-        new.pop(str(key), None)
-    return new
+        new_tags.pop(str(key), None)
+    if new_tags != row.tags:
+        row.tags = new_tags
+        changed.append("tags")
+    if changed:
+        row.updated_at = timezone.now()
+        row.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 @transaction.atomic
@@ -594,17 +605,8 @@ def do_update_model(
 ) -> Model:
     """The model's own description and tags. `tags` replaces them all; `set_tags` adds or
     changes some; `delete_tags` removes keys (absent keys are fine). None leaves a field alone."""
-    changed = []
-    if description is not None and _description(description) != model.description:
-        model.description = _description(description)
-        changed.append("description")
-    new_tags = _apply_tags(model.tags, tags=tags, set_tags=set_tags, delete_tags=delete_tags)
-    if new_tags != model.tags:
-        model.tags = new_tags
-        changed.append("tags")
+    changed = _edit(model, description=description, tags=tags, set_tags=set_tags, delete_tags=delete_tags)
     if changed:
-        model.updated_at = timezone.now()
-        model.save(update_fields=[*changed, "updated_at"])
         activity.record(model.workspace, actor, "model.updated", model.name, fields=changed)
     return model
 
@@ -621,17 +623,8 @@ def do_update_model_version(
 ) -> ModelVersion:
     """A version's description and tags (the only mutable parts besides stage, aliases and
     archived); same argument rules as do_update_model."""
-    changed = []
-    if description is not None and _description(description) != version.description:
-        version.description = _description(description)
-        changed.append("description")
-    new_tags = _apply_tags(version.tags, tags=tags, set_tags=set_tags, delete_tags=delete_tags)
-    if new_tags != version.tags:
-        version.tags = new_tags
-        changed.append("tags")
+    changed = _edit(version, description=description, tags=tags, set_tags=set_tags, delete_tags=delete_tags)
     if changed:
-        version.updated_at = timezone.now()
-        version.save(update_fields=[*changed, "updated_at"])
         activity.record(version.workspace, actor, "model.version_updated", version.reference, fields=changed)
     return version
 
@@ -720,25 +713,25 @@ def do_set_stage(version: ModelVersion, stage: str, *, actor, archive_existing: 
     return version
 
 
+def _set_archived(version: ModelVersion, archived: bool, *, actor, verb: str) -> ModelVersion:
+    if version.archived != archived:
+        version.archived = archived
+        version.updated_at = timezone.now()
+        version.save(update_fields=["archived", "updated_at"])
+        activity.record(version.workspace, actor, verb, version.reference)
+    return version
+
+
 @transaction.atomic
 def do_archive_model_version(version: ModelVersion, *, actor) -> ModelVersion:
     """Hide a version from lists and from @latest (jobs that name it exactly still can)."""
-    if not version.archived:
-        version.archived = True
-        version.updated_at = timezone.now()
-        version.save(update_fields=["archived", "updated_at"])
-        activity.record(version.workspace, actor, "model.archived", version.reference)
-    return version
+    return _set_archived(version, True, actor=actor, verb="model.archived")
 
 
 @transaction.atomic
 def do_restore_model_version(version: ModelVersion, *, actor) -> ModelVersion:
-    if version.archived:
-        version.archived = False
-        version.updated_at = timezone.now()
-        version.save(update_fields=["archived", "updated_at"])
-        activity.record(version.workspace, actor, "model.restored", version.reference)
-    return version
+    """Bring an archived version back into lists and @latest."""
+    return _set_archived(version, False, actor=actor, verb="model.restored")
 
 
 def _remove_files_on_commit(rows: list[tuple[Datastore, str]]) -> None:

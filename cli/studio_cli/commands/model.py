@@ -13,11 +13,11 @@ from studio_cli.commands.assets import apply_name_version, register_create_archi
 from studio_cli.context import Context
 from studio_cli.datafiles import file_parts
 from studio_cli.errors import ApiError, CLIError, SpecError
-from studio_cli.jobfiles import _safe_target
+from studio_cli.jobfiles import download_files
 from studio_cli.output import emit, info
 from studio_cli.refs import is_remote
 from studio_cli.specs import simple_body
-from studio_cli.uploads import progress_bar, upload_files
+from studio_cli.uploads import upload_files
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
@@ -148,16 +148,6 @@ def cmd_download(ctx: Context) -> int:
     if not files:
         raise CLIError(f"Model {name}:{label} has no files.")
     root = Path(ctx.args.download_path) / name
-    total = sum(int(f.get("size") or 0) for f in files)
-    with progress_bar() as progress:
-        task = progress.add_task(f"Downloading {len(files)} files", total=total or None)
-        for entry in files:
-            target = _safe_target(root, entry["path"])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            response = ctx.client.raw("GET", base, stream=True, params={"path": entry["path"]})
-            with open(target, "wb") as fh:
-                for chunk in response.iter_content(chunk_size=256 * 1024):
-                    fh.write(chunk)
-                    progress.advance(task, len(chunk))
+    download_files(ctx, files, root, lambda path: (base, {"path": path}))
     info(f"Downloaded {name}:{label} ({len(files)} files) to {root}")
     return 0
