@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "compute",
     "jobs",
     "datastores",
+    "registry",
     "tracking",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("compute.api")),
     path("api/v1/", include("jobs.api")),
     path("api/v1/", include("datastores.api")),
+    path("api/v1/", include("registry.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("", include("studio.urls_pages")),
@@ -28,4 +29,5 @@ urlpatterns = [
     path("", include("compute.urls")),
     path("", include("jobs.urls")),
     path("", include("datastores.urls")),
+    path("", include("registry.urls")),
 ]
