@@ -7,6 +7,9 @@ class TrackingConfig(AppConfig):
 
     def ready(self) -> None:
         from studio.activity import register_messages
+        from tracking import registry_hooks
+
+        registry_hooks.register()
 
         register_messages(
             {

@@ -7,6 +7,8 @@ say whose files they are (the resolver table below); the files live in the works
 
     <ws>/runs/<job>/artifacts/<file>        a run's artifacts (log_artifact, log_figure, ...)
     <ws>/models/<model id>/artifacts/<file>  an MLflow 3 logged model's files (log_model)
+    <ws>/registry/<name>/<version>/<file>    a registered model version's files (read only; they
+                                            live where the registry app put them)
 
 Each route checks the caller's right to read or write its owner, then names the store path.
 """
@@ -23,6 +25,7 @@ from datastores import paths
 from datastores.models import Datastore
 from datastores.storage import Store, store_for
 from jobs.models import Job
+from registry.models import ModelVersion
 from studio.models import Workspace
 from tracking.auth import Caller
 from tracking.errors import MlflowError
@@ -73,10 +76,21 @@ def may_write_model(caller: Caller, model: LoggedModel) -> bool:
     return caller.job is None and model.created_by_id == getattr(caller.user, "pk", None)
 
 
+def _registered_version(caller: Caller, workspace: Workspace, owner: str, write: bool) -> str:
+    name, _, version = owner.rpartition("/")
+    found = ModelVersion.objects.filter(workspace=workspace, model__name=name, version=version).first()
+    if found is None:
+        raise MlflowError(f"Model version {owner} not found.", "RESOURCE_DOES_NOT_EXIST")
+    if write:
+        raise MlflowError("A registered model version's files never change.", "PERMISSION_DENIED")
+    return found.storage_path
+
+
 # (pattern of the path after the workspace, resolver returning the owner's root in the store)
 ROUTES: list[tuple[re.Pattern, Callable[[Caller, Workspace, str, bool], str]]] = [
     (re.compile(r"^runs/(?P<owner>[^/]+)/artifacts(?:/(?P<rest>.*))?$"), _run),
     (re.compile(r"^models/(?P<owner>m-[0-9a-f]{32})/artifacts(?:/(?P<rest>.*))?$"), _logged_model),
+    (re.compile(r"^registry/(?P<owner>[^/]+/[0-9A-Za-z._-]+)(?:/(?P<rest>.*))?$"), _registered_version),
 ]
 
 
@@ -101,3 +115,7 @@ def resolve(caller: Caller, raw_path: str, *, write: bool) -> Target:
 
 def store_for_workspace(workspace: Workspace) -> Store:
     return store_for(Datastore.objects.get(workspace=workspace, name=ARTIFACT_DATASTORE))
+
+
+def registered_version_uri(version) -> str:
+    return f"mlflow-artifacts:/{version.workspace.name}/registry/{version.model.name}/{version.version}"

@@ -147,3 +147,57 @@ def test_a_200_mb_artifact_streams_through_with_bounded_memory(
     assert f"SIZE {200 * 2**20}" in result.stdout
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 100, f"the server's peak memory grew by {grown_mb:.0f} MB for a 200 MB artifact"
+
+
+REGISTER = textwrap.dedent(
+    """
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(LogisticRegression(max_iter=300).fit(X, y), name="tree", input_example=X.head(2))
+    version = mlflow.register_model(info.model_uri, "iris-tree")
+    MlflowClient().set_registered_model_alias("iris-tree", "champion", version.version)
+    print("REGISTERED", version.name, version.version)
+    """
+)
+
+LOAD = textwrap.dedent(
+    """
+    import mlflow, pandas as pd
+    X = pd.DataFrame([[5.1, 3.5, 1.4, 0.2]], columns=["sepal length (cm)", "sepal width (cm)",
+                                                       "petal length (cm)", "petal width (cm)"])
+    for uri in ("models:/iris-tree@champion", "models:/iris-tree/1"):
+        print("LOADED", uri, [int(v) for v in mlflow.pyfunc.load_model(uri).predict(X)])
+    print("ALIASES", mlflow.MlflowClient().get_registered_model("iris-tree").aliases)
+    """
+)
+
+
+def test_a_job_registers_its_model_and_a_laptop_loads_it_by_alias_and_version(
+    live_server, mlflow_python, job, workspace, owner, members, transactional_db, tmp_path
+):
+    from registry.models import ModelVersion
+    from studio import services
+
+    result = run_client(mlflow_python, REGISTER, job_tracking.tracking_env(job, live_server.url))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "REGISTERED iris-tree 1" in result.stdout
+    version = ModelVersion.objects.get(model__name="iris-tree", version="1")
+    assert version.type == ModelVersion.Type.MLFLOW and version.job == job
+    assert version.mlmodel.get("signature"), "the MLmodel file with its signature was read by the registry"
+
+    _, raw = services.do_create_token(user=members["reader"], name="laptop")
+    env = {"MLFLOW_TRACKING_URI": live_server.url + "/mlflow", "MLFLOW_TRACKING_TOKEN": raw}
+    loaded = run_client(mlflow_python, LOAD, env)
+    assert loaded.returncode == 0, loaded.stderr[-4000:]
+    assert "LOADED models:/iris-tree@champion [0]" in loaded.stdout
+    assert "LOADED models:/iris-tree/1 [0]" in loaded.stdout
+    assert "ALIASES {'champion': '1'}" in loaded.stdout
+
+    reader = token_client(members["reader"])
+    denied = reader.post("/mlflow/api/2.0/mlflow/registered-models/create", {"name": "mine"}, format="json")
+    assert denied.status_code == 403 and denied.json()["error_code"] == "PERMISSION_DENIED"

@@ -11,6 +11,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from jobs.models import Job
+from studio.errors import Conflict
 from tracking.auth import Caller, caller_for
 from tracking.errors import MlflowError
 
@@ -27,11 +28,20 @@ def endpoint(*methods: str, raw: bool = False):
                 if request.method not in methods:
                     raise MlflowError(f"Use {' or '.join(methods)}.", "ENDPOINT_NOT_FOUND", status=405)
                 caller = caller_for(request, ws)
-                params = request.GET if request.method in ("GET", "DELETE") or raw else _json(request)
+                # MLflow's client sends GET parameters in the query, everything else (DELETE too)
+                # as a JSON body.
+                if request.method == "GET" or raw or (request.method == "DELETE" and not request.body):
+                    params = request.GET
+                else:
+                    params = _json(request)
                 result = view(request, caller, params, **kwargs)
                 return result if raw else JsonResponse(result or {})
             except MlflowError as exc:
                 return JsonResponse(exc.payload(), status=exc.status)
+            except Conflict as exc:
+                return JsonResponse(
+                    {"error_code": "RESOURCE_ALREADY_EXISTS", "message": " ".join(exc.messages)}, status=400
+                )
             except ValidationError as exc:
                 return JsonResponse(
                     {"error_code": "INVALID_PARAMETER_VALUE", "message": " ".join(exc.messages)}, status=400

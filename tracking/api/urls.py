@@ -4,7 +4,7 @@
 from django.urls import include, path, re_path
 
 from jobs.views_metrics import MlflowLinkView
-from tracking.api import artifacts, experiments, logged_models, runs
+from tracking.api import artifacts, experiments, logged_models, registry, runs
 
 P = "api/2.0/mlflow/"
 api = [
@@ -34,6 +34,25 @@ api = [
     re_path(r"^api/2\.0/mlflow-artifacts/artifacts/?$", artifacts.list_artifacts),
     re_path(r"^api/2\.0/mlflow-artifacts/artifacts/(?P<path>.+)$", artifacts.artifact),
     path("api/3.0/mlflow/server-info", artifacts.server_info),
+    path(P + "registered-models/create", registry.create_model),
+    path(P + "registered-models/get", registry.get_model),
+    path(P + "registered-models/rename", registry.rename_model),
+    path(P + "registered-models/update", registry.update_model),
+    path(P + "registered-models/delete", registry.delete_model),
+    path(P + "registered-models/set-tag", registry.set_model_tag),
+    path(P + "registered-models/delete-tag", registry.delete_model_tag),
+    path(P + "registered-models/search", registry.search_models),
+    path(P + "registered-models/get-latest-versions", registry.latest_versions),
+    path(P + "registered-models/alias", registry.alias),
+    path(P + "model-versions/create", registry.create_version),
+    path(P + "model-versions/get", registry.get_version),
+    path(P + "model-versions/update", registry.update_version),
+    path(P + "model-versions/delete", registry.delete_version),
+    path(P + "model-versions/set-tag", registry.set_version_tag),
+    path(P + "model-versions/delete-tag", registry.delete_version_tag),
+    path(P + "model-versions/transition-stage", registry.transition_stage),
+    path(P + "model-versions/get-download-uri", registry.download_uri),
+    path(P + "model-versions/search", registry.search_versions),
 ]
 
 app_name = "tracking"
