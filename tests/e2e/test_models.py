@@ -7,12 +7,12 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from jobs import services as job_services
-from jobs.models import Metric
 from registry.models import ModelVersion
 from tests.e2e.conftest import screenshot, sign_in
 from tests.factories import UserFactory, make_workspace
 from tests.jobs.conftest import make_environment, no_dispatch  # noqa: F401 - submitted jobs stay queued
 from tests.registry.conftest import finish_job, write_mlflow_model
+from tracking import services as tracking_services
 
 
 def test_register_a_job_model_and_read_its_signature_and_lineage(page, transactional_db, no_dispatch, tmp_path):  # noqa: F811
@@ -31,7 +31,7 @@ def test_register_a_job_model_and_read_its_signature_and_lineage(page, transacti
     )
     write_mlflow_model(tmp_path / "out" / "model", run_id=job.name)
     job = finish_job(job, tmp_path / "out")
-    Metric.objects.create(job=job, key="accuracy", value=0.9731, step=1, timestamp=1)
+    tracking_services.do_log_metrics(job, [tracking_services.MetricIn("accuracy", 0.9731, 1, 1)])
 
     sign_in(page, "mona")
     page.goto(f"/w/ws-models/jobs/{job.name}/")

@@ -7,9 +7,10 @@ from __future__ import annotations
 import io
 import zipfile
 
-from jobs.models import Metric, Param
+from jobs.models import Param
 from registry import services
 from registry.models import ModelVersion
+from tracking import services as tracking_services
 
 
 def _register(workspace, owner, job, name="iris", **kwargs):
@@ -35,7 +36,7 @@ def test_the_list_shows_latest_versions_aliases_and_filters(client, workspace, o
 
 
 def test_the_model_page_shows_lineage(client, workspace, owner, trained_job):
-    Metric.objects.create(job=trained_job, key="accuracy", value=0.9731, step=1, timestamp=1)
+    tracking_services.do_log_metrics(trained_job, [tracking_services.MetricIn("accuracy", 0.9731, 1, 1)])
     Param.objects.create(job=trained_job, key="n_estimators", value="200")
     version = _register(workspace, owner, trained_job)
     services.record_usage(version, "scoring-job-1", port="model")

@@ -158,7 +158,8 @@ REGISTER = textwrap.dedent(
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(LogisticRegression(max_iter=300).fit(X, y), name="tree", input_example=X.head(2))
+        model = LogisticRegression(max_iter=300).fit(X, y)
+        info = mlflow.sklearn.log_model(model, name="tree", input_example=X.head(2))
     version = mlflow.register_model(info.model_uri, "iris-tree")
     MlflowClient().set_registered_model_alias("iris-tree", "champion", version.version)
     print("REGISTERED", version.name, version.version)
