@@ -29,5 +29,6 @@ urlpatterns = [
     path("", include("compute.urls")),
     path("", include("jobs.urls")),
     path("", include("datastores.urls")),
+    path("", include("tracking.urls")),
     path("", include("registry.urls")),
 ]

@@ -55,7 +55,7 @@ api = [
     path(P + "model-versions/search", registry.search_versions),
 ]
 
-app_name = "tracking"
+app_name = "mlflow_api"
 urlpatterns = [
     path("", MlflowLinkView.as_view(), name="mlflow_link"),
     path("w/<str:ws>/", include(api)),
