@@ -10,7 +10,7 @@ from django.conf import settings
 
 from jobs.models import JobStatus
 from tests.conftest import token_client
-from tests.jobs.conftest import make_environment, node, wait_status  # noqa: F401 - node is a fixture
+from tests.jobs.conftest import make_environment, wait_status
 from tests.jobs.test_run_venv import submit
 from tracking.models import LoggedModel
 
@@ -46,7 +46,7 @@ def test_an_autologging_job_ends_with_metrics_params_model_signature_and_artifac
     mlflow_python,
     workspace,
     owner,
-    settings,  # noqa: F811
+    settings,
 ):
     settings.STUDIO_PUBLIC_URL = live_server.url
     make_environment(workspace, owner, "mlflow-full", user_managed_dependencies=True, interpreter_path=mlflow_python)
