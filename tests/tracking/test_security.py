@@ -145,3 +145,52 @@ def test_bad_search_input_gets_mlflows_error_shape(job, owner, body, message):
     assert response.status_code == 400, response.content
     assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert message in response.json()["message"]
+
+
+def _search_queries(owner, experiment) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = token_client(owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(
+            "/mlflow/api/2.0/mlflow/runs/search",
+            {
+                "experiment_ids": [str(experiment.pk)],
+                "filter": "metrics.m >= 0 and params.p = '1'",
+                "order_by": ["metrics.m DESC"],
+            },
+            format="json",
+        )
+    assert response.status_code == 200
+    return len(queries), len(response.json()["runs"])
+
+
+def test_search_runs_costs_the_same_queries_for_3_or_30_runs(job, owner):
+    from tracking import services
+
+    def add(count, start):
+        for i in range(start, start + count):
+            run = Job.objects.create(
+                workspace=job.workspace,
+                name=f"run_{i}",
+                experiment=job.experiment,
+                created_by=owner,
+                status=JobStatus.RUNNING,
+                command="x",
+                environment_ref="e",
+                compute_name="local",
+            )
+            services.do_log_batch(
+                run,
+                [{"key": "m", "value": i, "timestamp": 1}],
+                [{"key": "p", "value": "1"}],
+                [{"key": "t", "value": "x"}],
+            )
+
+    add(3, 0)
+    few, found_few = _search_queries(owner, job.experiment)
+    add(27, 3)
+    many, found_many = _search_queries(owner, job.experiment)
+    assert (found_few, found_many) == (3, 30)
+    assert few == many
