@@ -194,3 +194,8 @@ def test_search_runs_costs_the_same_queries_for_3_or_30_runs(job, owner):
     many, found_many = _search_queries(owner, job.experiment)
     assert (found_few, found_many) == (3, 30)
     assert few == many
+
+
+def test_an_endpoint_studio_lacks_answers_in_mlflows_error_shape(owner):
+    response = token_client(owner).post("/mlflow/api/2.0/mlflow/runs/delete", {"run_id": "x"}, format="json")
+    assert response.status_code == 404 and response.json()["error_code"] == "ENDPOINT_NOT_FOUND"

@@ -95,3 +95,9 @@ def list_files(target) -> list[dict]:
 @endpoint("GET")
 def server_info(request, caller, params):
     return {"store_type": "SqlStore", "multipart_uploads_enabled": False, "multipart_downloads_enabled": False}
+
+
+def not_found(request, **kwargs):
+    return JsonResponse(
+        {"error_code": "ENDPOINT_NOT_FOUND", "message": f"Studio does not implement {request.path}."}, status=404
+    )

@@ -55,6 +55,10 @@ api = [
     path(P + "model-versions/search", registry.search_versions),
 ]
 
+# Anything else under api/ answers in MLflow's error shape, so a client prints a clear message
+# instead of an HTML page.
+api.append(re_path(r"^api/.*$", artifacts.not_found))
+
 app_name = "mlflow_api"
 urlpatterns = [
     path("", MlflowLinkView.as_view(), name="mlflow_link"),
