@@ -14,11 +14,13 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions as drf_exceptions
 
 from jobs import tracking as job_tracking
-from jobs.models import Job
+from jobs.models import Job, RunTag
 from studio.authentication import BearerTokenAuthentication
 from studio.models import Workspace
 from studio.permissions import can
 from tracking.errors import MlflowError
+
+PARENT_TAG = "mlflow.parentRunId"
 
 
 @dataclass
@@ -45,14 +47,24 @@ class Caller:
             return workspace.pk == self.job.workspace_id
         return can(self.user, workspace, "workspace.view")
 
+    def is_own_child(self, job: Job) -> bool:
+        """A nested run the job's script started (`mlflow.start_run(nested=True)`, autolog's
+        tuning runs): made through the API in the job's workspace with the job as its parent."""
+        return (
+            self.job is not None
+            and job.source == "mlflow"
+            and job.workspace_id == self.job.workspace_id
+            and RunTag.objects.filter(job=job, key=PARENT_TAG, value=self.job.name).exists()
+        )
+
     def can_write_run(self, job: Job) -> bool:
         if self.job is not None:
-            return self.job.pk == job.pk
+            return self.job.pk == job.pk or self.is_own_child(job)
         return job.created_by_id == getattr(self.user, "pk", None) and can(self.user, job.workspace, "jobs.submit")
 
     def can_read_run(self, job: Job) -> bool:
         if self.job is not None:
-            return self.job.pk == job.pk
+            return self.job.pk == job.pk or self.is_own_child(job)
         return can(self.user, job.workspace, "workspace.view")
 
     def write_workspace(self) -> Workspace:

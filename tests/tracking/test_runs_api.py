@@ -184,3 +184,28 @@ def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
         {"key": "loss", "value": 0.1, "timestamp": 1, "step": 2},
     ]
     assert tracking.metric_summary(job)["loss"] == {"min": 0.1, "max": 0.9, "steps": 3, "last": 0.1, "last_step": 2}
+
+
+NESTED = textwrap.dedent(
+    """
+    import mlflow
+    with mlflow.start_run() as parent:
+        for lr in (0.1, 0.01):
+            with mlflow.start_run(nested=True, run_name=f"lr-{lr}") as child:
+                mlflow.log_param("lr", lr)
+                mlflow.log_metric("loss", lr * 2)
+        found = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+                                   order_by=["params.lr ASC"], output_format="list")
+        print("CHILDREN", [r.info.run_name for r in found])
+    """
+)
+
+
+def test_a_job_starts_nested_runs_under_itself(live_server, job, transactional_db):
+    result = run_script(NESTED, tracking.tracking_env(job, live_server.url))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "CHILDREN ['lr-0.01', 'lr-0.1']" in result.stdout
+    children = Job.objects.filter(run_tags__key="mlflow.parentRunId", run_tags__value=job.name)
+    assert sorted(children.values_list("display_name", flat=True)) == ["lr-0.01", "lr-0.1"]
+    assert set(children.values_list("status", flat=True)) == {JobStatus.COMPLETED}
+    assert all(c.experiment_id == job.experiment_id and c.created_by == job.created_by for c in children)

@@ -73,8 +73,11 @@ def find_run(caller: Caller, name: str, *, write: bool) -> Job:
     """The run, fetched through the caller's workspaces (404 outside them, 403 when only read)."""
     if caller.job is not None:
         job = caller.job if caller.job.name == name else None
-        if job is None and Job.objects.filter(workspace=caller.job.workspace_id, name=name).exists():
-            raise MlflowError(f"A job's token reaches only its own run, not {name}.", "PERMISSION_DENIED")
+        if job is None:
+            other = Job.objects.filter(workspace=caller.job.workspace_id, name=name).select_related("workspace").first()
+            if other is not None and not caller.is_own_child(other):
+                raise MlflowError(f"A job's token reaches only its own run, not {name}.", "PERMISSION_DENIED")
+            job = other
     else:
         matches = list(
             Job.objects.filter(workspace__in=caller.workspaces().values("pk"), name=name).select_related(

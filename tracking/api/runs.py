@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from jobs import tracking as job_tracking
-from jobs.models import Experiment, Job
+from jobs.models import Experiment, Job, RunTag
 from tracking import search, services
 from tracking.api.common import endpoint, find_run, int_param, listed, run_id
+from tracking.auth import PARENT_TAG
 from tracking.errors import MlflowError
 from tracking.payloads import RUN_PREFETCH, number, run_dict, run_info
 
@@ -22,15 +25,20 @@ def get_run(request, caller, params):
 
 @endpoint("POST")
 def create_run(request, caller, params):
-    if caller.job is not None:
-        raise MlflowError(
-            f"This job is already the MLflow run {caller.job.name} (MLFLOW_RUN_ID); nested or extra runs are not "
-            "supported. Call mlflow.start_run() without arguments, or log directly.",
-        )
-    experiment = _experiment_for_write(caller, params.get("experiment_id"))
     tags = params.get("tags") or []
-    if not isinstance(tags, list):
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
         raise MlflowError("tags must be a list of {key, value} objects.")
+    if caller.job is not None:
+        # A job is its run; it may start nested runs under itself, in its own experiment.
+        parent = next((t.get("value") for t in tags if t.get("key") == PARENT_TAG), None)
+        if parent != caller.job.name:
+            raise MlflowError(
+                f"This job is already the MLflow run {caller.job.name} (MLFLOW_RUN_ID): call mlflow.start_run() "
+                "without arguments, or start nested runs (nested=True) under it.",
+            )
+        experiment = caller.job.experiment
+    else:
+        experiment = _experiment_for_write(caller, params.get("experiment_id"))
     job = services.do_create_run(
         experiment,
         actor=caller.actor,
@@ -143,7 +151,8 @@ def search_runs(request, caller, params):
     order_by = [str(o) for o in listed(params, "order_by")]
     runs = Job.objects.filter(experiment__in=pks, workspace__in=caller.workspaces().values("pk"))
     if caller.job is not None:
-        runs = runs.filter(pk=caller.job.pk)
+        children = RunTag.objects.filter(key=PARENT_TAG, value=caller.job.name, job__source="mlflow")
+        runs = runs.filter(Q(pk=caller.job.pk) | Q(pk__in=children.values("job_id")))
     if view_type in ("DELETED_ONLY", "2"):  # Studio deletes runs for good; none are "deleted"
         runs = runs.none()
     runs = runs.select_related("workspace", "created_by").prefetch_related(*RUN_PREFETCH)
