@@ -10,9 +10,9 @@ venv (built with uv when missing). Rows:
 
   1. single log_metric calls/s (one HTTP call each)
   2. log_batch points/s (batches of 1000)
-  3. runs/get on a run holding --points metric points (ms)
-  4. get_metric_history of --points points (ms)
-  5. search_runs with a metric + param filter over --runs runs, 100 results (ms)
+  3. runs/get on a run holding --points metric points (ms, median of 5)
+  4. get_metric_history of --points points (ms, median of 3)
+  5. search_runs with a metric + param filter over --runs runs, 100 results (ms, median of 5)
   6. artifact upload / download of --mb MB (MB/s)
 """
 
@@ -70,12 +70,17 @@ start = time.perf_counter()
 for first in range(0, args["points"], 1000):
     client.log_batch(run, metrics=[Metric("loss", 1.0 / (i + 1), now, i) for i in range(first, first + 1000)])
 out["log_batch points/s"] = args["points"] / (time.perf_counter() - start)
-start = time.perf_counter()
-client.get_run(run)
-out[f"runs/get, {args['points']} points (ms)"] = (time.perf_counter() - start) * 1000
-start = time.perf_counter()
-history = client.get_metric_history(run, "loss")
-out[f"history read, {args['points']} points (ms)"] = (time.perf_counter() - start) * 1000
+def median_ms(call, times=5):
+    spent = []
+    for _ in range(times):
+        start = time.perf_counter()
+        result = call()
+        spent.append((time.perf_counter() - start) * 1000)
+    return sorted(spent)[len(spent) // 2], result
+
+out[f"runs/get, {args['points']} points (ms)"], _ = median_ms(lambda: client.get_run(run))
+out[f"history read, {args['points']} points (ms)"], history = median_ms(
+    lambda: client.get_metric_history(run, "loss"), 3)
 assert len(history) == args["points"], len(history)
 
 seeded = 0
@@ -84,10 +89,9 @@ while seeded < args["runs"]:
     client.log_batch(r, metrics=[Metric("acc", (seeded % 100) / 100, now, 0)],
                      params=[Param("depth", str(seeded % 10))])
     seeded += 1
-start = time.perf_counter()
-found = client.search_runs([exp], "metrics.acc > 0.5 and params.depth = '3'", max_results=100,
-                           order_by=["metrics.acc DESC"])
-out[f"search_runs over {args['runs']} runs, filter (ms)"] = (time.perf_counter() - start) * 1000
+out[f"search_runs over {args['runs']} runs, filter (ms)"], _ = median_ms(
+    lambda: client.search_runs([exp], "metrics.acc > 0.5 and params.depth = '3'", max_results=100,
+                               order_by=["metrics.acc DESC"]))
 
 big = os.path.join(tempfile.mkdtemp(), "big.bin")
 with open(big, "wb") as f:
