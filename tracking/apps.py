@@ -10,6 +10,14 @@ class TrackingConfig(AppConfig):
         from tracking import registry_hooks
 
         registry_hooks.register()
+        from django.db.models.signals import post_delete
+
+        from jobs.models import Job
+        from tracking import signals
+        from tracking.models import LoggedModel
+
+        post_delete.connect(signals.job_deleted, sender=Job, dispatch_uid="tracking.job_deleted")
+        post_delete.connect(signals.logged_model_deleted, sender=LoggedModel, dispatch_uid="tracking.model_deleted")
 
         register_messages(
             {

@@ -72,3 +72,12 @@ def test_artifact_pages_are_for_members_and_stay_inside_the_run(client, job, out
     assert client.get(base).status_code == 200
     assert client.get(base + "file/../../other/x").status_code == 404
     assert client.get(base + "file/%2e%2e/%2e%2e/x").status_code == 404
+
+
+def test_deleting_a_job_removes_its_mlflow_artifacts(job, owner, transactional_db):
+    from jobs.services import do_delete_job
+
+    store = store_for_workspace(job.workspace)
+    assert store.isdir(f"runs/{job.name}")
+    do_delete_job(job, actor=owner)
+    assert not store.exists(f"runs/{job.name}")
