@@ -14,6 +14,7 @@ from jobs.models import Experiment, Job, JobStatus
 from studio.models import ActivityEvent
 from tests.conftest import token_client
 from tests.tracking.conftest import run_client
+from tracking.artifacts import store_for_workspace
 from tracking.models import LoggedModel
 
 JOB_SCRIPT = textwrap.dedent(
@@ -202,3 +203,37 @@ def test_a_job_registers_its_model_and_a_laptop_loads_it_by_alias_and_version(
     reader = token_client(members["reader"])
     denied = reader.post("/mlflow/api/2.0/mlflow/registered-models/create", {"name": "mine"}, format="json")
     assert denied.status_code == 403 and denied.json()["error_code"] == "PERMISSION_DENIED"
+
+
+def test_a_large_artifact_goes_up_in_parts_and_comes_back_whole(
+    live_server, mlflow_python, job, transactional_db, tmp_path, monkeypatch
+):
+    from tracking.api import multipart
+
+    parts = []
+    loads = multipart.signing.loads
+    monkeypatch.setattr(multipart.signing, "loads", lambda *a, **k: parts.append(1) or loads(*a, **k))
+    code = textwrap.dedent(
+        f"""
+        import hashlib, os
+        import mlflow
+        data = os.urandom(23 * 2**20)
+        with open({str(tmp_path / "weights.bin")!r}, "wb") as f:
+            f.write(data)
+        with mlflow.start_run() as run:
+            mlflow.log_artifact({str(tmp_path / "weights.bin")!r}, "model")
+        back = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model/weights.bin",
+                                                   dst_path={str(tmp_path / "back")!r})
+        print("SAME", hashlib.sha256(open(back, "rb").read()).digest() == hashlib.sha256(data).digest())
+        """
+    )
+    env = job_tracking.tracking_env(job, live_server.url) | {
+        "MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE": str(5 * 2**20),
+        "MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE": str(5 * 2**20),
+    }
+    result = run_client(mlflow_python, code, env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "SAME True" in result.stdout
+    assert len(parts) == 5, "23 MB in 5 MB parts"
+    store = store_for_workspace(job.workspace)
+    assert not store.exists(".uploads") or not list(store.walk_files(".uploads")), "parts are cleaned up"

@@ -199,3 +199,27 @@ def test_search_runs_costs_the_same_queries_for_3_or_30_runs(job, owner):
 def test_an_endpoint_studio_lacks_answers_in_mlflows_error_shape(owner):
     response = token_client(owner).post("/mlflow/api/2.0/mlflow/runs/delete", {"run_id": "x"}, format="json")
     assert response.status_code == 404 and response.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_multipart_uploads_need_write_access_and_a_genuine_part_url(job, members):
+    reader = token_client(members["reader"])
+    denied = reader.post(
+        f"/mlflow/api/2.0/mlflow-artifacts/mpu/create/ws-main/runs/{job.name}/artifacts",
+        {"path": "/tmp/w.bin", "num_parts": 2},
+        format="json",
+    )
+    assert denied.status_code == 403
+    created = job_client(job).post(
+        f"/mlflow/api/2.0/mlflow-artifacts/mpu/create/ws-main/runs/{job.name}/artifacts",
+        {"path": "/tmp/w.bin", "num_parts": 2},
+        format="json",
+    )
+    url = created.json()["credentials"][0]["url"]
+    forged = Client().generic("PUT", url.split("testserver", 1)[1][:-3] + "xyz", b"x")
+    assert forged.status_code == 403 and forged.json()["error_code"] == "PERMISSION_DENIED"
+    too_many = job_client(job).post(
+        f"/mlflow/api/2.0/mlflow-artifacts/mpu/create/ws-main/runs/{job.name}/artifacts",
+        {"path": "/tmp/w.bin", "num_parts": 10**9},
+        format="json",
+    )
+    assert too_many.status_code == 400

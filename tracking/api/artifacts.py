@@ -94,7 +94,7 @@ def list_files(target) -> list[dict]:
 
 @endpoint("GET")
 def server_info(request, caller, params):
-    return {"store_type": "SqlStore", "multipart_uploads_enabled": False, "multipart_downloads_enabled": False}
+    return {"store_type": "SqlStore", "multipart_uploads_enabled": True, "multipart_downloads_enabled": False}
 
 
 def not_found(request, **kwargs):

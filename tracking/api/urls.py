@@ -4,7 +4,7 @@
 from django.urls import include, path, re_path
 
 from jobs.views_metrics import MlflowLinkView
-from tracking.api import artifacts, experiments, logged_models, registry, runs
+from tracking.api import artifacts, experiments, logged_models, multipart, registry, runs
 
 P = "api/2.0/mlflow/"
 api = [
@@ -34,6 +34,10 @@ api = [
     re_path(r"^api/2\.0/mlflow-artifacts/artifacts/?$", artifacts.list_artifacts),
     re_path(r"^api/2\.0/mlflow-artifacts/artifacts/(?P<path>.+)$", artifacts.artifact),
     path("api/3.0/mlflow/server-info", artifacts.server_info),
+    re_path(r"^api/2\.0/mlflow-artifacts/mpu/create/(?P<path>.+)$", multipart.create),
+    re_path(r"^api/2\.0/mlflow-artifacts/mpu/complete/(?P<path>.+)$", multipart.complete),
+    re_path(r"^api/2\.0/mlflow-artifacts/mpu/abort/(?P<path>.+)$", multipart.abort),
+    path("api/2.0/mlflow-artifacts/mpu/part/<str:token>", multipart.part),
     path(P + "registered-models/create", registry.create_model),
     path(P + "registered-models/get", registry.get_model),
     path(P + "registered-models/rename", registry.rename_model),
