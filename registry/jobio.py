@@ -46,7 +46,7 @@ def resolve(workspace, name: str, item: dict) -> dict:
 
 def _version_of(job, item: dict) -> ModelVersion:
     version = (
-        ModelVersion.objects.filter(pk=item.get("model_version_id"), workspace_id=job.workspace_id)
+        ModelVersion.objects.filter(pk=int(item.get("model_version_id") or 0), workspace_id=job.workspace_id)
         .select_related("datastore", "model")
         .first()
     )

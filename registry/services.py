@@ -17,8 +17,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,6 +39,8 @@ from studio.errors import Conflict
 from studio.models import Workspace
 from studio.yamlspec import check_keys, load_mapping
 
+# The acting user (None: Studio itself), as in the other apps' services.
+Actor = User | None
 ARTIFACT_DATASTORE = "workspaceartifactstore"
 FILES_PREFIX = "registered_models"  # in ARTIFACT_DATASTORE; MLflow logged models live under models/
 MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties"}
@@ -134,7 +138,7 @@ class FilesLocation:
     path: str
 
     @property
-    def fs(self):
+    def fs(self) -> Any:
         return self.store.fs
 
     @property
@@ -186,7 +190,7 @@ def read_small_file(version: ModelVersion, rel: str, limit: int = 256 * 1024) ->
 # --- resolving references -------------------------------------------------------------------------
 
 
-def _versions(workspace: Workspace, name: str):
+def _versions(workspace: Workspace, name: str) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(workspace=workspace, model__name=name).select_related(
         "model", "model__workspace", "datastore", "workspace"
     )
@@ -226,7 +230,7 @@ def get_version(workspace: Workspace, name: str, version: str) -> ModelVersion:
     return found
 
 
-def latest_version_ids(queryset, *, include_archived: bool = False, tag: str = "") -> list[int]:
+def latest_version_ids(queryset: QuerySet[ModelVersion], *, include_archived: bool = False, tag: str = "") -> list[int]:
     """The ids of the newest version of each model in `queryset` (a ModelVersion queryset), in
     model-name order; archived versions count only with `include_archived`; `tag` (key or
     key=value) keeps the models whose newest version has it. One light query, whatever the count."""
@@ -255,7 +259,9 @@ def fetch_versions(ids: list[int]) -> list[ModelVersion]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def latest_versions(queryset, *, include_archived: bool = False, tag: str = "") -> list[ModelVersion]:
+def latest_versions(
+    queryset: QuerySet[ModelVersion], *, include_archived: bool = False, tag: str = ""
+) -> list[ModelVersion]:
     """The newest version of each model in `queryset`, by model name (see latest_version_ids)."""
     return fetch_versions(latest_version_ids(queryset, include_archived=include_archived, tag=tag))
 
@@ -298,7 +304,7 @@ def _finish(
     workspace: Workspace,
     placed: _Placed,
     *,
-    actor,
+    actor: Actor,
     name: str,
     version: str | None,
     model_type: str | None,
@@ -351,20 +357,20 @@ def _finish(
 
 
 def _create_rows(
-    workspace,
+    workspace: Workspace,
     *,
-    actor,
-    name,
-    version,
-    model_type,
-    description,
-    tags,
-    properties,
-    source,
-    job,
-    datastore,
-    placed,
-    parsed,
+    actor: Actor,
+    name: str,
+    version: str | None,
+    model_type: str,
+    description: str,
+    tags: dict[str, str],
+    properties: dict[str, str],
+    source: str,
+    job: Job | None,
+    datastore: Datastore,
+    placed: _Placed,
+    parsed: dict[str, Any],
 ) -> ModelVersion:
     actor_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     try:
@@ -414,7 +420,7 @@ def _create_rows(
 def do_create_model_version(
     workspace: Workspace,
     *,
-    actor,
+    actor: Actor,
     name: str,
     path: str | None = None,
     source: sources.Source | None = None,
@@ -479,7 +485,7 @@ def do_create_model_version_from_upload(
     workspace: Workspace,
     sink: UploadSink,
     *,
-    actor,
+    actor: Actor,
     name: str,
     type: str | None = None,
     version: str | int | None = None,
@@ -552,7 +558,7 @@ def do_create_model_version_from_upload(
 
 @transaction.atomic
 def do_create_model(
-    workspace: Workspace, *, actor, name: str, description: str | None = "", tags: dict | None = None
+    workspace: Workspace, *, actor: Actor, name: str, description: str | None = "", tags: dict | None = None
 ) -> Model:
     """A model with no versions yet (MLflow's create_registered_model); a taken name is a Conflict.
     Versions made later with do_create_model_version join it."""
@@ -573,7 +579,14 @@ def do_create_model(
     return model
 
 
-def _edit(row: Model | ModelVersion, *, description, tags, set_tags, delete_tags) -> list[str]:
+def _edit(
+    row: Model | ModelVersion,
+    *,
+    description: str | None,
+    tags: dict | None,
+    set_tags: dict | None,
+    delete_tags: list[str] | None,
+) -> list[str]:
     """Apply a description/tags change to a model or a version and save it; returns what changed."""
     changed = []
     if description is not None and _description(description) != row.description:
@@ -597,7 +610,7 @@ def _edit(row: Model | ModelVersion, *, description, tags, set_tags, delete_tags
 def do_update_model(
     model: Model,
     *,
-    actor,
+    actor: Actor,
     description: str | None = None,
     tags: dict | None = None,
     set_tags: dict | None = None,
@@ -615,7 +628,7 @@ def do_update_model(
 def do_update_model_version(
     version: ModelVersion,
     *,
-    actor,
+    actor: Actor,
     description: str | None = None,
     tags: dict | None = None,
     set_tags: dict | None = None,
@@ -630,7 +643,7 @@ def do_update_model_version(
 
 
 @transaction.atomic
-def do_rename_model(model: Model, new_name: str, *, actor) -> Model:
+def do_rename_model(model: Model, new_name: str, *, actor: Actor) -> Model:
     """Rename a model (its versions follow; files stay where they are). A taken name is a Conflict."""
     new_name = check_name(new_name)
     if new_name == model.name:
@@ -659,7 +672,7 @@ def check_alias(alias: str) -> str:
 
 
 @transaction.atomic
-def do_set_alias(version: ModelVersion, alias: str, *, actor) -> ModelAlias:
+def do_set_alias(version: ModelVersion, alias: str, *, actor: Actor) -> ModelAlias:
     """Point `name@alias` at `version`, moving it from another version of the same model if it
     was elsewhere (an alias is unique per model)."""
     alias = check_alias(alias)
@@ -679,7 +692,7 @@ def do_set_alias(version: ModelVersion, alias: str, *, actor) -> ModelAlias:
 
 
 @transaction.atomic
-def do_delete_alias(model: Model, alias: str, *, actor) -> None:
+def do_delete_alias(model: Model, alias: str, *, actor: Actor) -> None:
     """Remove `name@alias`; an alias that does not exist is a ValidationError on `alias`."""
     deleted, _ = ModelAlias.objects.filter(model=model, alias=str(alias)).delete()
     if not deleted:
@@ -696,7 +709,7 @@ def check_stage(stage: str) -> str:
 
 
 @transaction.atomic
-def do_set_stage(version: ModelVersion, stage: str, *, actor, archive_existing: bool = False) -> ModelVersion:
+def do_set_stage(version: ModelVersion, stage: str, *, actor: Actor, archive_existing: bool = False) -> ModelVersion:
     """MLflow's legacy stage transition. With `archive_existing`, other versions of the model
     in the same target stage (Staging or Production) move to Archived, as in MLflow."""
     stage = check_stage(stage)
@@ -713,7 +726,7 @@ def do_set_stage(version: ModelVersion, stage: str, *, actor, archive_existing: 
     return version
 
 
-def _set_archived(version: ModelVersion, archived: bool, *, actor, verb: str) -> ModelVersion:
+def _set_archived(version: ModelVersion, archived: bool, *, actor: Actor, verb: str) -> ModelVersion:
     if version.archived != archived:
         version.archived = archived
         version.updated_at = timezone.now()
@@ -723,13 +736,13 @@ def _set_archived(version: ModelVersion, archived: bool, *, actor, verb: str) ->
 
 
 @transaction.atomic
-def do_archive_model_version(version: ModelVersion, *, actor) -> ModelVersion:
+def do_archive_model_version(version: ModelVersion, *, actor: Actor) -> ModelVersion:
     """Hide a version from lists and from @latest (jobs that name it exactly still can)."""
     return _set_archived(version, True, actor=actor, verb="model.archived")
 
 
 @transaction.atomic
-def do_restore_model_version(version: ModelVersion, *, actor) -> ModelVersion:
+def do_restore_model_version(version: ModelVersion, *, actor: Actor) -> ModelVersion:
     """Bring an archived version back into lists and @latest."""
     return _set_archived(version, False, actor=actor, verb="model.restored")
 
@@ -746,7 +759,7 @@ def _remove_files_on_commit(rows: list[tuple[Datastore, str]]) -> None:
 
 
 @transaction.atomic
-def do_delete_model_version(version: ModelVersion, *, actor) -> None:
+def do_delete_model_version(version: ModelVersion, *, actor: Actor) -> None:
     """Delete a version and its files for good (MLflow's delete_model_version; the REST API's
     DELETE archives instead). A model left with no versions stays, like in MLflow."""
     _remove_files_on_commit([(version.datastore, version.storage_path)])
@@ -756,7 +769,7 @@ def do_delete_model_version(version: ModelVersion, *, actor) -> None:
 
 
 @transaction.atomic
-def do_delete_model(model: Model, *, actor) -> None:
+def do_delete_model(model: Model, *, actor: Actor) -> None:
     """Delete a model with all its versions and their files (MLflow's delete_registered_model)."""
     _remove_files_on_commit([(v.datastore, v.storage_path) for v in model.versions.select_related("datastore")])
     name, workspace = model.name, model.workspace
