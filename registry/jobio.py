@@ -39,6 +39,7 @@ def resolve(workspace, name: str, item: dict) -> dict:
     return {
         **item,
         "model": version.reference,
+        "model_name": version.model.name,
         "model_version_id": version.pk,
         "uri": version.uri,
     }
@@ -100,7 +101,7 @@ def register(job, name: str, item: dict, uri: str) -> dict:
     ModelUsage.objects.filter(version=version, job_name=job.name, direction=ModelUsage.Direction.OUTPUT).update(
         port=name
     )
-    return {"asset": version.reference, "model": version.reference}
+    return {"asset": version.reference, "model": version.reference, "model_name": version.model.name}
 
 
 def register_handlers() -> None:

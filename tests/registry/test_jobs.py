@@ -4,6 +4,7 @@ version produced by the job, lineage both ways; bad references refused at submis
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from jobs.models import JobStatus
 from registry import services
@@ -64,6 +65,10 @@ def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace
     assert job.outputs["tuned"]["asset"] == "iris-tuned:1"
     assert ModelUsage.objects.filter(version=base, job_name=job.name, direction="input", port="model").exists()
     assert ModelUsage.objects.filter(version=tuned, job_name=job.name, direction="output", port="tuned").exists()
+    browser = Client()
+    browser.force_login(job.created_by)
+    html = browser.get(f"/w/{workspace.name}/jobs/{job.name}/").content.decode()
+    assert f'registered as <a href="/w/{workspace.name}/models/iris-tuned/">iris-tuned:1</a>' in html
     detail = api.get(f"/api/v1/workspaces/{workspace.name}/models/iris/versions/1/").json()
     assert {"job": job.name, "direction": "input", "name": "model"}.items() <= detail["used_by"][0].items()
 
