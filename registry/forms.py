@@ -7,7 +7,7 @@ from django import forms
 from registry.models import ModelVersion
 from studio.forms import TagsField
 
-TYPE_CHOICES = [("", "Detect (mlflow_model when there is an MLmodel file)"), *ModelVersion.Type.choices]
+TYPE_CHOICES = [("", "Detect (MLmodel file: mlflow_model)"), *ModelVersion.Type.choices]
 
 
 class RegisterForm(forms.Form):

@@ -39,6 +39,7 @@ def resolve(workspace, name: str, item: dict) -> dict:
     return {
         **item,
         "model": version.reference,
+        "model_name": version.model.name,
         "model_version_id": version.pk,
         "uri": version.uri,
     }
@@ -46,7 +47,7 @@ def resolve(workspace, name: str, item: dict) -> dict:
 
 def _version_of(job, item: dict) -> ModelVersion:
     version = (
-        ModelVersion.objects.filter(pk=item.get("model_version_id"), workspace_id=job.workspace_id)
+        ModelVersion.objects.filter(pk=int(item.get("model_version_id") or 0), workspace_id=job.workspace_id)
         .select_related("datastore", "model")
         .first()
     )
@@ -100,7 +101,7 @@ def register(job, name: str, item: dict, uri: str) -> dict:
     ModelUsage.objects.filter(version=version, job_name=job.name, direction=ModelUsage.Direction.OUTPUT).update(
         port=name
     )
-    return {"asset": version.reference, "model": version.reference}
+    return {"asset": version.reference, "model": version.reference, "model_name": version.model.name}
 
 
 def register_handlers() -> None:

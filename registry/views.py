@@ -31,6 +31,7 @@ from studio.views.workspaces import apply_errors
 
 WRITE = "models.write"
 PREVIEW_BYTES = 64 * 1024
+FILES_SHOWN = 1000
 TEXT_SUFFIXES = (".txt", ".json", ".yaml", ".yml", ".md", ".csv", ".py", ".cfg", ".toml", ".pbtxt", ".ini", ".log")
 
 
@@ -104,8 +105,11 @@ class VersionDetailView(ModelMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         version = self.get_version()
         try:
-            files = services.list_files(version)
-            files_error = ""
+            files = services.list_files(version, limit=FILES_SHOWN + 1)
+            files_error = (
+                "" if len(files) <= FILES_SHOWN else f"Showing the first {FILES_SHOWN} files; download the zip for all."
+            )
+            files = files[:FILES_SHOWN]
         except (StorageError, ValidationError) as exc:
             files, files_error = [], str(exc)
         mlmodel = version.mlmodel or {}

@@ -37,6 +37,11 @@ def test_register_a_job_model_and_read_its_signature_and_lineage(page, transacti
     page.goto(f"/w/ws-models/jobs/{job.name}/")
     page.click("[data-action=register-model]")
     expect(page.locator("#id_job")).to_have_value(job.name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "models-register-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    page.set_viewport_size({"width": 1440, "height": 900})
+    screenshot(page, "models-register-1440")
     page.fill("#id_name", "iris-classifier")
     page.fill("#id_tags", "team=vision")
     page.click("button:has-text('Register')")

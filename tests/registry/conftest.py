@@ -11,7 +11,7 @@ import pytest
 from jobs import artifacts, services
 from jobs.models import JobStatus
 from jobs.runner.lifecycle import advance
-from tests.jobs.conftest import no_dispatch, node, plain_env  # noqa: F401 - fixtures used by these tests
+from tests.jobs.conftest import docker_target, no_dispatch, node, plain_env  # noqa: F401 - fixtures used by these tests
 
 SIGNATURE_INPUTS = [
     {"type": "double", "name": "sepal length (cm)", "required": True},

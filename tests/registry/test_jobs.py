@@ -3,6 +3,9 @@ version produced by the job, lineage both ways; bad references refused at submis
 
 from __future__ import annotations
 
+import pytest
+from django.test import Client
+
 from jobs.models import JobStatus
 from registry import services
 from registry.models import ModelUsage
@@ -20,7 +23,9 @@ shutil.copytree(src, out, dirs_exist_ok=True)
 """
 
 
-def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace, owner, plain_env, tmp_path):
+def _model_job(workspace, owner, tmp_path, compute: str):
+    """Register iris:1 (alias champion), then run a job on `compute` that reads it and writes a
+    tuned copy registered as iris-tuned; returns (base version, job, api client)."""
     model_dir = write_mlflow_model(tmp_path / "model")
     sink = services.upload_sink_for(workspace)
     for path in model_dir.iterdir():
@@ -28,7 +33,6 @@ def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace
         sink.finish()
     base = services.do_create_model_version_from_upload(workspace, sink, actor=owner, name="iris")
     services.do_set_alias(base, "champion", actor=owner)
-
     api = token_client(owner)
     job = submit(
         api,
@@ -36,7 +40,7 @@ def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace
         {
             "command": "python tune.py ${{inputs.model}} ${{outputs.tuned}}",
             "environment": "azureml:plain:1",
-            "compute": "azureml:local",
+            "compute": f"azureml:{compute}",
             "inputs": {"model": {"type": "mlflow_model", "path": "azureml:iris@champion"}},
             "outputs": {"tuned": {"type": "mlflow_model", "name": "iris-tuned"}},
             "experiment_name": "tuning",
@@ -44,11 +48,15 @@ def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace
         code={"tune.py": TUNE},
     )
     assert job.inputs["model"]["model"] == "iris:1"  # pinned at submission
-    job = wait_status(job, (JobStatus.COMPLETED, JobStatus.FAILED))
+    job = wait_status(job, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=150)
     logs = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").json()["text"]
     assert job.status == JobStatus.COMPLETED, (job.failure_reason, logs)
     assert "'MLmodel'" in logs and "'model.pkl'" in logs
+    return base, job, api
 
+
+def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace, owner, plain_env, tmp_path):
+    base, job, api = _model_job(workspace, owner, tmp_path, "local")
     tuned = services.resolve(workspace, "iris-tuned@latest")
     assert (tuned.version, tuned.type, tuned.job_id) == ("1", "mlflow_model", job.pk)
     assert tuned.source == f"azureml://jobs/{job.name}/outputs/tuned"
@@ -57,8 +65,21 @@ def test_a_job_reads_a_model_and_registers_its_output_as_a_model(node, workspace
     assert job.outputs["tuned"]["asset"] == "iris-tuned:1"
     assert ModelUsage.objects.filter(version=base, job_name=job.name, direction="input", port="model").exists()
     assert ModelUsage.objects.filter(version=tuned, job_name=job.name, direction="output", port="tuned").exists()
+    browser = Client()
+    browser.force_login(job.created_by)
+    html = browser.get(f"/w/{workspace.name}/jobs/{job.name}/").content.decode()
+    assert f'registered as <a href="/w/{workspace.name}/models/iris-tuned/">iris-tuned:1</a>' in html
     detail = api.get(f"/api/v1/workspaces/{workspace.name}/models/iris/versions/1/").json()
     assert {"job": job.name, "direction": "input", "name": "model"}.items() <= detail["used_by"][0].items()
+
+
+@pytest.mark.docker
+def test_a_docker_job_reads_a_model_and_registers_its_output(
+    node, workspace, owner, plain_env, docker_target, tmp_path
+):
+    _, job, _ = _model_job(workspace, owner, tmp_path, "dock")
+    tuned = services.resolve(workspace, "iris-tuned:1")
+    assert tuned.job_id == job.pk and "tuned.txt" in [e.path for e in services.list_files(tuned)]
 
 
 def test_bad_model_references_are_refused_at_submission(workspace, owner, plain_env, no_dispatch):

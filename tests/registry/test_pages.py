@@ -172,3 +172,31 @@ def test_a_model_without_versions_is_listed_and_has_a_page(client, workspace, ow
     page = client.get(f"/w/{workspace.name}/models/empty/")
     assert page.status_code == 200 and "No versions yet" in page.content.decode()
     assert client.post(f"/w/{workspace.name}/models/empty/edit/", {"description": "x"}).status_code == 403
+
+
+def test_images_preview_inline_in_a_sandbox_and_other_files_download(client, workspace, owner, tmp_path):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    services.do_create_model_version_from_upload(
+        workspace,
+        _sink(workspace, {"plots/roc.png": png, "page.html": b"<script>alert(1)</script>", "notes.txt": b"hi"}),
+        actor=owner,
+        name="plots",
+    )
+    client.force_login(owner)
+    base = f"/w/{workspace.name}/models/plots/versions/1/"
+    preview = client.get(base + "preview/", {"path": "plots/roc.png"}).content.decode()
+    assert "<img" in preview and "inline=1" in preview
+    image = client.get(base + "file/", {"path": "plots/roc.png", "inline": "1"})
+    assert image["Content-Disposition"] == "inline" and "sandbox" in image["Content-Security-Policy"]
+    html = client.get(base + "file/", {"path": "page.html", "inline": "1"})
+    assert html["Content-Disposition"].startswith("attachment") and html["X-Content-Type-Options"] == "nosniff"
+    shown = client.get(base + "preview/", {"path": "page.html"}).content.decode()
+    assert "<script>alert" not in shown
+
+
+def _sink(workspace, files: dict[str, bytes]):
+    sink = services.upload_sink_for(workspace)
+    for rel, content in files.items():
+        sink.open(rel).write(content)
+        sink.finish()
+    return sink
