@@ -9,11 +9,16 @@ import yaml
 from django import forms
 from django.core.exceptions import ValidationError
 
-from jobs import integrations
+from jobs import integrations, io_types
 from jobs.spec import DATA_TYPES, IDENTIFIER, OUTPUT_TYPES, parse_memory
 
 NEW_EXPERIMENT = "__new__"
-DATA_VALUE = re.compile(rf"^({'|'.join(DATA_TYPES)}):(.+)$")
+
+
+def data_value(value: str) -> re.Match | None:
+    """`uri_folder:<path>` (or a type another app registered, e.g. `mlflow_model:azureml:iris:1`)."""
+    kinds = (*DATA_TYPES, *io_types.INPUT_TYPES)
+    return re.match(rf"^({'|'.join(re.escape(k) for k in kinds)}):(.+)$", value)
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -171,7 +176,8 @@ class JobForm(forms.Form):
     inputs = forms.CharField(
         required=False,
         widget=_code_area(3, "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1"),
-        help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
+        help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>; "
+        "models: name=mlflow_model:azureml:<model>:<version> (or custom_model:…).",
     )
     outputs = forms.CharField(
         required=False,
@@ -251,7 +257,7 @@ class JobForm(forms.Form):
         )
         inputs = {}
         for key, value in data["inputs"]:
-            match = DATA_VALUE.match(value)
+            match = data_value(value)
             inputs[key] = {"type": match[1], "path": match[2]} if match else _literal(value)
         spec = {
             "command": data["command"],

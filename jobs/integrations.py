@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from jobs import io_types
+
 
 def _optional(module: str, name: str):
     """A function of another app, or None while that app does not provide it."""
@@ -142,7 +144,11 @@ def lost_node_names() -> set[str]:
 
 def resolve_input(workspace, name: str, item: dict) -> dict:
     """Check a data input at submission and pin what it points to (an `@latest` asset becomes its
-    version's URI); returns the item to keep on the job, with the pinned form under "resolved"."""
+    version's URI); returns the item to keep on the job, with the pinned form under "resolved".
+    Types registered in io_types (models) go to their handler."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return handler.resolve(workspace, name, item)
     resolve = _optional("datastores.materialize", "resolve_input")
     if resolve is None:
         raise ValidationError({f"inputs.{name}": ["Data inputs need the datastores app, which is not available."]})
@@ -156,6 +162,10 @@ def record_input_usage(job) -> None:
     if record is None:
         return
     for name, item in job.inputs.items():
+        handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+        if handler is not None:
+            handler.record_usage(job, name, item)
+            continue
         version_id = (item.get("resolved") or {}).get("asset_version_id")
         if version_id:
             record(version_id, job.name, port=name)
@@ -163,6 +173,9 @@ def record_input_usage(job) -> None:
 
 def materialize_input(job, item: dict, dest: Path) -> Path:
     """Copy a data input into the job folder; returns the path its placeholder stands for."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return Path(handler.materialize(job, item, dest))
     from datastores.materialize import materialize_input as materialize
 
     return Path(materialize(item.get("resolved") or item, dest))
@@ -170,7 +183,9 @@ def materialize_input(job, item: dict, dest: Path) -> Path:
 
 def check_output(item: dict) -> None:
     """Check a named output's destination and registration before anything runs (storage is not
-    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label."""
+    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label.
+    Types registered in io_types (models) check their own `name`."""
+    handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
     from datastores.models import asset_name_validator
     from datastores.paths import parse_uri
     from studio.versioning import validate_version
@@ -180,7 +195,9 @@ def check_output(item: dict) -> None:
             parse_uri(item["path"])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
-    if item.get("name"):
+    if item.get("name") and handler is not None:
+        handler.check(item)
+    elif item.get("name"):
         try:
             asset_name_validator(item["name"])
         except ValidationError as exc:
@@ -216,7 +233,12 @@ def upload_named_outputs(job, outputs_dir: Path, log) -> None:
         uri = upload(job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=spec)
         item["uri"] = uri
         log(f"Output {name}: uploaded to {uri}")
-        if item.get("name") and register is not None:
+        handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
+        if item.get("name") and handler is not None:
+            item.update(handler.register(job, name, item, uri))
+            if item.get("asset"):
+                log(f"Output {name}: registered as {item['asset']}")
+        elif item.get("name") and register is not None:
             version = register(job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by)
             if version is not None:
                 item["asset"] = version.reference

@@ -28,6 +28,7 @@ ACTIONS: dict[str, str] = {
     "jobs.delete": "Delete jobs",
     "datastores.write": "Register, edit and delete datastores (credentials)",
     "data.write": "Create data assets and upload data",
+    "models.write": "Register, edit, archive and delete models",
 }
 
 OWNER = "owner"
@@ -43,8 +44,8 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "reader": ("Reader", "View only", frozenset({VIEW})),
     "data_scientist": (
         "Data Scientist",
-        "Environments, jobs and data assets; not compute management, datastores or settings",
-        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write"}),
+        "Environments, jobs, data assets and models; not compute management, datastores or settings",
+        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write", "models.write"}),
     ),
     "compute_operator": (
         "Compute Operator",

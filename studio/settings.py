@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "compute",
     "jobs",
     "datastores",
+    "registry",
+    "tracking",
 ]
 
 MIDDLEWARE = [
@@ -284,6 +286,8 @@ STUDIO_BUILTIN_STORE_SECRET = env_str("STUDIO_BUILTIN_STORE_SECRET", "")
 STUDIO_LOCAL_DATASTORE_ROOTS = env_list("STUDIO_LOCAL_DATASTORE_ROOTS", [str(DATA_DIR / "folders")])
 STUDIO_SHARED_DATASTORE_ROOTS = env_list("STUDIO_SHARED_DATASTORE_ROOTS", [])
 STUDIO_STORAGE_BLOCK_SIZE = env_int("STUDIO_STORAGE_BLOCK_SIZE", 8 * 2**20, minimum=64 * 1024)
+# The largest single MLflow artifact upload (streamed to storage, never held in memory).
+STUDIO_MLFLOW_MAX_ARTIFACT_BYTES = env_int("STUDIO_MLFLOW_MAX_ARTIFACT_BYTES", 20 * 2**30, minimum=1024)
 STUDIO_STORAGE_TIMEOUT = env_int("STUDIO_STORAGE_TIMEOUT", 10, minimum=1)
 # Data assets may point at https:// URLs; plain http:// only when this is on (tests, labs).
 STUDIO_DATA_ALLOW_HTTP = env_bool("STUDIO_DATA_ALLOW_HTTP", False)

@@ -131,7 +131,10 @@ def reap_stalled_jobs() -> int:
     if lost_nodes:
         stale |= Q(node__in=lost_nodes)
     count = 0
-    for job_id, node in Job.objects.filter(stale, status__in=ACTIVE_STATUSES).values_list("pk", "node"):
+    # Runs started through the MLflow API have no runner to heart-beat; their script ends them.
+    for job_id, node in (
+        Job.objects.filter(stale, status__in=ACTIVE_STATUSES).exclude(source="mlflow").values_list("pk", "node")
+    ):
         why = f"node {node or '?'} stopped heart-beating" if node else "its runner stopped heart-beating"
         with transaction.atomic():
             count += _lose(job_id, why)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from jobs import code as code_store
 from jobs import integrations
-from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus
+from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
@@ -168,6 +168,8 @@ def do_submit_job(
         max_retries=spec.max_retries,
         source=source,
     )
+    # A job's `tags:` are its MLflow run tags (searchable with tags.<key>).
+    RunTag.objects.bulk_create([RunTag(job=job, key=str(k)[:250], value=str(v)) for k, v in (spec.tags or {}).items()])
     who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
     JobEvent.objects.create(
         job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now
