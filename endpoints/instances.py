@@ -1,0 +1,207 @@
+"""Deployment instances: `azureml-inference-server-http` processes started through the sandbox on
+this node, each on a free loopback port, kept alive by `reconcile()` (desired vs running).
+
+A node's worker runs `reconcile()` periodically and whenever a deployment changes. The processes
+are the worker's children (the sandbox's --die-with-parent ends them with it), so a restarted
+worker finds its rows without processes and starts them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import transaction
+
+from compute import sandbox
+from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
+from registry import services as registry
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT = 2.0
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen
+    folder: Path
+
+
+# instance pk -> its process, for the instances this worker process started.
+_RUNNING: dict[int, _Running] = {}
+_LOCK = threading.Lock()
+
+
+def node_name() -> str:
+    return settings.STUDIO_ENDPOINTS_NODE
+
+
+def instances_root() -> Path:
+    return Path(settings.STUDIO_ENDPOINTS_DIR)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_path(instance: DeploymentInstance) -> Path:
+    return instances_root() / str(instance.deployment_id) / str(instance.pk) / "server.log"
+
+
+def _materialize_model(deployment: OnlineDeployment, dest: Path) -> None:
+    location = registry.files_location(deployment.model_version)
+    base = location.path
+    for entry in location.store.walk_files(base):
+        rel = entry.path[len(base) :].lstrip("/")
+        target = (dest / rel).resolve()
+        if dest.resolve() not in target.parents:
+            continue  # never outside the instance's folder
+        location.store.download_file(entry.path, target)
+
+
+def _python_for(deployment: OnlineDeployment) -> str:
+    from environments.builds import ensure_built
+
+    build = ensure_built(deployment.environment_version, "venv", workspace=deployment.endpoint.workspace, actor=None)
+    return build.python
+
+
+def _start(instance: DeploymentInstance) -> None:
+    deployment = instance.deployment
+    folder = log_path(instance).parent
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "model").mkdir(parents=True)
+    _materialize_model(deployment, folder / "model")
+    shutil.copytree(deployment.code.path, folder / "code")
+    python = _python_for(deployment)
+    port, health = free_port(), free_port()
+    argv = [
+        python,
+        "-m",
+        "azureml_inference_server_http.amlserver",
+        "--entry_script",
+        str(folder / "code" / deployment.scoring_script),
+        "--port",
+        str(port),
+        "--health_port",
+        str(health),
+    ]
+    env = {
+        "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(folder),
+        "LANG": "C.UTF-8",
+        **deployment.environment_variables,
+        # Set last: a deployment's variables cannot point the server elsewhere.
+        "AZUREML_MODEL_DIR": str(folder / "model"),
+        "AZUREML_ENTRY_SCRIPT": str(folder / "code" / deployment.scoring_script),
+        "PYTHONUNBUFFERED": "1",
+    }
+    wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
+    with open(folder / "server.log", "ab") as out:
+        process = subprocess.Popen(wrapped, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    _RUNNING[instance.pk] = _Running(process, folder)
+    DeploymentInstance.objects.filter(pk=instance.pk).update(
+        port=port, pid=process.pid, status=InstanceStatus.STARTING, detail=""
+    )
+
+
+def _alive(instance_pk: int) -> bool:
+    running = _RUNNING.get(instance_pk)
+    return running is not None and running.process.poll() is None
+
+
+def _stop(instance_pk: int) -> None:
+    running = _RUNNING.pop(instance_pk, None)
+    if running is None:
+        return
+    try:
+        os.killpg(running.process.pid, signal.SIGTERM)
+        running.process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(running.process.pid, signal.SIGKILL)
+        running.process.wait()
+
+
+def ready(instance: DeploymentInstance) -> bool:
+    """The server answers its liveness route (it runs the script's init() before it listens)."""
+    try:
+        return requests.get(f"http://127.0.0.1:{instance.port}/", timeout=READY_TIMEOUT).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _fail(instance: DeploymentInstance, why: str) -> None:
+    tail = ""
+    path = log_path(instance)
+    if path.is_file():
+        tail = path.read_bytes()[-2000:].decode(errors="replace")
+    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
+
+
+def reconcile() -> dict[str, int]:
+    """Make this node's instances match the deployments: start missing ones, restart dead ones,
+    mark started ones ready once they answer, stop what no deployment wants."""
+    counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
+    with _LOCK:
+        node = node_name()
+        # Processes whose rows are gone (deployment deleted) or were told to stop.
+        live_rows = set(
+            DeploymentInstance.objects.filter(node=node)
+            .exclude(status=InstanceStatus.STOPPED)
+            .values_list("pk", flat=True)
+        )
+        for pk in list(_RUNNING):
+            if pk not in live_rows:
+                _stop(pk)
+                counts["stopped"] += 1
+        DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED).delete()
+        for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
+            rows = list(deployment.instances.filter(node=node).order_by("pk"))
+            for extra in rows[deployment.instance_count :]:
+                _stop(extra.pk)
+                extra.delete()
+                counts["stopped"] += 1
+            rows = rows[: deployment.instance_count]
+            while len(rows) < deployment.instance_count:
+                rows.append(DeploymentInstance.objects.create(deployment=deployment, node=node))
+            for instance in rows:
+                instance.deployment = deployment
+                if not _alive(instance.pk):
+                    restarting = instance.pid is not None
+                    if restarting:
+                        _fail(instance, "The server process ended; starting it again.")
+                        DeploymentInstance.objects.filter(pk=instance.pk).update(restarts=instance.restarts + 1)
+                    try:
+                        _start(instance)
+                    except Exception as exc:  # noqa: BLE001 - any failure is the instance's, shown on it
+                        log.exception("starting %s failed", deployment)
+                        _fail(instance, f"Could not start: {exc}")
+                        continue
+                    counts["restarted" if restarting else "started"] += 1
+                    continue
+                instance.refresh_from_db()
+                if instance.status != InstanceStatus.READY and ready(instance):
+                    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY)
+                    counts["ready"] += 1
+    return counts
+
+
+def stop_all() -> None:
+    with _LOCK:
+        for pk in list(_RUNNING):
+            _stop(pk)
+        with transaction.atomic():
+            DeploymentInstance.objects.filter(node=node_name()).delete()
