@@ -40,7 +40,7 @@ with open(sys.argv[1], "wb") as f:
 
 
 @pytest.fixture
-def serve_env(workspace, owner):
+def serve_env(transactional_db, workspace, owner):
     from compute.backends import get_backend
     from environments.builds import ensure_built
 
