@@ -45,7 +45,7 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "reader": ("Reader", "View only", frozenset({VIEW})),
     "data_scientist": (
         "Data Scientist",
-        "Environments, jobs, data assets and models; not compute management, datastores or settings",
+        "Environments, jobs, data assets, models and endpoints; not compute management, datastores or settings",
         frozenset(
             {VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write", "models.write", "endpoints.write"}
         ),
