@@ -141,3 +141,13 @@ def test_a_sklearn_model_deployed_and_scored_through_the_router(
         assert again.status_code == 200 and again.json()["who"] == "blue"
     finally:
         instances.stop_all()
+
+
+def test_a_workspace_with_deployments_can_be_deleted(workspace, owner, light):
+    from studio.models import Workspace
+    from studio.services import do_delete_workspace
+
+    endpoint = services.do_create_endpoint(workspace, {"name": "doomed-ep"}, actor=owner)
+    services.do_create_deployment(endpoint, {"name": "blue", **light}, actor=owner)
+    do_delete_workspace(workspace, actor=owner, confirm=workspace.name)
+    assert not Workspace.objects.filter(pk=workspace.pk).exists()
