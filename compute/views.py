@@ -74,12 +74,9 @@ class LiveMixin(PartialMixin):
     """A page whose partial polls while `context["live"]`; a poll answered when nothing moves gets
     STATUS_STOP_POLLING so htmx stops asking."""
 
-    def serves_partial(self) -> bool:
-        return self.get_template_names() == [self.partial_template_name]
-
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
-        if self.request.htmx and self.request.htmx.target and not context["live"]:
+        if self.serves_partial() and not context["live"]:
             response.status_code = STATUS_STOP_POLLING
         return response
 

@@ -22,6 +22,25 @@
     var text = document.querySelector(el.dataset.copy).textContent;
     navigator.clipboard.writeText(text).then(function () { el.textContent = "Copied"; });
   });
+  // Top-bar menus (<details data-menu>): one open at a time; Esc or a click elsewhere closes them.
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("toggle", function (e) {
+    if (e.target.matches && e.target.matches("details[data-menu]") && e.target.open) closeMenus(e.target);
+  }, true);
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest("details[data-menu]"));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector("details[data-menu][open]");
+    if (!open) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
   function syncShown() {
     document.querySelectorAll("[data-shown-by]").forEach(function (block) {
       var box = document.getElementById(block.dataset.shownBy);

@@ -32,6 +32,20 @@ ACTIONS: dict[str, str] = {
 
 OWNER = "owner"
 
+
+def describe(action: str) -> str:
+    """An action in words, to finish "does not allow you to …" (never the raw `jobs.submit`)."""
+    text = ACTIONS.get(action, action)
+    return text[:1].lower() + text[1:]
+
+
+def denied_message(workspace: Workspace, action: str) -> str:
+    """What a 403 says, on a page and in the API."""
+    return (
+        f"Your role in workspace '{workspace.name}' does not allow you to {describe(action)}. "
+        "Ask an Owner of the workspace if you need to."
+    )
+
 # slug -> (name, description, actions). Order is the order shown in role pickers.
 BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "owner": ("Owner", "Everything, including members and deleting the workspace", frozenset(ACTIONS)),
