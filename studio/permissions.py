@@ -46,6 +46,7 @@ def denied_message(workspace: Workspace, action: str) -> str:
         "Ask an Owner of the workspace if you need to."
     )
 
+
 # slug -> (name, description, actions). Order is the order shown in role pickers.
 BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "owner": ("Owner", "Everything, including members and deleting the workspace", frozenset(ACTIONS)),

@@ -59,9 +59,9 @@ class PartialMixin:
 
     def serves_partial(self) -> bool:
         htmx = self.request.htmx
-        return bool(
-            self.partial_template_name and htmx and not htmx.boosted and not htmx.history_restore_request and htmx.target
-        )
+        if not (self.partial_template_name and htmx) or htmx.boosted or htmx.history_restore_request:
+            return False
+        return bool(htmx.target)
 
     def get_template_names(self):
         if self.serves_partial():

@@ -44,9 +44,7 @@ class WorkspaceListView(LoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = (
-Workspace.objects.for_user(self.request.user).with_member_count().order_by("name")
-        )
+        qs = Workspace.objects.for_user(self.request.user).with_member_count().order_by("name")
         if q := self.request.GET.get("q", "").strip():
             qs = qs.filter(name__icontains=q)
         return qs
