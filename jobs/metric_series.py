@@ -40,9 +40,8 @@ def chart_series(job: Job, max_points: int = MAX_POINTS, key: str | None = None)
 def new_points(job: Job, after: int) -> dict:
     """The points logged since cursor `after`: {"cursor", "series": {key: {"points": [...]}}}, or
     {"reset": True} when so many arrived that the client should reload the downsampled series."""
-    rows = list(
-        _rows(job, after=after).order_by("pk").values_list("pk", "key", "step", "value", "timestamp")[: MAX_NEW_ROWS + 1]
-    )
+    fields = ("pk", "key", "step", "value", "timestamp")
+    rows = list(_rows(job, after=after).order_by("pk").values_list(*fields)[: MAX_NEW_ROWS + 1])
     if len(rows) > MAX_NEW_ROWS:
         return {"reset": True, "cursor": after, "series": {}}
     series: dict[str, dict] = {}

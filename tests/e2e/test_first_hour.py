@@ -33,8 +33,10 @@ def make_job(workspace, owner, name, status=JobStatus.COMPLETED, experiment="fir
 
 
 def log(job, key, values, start=0):
-    points = [{"key": key, "value": v, "step": start + i, "timestamp": 1_700_000_000_000 + (start + i) * 500}
-              for i, v in enumerate(values)]
+    points = [
+        {"key": key, "value": v, "step": start + i, "timestamp": 1_700_000_000_000 + (start + i) * 500}
+        for i, v in enumerate(values)
+    ]
     for i in range(0, len(points), 1000):
         tracking.log_batch(job, points[i : i + 1000], [], [])
 
@@ -57,7 +59,10 @@ def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, wor
         log(job, "loss", [0.0001] * 20, start=step)
         step += 20
         time.sleep(1)
-    page.wait_for_function(f"Chart.instances && Object.values(Chart.instances).some(c => c.data.datasets.some(d => d.data.some(p => p.x === {step - 1})))")
+    page.wait_for_function(
+        "last => Object.values(Chart.instances).some(c => c.data.datasets.some(d => d.data.some(p => p.x === last)))",
+        arg=step - 1,
+    )
     later = page.evaluate(CHART_STATE)
     assert later["charts"] == 2 and later["canvases"] == 2, later
     assert later["mostPoints"] <= 4000
@@ -81,6 +86,9 @@ def test_compare_draws_single_values_as_bars(page, workspace, owner):
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"/w/{workspace.name}/experiments/first-hour/compare/?run=run_a&run=run_b&run=run_c")
     page.wait_for_function("document.querySelectorAll('#compare-charts canvas').length === 2")
-    kinds = page.evaluate("Object.values(Chart.instances).map(c => [c.canvas.getAttribute('aria-label'), c.config.type, c.data.datasets[0].data.filter(v => v !== null).length])")
+    kinds = page.evaluate(
+        "Object.values(Chart.instances).map(c => [c.canvas.getAttribute('aria-label'), c.config.type,"
+        " c.data.datasets[0].data.filter(v => v !== null).length])"
+    )
     assert sorted(kinds) == [["auc", "bar", 3], ["loss", "line", 50]]
     screenshot(page, "first-hour-compare-1440")
