@@ -53,4 +53,19 @@
     document.querySelectorAll("dialog[data-open-on-load]").forEach(function (d) { d.showModal(); });
   });
   document.addEventListener("htmx:afterSwap", syncShown);
+
+  // A growing log box ([data-follow]) stays at its newest line unless the reader scrolled up,
+  // whatever appends to it (htmx out-of-band swaps, polling).
+  function follow(box) {
+    if (box.studioFollow) return;
+    box.studioFollow = true;
+    var stuck = true;
+    box.scrollTop = box.scrollHeight;
+    box.addEventListener("scroll", function () { stuck = box.scrollHeight - box.scrollTop - box.clientHeight < 40; });
+    new MutationObserver(function () { if (stuck) box.scrollTop = box.scrollHeight; })
+      .observe(box, { childList: true, subtree: true, characterData: true });
+  }
+  function followAll() { document.querySelectorAll("[data-follow]").forEach(follow); }
+  document.addEventListener("DOMContentLoaded", followAll);
+  document.addEventListener("htmx:load", followAll);
 })();

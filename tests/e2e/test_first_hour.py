@@ -92,3 +92,32 @@ def test_compare_draws_single_values_as_bars(page, workspace, owner):
     )
     assert sorted(kinds) == [["auc", "bar", 3], ["loss", "line", 50]]
     screenshot(page, "first-hour-compare-1440")
+
+
+def test_environment_build_log_follows_and_its_history_row_goes_live(page, workspace, owner):
+    from environments.models import BuildStatus, EnvironmentBuild
+    from studio import logs
+    from tests.jobs.conftest import make_environment
+
+    version = make_environment(workspace, owner, "followed")
+    build = EnvironmentBuild.objects.create(
+        version=version, workspace=workspace, backend="venv", spec_hash=version.spec_hash, requested_by=owner
+    )
+    sign_in(page, owner.username)
+    page.goto(f"{version.get_absolute_url()}?build={build.pk}#build")
+    row = page.locator(f"#build-row-status-{build.pk}")
+    assert row.inner_text().strip() == "Queued"
+    EnvironmentBuild.objects.filter(pk=build.pk).update(status=BuildStatus.RUNNING)
+    for i in range(120):
+        logs.append(build.log_stream, f"Step {i}: installing package number {i}\n")
+    row.get_by_text("Running").wait_for()
+    box = page.locator(f"#build-log-{build.pk}")
+    box.get_by_text("Step 119:").wait_for()
+    gap = "b => b.scrollHeight - b.scrollTop - b.clientHeight"
+    page.wait_for_function(f"({gap})(document.getElementById('build-log-{build.pk}')) < 40")
+    assert box.evaluate("b => b.scrollHeight > b.clientHeight")  # it did grow past the box
+    box.evaluate("b => { b.scrollTop = 0; }")  # the reader scrolls up: the box stays there
+    logs.append(build.log_stream, "Step 120: more\n")
+    box.get_by_text("Step 120:").wait_for()
+    assert box.evaluate("b => b.scrollTop") < 5
+    screenshot(page, "first-hour-build-log-1440")
