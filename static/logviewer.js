@@ -115,13 +115,17 @@
     this.searchEl.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); self.step(e.shiftKey ? -1 : 1); } });
     root.querySelector("[data-log-next]").addEventListener("click", function () { self.step(1); });
     root.querySelector("[data-log-prev]").addEventListener("click", function () { self.step(-1); });
-    document.querySelectorAll("[data-log-file]").forEach(function (link) {
-      link.addEventListener("click", function (e) {
-        e.preventDefault();
-        document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l === link); });
-        history.replaceState(null, "", "?file=" + encodeURIComponent(link.dataset.logFile));
-        self.open(link.dataset.logFile);
-      });
+    // Delegated: the file list re-reads itself while the job runs, replacing these links.
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest("[data-log-file]");
+      if (!link || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      e.preventDefault();
+      document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l === link); });
+      history.replaceState(null, "", "?file=" + encodeURIComponent(link.dataset.logFile));
+      self.open(link.dataset.logFile);
+    });
+    document.addEventListener("htmx:afterSwap", function () {  // a refreshed list marks the open file
+      document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l.dataset.logFile === self.file); });
     });
     this.open(root.dataset.file);
   }

@@ -9,6 +9,7 @@ import time
 from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
 from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.test_jobs import node  # noqa: F401  (an in-process node running real jobs)
 
 CHART_STATE = """() => ({
   charts: Object.keys(window.Chart ? Chart.instances : {}).length,
@@ -121,3 +122,18 @@ def test_environment_build_log_follows_and_its_history_row_goes_live(page, works
     box.get_by_text("Step 120:").wait_for()
     assert box.evaluate("b => b.scrollTop") < 5
     screenshot(page, "first-hour-build-log-1440")
+
+
+def test_a_fast_jobs_file_list_refreshes_when_it_ends(page, live_server, workspace, owner, node, settings):
+    from jobs.services import do_submit_job  # noqa: F401  (the form path is covered in test_jobs)
+    from tests.e2e.test_jobs import _submit_from_form
+    from tests.jobs.conftest import make_environment
+
+    settings.STUDIO_PUBLIC_URL = live_server.url
+    make_environment(workspace, owner, "plain")
+    sign_in(page, owner.username)
+    _submit_from_form(page, workspace, "python slow.py 1 && mkdir -p outputs && echo hi > outputs/result.txt", "Fast")
+    page.locator("#job-head .status-completed").wait_for(timeout=60_000)
+    page.locator("#output-files").get_by_text("result.txt").wait_for(timeout=10_000)
+    size = page.locator("#log-files .tree-size").first.inner_text()
+    assert size != "0 B", size
