@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
 from tests.e2e.conftest import screenshot, sign_in
-from tests.e2e.test_jobs import node  # noqa: F401  (an in-process node running real jobs)
+from tests.e2e.test_jobs import _submit_from_form, node  # noqa: F401  (node: runs real jobs in-process)
+from tests.jobs.conftest import make_environment
 
 CHART_STATE = """() => ({
   charts: Object.keys(window.Chart ? Chart.instances : {}).length,
@@ -98,7 +101,6 @@ def test_compare_draws_single_values_as_bars(page, workspace, owner):
 def test_environment_build_log_follows_and_its_history_row_goes_live(page, workspace, owner):
     from environments.models import BuildStatus, EnvironmentBuild
     from studio import logs
-    from tests.jobs.conftest import make_environment
 
     version = make_environment(workspace, owner, "followed")
     build = EnvironmentBuild.objects.create(
@@ -124,10 +126,8 @@ def test_environment_build_log_follows_and_its_history_row_goes_live(page, works
     screenshot(page, "first-hour-build-log-1440")
 
 
-def test_a_fast_jobs_file_list_refreshes_when_it_ends(page, live_server, workspace, owner, node, settings):
-    from jobs.services import do_submit_job  # noqa: F401  (the form path is covered in test_jobs)
-    from tests.e2e.test_jobs import _submit_from_form
-    from tests.jobs.conftest import make_environment
+@pytest.mark.usefixtures("node")
+def test_a_fast_jobs_file_list_refreshes_when_it_ends(page, live_server, workspace, owner, settings):
 
     settings.STUDIO_PUBLIC_URL = live_server.url
     make_environment(workspace, owner, "plain")
