@@ -44,6 +44,7 @@ def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> d
         "file": path,
         "text": part.text,
         "offset": part.offset,
+        "line": logs.line_at(job.log_stream(check_file(path)), part.offset),
         "next_offset": part.next_offset,
         "size": part.size,
         "status": job.status,

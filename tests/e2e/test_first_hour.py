@@ -137,3 +137,34 @@ def test_a_fast_jobs_file_list_refreshes_when_it_ends(page, live_server, workspa
     page.locator("#output-files").get_by_text("result.txt").wait_for(timeout=10_000)
     size = page.locator("#log-files .tree-size").first.inner_text()
     assert size != "0 B", size
+
+
+def test_log_viewer_numbers_lines_links_to_a_line_and_makes_urls_clickable(page, workspace, owner):
+    from studio import logs
+
+    job = make_job(workspace, owner, "long_log")
+    stream = job.log_stream("user_logs/std_log.txt")
+    lines = [f"epoch {i:05d} " + "x" * 90 for i in range(1, 4001)]  # ~400 KB: opens at the tail
+    lines[2] = "see https://example.org/docs?a=1&b=2. and <script>alert(1)</script> javascript:alert(2)"
+    logs.append(stream, "\n".join(lines) + "\n")
+    sign_in(page, owner.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/w/{workspace.name}/jobs/{job.name}/outputs/")
+    last = page.locator("#L4000")
+    last.wait_for()
+    assert last.locator(".lno").inner_text() == "4000"
+    page.goto(f"/w/{workspace.name}/jobs/{job.name}/outputs/#L3")  # earlier than the tail: loaded on demand
+    target = page.locator("#L3.target")
+    target.wait_for()
+    link = target.locator("a[href^='https://']")
+    assert link.get_attribute("href") == "https://example.org/docs?a=1&b=2"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert target.locator("script").count() == 0 and "<script>alert(1)</script>" in target.inner_text()
+    assert target.locator("a[href^='javascript']").count() == 0
+    box = page.locator("[data-log-body]").bounding_box()
+    spot = target.bounding_box()
+    assert box["y"] <= spot["y"] <= box["y"] + box["height"]  # scrolled into view
+    page.locator("#L10 .lno").click()
+    page.wait_for_function("location.hash === '#L10'")
+    page.locator("#L10.target").wait_for()
+    screenshot(page, "first-hour-log-viewer-1440")
