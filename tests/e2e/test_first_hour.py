@@ -168,3 +168,80 @@ def test_log_viewer_numbers_lines_links_to_a_line_and_makes_urls_clickable(page,
     page.wait_for_function("location.hash === '#L10'")
     page.locator("#L10.target").wait_for()
     screenshot(page, "first-hour-log-viewer-1440")
+
+
+# What a control is, for a Reader: anything that would change something (a POST form, a link to a
+# create/edit/clone/delete page) or an editable field outside a search/filter form.
+CONTROLS = """() => {
+  const bad = [];
+  const seen = el => el.offsetParent !== null || el.closest('dialog, details');
+  document.querySelectorAll('form').forEach(f => {
+    const method = (f.getAttribute('method') || 'get').toLowerCase();
+    if (method === 'post' && !f.action.endsWith('/logout/')) bad.push('form ' + f.action);
+  });
+  document.querySelectorAll('main a[href]').forEach(a => {
+    if (/\\/(new|edit|delete|rebuild)\\/|[?&]clone=|\\/jobs\\/new\\//.test(a.getAttribute('href')) && seen(a))
+      bad.push('link ' + a.textContent.trim() + ' -> ' + a.getAttribute('href'));
+  });
+  document.querySelectorAll('main input, main textarea, main select').forEach(i => {
+    const form = i.form;
+    const getForm = form && (form.getAttribute('method') || 'get').toLowerCase() === 'get';
+    if (!getForm && !i.closest('#log-viewer, [data-chart-options]') && i.type !== 'hidden' && i.type !== 'search')
+      bad.push('field ' + (i.name || i.id || i.type) + (i.disabled ? ' (disabled)' : ''));
+  });
+  return bad;
+}"""
+
+
+def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, members, tmp_path, settings):
+    from compute import services as compute_services
+    from datastores import data_services
+    from datastores import services as datastore_services
+
+    settings.STUDIO_LOCAL_DATASTORE_ROOTS = [str(tmp_path)]
+
+    version = make_environment(workspace, owner, "readable")
+    job = make_job(workspace, owner, "read_me")
+    log(job, "loss", [0.5, 0.4])
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    datastore_services.do_register_datastore(workspace, actor=owner, name="shared", type="local", path=str(tmp_path))
+    data_services.do_create_data_version(
+        workspace, actor=owner, name="table", type="uri_file", path="azureml://datastores/shared/paths/a.csv"
+    )
+    compute_services.do_create_compute(workspace, data={"name": "cpu-cluster", "type": "cluster"}, actor=owner)
+    ws = f"/w/{workspace.name}"
+    pages = [
+        f"{ws}/",
+        f"{ws}/jobs/",
+        f"{ws}/jobs/{job.name}/",
+        f"{ws}/jobs/{job.name}/outputs/",
+        f"{ws}/jobs/{job.name}/metrics/",
+        f"{ws}/jobs/{job.name}/code/",
+        f"{ws}/jobs/{job.name}/environment/",
+        f"{ws}/experiments/",
+        f"{ws}/experiments/first-hour/",
+        f"{ws}/experiments/first-hour/compare/",
+        f"{ws}/environments/",
+        f"{ws}/environments/?curated=true",
+        version.get_absolute_url(),
+        f"{ws}/data/",
+        f"{ws}/data/table/",
+        f"{ws}/datastores/",
+        f"{ws}/datastores/shared/",
+        f"{ws}/compute/",
+        f"{ws}/compute/?tab=clusters",
+        f"{ws}/compute/cpu-cluster/",
+        f"{ws}/members/",
+        f"{ws}/roles/",
+        f"{ws}/activity/",
+        f"{ws}/settings/",
+    ]
+    sign_in(page, members["reader"].username)
+    found = {}
+    for url in pages:
+        response = page.goto(url)
+        assert response.status == 200, url
+        page.wait_for_load_state("networkidle")
+        if bad := page.evaluate(CONTROLS):
+            found[url] = bad
+    assert not found, found
