@@ -245,3 +245,41 @@ def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, member
         if bad := page.evaluate(CONTROLS):
             found[url] = bad
     assert not found, found
+
+
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def test_tables_fit_a_phone_and_a_long_experiment_name_keeps_the_filter_bar(page, workspace, owner, members):
+    long_name = "hyperparameter-search-for-the-gradient-boosted-diabetes-regressor-" + "x" * 60
+    for i in range(3):
+        make_job(workspace, owner, f"phone_run_{i}", experiment=long_name if i else "short")
+    sign_in(page, owner.username)
+    ws = f"/w/{workspace.name}"
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = {}
+    for url, name in [
+        (f"{ws}/members/", "members"),
+        (f"{ws}/jobs/", "jobs"),
+        (f"{ws}/experiments/", "experiments"),
+        (f"{ws}/environments/?curated=true", "environments"),
+        (f"{ws}/roles/", "roles"),
+        (f"{ws}/activity/", "activity"),
+        (f"{ws}/compute/", "compute"),
+        ("/workspaces/", "workspaces"),
+    ]:
+        page.goto(url)
+        if (extra := page.evaluate(PAGE_OVERFLOW)) > 0:
+            wide[url] = extra
+        screenshot(page, f"first-hour-{name}-390")
+    assert not wide, f"these pages scroll sideways at 390 px (by px): {wide}"
+    # the Members role picker is reachable at phone width
+    page.goto(f"{ws}/members/")
+    picker = page.locator("#member-rows select").first
+    box = picker.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{ws}/jobs/")
+    bar = page.locator("form.job-filters").bounding_box()
+    assert bar["x"] + bar["width"] <= 1440 and page.evaluate(PAGE_OVERFLOW) <= 0
+    screenshot(page, "first-hour-jobs-1440")
