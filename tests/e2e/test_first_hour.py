@@ -283,3 +283,51 @@ def test_tables_fit_a_phone_and_a_long_experiment_name_keeps_the_filter_bar(page
     bar = page.locator("form.job-filters").bounding_box()
     assert bar["x"] + bar["width"] <= 1440 and page.evaluate(PAGE_OVERFLOW) <= 0
     screenshot(page, "first-hour-jobs-1440")
+
+
+def test_back_after_a_filter_shows_the_whole_page(page, workspace, owner, members):
+    for i, status in enumerate([JobStatus.COMPLETED, JobStatus.FAILED]):
+        make_job(workspace, owner, f"back_run_{i}", status=status)
+    sign_in(page, owner.username)
+    for start, change, row_link in [
+        (f"/w/{workspace.name}/jobs/", lambda: page.select_option("select[name=status]", "Failed"), "back_run_1"),
+        (f"/w/{workspace.name}/members/", lambda: page.fill("input[name=q]", "reader"), "reader_user"),
+    ]:
+        page.goto(start)
+        change()
+        page.wait_for_url("**?*")  # htmx pushed the filtered URL
+        page.wait_for_load_state("networkidle")
+        page.get_by_role("link", name="Activity").click()  # leave the page…
+        page.wait_for_url("**/activity/")
+        page.go_back()  # …and come back to the filtered list
+        page.locator(".sidenav").wait_for()
+        assert page.locator("link[rel=stylesheet]").count() >= 1
+        assert row_link in page.locator("main").inner_text()
+        page.reload()  # a reload of the filtered URL is the whole page too
+        page.locator(".sidenav").wait_for()
+
+
+def test_top_bar_menus_close_on_escape_and_outside_click_and_open_one_at_a_time(page, workspace, owner):
+    from tests.factories import make_workspace
+
+    make_workspace(owner, "ws-second")
+    sign_in(page, owner.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/w/{workspace.name}/")
+    switcher, account = page.locator("details.ws-switch"), page.locator("details.user-menu")
+    switcher.locator("summary").click()
+    assert switcher.get_attribute("open") is not None
+    screenshot(page, "first-hour-switch-workspace-1440")
+    assert switcher.get_by_role("link", name="ws-second").is_visible()
+    account.locator("summary").click()  # opening one closes the other
+    assert account.get_attribute("open") is not None and switcher.get_attribute("open") is None
+    page.keyboard.press("Escape")
+    assert account.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.closest('details.user-menu') !== null")  # focus back on its button
+    page.keyboard.press("Enter")  # keyboard: the focused summary opens it again
+    assert account.get_attribute("open") is not None
+    page.locator("main h1, main h2").first.click()  # a click elsewhere closes it
+    assert account.get_attribute("open") is None
+    switcher.locator("summary").click()
+    switcher.get_by_role("link", name="ws-second").click()
+    page.wait_for_url("**/w/ws-second/")
