@@ -48,8 +48,32 @@
     });
   }
   on("change", "input[type=checkbox]", syncShown);
+  // A form that came back with errors: focus its first field in error (the summary if that field
+  // is not on screen), so keyboard and screen-reader users start where the problem is.
+  function focusFirstError() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    var field = document.querySelector(".has-error input:not([type=hidden]), .has-error select, .has-error textarea");
+    var visible = field && field.offsetParent !== null && !field.closest("[hidden]");
+    (visible ? field : summary).focus();
+    summary.scrollIntoView({ block: "nearest" });
+  }
+  on("click", "[data-error-summary] a[href^='#']", function (e, link) {
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    e.preventDefault();
+    var closed = field.closest("details:not([open])");
+    if (closed) closed.open = true;
+    field.focus();
+  });
+  // Folder pickers send bare file names; keep each file's path inside the folder beside it.
+  on("change", "input[data-folder-paths]", function (e, input) {
+    var paths = Array.prototype.map.call(input.files, function (f) { return f.webkitRelativePath || f.name; });
+    document.getElementById(input.dataset.folderPaths).value = JSON.stringify(paths);
+  });
   document.addEventListener("DOMContentLoaded", function () {
     syncShown();
+    focusFirstError();
     document.querySelectorAll("dialog[data-open-on-load]").forEach(function (d) { d.showModal(); });
   });
   document.addEventListener("htmx:afterSwap", syncShown);
