@@ -53,7 +53,8 @@
   function focusFirstError() {
     var summary = document.querySelector("[data-error-summary]");
     if (!summary) return;
-    var field = document.querySelector(".has-error input:not([type=hidden]), .has-error select, .has-error textarea");
+    var field = document.querySelector(
+      ".has-error input:not([type=hidden]):not([disabled]), .has-error select:not([disabled]), .has-error textarea:not([disabled])");
     var visible = field && field.offsetParent !== null && !field.closest("[hidden]");
     (visible ? field : summary).focus();
     summary.scrollIntoView({ block: "nearest" });
@@ -65,6 +66,16 @@
     var closed = field.closest("details:not([open])");
     if (closed) closed.open = true;
     field.focus();
+  });
+  // A slug follows the name it is made from (data-slug-source) until the user edits it.
+  on("input", "[data-slug-source]", function (e, name) {
+    var slug = document.getElementById(name.dataset.slugSource);
+    if (!slug || slug.readOnly || slug.disabled) return;
+    if (slug.value && slug.value !== slug.dataset.auto) return;
+    var value = name.value.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 50);
+    slug.value = value;
+    slug.dataset.auto = value;
   });
   // Folder pickers send bare file names; keep each file's path inside the folder beside it.
   on("change", "input[data-folder-paths]", function (e, input) {

@@ -331,3 +331,24 @@ def test_top_bar_menus_close_on_escape_and_outside_click_and_open_one_at_a_time(
     switcher.locator("summary").click()
     switcher.get_by_role("link", name="ws-second").click()
     page.wait_for_url("**/w/ws-second/")
+
+
+def test_custom_role_form_fills_the_slug_and_shows_view_as_always_included(page, workspace, owner):
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/roles/new/")
+    page.fill("#id_name", "ML Engineér (night shift)")
+    assert page.input_value("#id_slug") == "ml_engineer_night_shift"
+    view = page.locator("label.fixed input[type=checkbox]")
+    assert view.is_checked() and view.is_disabled()
+    page.fill("#id_slug", "nights")
+    page.fill("#id_name", "ML Engineer")
+    assert page.input_value("#id_slug") == "nights"  # the user's own slug stays
+    page.click("main button[type=submit]")  # no action ticked: the summary says so and takes the focus
+    page.locator("[data-error-summary]").wait_for()
+    assert page.evaluate("document.activeElement.name") == "actions"
+    page.get_by_label("jobs.submit", exact=False).check()
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/roles/")
+    from studio.models import Role
+
+    assert Role.objects.get(workspace=workspace, slug="nights").action_set == {"workspace.view", "jobs.submit"}
