@@ -14,6 +14,7 @@ from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_jobs import _submit_from_form, node  # noqa: F401  (node: runs real jobs in-process)
 from tests.jobs.conftest import make_environment
 
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 CHART_STATE = """() => ({
   charts: Object.keys(window.Chart ? Chart.instances : {}).length,
   canvases: document.querySelectorAll('#metric-charts canvas, #compare-charts canvas').length,
@@ -96,6 +97,9 @@ def test_compare_draws_single_values_as_bars(page, workspace, owner):
     )
     assert sorted(kinds) == [["auc", "bar", 3], ["loss", "line", 50]]
     screenshot(page, "first-hour-compare-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    screenshot(page, "first-hour-compare-390")
 
 
 def test_environment_build_log_follows_and_its_history_row_goes_live(page, workspace, owner):
@@ -245,9 +249,6 @@ def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, member
         if bad := page.evaluate(CONTROLS):
             found[url] = bad
     assert not found, found
-
-
-PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def test_tables_fit_a_phone_and_a_long_experiment_name_keeps_the_filter_bar(page, workspace, owner, members):
