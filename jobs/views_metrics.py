@@ -51,7 +51,7 @@ class JobMetricSeriesView(WorkspaceMixin, View):
     def get(self, request, *args, **kwargs):
         job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
         after = request.GET.get("after", "")
-        if after and not after.isdigit():
+        if after and not (after.isdigit() and len(after) <= 18):  # a row id, never past a 64-bit key
             return JsonResponse(
                 {"detail": "after: a cursor from an earlier answer.", "errors": {"after": ["Must be a whole number."]}},
                 status=400,

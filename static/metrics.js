@@ -211,7 +211,7 @@
     keys.forEach(function (key) {
       var runs = self.runs.map(function (run) { return { label: run.label, points: run.series[key] || [] }; });
       var card = self.cards.get(key);
-      if (!card) { card = new Card(self.grid, key); self.cards.set(key, card); }
+      if (!card) { card = new Card(self.grid, key); self.cards.set(key, card); if (self.bar) self.bar.hidden = false; }
       var drawn = runs.filter(function (r) { return r.points.length; });
       var total = drawn.reduce(function (n, r) { return n + r.points.length; }, 0);
       card.note.textContent = self.notes && self.notes[key] ? self.notes[key] : "";

@@ -50,8 +50,9 @@ def test_a_long_series_is_downsampled_and_then_followed_with_a_cursor(workspace,
     assert new["series"]["loss"]["points"] == [[MAX_POINTS * 3, 0.001, 1000 + MAX_POINTS * 3]]  # NaN is not drawn
     assert new["series"]["acc"]["points"] == [[0, 0.5, 1000]]
     assert client.get(f"{url}?after={new['cursor']}").json()["series"] == {}
-    bad = client.get(f"{url}?after=-1")
-    assert bad.status_code == 400 and bad.json()["errors"]["after"]
+    for bad_cursor in ["-1", "abc", "9" * 30]:
+        bad = client.get(f"{url}?after={bad_cursor}")
+        assert bad.status_code == 400 and bad.json()["errors"]["after"]
 
 
 def test_the_csv_download_holds_every_exact_value(workspace, members, experiment, client):
