@@ -20,7 +20,7 @@ from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, T
 from compute.overview import attach
 from compute.spec import parse_yaml
 from studio.models import ActivityEvent, Membership
-from studio.permissions import VIEW, can, can_operate_compute
+from studio.permissions import VIEW, can, can_operate_compute, operate_denied_message
 from studio.views.base import PartialMixin, WorkspaceMixin
 from studio.views.workspaces import apply_errors
 
@@ -321,10 +321,7 @@ class _OperateView(TargetMixin, View):
     def post(self, request, workspace, name):
         target = self.get_target()
         if not can_operate_compute(request.user, target):
-            raise PermissionDenied(
-                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
-                f"and {target.name} is not an instance assigned to you."
-            )
+            raise PermissionDenied(operate_denied_message(target))
         try:
             target = self.act(target)
         except ValidationError as exc:

@@ -89,6 +89,14 @@ def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) ->
     return cache[user.pk]
 
 
+def operate_denied_message(target) -> str:
+    """What a 403 says when someone may not start or stop `target`."""
+    return (
+        f"Your role in workspace '{target.workspace.name}' does not allow you to {describe('compute.manage')}, "
+        f"and {target.name} is not a compute instance assigned to you."
+    )
+
+
 def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:
     """Start or stop a compute target: anyone with compute.manage, or, for a compute instance, the
     member it is assigned to (who may also be a Data Scientist)."""
