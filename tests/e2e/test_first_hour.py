@@ -353,3 +353,40 @@ def test_custom_role_form_fills_the_slug_and_shows_view_as_always_included(page,
     from studio.models import Role
 
     assert Role.objects.get(workspace=workspace, slug="nights").action_set == {"workspace.view", "jobs.submit"}
+
+
+def test_forms_keep_work_after_an_error(page, workspace, owner):
+    from tests.jobs.conftest import make_zip
+
+    make_environment(workspace, owner, "plain")
+    sign_in(page, owner.username)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/w/{workspace.name}/jobs/new/")
+    page.check("input[name=code_source][value=zip]")
+    page.set_input_files(
+        "#id_code_zip",
+        files=[{"name": "code.zip", "mimeType": "application/zip", "buffer": make_zip({"t.py": "print(1)"}).getvalue()}],
+    )
+    page.select_option("#id_environment", "plain")
+    page.fill("#id_display_name", "Kept work")
+    page.click("[data-submit-job]")  # no command: an error
+    page.locator("[data-error-summary]").wait_for()
+    assert page.evaluate("document.activeElement.id") == "id_command"
+    assert page.is_checked("input[name=code_source][value=reuse]")
+    assert page.input_value("#id_display_name") == "Kept work"
+    screenshot(page, "first-hour-job-form-error-1440")
+    page.fill("#id_command", "python t.py")
+    page.click("[data-submit-job]")
+    page.wait_for_url("**/outputs/")
+    assert Job.objects.get(display_name="Kept work").code.file_count == 1
+
+    page.goto(f"/w/{workspace.name}/environments/new/?from=azureml:plain:1")
+    page.set_input_files(
+        "#id_spec_file", files=[{"name": "env.yml", "mimeType": "text/yaml", "buffer": b"name: y\nimgae: x\n"}]
+    )
+    page.get_by_role("button", name="Create from YAML").click()
+    page.get_by_text("unknown key 'imgae'").wait_for()
+    assert page.locator(".env-form .error").count() == 0  # the main form shows no error of its own…
+    assert page.input_value(".env-form #id_image")  # …and keeps what it started from
+    assert page.locator(".env-form #id_image").is_visible()
+    screenshot(page, "first-hour-env-yaml-error-1440")
