@@ -363,10 +363,8 @@ def test_forms_keep_work_after_an_error(page, workspace, owner):
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"/w/{workspace.name}/jobs/new/")
     page.check("input[name=code_source][value=zip]")
-    page.set_input_files(
-        "#id_code_zip",
-        files=[{"name": "code.zip", "mimeType": "application/zip", "buffer": make_zip({"t.py": "print(1)"}).getvalue()}],
-    )
+    code = make_zip({"t.py": "print(1)"}).getvalue()
+    page.set_input_files("#id_code_zip", files=[{"name": "code.zip", "mimeType": "application/zip", "buffer": code}])
     page.select_option("#id_environment", "plain")
     page.fill("#id_display_name", "Kept work")
     page.click("[data-submit-job]")  # no command: an error
