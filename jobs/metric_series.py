@@ -11,21 +11,26 @@ MAX_POINTS = 2000  # per metric and run: what one chart line draws at most
 MAX_NEW_ROWS = 20000  # more new rows than this in one poll: the client reloads the downsampled series
 
 
-def _rows(job: Job, after: int = 0, key: str | None = None):
+def _rows(job: Job, after: int = 0, key: str | None = None, steps: tuple[int, int] | None = None):
     rows = Metric.objects.filter(job=job)
     if after:
         rows = rows.filter(pk__gt=after)
     if key:
         rows = rows.filter(key=key)
+    if steps:
+        rows = rows.filter(step__gte=steps[0], step__lte=steps[1])
     return rows
 
 
-def chart_series(job: Job, max_points: int = MAX_POINTS, key: str | None = None) -> dict:
+def chart_series(
+    job: Job, max_points: int = MAX_POINTS, key: str | None = None, steps: tuple[int, int] | None = None
+) -> dict:
     """{"cursor", "series": {key: {"points": [[step, value, timestamp], …], "total", "downsampled"}}}.
+    `steps` narrows to a zoomed range, downsampled on its own (more detail the closer one looks).
     NaN (stored as null) cannot be drawn and is left out here; the table still counts it."""
     cursor = 0
     grouped: dict[str, list[tuple]] = {}
-    rows = _rows(job, key=key).order_by("key", "step", "timestamp", "pk")
+    rows = _rows(job, key=key, steps=steps).order_by("key", "step", "timestamp", "pk")
     for pk, k, step, value, ts in rows.values_list("pk", "key", "step", "value", "timestamp").iterator(2000):
         cursor = max(cursor, pk)
         if value is not None:

@@ -17,6 +17,7 @@ from jobs.models import Experiment, Job, Param
 from studio.views.base import WorkspaceMixin
 
 MAX_COMPARED = 10
+STEP_LIMIT = 2**62  # steps are 64-bit in the database: a zoom range is clamped to that
 COMPARE_POINTS = 1000  # per run and metric: ten runs overlaid stay a few thousand points
 
 
@@ -57,6 +58,15 @@ class JobMetricSeriesView(WorkspaceMixin, View):
                 status=400,
             )
         final = job.is_final  # read before the points, so a final answer holds every point
+        key, low, high = request.GET.get("key", ""), request.GET.get("from", ""), request.GET.get("to", "")
+        if key and low and high:  # a zoomed chart asks for its step range in detail
+            try:
+                steps = (max(int(float(low)), -STEP_LIMIT), min(int(float(high)), STEP_LIMIT))
+            except (ValueError, OverflowError):
+                return JsonResponse(
+                    {"detail": "from/to: steps.", "errors": {"from": ["from and to must be numbers."]}}, status=400
+                )
+            return JsonResponse(metric_series.chart_series(job, key=key, steps=steps) | {"final": final})
         payload = metric_series.new_points(job, int(after)) if after else metric_series.chart_series(job)
         return JsonResponse(payload | {"final": final})
 

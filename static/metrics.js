@@ -157,6 +157,7 @@
     x.min = range ? range[0] : undefined;
     x.max = range ? range[1] : undefined;
     this.chart.update("none");
+    if (this.onZoom) this.onZoom(range);
   };
 
   // Drag across the plot to zoom the x axis (pointer events: mouse and pen; touch keeps scrolling).
@@ -194,11 +195,16 @@
     this.grid = grid;
     this.bar = bar;
     this.cards = new Map();
+    this.detail = {};  // key -> the points of a zoomed step range, fetched in more detail
     var self = this;
     if (bar && !bar.dataset.bound) {
       bar.dataset.bound = "true";
       restoreOptions(bar);
-      bar.addEventListener("input", function () {
+      bar.addEventListener("input", function (e) {
+        if (e.target.matches("[data-chart-x]")) {  // a zoom range is in the old axis' units
+          self.detail = {};
+          self.cards.forEach(function (card) { card.zoom = null; card.reset.hidden = true; });
+        }
         bar.querySelector("[data-chart-smooth-value]").textContent = bar.querySelector("[data-chart-smooth]").value;
         saveOptions(readOptions(bar));
         self.render();
@@ -209,9 +215,17 @@
   Board.prototype.render = function (onlyKeys) {
     var o = readOptions(this.bar), self = this, keys = onlyKeys || this.keys();
     keys.forEach(function (key) {
-      var runs = self.runs.map(function (run) { return { label: run.label, points: run.series[key] || [] }; });
       var card = self.cards.get(key);
-      if (!card) { card = new Card(self.grid, key); self.cards.set(key, card); if (self.bar) self.bar.hidden = false; }
+      if (!card) {
+        card = new Card(self.grid, key);
+        card.onZoom = function (range) { self.zoomed(key, range); };
+        self.cards.set(key, card);
+        if (self.bar) self.bar.hidden = false;
+      }
+      var runs = self.runs.map(function (run, i) {
+        var detail = i === 0 && card.zoom && self.detail[key];
+        return { label: run.label, points: detail || run.series[key] || [] };
+      });
       var drawn = runs.filter(function (r) { return r.points.length; });
       var total = drawn.reduce(function (n, r) { return n + r.points.length; }, 0);
       card.note.textContent = self.notes && self.notes[key] ? self.notes[key] : "";
@@ -231,6 +245,19 @@
     });
   };
 
+  // A zoomed step range of a downsampled line is fetched again, downsampled on its own.
+  Board.prototype.zoomed = function (key, range) {
+    var self = this;
+    if (!range) { if (this.detail[key]) { delete this.detail[key]; this.render([key]); } return; }
+    if (!this.fetchDetail || readOptions(this.bar).x !== "step" || !(this.notes || {})[key]) return;
+    this.fetchDetail(key, range).then(function (points) {
+      var card = self.cards.get(key);
+      if (!card || !card.zoom) return;
+      self.detail[key] = points;
+      self.render([key]);
+    }).catch(function () { /* keep the coarse line */ });
+  };
+
   Board.prototype.keys = function () {
     var seen = {};
     this.runs.forEach(function (run) { Object.keys(run.series).forEach(function (k) { seen[k] = true; }); });
@@ -244,6 +271,11 @@
     this.board = new Board(grid, document.querySelector("[data-chart-options]"));
     this.board.runs = [{ label: grid.dataset.runLabel || "", series: {} }];
     this.board.notes = {};
+    var self = this;
+    this.board.fetchDetail = function (key, range) {
+      var q = "?key=" + encodeURIComponent(key) + "&from=" + Math.floor(range[0]) + "&to=" + Math.ceil(range[1]);
+      return self.fetch(q).then(function (d) { return d.series[key] ? d.series[key].points : []; });
+    };
     this.load();
   }
 

@@ -78,6 +78,19 @@ def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, wor
     page.check("[data-chart-log]")
     assert page.evaluate(CHART_STATE)["charts"] == 2
     screenshot(page, "first-hour-metrics-1440")
+    page.select_option("[data-chart-x]", "step")
+    page.uncheck("[data-chart-log]")
+    box = page.locator("[data-metric=accuracy] canvas").bounding_box()  # drag across a tenth of the chart
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "Object.values(Chart.instances).some(c => c.canvas.getAttribute('aria-label') === "
+        "'accuracy' && c.scales.x.max - c.scales.x.min < 3000)"
+    )
+    assert any("key=accuracy" in u for u in requests)  # the zoomed range came in detail
+    assert page.evaluate(CHART_STATE)["charts"] == 2
     Job.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
     page.wait_for_selector("#metric-charts[data-final=true]", timeout=15_000)
 

@@ -50,6 +50,11 @@ def test_a_long_series_is_downsampled_and_then_followed_with_a_cursor(workspace,
     assert new["series"]["loss"]["points"] == [[MAX_POINTS * 3, 0.001, 1000 + MAX_POINTS * 3]]  # NaN is not drawn
     assert new["series"]["acc"]["points"] == [[0, 0.5, 1000]]
     assert client.get(f"{url}?after={new['cursor']}").json()["series"] == {}
+    zoomed = client.get(f"{url}?key=loss&from=100&to=300").json()["series"]["loss"]
+    assert zoomed["total"] == 201 and not zoomed["downsampled"]
+    assert [p[0] for p in zoomed["points"]] == list(range(100, 301))
+    assert client.get(f"{url}?key=loss&from=nan&to=1").status_code == 400
+    assert client.get(f"{url}?key=loss&from=-1e300&to=1e300").json()["series"]["loss"]["downsampled"]
     for bad_cursor in ["-1", "abc", "9" * 30]:
         bad = client.get(f"{url}?after={bad_cursor}")
         assert bad.status_code == 400 and bad.json()["errors"]["after"]
