@@ -289,9 +289,11 @@
     this.fetch("").then(function (d) {
       var series = {};
       self.board.notes = {};
+      self.totals = {};
       Object.keys(d.series).forEach(function (k) {
         series[k] = d.series[k].points;
-        if (d.series[k].downsampled) self.board.notes[k] = d.series[k].points.length + " of " + d.series[k].total + " points drawn";
+        self.totals[k] = d.series[k].total;
+        if (d.series[k].downsampled) self.note(k, series[k].length);
       });
       self.board.runs[0].series = series;
       self.cursor = d.cursor;
@@ -312,6 +314,8 @@
         Array.prototype.push.apply(have, add);
         if (add.length && add[0][0] < last) have.sort(function (a, b) { return a[0] - b[0] || a[2] - b[2]; });
         if (have.length > RELOAD_ABOVE) reload = true;
+        self.totals[k] = (self.totals[k] || 0) + add.length;
+        if (self.board.notes[k]) self.note(k, have.length);
         changed.push(k);
       });
       self.cursor = d.cursor;
@@ -319,6 +323,10 @@
       if (changed.length) self.board.render(changed.sort());
       self.next(false);
     }).catch(function () { self.retry(); });
+  };
+
+  JobCharts.prototype.note = function (key, drawn) {
+    this.board.notes[key] = drawn.toLocaleString() + " of " + this.totals[key].toLocaleString() + " points drawn";
   };
 
   JobCharts.prototype.next = function (final) {
