@@ -141,6 +141,9 @@ def test_environment_build_log_follows_and_its_history_row_goes_live(page, works
     box.get_by_text("Step 120:").wait_for()
     assert box.evaluate("b => b.scrollTop") < 5
     screenshot(page, "first-hour-build-log-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    screenshot(page, "first-hour-build-log-390")
 
 
 @pytest.mark.usefixtures("node")
@@ -185,6 +188,9 @@ def test_log_viewer_numbers_lines_links_to_a_line_and_makes_urls_clickable(page,
     page.wait_for_function("location.hash === '#L10'")
     page.locator("#L10.target").wait_for()
     screenshot(page, "first-hour-log-viewer-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    screenshot(page, "first-hour-log-viewer-390")
 
 
 # What a control is, for a Reader: anything that would change something (a POST form, a link to a
