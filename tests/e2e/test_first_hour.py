@@ -287,6 +287,16 @@ def test_tables_fit_a_phone_and_a_long_experiment_name_keeps_the_filter_bar(page
         (f"{ws}/activity/", "activity"),
         (f"{ws}/compute/", "compute"),
         ("/workspaces/", "workspaces"),
+        (f"{ws}/", "home"),
+        (f"{ws}/jobs/phone_run_0/", "job"),
+        (f"{ws}/jobs/phone_run_0/metrics/", "job-metrics"),
+        (f"{ws}/jobs/new/", "job-form"),
+        (f"{ws}/environments/new/", "environment-form"),
+        (f"{ws}/roles/new/", "role-form"),
+        (f"{ws}/data/", "data"),
+        (f"{ws}/datastores/", "datastores"),
+        (f"{ws}/settings/", "settings"),
+        ("/account/tokens/", "tokens"),
     ]:
         page.goto(url)
         if (extra := page.evaluate(PAGE_OVERFLOW)) > 0:
