@@ -176,7 +176,7 @@
     this.root.querySelector("[data-log-download]").href = this.root.dataset.downloadUrl + "?file=" + encodeURIComponent(file);
     this.setState("Loading…");
     var self = this, gen = this.gen;
-    fetch(this.url(this.root.dataset.sliceUrl, { offset: -TAIL, limit: TAIL }), { credentials: "same-origin" })
+    fetch(this.url(this.root.dataset.sliceUrl, { offset: -TAIL, limit: TAIL, lines: 1 }), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (d) {
         if (gen !== self.gen) return;
@@ -320,7 +320,7 @@
   Viewer.prototype.loadEarlier = function () {
     var self = this, gen = this.gen, end = this.first, start = Math.max(0, end - EARLIER);
     this.earlierBtn.disabled = true;
-    fetch(this.url(this.root.dataset.sliceUrl, { offset: start, limit: end - start }), { credentials: "same-origin" })
+    fetch(this.url(this.root.dataset.sliceUrl, { offset: start, limit: end - start, lines: 1 }), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (d) {
         self.earlierBtn.disabled = false;

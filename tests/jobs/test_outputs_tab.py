@@ -23,3 +23,21 @@ def test_file_lists_keep_refreshing_just_after_the_job_ended(workspace, members,
     settled = client.get(f"/w/ws-main/jobs/{job.name}/outputs/").content.decode()
     assert 'hx-select="#log-files"' not in settled and "No files were written to outputs/." in settled
     assert job.status == JobStatus.COMPLETED
+
+
+def test_log_slices_give_the_line_number_only_when_asked(workspace, members, client):
+    from studio import logs
+    from tests.conftest import token_client
+
+    experiment = Experiment.objects.create(workspace=workspace, name="numbered")
+    job = make_job(workspace, members["owner"], experiment, "run_lines")
+    logs.append(job.log_stream("user_logs/std_log.txt"), "".join(f"line {i}\n" for i in range(1, 101)))
+    client.force_login(members["reader"])
+    url = f"/w/ws-main/jobs/{job.name}/log/"
+    numbered = client.get(url, {"offset": -8, "lines": "1"}).json()
+    assert numbered["text"] == "line 100\n"[-8:] and numbered["line"] == 100
+    assert "line" not in client.get(url, {"offset": -8}).json()  # followers that poll skip the count
+    api = token_client(members["reader"]).get(
+        f"/api/v1/workspaces/ws-main/jobs/{job.name}/logs/", {"offset": -8, "lines": "1"}
+    )
+    assert api.json() == numbered
