@@ -229,7 +229,8 @@
       var drawn = runs.filter(function (r) { return r.points.length; });
       var total = drawn.reduce(function (n, r) { return n + r.points.length; }, 0);
       card.note.textContent = self.notes && self.notes[key] ? self.notes[key] : "";
-      if (runs.length > 1 && drawn.every(function (r) { return r.points.length <= 1; })) {
+      if (!drawn.length) card.note.textContent = "no value to draw (NaN only)";
+      if (runs.length > 1 && drawn.length && drawn.every(function (r) { return r.points.length <= 1; })) {
         // every run logged one value: bars, one per run, coloured as its line would be
         card.note.textContent = "one value per run";
         card.draw("bar", {
