@@ -13,6 +13,7 @@
   });
   on("click", "[data-close]", function (e, el) { el.closest("dialog").close(); });
   on("click", "[data-dismiss]", function (e, el) { el.parentElement.remove(); });
+  on("click", "[data-history-back]", function () { window.history.back(); });
   on("click", "[data-toggle-nav]", function () { document.body.classList.toggle("nav-open"); });
   on("change", "[data-autosubmit]", function (e, el) { el.form.requestSubmit(); });
   on("submit", "form[data-confirm]", function (e, form) {
@@ -76,11 +77,6 @@
       .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 50);
     slug.value = value;
     slug.dataset.auto = value;
-  });
-  // Folder pickers send bare file names; keep each file's path inside the folder beside it.
-  on("change", "input[data-folder-paths]", function (e, input) {
-    var paths = Array.prototype.map.call(input.files, function (f) { return f.webkitRelativePath || f.name; });
-    document.getElementById(input.dataset.folderPaths).value = JSON.stringify(paths);
   });
   document.addEventListener("DOMContentLoaded", function () {
     syncShown();

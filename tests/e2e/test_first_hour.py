@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
 from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_jobs import _submit_from_form, node  # noqa: F401  (node: runs real jobs in-process)
 from tests.jobs.conftest import make_environment
+from tracking import services as tracking_services
 
 PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 CHART_STATE = """() => ({
@@ -45,18 +45,13 @@ def log(job, key, values, start=0):
         {"key": key, "value": v, "step": start + i, "timestamp": T0 + (start + i) * 500} for i, v in enumerate(values)
     ]
     for i in range(0, len(points), 1000):
-        tracking.log_batch(job, points[i : i + 1000], [], [])
+        tracking_services.do_log_batch(job, points[i : i + 1000], [], [])
 
 
 def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, workspace, owner):
-    from jobs.models import Metric
-
     job = make_job(workspace, owner, "live_run", status=JobStatus.RUNNING)
-    Metric.objects.bulk_create(  # a long history, fast; the live points below go through MLflow's path
-        [Metric(job=job, key="loss", value=1.0 / (i + 1), step=i, timestamp=T0 + i * 500) for i in range(12_000)]
-        + [Metric(job=job, key="accuracy", value=i / 12_000, step=i, timestamp=T0 + i * 500) for i in range(12_000)],
-        batch_size=4000,
-    )
+    log(job, "loss", [1.0 / (i + 1) for i in range(12_000)])
+    log(job, "accuracy", [i / 12_000 for i in range(12_000)])
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url) if "/metrics/series/" in r.url else None)
     sign_in(page, owner.username)

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from jobs import tracking
 from jobs.downsample import lttb
 from jobs.metric_series import MAX_POINTS
 from jobs.models import Experiment, JobStatus
 from tests.jobs.test_metrics_pages import make_job
+from tracking import services as tracking_services
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def experiment(workspace):
 def log(job, key, values, start=0):
     points = [{"key": key, "value": v, "step": start + i, "timestamp": 1000 + start + i} for i, v in enumerate(values)]
     for i in range(0, len(points), 1000):  # MLflow's batch limit
-        tracking.log_batch(job, points[i : i + 1000], [], [])
+        tracking_services.do_log_batch(job, points[i : i + 1000], [], [])
 
 
 def test_lttb_keeps_the_ends_and_the_peaks_within_the_budget():

@@ -1,6 +1,5 @@
 // Folder uploads keep each file's path relative to the picked folder; new experiment field only when asked for.
 (function () {
-  "use strict";
   var form = document.querySelector("[data-job-form]");
   if (!form) return;
   function sync() {
@@ -10,7 +9,7 @@
     form.querySelector("[data-new-experiment]").hidden = !exp || exp.value !== "__new__";
   }
   form.addEventListener("change", sync);
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sync); else sync();
+  sync();
   var folder = form.querySelector("[data-code-folder]");
   folder.addEventListener("change", function () {
     form.querySelectorAll("input[name=code_paths]").forEach(function (i) { i.remove(); });
