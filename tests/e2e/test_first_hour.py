@@ -57,7 +57,7 @@ def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, wor
     sign_in(page, owner.username)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"/w/{workspace.name}/jobs/{job.name}/metrics/")
-    page.wait_for_function("document.querySelectorAll('#metric-charts canvas').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#metric-charts canvas').length === 2")
     first = page.evaluate(CHART_STATE)
     assert first["charts"] == 2 and first["mostPoints"] <= 2000  # downsampled on the server
     step = 12_000
@@ -88,7 +88,7 @@ def test_live_metrics_update_charts_in_place_and_fetch_only_new_points(page, wor
     page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] / 2, steps=5)
     page.mouse.up()
     page.wait_for_function(
-        "Object.values(Chart.instances).some(c => c.canvas.getAttribute('aria-label') === "
+        "() => Object.values(Chart.instances).some(c => c.canvas.getAttribute('aria-label') === "
         "'accuracy' && c.scales.x.max - c.scales.x.min < 3000)"
     )
     assert any("key=accuracy" in u for u in requests)  # the zoomed range came in detail
@@ -105,7 +105,7 @@ def test_compare_draws_single_values_as_bars(page, workspace, owner):
     sign_in(page, owner.username)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"/w/{workspace.name}/experiments/first-hour/compare/?run=run_a&run=run_b&run=run_c")
-    page.wait_for_function("document.querySelectorAll('#compare-charts canvas').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#compare-charts canvas').length === 2")
     kinds = page.evaluate(
         "Object.values(Chart.instances).map(c => [c.canvas.getAttribute('aria-label'), c.config.type,"
         " c.data.datasets[0].data.filter(v => v !== null).length])"
@@ -136,7 +136,7 @@ def test_environment_build_log_follows_and_its_history_row_goes_live(page, works
     box = page.locator(f"#build-log-{build.pk}")
     box.get_by_text("Step 119:").wait_for()
     gap = "b => b.scrollHeight - b.scrollTop - b.clientHeight"
-    page.wait_for_function(f"({gap})(document.getElementById('build-log-{build.pk}')) < 40")
+    page.wait_for_function(f"() => ({gap})(document.getElementById('build-log-{build.pk}')) < 40")
     assert box.evaluate("b => b.scrollHeight > b.clientHeight")  # it did grow past the box
     box.evaluate("b => { b.scrollTop = 0; }")  # the reader scrolls up: the box stays there
     logs.append(build.log_stream, "Step 120: more\n")
@@ -187,7 +187,7 @@ def test_log_viewer_numbers_lines_links_to_a_line_and_makes_urls_clickable(page,
     spot = target.bounding_box()
     assert box["y"] <= spot["y"] <= box["y"] + box["height"]  # scrolled into view
     page.locator("#L10 .lno").click()
-    page.wait_for_function("location.hash === '#L10'")
+    page.wait_for_function("() => location.hash === '#L10'")
     page.locator("#L10.target").wait_for()
     screenshot(page, "first-hour-log-viewer-1440")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -228,8 +228,10 @@ def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, member
     version = make_environment(workspace, owner, "readable")
     job = make_job(workspace, owner, "read_me")
     log(job, "loss", [0.5, 0.4])
-    (tmp_path / "a.csv").write_text("x\n1\n")
-    datastore_services.do_register_datastore(workspace, actor=owner, name="shared", type="local", path=str(tmp_path))
+    folder = tmp_path / workspace.name  # each allowed root holds one folder per workspace
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n")
+    datastore_services.do_register_datastore(workspace, actor=owner, name="shared", type="local", path=str(folder))
     data_services.do_create_data_version(
         workspace, actor=owner, name="table", type="uri_file", path="azureml://datastores/shared/paths/a.csv"
     )
