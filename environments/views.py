@@ -271,9 +271,13 @@ class BuildStartView(VersionMixin, View):
                 "environments:version_detail", self.workspace.name, version.environment.name, version.version
             )
         text = {
-            "queued": f"Build #{build.pk} on {build.backend} started.",
+            "queued": f"Rebuild #{build.pk} on {build.backend} started: it skips the cache; earlier builds are kept."
+            if build.forced
+            else f"Build #{build.pk} on {build.backend} started.",
             "running": f"Build #{build.pk} on {build.backend} is already under way.",
-            "cached": f"Already built on {build.backend}: {build.reason or 'this version was built before'}.",
+            "cached": f"Already built on {build.backend} "
+            f"({build.reason if build.cache_hit else f'build #{build.pk}'}). "
+            "Rebuild builds it again without the cache.",
         }[how]
         messages.success(request, text)
         url = reverse(
