@@ -85,6 +85,7 @@ READ_ONLY = {
     "demand",
     "desired_nodes",
     "scaler_status",
+    "status",
     "engine_info",
     "has_tls",
     "size_label",

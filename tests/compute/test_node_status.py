@@ -31,6 +31,10 @@ def test_a_cluster_with_no_node_is_not_shown_running(browser, workspace, owner):
     register(target, "w2@host")
     detail = browser.get("/w/ws-main/compute/cpu/").content.decode()
     assert "2 of 2 nodes up" in detail and "cstate-running" in detail
+    from tests.conftest import token_client
+
+    status = token_client(owner).get("/api/v1/workspaces/ws-main/computes/cpu/").json()["status"]
+    assert status == {"state": "Running", "nodes_up": "2 of 2 nodes up"}
 
 
 def test_start_a_node_asks_the_local_scaler_for_one_more_up_to_max(browser, workspace, owner, members, settings):

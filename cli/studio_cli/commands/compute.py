@@ -16,7 +16,14 @@ COLUMNS = [
     ("Name", "name"),
     ("Type", "type"),
     ("Backend", "backend"),
-    ("State", "state"),
+    (
+        "State",
+        lambda c: " ".join(
+            filter(
+                None, [(c.get("status") or {}).get("state") or c.get("state"), (c.get("status") or {}).get("nodes_up")]
+            )
+        ),
+    ),
     ("Size", lambda c: c.get("size_label") or c.get("size")),
     ("Nodes", lambda c: (c.get("nodes") or {}).get("total")),
     ("Description", "description"),
