@@ -9,6 +9,7 @@ from compute.models import ComputeTarget
 from studio.models import ActivityEvent
 from tests.compute.conftest import make_target, register
 from tests.compute.test_scaling import make_job
+from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,6 @@ def test_a_cluster_with_no_node_is_not_shown_running(browser, workspace, owner):
     register(target, "w2@host")
     detail = browser.get("/w/ws-main/compute/cpu/").content.decode()
     assert "2 of 2 nodes up" in detail and "cstate-running" in detail
-    from tests.conftest import token_client
-
     status = token_client(owner).get("/api/v1/workspaces/ws-main/computes/cpu/").json()["status"]
     assert status == {"state": "Running", "nodes_up": "2 of 2 nodes up"}
 
