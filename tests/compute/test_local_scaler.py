@@ -84,3 +84,21 @@ def test_stopping_the_local_worker_stops_the_nodes_it_started(workers, workspace
         wait_for(lambda: not pid_alive(node.pid), 30, what="the node to stop with the local worker")
     node.refresh_from_db()
     assert node.state == NodeState.STOPPED, node.state
+
+
+def test_a_started_instance_gets_its_node_and_a_stopped_one_loses_it(scaler, workspace, owner, members):
+    from compute import services
+
+    box = make_target(workspace, owner, name="ds-box", type="computeinstance", assigned_to="datascientist_user")
+    with purged(box.queue_name):
+        scaler.round()
+        assert len(scaler.alive(box)) == 1
+        wait_for(lambda: ready_nodes(box) == 1, 90, what="the instance's node")
+        services.do_stop_compute(box, actor=owner)
+        node_pid = scaler.alive(box)[0].pid
+        scaler.round()
+        assert scaler.alive(box) == []
+        wait_for(lambda: not pid_alive(node_pid), 30, what="the instance's node to exit")
+        services.do_start_compute(ComputeTarget.objects.get(pk=box.pk), actor=owner)
+        scaler.round()
+        assert len(scaler.alive(box)) == 1
