@@ -43,7 +43,7 @@ def shown_state(target: ComputeTarget, overview: Overview) -> tuple[str, str]:
     up, wanted = overview.nodes, overview.plan.desired
     words = f"{up} of {wanted} node{'s' if wanted != 1 else ''} up"
     if up == 0 and wanted == 0:
-        return "Idle", f"0 nodes up; nodes start when jobs queue (up to {target.max_instances})"
+        return "Idle", "0 nodes up, no job waiting"
     if up < wanted:
         return "Starting", words
     return TargetState.RUNNING, words

@@ -23,7 +23,7 @@ def browser(client, owner):
 def test_a_cluster_with_no_node_is_not_shown_running(browser, workspace, owner):
     target = make_target(workspace, owner, name="cpu", min_instances=0, max_instances=2)
     listing = browser.get("/w/ws-main/compute/?tab=clusters").content.decode()
-    assert "cstate-running" not in listing and "0 nodes up" in listing
+    assert "cstate-running" not in listing and "0 nodes up, no job waiting" in listing
     make_job(target, "Queued")
     make_job(target, "Queued")
     detail = browser.get("/w/ws-main/compute/cpu/").content.decode()
