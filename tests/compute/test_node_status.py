@@ -57,3 +57,14 @@ def test_a_reader_cannot_start_a_node(client, workspace, owner, members):
     client.force_login(members["reader"])
     assert "Start a node" not in client.get("/w/ws-main/compute/cpu/").content.decode()
     assert client.post("/w/ws-main/compute/cpu/nodes/start/").status_code == 403
+
+
+def test_a_job_waiting_for_a_cluster_says_who_starts_its_node(workspace, owner, settings):
+    from jobs.waits import queue_wait_reason
+
+    target = make_target(workspace, owner, name="cpu", min_instances=0, max_instances=2)
+    job = make_job(target, "Queued")
+    settings.STUDIO_LOCAL_SCALER, settings.STUDIO_SCALER_COMMAND = False, ""
+    assert "start one: studio_worker --compute ws-main/cpu" in queue_wait_reason(job)
+    settings.STUDIO_LOCAL_SCALER = True
+    assert "the local scaler is starting one" in queue_wait_reason(job)
