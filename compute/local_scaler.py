@@ -44,11 +44,15 @@ def enabled() -> bool:
     return settings.STUDIO_LOCAL_SCALER and not settings.STUDIO_SCALER_COMMAND
 
 
+try:  # looked up once here: between fork and exec the child only makes the call
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: the parent's shutdown still stops its nodes
+    _prctl = None
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the parent's shutdown still stops them
-        pass
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 class LocalScaler:

@@ -73,14 +73,16 @@ def test_the_local_scaler_keeps_a_cluster_between_min_and_max_and_scales_down_wh
     assert not any(pid_alive(pid) for pid in left), "a node outlived the scaler"
 
 
-def test_stopping_the_local_worker_stops_the_nodes_it_started(workers, workspace, owner):  # noqa: F811
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_stopping_the_local_worker_stops_the_nodes_it_started(workers, workspace, owner, sig):  # noqa: F811
     target = make_target(workspace, owner, name="auto-one", min_instances=1, max_instances=1)
     workers.env = workers.env | {"STUDIO_LOCAL_SCALER": "true", "STUDIO_LOCAL_SCALER_SECONDS": "1"}
     with purged(target.queue_name, "local"):
         local = workers.start("local")
         node = wait_for(lambda: target.nodes().filter(state=NodeState.READY).first(), 120, what="a scaled node")
         assert pid_alive(node.pid)
-        assert workers.stop(local, sig=signal.SIGTERM, timeout=60) is not None
+        assert workers.stop(local, sig=sig, timeout=60) is not None
+        # Killed, the worker cannot stop its nodes itself: the kernel tells them (PR_SET_PDEATHSIG).
         wait_for(lambda: not pid_alive(node.pid), 30, what="the node to stop with the local worker")
     node.refresh_from_db()
     assert node.state == NodeState.STOPPED, node.state
