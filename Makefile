@@ -43,6 +43,7 @@ bench: venv
 	$(VENV)/bin/python bench/dispatch.py
 	$(VENV)/bin/python bench/jobs.py
 	$(VENV)/bin/python bench/data.py
+	$(VENV)/bin/python bench/datastore_check.py
 
 clean:
 	rm -rf $(VENV) var
