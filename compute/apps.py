@@ -7,11 +7,13 @@ class ComputeConfig(AppConfig):
 
     def ready(self) -> None:
         from compute import services
+        from compute.deletion import PART
         from compute.node import connect_worker_signals
-        from studio import activity, navigation
+        from studio import activity, deletion, navigation
         from studio import services as studio_services
 
         navigation.replace_section("compute", "compute:compute_list")
+        deletion.register(PART)
         activity.register_messages(
             {
                 "compute.created": "created the {kind} {target}",
@@ -21,6 +23,7 @@ class ComputeConfig(AppConfig):
                 "compute.stopped": "stopped the compute instance {target}",
                 "compute.node_drain_requested": "asked node {node} of {target} to drain",
                 "compute.node_requested": "asked for one more node of {target} ({desired} wanted)",
+                "compute.probe_sent": "sent a test task to {target}",
                 "compute.node_joined": "saw node {node} join {target}",
                 "compute.node_left": "saw node {node} leave {target}",
                 "compute.node_lost": "lost node {node} of {target} (no heartbeat)",

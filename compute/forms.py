@@ -70,10 +70,12 @@ class ComputeForm(forms.Form):
     )
     tags = TagsField()
 
-    def __init__(self, *args, kind: str, members: list[str], target=None, **kwargs):
+    def __init__(self, *args, kind: str, members: list[str], target=None, machine_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.target = target
+        # The shared local worker's limits are the Studio administrator's (studio.permissions).
+        self.machine_locked = machine_locked
         self.fields["assigned_to"].choices = [(m, m) for m in members]
         # Offer the sizes one job of which fits the machines Studio sees (and the target's own).
         machine = largest_machine()
@@ -89,6 +91,10 @@ class ComputeForm(forms.Form):
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        if machine_locked:
+            for name in ("size", "cpu_cores", "memory_mb", "gpus", "backend"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
         if target is not None:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "A target keeps its name (it names its queue)."

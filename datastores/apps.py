@@ -6,8 +6,11 @@ class DatastoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from datastores.deletion import PART
         from datastores.services import create_builtin_datastores
-        from studio import activity, navigation, services
+        from studio import activity, deletion, navigation, services
+
+        deletion.register(PART)
 
         navigation.replace_section("datastores", "datastores:datastore_list")
         navigation.replace_section("data", "datastores:data_list")

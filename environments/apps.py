@@ -21,8 +21,12 @@ class EnvironmentsConfig(AppConfig):
     verbose_name = "Environments"
 
     def ready(self):
+        from environments.deletion import PART
+        from studio import deletion
         from studio.activity import register_messages
         from studio.navigation import replace_section
+
+        deletion.register(PART)
 
         replace_section("environments", "environments:environment_list")
         register_messages(

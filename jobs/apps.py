@@ -6,8 +6,12 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from jobs.deletion import PART
+        from studio import deletion
         from studio.activity import register_messages
         from studio.navigation import replace_section
+
+        deletion.register(PART)
 
         replace_section("jobs", "jobs:job_list")
         replace_section("experiments", "jobs:experiment_list")
@@ -16,6 +20,8 @@ class JobsConfig(AppConfig):
                 "job.submitted": "submitted the job {target} ({experiment}, on {compute})",
                 "job.canceled": "canceled the job {target}",
                 "job.deleted": "deleted the job {target}",
+                "job.refused": "did not run the job {target} on {compute}: {reason}",
+                "code.uploaded": "uploaded code snapshot {target} ({files} files)",
             }
         )
         try:

@@ -12,6 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from jobs import io_types
+
 
 def _optional(module: str, name: str):
     """A function of another app, or None while that app does not provide it."""
@@ -35,6 +37,19 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
 
     if isinstance(ref, str):
         return resolve(workspace, ref)
+    from studio.permissions import can
+
+    if actor is None or not can(actor, workspace, "environments.write"):
+        # It becomes a listed workspace environment that others may use: the same right as creating one.
+        raise ValidationError(
+            {
+                "environment": [
+                    f"An inline environment is saved as a workspace environment ({ANONYMOUS_ENVIRONMENT}), which "
+                    f"needs environments.write; your role in {workspace.name} lacks it. Refer to an existing "
+                    "environment instead (name:version or name@latest)."
+                ]
+            }
+        )
     from environments import hashing, services, spec
     from environments.models import EnvironmentVersion
 
@@ -110,6 +125,13 @@ def check_can_accept(target, user) -> None:
         check(target, user)
 
 
+def run_refusal(job) -> str:
+    """Why this claimed job may not run on its compute target now ("" when it may)."""
+    from compute.services import refusal_to_run
+
+    return refusal_to_run(job.compute, job.created_by)
+
+
 def queue_for(job) -> str:
     target = getattr(job, "compute", None)
     return target.queue_name if target is not None else settings.CELERY_TASK_DEFAULT_QUEUE
@@ -129,7 +151,11 @@ def lost_node_names() -> set[str]:
 
 def resolve_input(workspace, name: str, item: dict) -> dict:
     """Check a data input at submission and pin what it points to (an `@latest` asset becomes its
-    version's URI); returns the item to keep on the job, with the pinned form under "resolved"."""
+    version's URI); returns the item to keep on the job, with the pinned form under "resolved".
+    Types registered in io_types (models) go to their handler."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return handler.resolve(workspace, name, item)
     resolve = _optional("datastores.materialize", "resolve_input")
     if resolve is None:
         raise ValidationError({f"inputs.{name}": ["Data inputs need the datastores app, which is not available."]})
@@ -143,6 +169,10 @@ def record_input_usage(job) -> None:
     if record is None:
         return
     for name, item in job.inputs.items():
+        handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+        if handler is not None:
+            handler.record_usage(job, name, item)
+            continue
         version_id = (item.get("resolved") or {}).get("asset_version_id")
         if version_id:
             record(version_id, job.name, port=name)
@@ -150,6 +180,9 @@ def record_input_usage(job) -> None:
 
 def materialize_input(job, item: dict, dest: Path) -> Path:
     """Copy a data input into the job folder; returns the path its placeholder stands for."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return Path(handler.materialize(job, item, dest))
     from datastores.materialize import materialize_input as materialize
 
     return Path(materialize(item.get("resolved") or item, dest))
@@ -157,7 +190,9 @@ def materialize_input(job, item: dict, dest: Path) -> Path:
 
 def check_output(item: dict) -> None:
     """Check a named output's destination and registration before anything runs (storage is not
-    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label."""
+    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label.
+    Types registered in io_types (models) check their own `name`."""
+    handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
     from datastores.models import asset_name_validator
     from datastores.paths import parse_uri
     from studio.versioning import validate_version
@@ -167,7 +202,9 @@ def check_output(item: dict) -> None:
             parse_uri(item["path"])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
-    if item.get("name"):
+    if item.get("name") and handler is not None:
+        handler.check(item)
+    elif item.get("name"):
         try:
             asset_name_validator(item["name"])
         except ValidationError as exc:
@@ -179,6 +216,14 @@ def check_output(item: dict) -> None:
             raise ValidationError(exc.messages) from None
         if item["version"] == "latest":
             raise ValidationError("'latest' is a label, not a version: give one such as 1, or none for the next.")
+
+
+def check_output_access(workspace, *, actor, job_name: str, output_name: str, item: dict) -> None:
+    """Who may write where: see datastores.materialize.check_output_destination."""
+    from datastores.materialize import check_output_destination
+
+    spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
+    check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
 
 
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
@@ -195,7 +240,12 @@ def upload_named_outputs(job, outputs_dir: Path, log) -> None:
         uri = upload(job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=spec)
         item["uri"] = uri
         log(f"Output {name}: uploaded to {uri}")
-        if item.get("name") and register is not None:
+        handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
+        if item.get("name") and handler is not None:
+            item.update(handler.register(job, name, item, uri))
+            if item.get("asset"):
+                log(f"Output {name}: registered as {item['asset']}")
+        elif item.get("name") and register is not None:
             version = register(job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by)
             if version is not None:
                 item["asset"] = version.reference

@@ -21,6 +21,7 @@ SECTIONS: list[Section] = [
     Section("experiments", "Experiments", "studio:coming_soon", "flask"),
     Section("environments", "Environments", "studio:coming_soon", "box"),
     Section("data", "Data", "studio:coming_soon", "table"),
+    Section("models", "Models", "studio:coming_soon", "cube"),
     Section("compute", "Compute", "studio:coming_soon", "cpu", "manage"),
     Section("datastores", "Datastores", "studio:coming_soon", "database", "manage"),
     Section("members", "Members", "studio:member_list", "users", "manage"),
@@ -35,6 +36,7 @@ COMING_SOON: dict[str, str] = {
     "environments": "Browse curated environments and build your own from an image, a conda file or a Dockerfile.",
     "data": "Register versioned data assets (files, folders, MLTables) and use them as job inputs.",
     "compute": "Manage local, Docker, cluster, instance and attached compute targets and their nodes.",
+    "models": "Register trained models with their files, lineage and MLflow signature, and use them in jobs.",
     "datastores": "Connect local folders, Azure Blob containers and S3 buckets, with encrypted credentials.",
 }
 

@@ -14,7 +14,7 @@ from compute.backends.base import BuildError, BuildOutput, BuildSpec, failing_li
 
 KINDS = ("venv", "docker")
 
-__all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend"]
+__all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend", "runner_for"]
 
 
 def get_backend(kind: str):
@@ -28,3 +28,11 @@ def get_backend(kind: str):
 
         return DockerBackend()
     raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def runner_for(kind: str):
+    """The run half of backend `kind`: where a job's folder appears, how it is sandboxed and
+    started (compute/backends/runners.py)."""
+    from compute.backends.runners import runner_for as _runner_for
+
+    return _runner_for(kind)

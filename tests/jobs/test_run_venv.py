@@ -45,7 +45,7 @@ def test_a_job_prints_writes_outputs_and_completes(node, workspace, owner, plain
         },
         code={"train.py": TRAIN},
     )
-    assert "_" in job.name and job.status == JobStatus.QUEUED
+    assert "_" in job.name  # already picked up, perhaps: the phases below start with Queued
     job = wait_status(job, (JobStatus.COMPLETED, JobStatus.FAILED))
     logs = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/logs/").json()
     assert job.status == JobStatus.COMPLETED, (job.failure_reason, logs["text"])
