@@ -143,14 +143,21 @@ class LocalScaler:
         self._reap(target.pk)
         return [p for p in self.procs.get(target.pk, []) if p.pid not in self.stopping]
 
+    def total(self) -> int:
+        """Node processes this scaler runs, for every target (those stopping included)."""
+        return sum(1 for procs in self.procs.values() for proc in procs if proc.poll() is None)
+
     def reconcile(self, target: ComputeTarget) -> None:
         mine = self.alive(target)
         mine_pids = {p.pid for p in mine} | self.stopping
         others = [n for n in target.nodes().responsive() if not (n.hostname == self.hostname and n.pid in mine_pids)]
         have = len(mine) + len(others)
         desired = target.desired_nodes
+        capped = False
         if have < desired:
-            for _ in range(desired - have):
+            room = settings.STUDIO_LOCAL_SCALER_MAX_NODES - self.total()
+            capped = room < desired - have
+            for _ in range(max(0, min(desired - have, room))):
                 mine.append(self._spawn(target))
         elif have > desired and mine:
             for proc in self._idle_first(target, mine)[: have - desired]:
@@ -163,6 +170,8 @@ class LocalScaler:
         status = f"local scaler: {len(mine)} local node process(es) for {desired} desired"
         if others:
             status += f", plus {len(others)} node(s) started elsewhere"
+        if capped:
+            status += f"; this machine's limit of {settings.STUDIO_LOCAL_SCALER_MAX_NODES} local nodes is reached"
         ComputeTarget.objects.filter(pk=target.pk).update(scaler_status=status[:500])
 
     def _idle_first(self, target: ComputeTarget, procs: list[subprocess.Popen]) -> list[subprocess.Popen]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -347,6 +348,8 @@ STUDIO_SCALER_TIMEOUT_SECONDS = env_int("STUDIO_SCALER_TIMEOUT_SECONDS", 60, min
 # a STUDIO_SCALER_COMMAND, when set, takes its place.
 STUDIO_LOCAL_SCALER = env_bool("STUDIO_LOCAL_SCALER", False)
 STUDIO_LOCAL_SCALER_SECONDS = env_int("STUDIO_LOCAL_SCALER_SECONDS", 3, minimum=1)
+# At most this many node processes in all (any member with compute.manage sizes clusters).
+STUDIO_LOCAL_SCALER_MAX_NODES = env_int("STUDIO_LOCAL_SCALER_MAX_NODES", max(2, (os.cpu_count() or 1) * 2), minimum=1)
 CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "task": "compute.tasks.autoscale",
     "schedule": 15.0,

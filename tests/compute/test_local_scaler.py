@@ -104,3 +104,16 @@ def test_a_started_instance_gets_its_node_and_a_stopped_one_loses_it(scaler, wor
         services.do_start_compute(ComputeTarget.objects.get(pk=box.pk), actor=owner)
         scaler.round()
         assert len(scaler.alive(box)) == 1
+
+
+def test_the_local_scaler_starts_no_more_nodes_than_this_machines_limit(scaler, workspace, owner, settings):
+    settings.STUDIO_LOCAL_SCALER_MAX_NODES = 1
+    first = make_target(workspace, owner, name="one", min_instances=1, max_instances=1)
+    second = make_target(workspace, owner, name="two", min_instances=1, max_instances=1)
+    with purged(first.queue_name, second.queue_name):
+        scaler.round()
+        assert scaler.total() == 1
+        capped = [
+            t for t in ComputeTarget.objects.filter(pk__in=[first.pk, second.pk]) if "limit of 1" in t.scaler_status
+        ]
+        assert len(capped) == 1
