@@ -151,3 +151,42 @@ def test_a_workspace_with_deployments_can_be_deleted(workspace, owner, light):
     services.do_create_deployment(endpoint, {"name": "blue", **light}, actor=owner)
     do_delete_workspace(workspace, actor=owner, confirm=workspace.name)
     assert not Workspace.objects.filter(pk=workspace.pk).exists()
+
+
+def test_the_traffic_split_holds_over_many_requests():
+    import random
+
+    from endpoints.router import pick_deployment
+
+    rng = random.Random(16)
+    picks = [pick_deployment({"blue": 90, "green": 10, "red": 0}, rng) for _ in range(10_000)]
+    assert "red" not in picks
+    assert abs(picks.count("green") / len(picks) - 0.10) < 0.02
+    assert pick_deployment({"blue": 0}) is None
+
+
+def test_token_endpoints_take_members_tokens_and_the_router_refuses_strangers(
+    client, settings, workspace, owner, outsider, light
+):
+    from studio.services import do_create_token
+
+    endpoint = services.do_create_endpoint(workspace, {"name": "token-ep", "auth_mode": "aml_token"}, actor=owner)
+    services.do_create_deployment(endpoint, {"name": "blue", **light}, actor=owner)
+    services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
+    url = f"/endpoints/{workspace.name}/token-ep/score"
+
+    def post(token, body=b"{}"):
+        return client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    _, member_token = do_create_token(user=owner, name="score")
+    _, stranger_token = do_create_token(user=outsider, name="score")
+    assert post(stranger_token).status_code == 401
+    assert post(keys.read(endpoint)["primary"]).status_code == 401  # keys are not tokens
+    # Authorised, but nothing is running: the router says so instead of failing.
+    assert post(member_token).status_code == 503
+    assert (
+        client.post(f"/endpoints/{workspace.name}/no-such-ep/score", b"{}", content_type="application/json").status_code
+        == 401
+    )
+    settings.STUDIO_SCORE_MAX_BYTES = 1024
+    assert post(member_token, b"[" + b"0," * 1000 + b"0]").status_code == 413
