@@ -28,6 +28,12 @@ from registry import services as registry
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
+# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own; the network is shared
+# with the host, so it is started bound to loopback: only the router (with keys) reaches it.
+LAUNCH = (
+    "import sys, azureml_inference_server_http.amlserver as server; "
+    "server.DEFAULT_HOST = '127.0.0.1'; sys.argv[0] = 'azmlinfsrv'; sys.exit(server.run())"
+)
 
 
 @dataclass
@@ -88,8 +94,8 @@ def _start(instance: DeploymentInstance) -> None:
     port, health = free_port(), free_port()
     argv = [
         python,
-        "-m",
-        "azureml_inference_server_http.amlserver",
+        "-c",
+        LAUNCH,
         "--entry_script",
         str(folder / "code" / deployment.scoring_script),
         "--port",

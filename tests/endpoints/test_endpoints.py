@@ -75,6 +75,17 @@ def test_keys_are_for_writers_and_stored_encrypted(workspace, owner, members):
     assert reader.get(API.format(ws=workspace.name) + "keyed-ep/").status_code == 200
 
 
+def _listening_on(port: int) -> set[str]:
+    """The local addresses (hex, as the kernel lists them) with a listening TCP socket on `port`."""
+    found = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hexport = local.split(":")
+        if state == "0A" and int(hexport, 16) == port:  # 0A: LISTEN
+            found.add(address)
+    return found
+
+
 def _wait_ready(deployment_names, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -127,6 +138,10 @@ def test_a_sklearn_model_deployed_and_scored_through_the_router(
         assert client.post(url, body, content_type="application/json").status_code == 401
         not_json = client.post(url, "{nope", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
         assert not_json.status_code == 400
+
+        # The server has no auth of its own: it listens on loopback only, never on the network.
+        instance = DeploymentInstance.objects.get(deployment__name="blue")
+        assert _listening_on(instance.port) == {"0100007F"}  # 127.0.0.1, not 00000000 (every address)
 
         # A dead instance is started again by the next reconcile.
         blue = DeploymentInstance.objects.get(deployment__name="blue")
