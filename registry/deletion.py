@@ -1,6 +1,6 @@
 """The registry's part of deleting a workspace (studio.deletion): its models and their versions.
-Versions protect the artifact datastore their files are in, so their rows go before the
-datastores part runs; the files go with the workspace's built-in datastores (datastores.deletion)."""
+A version's files sit in a datastore: in a built-in one they go with the workspace's built-in
+files; in a registered one (the team's own storage) they stay."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ def inventory(workspace: Workspace) -> dict[str, int]:
 
 
 def purge(workspace: Workspace) -> list[Cleanup]:
-    ModelVersion.objects.filter(workspace=workspace).delete()  # aliases and usages cascade
-    Model.objects.filter(workspace=workspace).delete()
+    # Versions protect their datastore; without them the workspace cascade runs.
+    ModelVersion.objects.filter(workspace=workspace).delete()
     return []
 
 
-PART = WorkspacePart(name="registry", inventory=inventory, purge=purge, order=20)
+PART = WorkspacePart(name="registry", inventory=inventory, purge=purge, order=25)

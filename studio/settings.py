@@ -323,10 +323,6 @@ STUDIO_ALLOW_UNSANDBOXED = env_bool("STUDIO_ALLOW_UNSANDBOXED", False)
 STUDIO_INSTALL_ID = (
     env_str("STUDIO_INSTALL_ID", "") or hashlib.sha256(f"studio-install:{SECRET_KEY}".encode()).hexdigest()[:16]
 )
-CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
-    "task": "environments.tasks.reap_stale_builds",
-    "schedule": 300.0,
-}
 
 # --- compute ---
 # Nodes heart-beat every STUDIO_NODE_HEARTBEAT_SECONDS; one silent for STUDIO_NODE_UNREACHABLE_SECONDS
