@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from compute import sandbox
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
@@ -28,6 +29,7 @@ from registry import services as registry
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
+MAX_BACKOFF_SECONDS = 60
 # The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own; the network is shared
 # with the host, so it is started bound to loopback: only the router (with keys) reaches it.
 LAUNCH = (
@@ -86,7 +88,9 @@ def _python_for(deployment: OnlineDeployment) -> str:
 def _start(instance: DeploymentInstance) -> None:
     deployment = instance.deployment
     folder = log_path(instance).parent
-    shutil.rmtree(folder, ignore_errors=True)
+    # The log stays (appended to), so a crash before a restart can still be read.
+    shutil.rmtree(folder / "model", ignore_errors=True)
+    shutil.rmtree(folder / "code", ignore_errors=True)
     (folder / "model").mkdir(parents=True)
     _materialize_model(deployment, folder / "model")
     shutil.copytree(deployment.code.path, folder / "code")
@@ -117,8 +121,9 @@ def _start(instance: DeploymentInstance) -> None:
     with open(folder / "server.log", "ab") as out:
         process = subprocess.Popen(wrapped, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     _RUNNING[instance.pk] = _Running(process, folder)
+    # `detail` keeps the last failure until the instance is ready again.
     DeploymentInstance.objects.filter(pk=instance.pk).update(
-        port=port, pid=process.pid, status=InstanceStatus.STARTING, detail=""
+        port=port, pid=process.pid, status=InstanceStatus.STARTING, started_at=timezone.now()
     )
 
 
@@ -188,7 +193,14 @@ def reconcile() -> dict[str, int]:
                 if not _alive(instance.pk):
                     restarting = instance.pid is not None
                     if restarting:
-                        _fail(instance, "The server process ended; starting it again.")
+                        if instance.status != InstanceStatus.FAILED:
+                            _RUNNING.pop(instance.pk, None)
+                            _fail(instance, "The server process ended; starting it again.")
+                            instance.refresh_from_db()
+                        # A server that keeps crashing (a broken init()) is retried less and less often.
+                        wait = min(2**instance.restarts, MAX_BACKOFF_SECONDS)
+                        if (timezone.now() - instance.started_at).total_seconds() < wait:
+                            continue
                         DeploymentInstance.objects.filter(pk=instance.pk).update(restarts=instance.restarts + 1)
                     try:
                         _start(instance)
@@ -200,7 +212,7 @@ def reconcile() -> dict[str, int]:
                     continue
                 instance.refresh_from_db()
                 if instance.status != InstanceStatus.READY and ready(instance):
-                    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY)
+                    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
                     counts["ready"] += 1
     return counts
 

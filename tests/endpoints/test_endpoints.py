@@ -205,3 +205,37 @@ def test_token_endpoints_take_members_tokens_and_the_router_refuses_strangers(
     )
     settings.STUDIO_SCORE_MAX_BYTES = 1024
     assert post(member_token, b"[" + b"0," * 1000 + b"0]").status_code == 413
+
+
+def test_an_instance_whose_init_fails_shows_its_log(workspace, owner, serve_env, sklearn_model):
+    from jobs.code import snapshot_from_zip
+    from tests.jobs.conftest import make_zip
+
+    env_version, _ = serve_env
+    broken = "def init():\n    raise RuntimeError('the model file is corrupt')\n\ndef run(raw):\n    return raw\n"
+    code = snapshot_from_zip(workspace, make_zip({"score.py": broken}), actor=owner)
+    endpoint = services.do_create_endpoint(workspace, {"name": "broken-ep"}, actor=owner)
+    services.do_create_deployment(
+        endpoint,
+        {
+            "name": "blue",
+            "model": "azureml:doubler:1",
+            "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
+            "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
+        },
+        actor=owner,
+    )
+    api = token_client(owner)
+    url = API.format(ws=workspace.name) + "broken-ep/deployments/blue/"
+    try:
+        deadline = time.monotonic() + 90
+        shown = ""
+        while time.monotonic() < deadline and "the model file is corrupt" not in shown:
+            instances.reconcile()
+            time.sleep(1)
+            shown = " ".join(i["detail"] for i in api.get(url).json()["instances"])
+        assert "the model file is corrupt" in shown
+        assert "the model file is corrupt" in api.get(url + "logs/").json()["content"]
+        assert DeploymentInstance.objects.get().status != InstanceStatus.READY
+    finally:
+        instances.stop_all()
