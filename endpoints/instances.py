@@ -1,13 +1,17 @@
 """Deployment instances: `azureml-inference-server-http` processes started through the sandbox on
 this node, each on a free loopback port, kept alive by `reconcile()` (desired vs running).
 
-A node's worker runs `reconcile()` periodically and whenever a deployment changes. The processes
-are the worker's children (the sandbox's --die-with-parent ends them with it), so a restarted
-worker finds its rows without processes and starts them again.
+A node's worker runs `reconcile()` periodically and whenever a deployment changes, one at a time
+per node (a file lock: a prefork worker runs it in any of its children). Liveness is by pid and
+command line, so any child sees the others' processes. The processes die with the worker child
+that started them (the sandbox's --die-with-parent), so a restarted worker finds its rows without
+processes and starts them again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -44,9 +48,21 @@ class _Running:
     folder: Path
 
 
-# instance pk -> its process, for the instances this worker process started.
+# instance pk -> its process, for the instances this worker process started (to reap them).
 _RUNNING: dict[int, _Running] = {}
 _LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _node_lock():
+    """One reconcile at a time on this node, across the worker's processes and threads."""
+    instances_root().mkdir(parents=True, exist_ok=True)
+    with _LOCK, open(instances_root() / ".reconcile.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def node_name() -> str:
@@ -127,23 +143,49 @@ def _start(instance: DeploymentInstance) -> None:
     )
 
 
+def _reap() -> None:
+    """Collect the exit status of processes this worker process started (no zombies)."""
+    for running in _RUNNING.values():
+        running.process.poll()
+
+
+def _pid_alive(instance: DeploymentInstance) -> bool:
+    """Whether the instance's process runs. By pid and command line, not by this process's own
+    handles: a prefork worker's reconciles run in different child processes."""
+    if not instance.pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{instance.pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # A reused pid, or a zombie (empty command line), is not the instance.
+    return str(log_path(instance).parent).encode() in cmdline
+
+
 def _alive(instance_pk: int) -> bool:
-    running = _RUNNING.get(instance_pk)
-    return running is not None and running.process.poll() is None
+    instance = DeploymentInstance.objects.filter(pk=instance_pk).first()
+    return instance is not None and _pid_alive(instance)
 
 
-def _stop(instance_pk: int) -> None:
-    running = _RUNNING.pop(instance_pk, None)
-    if running is None:
+def _stop_pid(pid: int | None) -> None:
+    if not pid:
         return
     try:
-        os.killpg(running.process.pid, signal.SIGTERM)
-        running.process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(running.process.pid, signal.SIGKILL)
-        running.process.wait()
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    running = next((r for r in _RUNNING.values() if r.process.pid == pid), None)
+    if running is not None:
+        try:
+            running.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(pid, signal.SIGKILL)
+            running.process.wait()
+
+
+def _stop(instance_pk: int, pid: int | None = None) -> None:
+    running = _RUNNING.pop(instance_pk, None)
+    _stop_pid(pid or (running.process.pid if running else None))
 
 
 def ready(instance: DeploymentInstance) -> bool:
@@ -166,23 +208,24 @@ def reconcile() -> dict[str, int]:
     """Make this node's instances match the deployments: start missing ones, restart dead ones,
     mark started ones ready once they answer, stop what no deployment wants."""
     counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
-    with _LOCK:
+    with _node_lock():
+        _reap()
         node = node_name()
-        # Processes whose rows are gone (deployment deleted) or were told to stop.
-        live_rows = set(
-            DeploymentInstance.objects.filter(node=node)
-            .exclude(status=InstanceStatus.STOPPED)
-            .values_list("pk", flat=True)
-        )
+        # Processes whose rows were told to stop (an update), or are gone (deployment deleted:
+        # only this worker process knows those pids).
+        for instance in DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED):
+            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+            instance.delete()
+            counts["stopped"] += 1
+        live_rows = set(DeploymentInstance.objects.filter(node=node).values_list("pk", flat=True))
         for pk in list(_RUNNING):
             if pk not in live_rows:
                 _stop(pk)
                 counts["stopped"] += 1
-        DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED).delete()
         for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
             rows = list(deployment.instances.filter(node=node).order_by("pk"))
             for extra in rows[deployment.instance_count :]:
-                _stop(extra.pk)
+                _stop(extra.pk, extra.pid if _pid_alive(extra) else None)
                 extra.delete()
                 counts["stopped"] += 1
             rows = rows[: deployment.instance_count]
@@ -190,7 +233,7 @@ def reconcile() -> dict[str, int]:
                 rows.append(DeploymentInstance.objects.create(deployment=deployment, node=node))
             for instance in rows:
                 instance.deployment = deployment
-                if not _alive(instance.pk):
+                if not _pid_alive(instance):
                     restarting = instance.pid is not None
                     if restarting:
                         if instance.status != InstanceStatus.FAILED:
@@ -218,7 +261,9 @@ def reconcile() -> dict[str, int]:
 
 
 def stop_all() -> None:
-    with _LOCK:
+    with _node_lock():
+        for instance in DeploymentInstance.objects.filter(node=node_name()):
+            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
         for pk in list(_RUNNING):
             _stop(pk)
         with transaction.atomic():
