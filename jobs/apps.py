@@ -20,6 +20,8 @@ class JobsConfig(AppConfig):
                 "job.submitted": "submitted the job {target} ({experiment}, on {compute})",
                 "job.canceled": "canceled the job {target}",
                 "job.deleted": "deleted the job {target}",
+                "job.archived": "archived the job {target}",
+                "job.restored": "restored the job {target}",
                 "job.refused": "did not run the job {target} on {compute}: {reason}",
                 "code.uploaded": "uploaded code snapshot {target} ({files} files)",
             }

@@ -20,6 +20,7 @@ SORTS = {
     "display_name": ("display_name", "-created_at", "-id"),
     "-display_name": ("-display_name", "-created_at", "-id"),
 }
+ARCHIVED_CHOICES = {"only": "Archived only", "all": "Archived and not"}
 SORT_LABELS = {"created": "Newest first", "-created": "Oldest first", "name": "Name A–Z", "status": "Status"}
 
 
@@ -32,10 +33,22 @@ class JobFilter(django_filters.FilterSet):
     until = django_filters.DateFilter(method="filter_until", label="Until")
     q = django_filters.CharFilter(method="filter_q", label="Name contains")
     sort = django_filters.CharFilter(method="filter_sort", label="Sort")
+    # Read in filter_queryset: archived jobs are hidden unless asked for ("only" or "all").
+    archived = django_filters.CharFilter(method="filter_archived", label="Archived")
 
     class Meta:
         model = Job
         fields: list[str] = []
+
+    def filter_queryset(self, queryset):
+        if self.form.cleaned_data.get("archived") not in ARCHIVED_CHOICES:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    def filter_archived(self, queryset, name, value):
+        if value == "only":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
 
     def filter_status(self, queryset, name, value):
         wanted = [s for s in (v.strip() for v in value.split(",")) if s]

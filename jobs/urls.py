@@ -11,6 +11,7 @@ E = "w/<str:workspace>/experiments/"
 
 urlpatterns = [
     path(J, lists.JobListView.as_view(), name="job_list"),
+    path(J + "bulk/", actions.JobBulkView.as_view(), name="job_bulk"),
     path(J + "new/", submit.JobCreateView.as_view(), name="job_create"),
     path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
     path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),

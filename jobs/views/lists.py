@@ -7,12 +7,14 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
-from jobs.filters import SORT_LABELS, JobFilter
+from jobs.filters import ARCHIVED_CHOICES, SORT_LABELS, JobFilter
 from jobs.metric_values import last_metric_values
 from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus
+from jobs.services.archive import ARCHIVE_ACTION
+from studio.permissions import can
 from studio.views.base import PartialMixin, WorkspaceMixin
 
-FILTER_KEYS = ("status", "experiment", "compute", "created_by", "since", "until", "q", "sort")
+FILTER_KEYS = ("status", "experiment", "compute", "created_by", "since", "until", "q", "sort", "archived")
 
 
 class JobListView(WorkspaceMixin, PartialMixin, ListView):
@@ -45,6 +47,10 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
             .values_list("username", flat=True)
         )
         context["sorts"] = SORT_LABELS
+        context["archived_choices"] = ARCHIVED_CHOICES
+        user = self.request.user
+        may_bulk = can(user, self.workspace, "jobs.cancel") or can(user, self.workspace, ARCHIVE_ACTION)
+        context["bulk_form"] = "bulk-form" if may_bulk else ""
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
         context["filtered"] = any(context["filters"][k] for k in FILTER_KEYS if k != "sort")
         return context
