@@ -13,9 +13,9 @@ from jobs import services
 from jobs.models import Job
 from jobs.services.archive import ARCHIVE_ACTION
 from jobs.views.base import JobMixin
+from jobs.views.detail import TABS
 from studio.permissions import ACTIONS, VIEW
 from studio.views.base import WorkspaceMixin
-from jobs.views.detail import TABS
 
 TAB_URLS = {key: url_name for key, _label, url_name in TABS}
 
