@@ -6,6 +6,12 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from jobs import search as jobs_search
+        from studio import search
+
+        search.register("jobs", "Jobs", 10, jobs_search.jobs)
+        search.register("experiments", "Experiments", 15, jobs_search.experiments)
+
         from jobs.deletion import PART
         from studio import deletion
         from studio.activity import register_messages

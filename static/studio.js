@@ -40,4 +40,25 @@
     document.querySelectorAll("dialog[data-open-on-load]").forEach(function (d) { d.showModal(); });
   });
   document.addEventListener("htmx:afterSwap", syncShown);
+
+  // Top-bar search: "/" focuses the box; arrows walk the dropdown; Esc or a click elsewhere closes it.
+  function searchBox() { return document.querySelector("[data-search] input[name=q]"); }
+  function closeSearch() {
+    var drop = document.getElementById("search-dropdown");
+    if (drop) drop.innerHTML = "";
+  }
+  document.addEventListener("keydown", function (e) {
+    var box = searchBox();
+    if (!box) return;
+    var typing = e.target.closest("input, textarea, select, [contenteditable]");
+    if (e.key === "/" && !typing) { e.preventDefault(); box.focus(); box.select(); return; }
+    var form = e.target.closest("[data-search]");
+    if (!form) return;
+    var hits = Array.prototype.slice.call(form.querySelectorAll("#search-dropdown a"));
+    var at = hits.indexOf(document.activeElement);
+    if (e.key === "Escape") { closeSearch(); box.focus(); }
+    else if (e.key === "ArrowDown" && hits.length) { e.preventDefault(); hits[Math.min(at + 1, hits.length - 1)].focus(); }
+    else if (e.key === "ArrowUp" && hits.length) { e.preventDefault(); if (at <= 0) box.focus(); else hits[at - 1].focus(); }
+  });
+  document.addEventListener("click", function (e) { if (!e.target.closest("[data-search]")) closeSearch(); });
 })();
