@@ -4,12 +4,16 @@ fragment and the results page from one URL."""
 
 from __future__ import annotations
 
+import pytest
+
 from compute.models import Backend, ComputeTarget, ComputeType
 from datastores.data_services import do_create_data_version
 from jobs import services
 from registry.models import Model
 from tests.factories import make_workspace
 from tests.jobs.conftest import make_environment, no_dispatch  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.usefixtures("no_dispatch")
 
 
 def _assets(workspace, owner, prefix="churn"):
@@ -28,9 +32,7 @@ def _assets(workspace, owner, prefix="churn"):
     )
 
 
-def test_search_finds_every_kind_in_the_workspace_and_nothing_from_another(
-    client, no_dispatch, workspace, owner, outsider
-):
+def test_search_finds_every_kind_in_the_workspace_and_nothing_from_another(client, workspace, owner, outsider):
     _assets(workspace, owner)
     other = make_workspace(outsider, "ws-secret")
     _assets(other, outsider, prefix="churnsecret")
@@ -52,7 +54,7 @@ def test_search_finds_every_kind_in_the_workspace_and_nothing_from_another(
     assert client.get(f"/w/{other.name}/search/?q=churn").status_code == 404
 
 
-def test_dropdown_is_a_fragment_with_prefix_matches_first_and_a_link_to_all(client, no_dispatch, workspace, owner):
+def test_dropdown_is_a_fragment_with_prefix_matches_first_and_a_link_to_all(client, workspace, owner):
     make_environment(workspace, owner, "my-training")
     make_environment(workspace, owner, "training-gpu")
     client.force_login(owner)
@@ -66,7 +68,7 @@ def test_dropdown_is_a_fragment_with_prefix_matches_first_and_a_link_to_all(clie
     assert "Nothing in ws-main matches" in nothing.content.decode()
 
 
-def test_reader_finds_assets_and_user_text_is_escaped(client, no_dispatch, workspace, owner, members):
+def test_reader_finds_assets_and_user_text_is_escaped(client, workspace, owner, members):
     make_environment(workspace, owner, "plain")
     data = {"command": "echo", "environment": "plain:1", "display_name": "<script>x</script>"}
     services.do_submit_job(workspace, actor=owner, data=data)
