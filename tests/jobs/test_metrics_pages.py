@@ -2,8 +2,8 @@
 
 import pytest
 
-from tracking import services
 from jobs.models import Experiment, Job, JobStatus
+from tracking import services
 
 
 def make_job(workspace, owner, experiment, name, status=JobStatus.COMPLETED):
