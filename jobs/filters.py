@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs import columns
 from jobs.models import Job, JobStatus
 
 SORTS = {
@@ -69,7 +70,8 @@ class JobFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(display_name__icontains=value)) if value else queryset
 
     def filter_sort(self, queryset, name, value):
-        return queryset.order_by(*SORTS.get(value, SORTS["created"]))
+        by_column = columns.sorted_by_column(queryset, value)
+        return by_column if by_column is not None else queryset.order_by(*SORTS.get(value, SORTS["created"]))
 
 
 def _start_of(day) -> datetime:

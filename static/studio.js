@@ -61,4 +61,31 @@
     else if (e.key === "ArrowUp" && hits.length) { e.preventDefault(); if (at <= 0) box.focus(); else hits[at - 1].focus(); }
   });
   document.addEventListener("click", function (e) { if (!e.target.closest("[data-search]")) closeSearch(); });
+
+  // Run tables' column chooser: the choice is kept per user and table in localStorage and
+  // re-applied after every htmx refresh of the rows.
+  function colMemory(scope) {
+    try { return JSON.parse(localStorage.getItem("studio.cols." + scope)) || {}; } catch (e) { return {}; }
+  }
+  function applyColumns() {
+    document.querySelectorAll("[data-col-scope]").forEach(function (chooser) {
+      var memory = colMemory(chooser.dataset.colScope);
+      chooser.querySelectorAll("[data-col-toggle]").forEach(function (box) {
+        var id = box.dataset.colToggle;
+        if (id in memory) box.checked = memory[id];
+        document.querySelectorAll("[data-col]").forEach(function (cell) {
+          if (cell.dataset.col === id) cell.hidden = !box.checked;
+        });
+      });
+    });
+  }
+  on("change", "[data-col-toggle]", function (e, box) {
+    var scope = box.closest("[data-col-scope]").dataset.colScope;
+    var memory = colMemory(scope);
+    memory[box.dataset.colToggle] = box.checked;
+    try { localStorage.setItem("studio.cols." + scope, JSON.stringify(memory)); } catch (err) { /* no storage */ }
+    applyColumns();
+  });
+  document.addEventListener("DOMContentLoaded", applyColumns);
+  document.addEventListener("htmx:afterSwap", applyColumns);
 })();
