@@ -13,9 +13,11 @@ class RegistryConfig(AppConfig):
         search.register("models", "Models", 40, registry_search.models)
 
         from registry import jobio
-        from studio import activity, navigation
+        from registry.deletion import PART
+        from studio import activity, deletion, navigation
 
         jobio.register_handlers()
+        deletion.register(PART)
         navigation.replace_section("models", "registry:model_list")
 
         activity.register_messages(
