@@ -42,7 +42,7 @@
   document.addEventListener("htmx:afterSwap", syncShown);
 
   // Top-bar search: "/" focuses the box; arrows walk the dropdown; Esc or a click elsewhere closes it.
-  function searchBox() { return document.querySelector("[data-search] input[name=q]"); }
+  function searchBox() { return document.querySelector("[data-search] input[name=search]"); }
   function closeSearch() {
     var drop = document.getElementById("search-dropdown");
     if (drop) drop.innerHTML = "";

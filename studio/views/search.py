@@ -18,7 +18,9 @@ class SearchView(WorkspaceMixin, PartialMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = search.clean_query(self.request.GET.get("q", ""))
+        # The top-bar box sends "search" (pages have their own "q" filters); links and the page send "q".
+        params = self.request.GET
+        query = search.clean_query(params.get("q") or params.get("search", ""))
         dropdown = bool(self.request.htmx and self.request.htmx.target)
         limit = DROPDOWN_LIMIT if dropdown else PAGE_LIMIT
         context.update(

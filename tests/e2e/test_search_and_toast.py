@@ -25,8 +25,8 @@ def test_search_from_the_top_bar_and_a_toast_when_my_job_ends(page, transactiona
     page.goto("/w/team/jobs/")
 
     page.keyboard.press("/")
-    box = page.locator("[data-search] input[name=q]")
-    assert page.evaluate("document.activeElement.name") == "q"
+    box = page.locator("[data-search] input[name=search]")
+    assert page.evaluate("document.activeElement.name") == "search"
     box.type("churn")
     dropdown = page.locator("#search-dropdown")
     dropdown.get_by_text("churn-env").wait_for()
