@@ -41,6 +41,7 @@ bench: venv
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/models.py
 	$(VENV)/bin/python bench/env_builds.py
+	$(VENV)/bin/python bench/metrics.py
 	$(VENV)/bin/python bench/dispatch.py
 	$(VENV)/bin/python bench/jobs.py
 	$(VENV)/bin/python bench/data.py

@@ -20,7 +20,7 @@ from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, T
 from compute.overview import attach
 from compute.spec import parse_yaml
 from studio.models import ActivityEvent, Membership
-from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute
+from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute, operate_denied_message
 from studio.views.base import PartialMixin, WorkspaceMixin
 from studio.views.workspaces import apply_errors
 
@@ -74,12 +74,9 @@ class LiveMixin(PartialMixin):
     """A page whose partial polls while `context["live"]`; a poll answered when nothing moves gets
     STATUS_STOP_POLLING so htmx stops asking."""
 
-    def serves_partial(self) -> bool:
-        return self.get_template_names() == [self.partial_template_name]
-
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
-        if self.request.htmx and self.request.htmx.target and not context["live"]:
+        if self.serves_partial() and not context["live"]:
             response.status_code = STATUS_STOP_POLLING
         return response
 
@@ -330,10 +327,7 @@ class _OperateView(TargetMixin, View):
     def post(self, request, workspace, name):
         target = self.get_target()
         if not can_operate_compute(request.user, target):
-            raise PermissionDenied(
-                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
-                f"and {target.name} is not an instance assigned to you."
-            )
+            raise PermissionDenied(operate_denied_message(target))
         try:
             target = self.act(target)
         except ValidationError as exc:

@@ -124,7 +124,10 @@ class EnvironmentCreateView(WorkspaceMixin, FormView):
         return self._created(version, definition.notices)
 
     def _yaml_failed(self, message: str):
-        return self.render_to_response(self.get_context_data(form=self.get_form(), yaml_error=message), status=400)
+        # The main form was not what was sent: show it as it was (unbound), not as a failed empty post.
+        kwargs = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
+        form = self.get_form_class()(**kwargs)
+        return self.render_to_response(self.get_context_data(form=form, yaml_error=message), status=400)
 
     def form_valid(self, form):
         try:

@@ -33,7 +33,7 @@ def runs(workspace, owner):
 
 
 def _order(html: str) -> list[str]:
-    return [n for n in re.findall(r'<td class="mono small clip">(run_\w)</td>', html)]
+    return [n for n in re.findall(r'<td class="mono small clip minor">(run_\w)</td>', html)]
 
 
 def test_experiment_table_sorts_by_metric_and_param_both_ways_missing_last(client, members, runs):
