@@ -10,3 +10,4 @@ from jobs.models.job import (  # noqa: F401
     JobStatus,
 )
 from jobs.models.metrics import JobToken, LatestMetric, Metric, Param, RunTag  # noqa: F401
+from jobs.models.notices import NotificationPreference  # noqa: F401

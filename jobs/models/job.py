@@ -132,6 +132,8 @@ class Job(models.Model):
     finalizing_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Archived jobs are hidden from lists (a filter shows them) and kept whole; restore clears it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = WorkspaceScopedQuerySet.as_manager()
 
@@ -145,6 +147,7 @@ class Job(models.Model):
             models.Index(fields=["workspace", "created_by", "-created_at"], name="job_ws_creator_created"),
             models.Index(fields=["workspace", "compute_name", "-created_at"], name="job_ws_compute_created"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+            models.Index(fields=["created_by", "ended_at"], name="job_creator_ended"),
         ]
 
     def __str__(self) -> str:

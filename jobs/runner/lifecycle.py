@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.models import Job, JobEvent, JobStatus
+from jobs import notices
+from jobs.models import FINAL_STATUSES, Job, JobEvent, JobStatus
 
 PHASE_FIELD = {
     JobStatus.QUEUED: "queued_at",
@@ -38,6 +39,8 @@ def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) ->
             JobEvent.objects.create(
                 job_id=job_id, kind=JobEvent.Kind.STATUS, status=to, message=message[:1000], created_at=now
             )
+            if to in FINAL_STATUSES:
+                notices.job_ended(job_id)
     return bool(moved)
 
 
