@@ -21,10 +21,9 @@ class EnvironmentsConfig(AppConfig):
     verbose_name = "Environments"
 
     def ready(self):
+        from studio import home
         from studio.activity import register_messages
-        from studio.navigation import replace_section
 
-        replace_section("environments", "environments:environment_list")
         register_messages(
             {
                 "environment.created": "created the environment {target}",
@@ -36,4 +35,16 @@ class EnvironmentsConfig(AppConfig):
                 "environment.build_failed": "could not build {target} on {backend}: {error}",
             }
         )
+        home.register_cards("environments", _home_cards, order=20)
         post_migrate.connect(_load_curated, sender=self, dispatch_uid="environments.load_curated")
+
+
+def _home_cards(workspace):
+    from django.urls import reverse
+
+    from environments.models import Environment
+    from studio.home import Card
+
+    custom = Environment.objects.filter(workspace=workspace).count()
+    url = reverse("environments:environment_list", args=[workspace.name])
+    return [Card("custom environments", custom, url, "box", "plus the curated catalog")]

@@ -23,5 +23,4 @@ urlpatterns = [
     path(W + "roles/<str:slug>/edit/", members.RoleEditView.as_view(), name="role_edit"),
     path(W + "roles/<str:slug>/delete/", members.RoleDeleteView.as_view(), name="role_delete"),
     path(W + "activity/", activity.ActivityListView.as_view(), name="activity_list"),
-    path(W + "soon/<str:section>/", workspaces.ComingSoonView.as_view(), name="coming_soon"),
 ]
