@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q, Sum
+from django.db.models import ProtectedError, Q, QuerySet, Sum
 from django.utils import timezone
 
 from compute import demand, engines
@@ -41,6 +41,7 @@ from compute.models import (
 from compute.signals import node_lost
 from compute.spec import CleanSpec, clean_changes, clean_new
 from studio import activity, crypto
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Membership, Workspace
 from studio.permissions import VIEW, can
@@ -58,7 +59,7 @@ LOCAL_DEFAULTS = {
     "gpus": 0,
     "description": "Built in: processes on the worker that serves the local queue of this Studio server.",
 }
-KIND_WORDS = {  # for activity sentences: "created the compute cluster cpu"
+KIND_WORDS: dict[str, str] = {  # for activity sentences: "created the compute cluster cpu"
     ComputeType.CLUSTER: "compute cluster",
     ComputeType.INSTANCE: "compute instance",
     ComputeType.ATTACHED: "attached Docker engine",
@@ -72,7 +73,7 @@ KEEP_PROBES = timedelta(days=1)
 # --- targets ---------------------------------------------------------------------------------
 
 
-def create_local_target(workspace: Workspace, actor) -> ComputeTarget:
+def create_local_target(workspace: Workspace, actor: Actor) -> ComputeTarget:
     """The built-in `local` target every workspace has (a WORKSPACE_CREATED_HOOKS entry)."""
     target, _ = ComputeTarget.objects.get_or_create(
         workspace=workspace, name=LOCAL_NAME, defaults=LOCAL_DEFAULTS | {"created_by": actor}
@@ -80,7 +81,7 @@ def create_local_target(workspace: Workspace, actor) -> ComputeTarget:
     return target
 
 
-def do_create_compute(workspace: Workspace, *, data: Mapping, actor) -> ComputeTarget:
+def do_create_compute(workspace: Workspace, *, data: Mapping, actor: Actor) -> ComputeTarget:
     """Create a target from a definition (JSON body, YAML mapping or form values).
 
     An attached engine is contacted before anything is written and outside the transaction: a
@@ -105,7 +106,7 @@ def _check_unique(workspace: Workspace, name: str) -> None:
 
 
 @transaction.atomic
-def _insert(workspace: Workspace, spec: CleanSpec, actor) -> ComputeTarget:
+def _insert(workspace: Workspace, spec: CleanSpec, actor: Actor) -> ComputeTarget:
     _check_unique(workspace, spec.values["name"])
     target = ComputeTarget(workspace=workspace, created_by=actor, **spec.values)
     if spec.type == ComputeType.INSTANCE:
@@ -123,7 +124,7 @@ def _insert(workspace: Workspace, spec: CleanSpec, actor) -> ComputeTarget:
     return target
 
 
-def _assignee(workspace: Workspace, username: str):
+def _assignee(workspace: Workspace, username: str) -> Actor:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None or not Membership.objects.filter(workspace=workspace, user=user).exists():
         raise ValidationError({"assigned_to": [f"{username!r} is not a member of {workspace.name}."]})
@@ -132,7 +133,7 @@ def _assignee(workspace: Workspace, username: str):
     return user
 
 
-def do_update_compute(target: ComputeTarget, *, data: Mapping, actor) -> ComputeTarget:
+def do_update_compute(target: ComputeTarget, *, data: Mapping, actor: Actor) -> ComputeTarget:
     """Change some settings of a target. Name and type stay; an attached engine whose address or
     TLS material changes is contacted again before saving."""
     spec = clean_changes(target, data)
@@ -149,7 +150,7 @@ def do_update_compute(target: ComputeTarget, *, data: Mapping, actor) -> Compute
 
 
 @transaction.atomic
-def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarget:
+def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor: Actor) -> ComputeTarget:
     target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
     changed = []
     for field, value in spec.values.items():
@@ -171,7 +172,7 @@ def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarg
 
 
 @transaction.atomic
-def do_delete_compute(target: ComputeTarget, *, actor) -> None:
+def do_delete_compute(target: ComputeTarget, *, actor: Actor) -> None:
     """Delete a target. Refused for the built-in local target and while jobs wait or run on it;
     its nodes' rows go with it and their workers drain and exit at their next heartbeat."""
     if target.type == ComputeType.LOCAL:
@@ -195,7 +196,7 @@ def do_delete_compute(target: ComputeTarget, *, actor) -> None:
 
 
 @transaction.atomic
-def do_start_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
+def do_start_compute(target: ComputeTarget, *, actor: Actor) -> ComputeTarget:
     """Start a compute instance: it accepts jobs again and its paused node resumes consuming (the
     instance is Starting until a node confirms, then Running). Idempotent."""
     target = _lock(target)
@@ -210,7 +211,7 @@ def do_start_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
 
 
 @transaction.atomic
-def do_stop_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
+def do_stop_compute(target: ComputeTarget, *, actor: Actor) -> ComputeTarget:
     """Stop a compute instance: it accepts no new jobs at once; its node stops consuming at its
     next heartbeat and lets running jobs finish (Stopping), then it is Stopped. Idempotent."""
     target = _lock(target)
@@ -249,7 +250,7 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 
 
 @transaction.atomic
-def do_request_drain(node: Node, *, workspace: Workspace, actor) -> Node:
+def do_request_drain(node: Node, *, workspace: Workspace, actor: Actor) -> Node:
     """Ask a node to finish its running jobs, take no new ones and exit (at its next heartbeat)."""
     node = Node.objects.select_for_update(of=("self",)).select_related("target").get(pk=node.pk)
     if not node.is_live:
@@ -257,26 +258,26 @@ def do_request_drain(node: Node, *, workspace: Workspace, actor) -> Node:
     if not node.drain_requested:
         node.drain_requested = True
         node.save(update_fields=["drain_requested"])
-        target_name = node.target.name if node.target_id else LOCAL_NAME
+        target_name = node.target.name if node.target is not None else LOCAL_NAME
         activity.record(workspace, actor, "compute.node_drain_requested", target_name, node=node.worker_name)
     return node
 
 
-def do_send_probe(target: ComputeTarget, *, actor, hold_seconds: float = 0) -> DispatchProbe:
+def do_send_probe(target: ComputeTarget, *, actor: Actor, hold_seconds: float = 0) -> DispatchProbe:
     """Send a no-op task to the target's queue; the node that runs it records who and how fast."""
     from compute import tasks
 
     probe = DispatchProbe.objects.create(target=target, created_by=actor)
     queue = target.queue_name
 
-    def send():
+    def send() -> None:
         tasks.probe.apply_async(args=[probe.pk, time.time(), hold_seconds], queue=queue, expires=600)
 
     transaction.on_commit(send)
     return probe
 
 
-def check_can_accept(target: ComputeTarget, user) -> None:
+def check_can_accept(target: ComputeTarget, user: Actor) -> None:
     """Raise a ValidationError (on "compute") saying why a job of `user` cannot go to `target`."""
     kind = target.get_type_display()
     if target.type == ComputeType.INSTANCE:
@@ -491,7 +492,7 @@ def mark_node_stopped(node_id: int, *, message: str = "") -> None:
             _set_target_state(target, TargetState.STARTING, "Its node stopped; waiting for a node to serve it.")
 
 
-def reap_nodes(now=None) -> list[Node]:
+def reap_nodes(now: datetime | None = None) -> list[Node]:
     """Mark nodes silent for longer than STUDIO_NODE_UNREACHABLE_SECONDS as Unreachable, send
     `node_lost` for each, and settle their targets. Also forgets old node rows and probes.
     Returns the nodes marked lost in this round."""
@@ -537,7 +538,7 @@ def _settle_targets(lost_target_ids: set[int]) -> None:
                 _set_target_state(target, TargetState.UNREACHABLE, "Every node stopped heart-beating.")
 
 
-def lost_nodes(since=None):
+def lost_nodes(since: datetime | None = None) -> QuerySet[Node]:
     """Nodes marked Unreachable (optionally since a time): for the jobs app's own sweeps."""
     nodes = Node.objects.filter(state=NodeState.UNREACHABLE)
     return nodes.filter(stopped_at__gte=since) if since else nodes

@@ -279,7 +279,7 @@ def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTa
                 "or give cpu_cores, memory_mb and gpus."
             )
             return
-    explicit = {}
+    explicit: dict[str, Any] = {}
     if _given(data, "cpu_cores"):
         explicit["cpu_cores"] = _decimal(data["cpu_cores"], "cpu_cores", errors)
     if _given(data, "memory_mb"):
@@ -292,6 +292,7 @@ def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTa
         if _given(data, "size"):  # "custom" with nothing else
             errors.setdefault("size", []).append("A custom size needs cpu_cores and memory_mb.")
         return
+    base: dict[str, Any]
     if size is not None:
         base = {"cpu_cores": Decimal(str(size.cpu_cores)), "memory_mb": size.memory_mb, "gpus": size.gpus}
     elif existing is not None:
@@ -453,7 +454,7 @@ def _fill_defaults(spec: CleanSpec) -> None:
     """Defaults of a new target, by type (the model's field defaults cover the rest)."""
     values = spec.values
     if "cpu_cores" not in values:
-        size = sizes.lookup(sizes.DEFAULT_SIZE)
+        size = sizes.lookup(sizes.DEFAULT_SIZE) or sizes.SIZES[0]
         values.update(size=size.name, cpu_cores=Decimal(str(size.cpu_cores)), memory_mb=size.memory_mb, gpus=size.gpus)
     if spec.type in (ComputeType.DOCKER, ComputeType.ATTACHED):
         values["backend"] = Backend.DOCKER

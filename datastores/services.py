@@ -17,6 +17,7 @@ from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
 from datastores.paths import DATASTORE_NAME
 from datastores.storage import StorageError, check_local_folder, store_for
 from studio import activity
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
 
@@ -122,7 +123,7 @@ def _check_storage(datastore: Datastore) -> None:
 def do_register_datastore(
     workspace: Workspace,
     *,
-    actor,
+    actor: Actor,
     name: str,
     type: str,
     description: str = "",
@@ -171,7 +172,7 @@ def do_register_datastore(
 def do_update_datastore(
     datastore: Datastore,
     *,
-    actor,
+    actor: Actor,
     description: str | None = None,
     tags: dict | None = None,
     credentials: dict | None = None,
@@ -214,7 +215,7 @@ def do_update_datastore(
 
 
 @transaction.atomic
-def do_set_default_datastore(datastore: Datastore, *, actor) -> Datastore:
+def do_set_default_datastore(datastore: Datastore, *, actor: Actor) -> Datastore:
     """Make `datastore` the workspace's default (where uploads and job outputs go unless told)."""
     if datastore.is_default:
         return datastore
@@ -228,7 +229,7 @@ def do_set_default_datastore(datastore: Datastore, *, actor) -> Datastore:
 
 
 @transaction.atomic
-def do_delete_datastore(datastore: Datastore, *, actor) -> None:
+def do_delete_datastore(datastore: Datastore, *, actor: Actor) -> None:
     """Forget a datastore (its data stays where it is). Built-in, default and in-use datastores stay."""
     if datastore.builtin:
         raise Conflict({"__all__": ["Built-in datastores cannot be removed."]})
@@ -245,7 +246,7 @@ def do_delete_datastore(datastore: Datastore, *, actor) -> None:
     activity.record(workspace, actor, "datastore.deleted", name)
 
 
-def create_builtin_datastores(workspace: Workspace, actor=None) -> list[Datastore]:
+def create_builtin_datastores(workspace: Workspace, actor: Actor | None = None) -> list[Datastore]:
     """The four datastores every workspace has (idempotent); workspaceblobstore is the default."""
     from datastores.storage import builtin_backend
 
@@ -277,14 +278,14 @@ BUILTIN_DESCRIPTIONS = {
 }
 
 
-def do_record_upload(datastore: Datastore, *, actor, folder: str, files: int, size: int) -> None:
+def do_record_upload(datastore: Datastore, *, actor: Actor, folder: str, files: int, size: int) -> None:
     """Uploads write straight into storage as they stream (uploads.py); this records the event."""
     activity.record(
         datastore.workspace, actor, "datastore.uploaded", datastore.name, folder=folder or "/", files=files, size=size
     )
 
 
-def do_delete_path(datastore: Datastore, path: str, *, actor) -> None:
+def do_delete_path(datastore: Datastore, path: str, *, actor: Actor) -> None:
     """Delete a file or folder in a datastore (not its root)."""
     from datastores.paths import clean_path
 

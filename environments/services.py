@@ -14,10 +14,12 @@ from environments import builds, context, hashing
 from environments.models import BuildStatus, Environment, EnvironmentBuild, EnvironmentVersion
 from environments.spec import Definition
 from studio import activity, versioning
+from studio.actor import Actor
 from studio.errors import Conflict
+from studio.models import Workspace
 
 
-def _environment_for(workspace, name: str, actor) -> tuple[Environment, bool]:
+def _environment_for(workspace: Workspace, name: str, actor: Actor) -> tuple[Environment, bool]:
     """The (locked) environment row, created if new; its lock serialises version numbering."""
     env = Environment.objects.select_for_update().filter(workspace=workspace, name=name).first()
     if env is not None:
@@ -35,7 +37,7 @@ def _environment_for(workspace, name: str, actor) -> tuple[Environment, bool]:
     return env, True
 
 
-def create_version(workspace, definition: Definition, *, actor) -> tuple[EnvironmentVersion, bool]:
+def create_version(workspace: Workspace, definition: Definition, *, actor: Actor) -> tuple[EnvironmentVersion, bool]:
     """Store a checked definition as a new version (numbered unless it names one). Returns the
     version and whether the environment is new. Callers hold a transaction."""
     env, created = _environment_for(workspace, definition.name, actor)
@@ -75,7 +77,7 @@ def create_version(workspace, definition: Definition, *, actor) -> tuple[Environ
 
 
 @transaction.atomic
-def do_create_environment_version(workspace, *, actor, definition: Definition) -> EnvironmentVersion:
+def do_create_environment_version(workspace: Workspace, *, actor: Actor, definition: Definition) -> EnvironmentVersion:
     """A new version of a workspace environment (the environment is created with its first
     version). Curated names were refused by spec.parse; this refuses them again for callers that
     built a Definition themselves."""
@@ -98,7 +100,9 @@ def _writable(version: EnvironmentVersion) -> None:
 
 
 @transaction.atomic
-def do_archive_environment_version(version: EnvironmentVersion, *, actor, workspace) -> EnvironmentVersion:
+def do_archive_environment_version(
+    version: EnvironmentVersion, *, actor: Actor, workspace: Workspace
+) -> EnvironmentVersion:
     """Hide a version from lists and from `@latest`; `name:version` still resolves."""
     _writable(version)
     if not version.archived:
@@ -109,7 +113,9 @@ def do_archive_environment_version(version: EnvironmentVersion, *, actor, worksp
 
 
 @transaction.atomic
-def do_restore_environment_version(version: EnvironmentVersion, *, actor, workspace) -> EnvironmentVersion:
+def do_restore_environment_version(
+    version: EnvironmentVersion, *, actor: Actor, workspace: Workspace
+) -> EnvironmentVersion:
     _writable(version)
     if version.archived:
         version.archived = False
@@ -120,7 +126,7 @@ def do_restore_environment_version(version: EnvironmentVersion, *, actor, worksp
 
 @transaction.atomic
 def do_start_build(
-    version: EnvironmentVersion, *, backend: str, workspace, actor, force: bool = False
+    version: EnvironmentVersion, *, backend: str, workspace: Workspace, actor: Actor, force: bool = False
 ) -> tuple[EnvironmentBuild, str]:
     """Ask for `version` on `backend`. Idempotent by spec hash: returns ("running", build) when one
     is under way, ("cached", build) when the spec is already built (a cache-hit record, made at

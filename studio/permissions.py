@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
 
+    from studio.actor import Actor
     from studio.models import Workspace
 
 VIEW = "workspace.view"
@@ -54,14 +55,14 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
 }
 
 
-def can(user: AbstractBaseUser | AnonymousUser, workspace: Workspace, action: str) -> bool:
+def can(user: Actor | AnonymousUser, workspace: Workspace, action: str) -> bool:
     """True when `user` holds `action` in `workspace` through their membership's role."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     return action in actions_for(user, workspace)
 
 
-def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) -> frozenset[str]:
+def actions_for(user: Actor | AnonymousUser, workspace: Workspace) -> frozenset[str]:
     """The actions `user` holds in `workspace`; cached on the workspace object for the request."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
@@ -74,7 +75,7 @@ def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) ->
     return cache[user.pk]
 
 
-def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:
+def can_operate_compute(user: Actor | AnonymousUser, target) -> bool:
     """Start or stop a compute target: anyone with compute.manage, or, for a compute instance, the
     member it is assigned to (who may also be a Data Scientist)."""
     workspace = target.workspace

@@ -7,15 +7,16 @@ never change these models themselves.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studio import activity
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import AccessToken, Membership, Role, RolePermission, Workspace, hash_token
 from studio.permissions import ACTIONS, BUILTIN_ROLES, OWNER
@@ -25,7 +26,7 @@ User = get_user_model()
 
 # Every app that gives a new workspace something (built-in datastores, the local compute
 # target...) appends a callable(workspace, actor) here.
-WORKSPACE_CREATED_HOOKS: list = []
+WORKSPACE_CREATED_HOOKS: list[Callable[[Workspace, Actor], object]] = []
 
 
 def _clean_tags(tags: dict | None) -> dict[str, str]:
@@ -37,9 +38,7 @@ def _clean_tags(tags: dict | None) -> dict[str, str]:
 
 
 @transaction.atomic
-def do_create_workspace(
-    *, name: str, actor: AbstractBaseUser, description: str = "", tags: dict | None = None
-) -> Workspace:
+def do_create_workspace(*, name: str, actor: Actor, description: str = "", tags: dict | None = None) -> Workspace:
     """Create a workspace with `actor` as its Owner."""
     if Workspace.objects.filter(name__iexact=name).exists():
         raise Conflict({"name": [f"A workspace named {name!r} already exists."]})
@@ -59,7 +58,7 @@ def do_create_workspace(
 
 @transaction.atomic
 def do_update_workspace(
-    workspace: Workspace, *, actor, description: str | None = None, tags: dict | None = None
+    workspace: Workspace, *, actor: Actor, description: str | None = None, tags: dict | None = None
 ) -> Workspace:
     """Change description and/or tags. The name is the workspace's address and stays."""
     changed = []
@@ -79,7 +78,7 @@ def do_update_workspace(
 
 
 @transaction.atomic
-def do_delete_workspace(workspace: Workspace, *, actor) -> None:
+def do_delete_workspace(workspace: Workspace, *, actor: Actor) -> None:
     """Delete the workspace and everything in it."""
     workspace.delete()
 
@@ -97,7 +96,7 @@ def resolve_role(workspace: Workspace, slug: str) -> Role:
 
 
 @transaction.atomic
-def do_add_member(workspace: Workspace, *, user: AbstractBaseUser, role: Role, actor) -> Membership:
+def do_add_member(workspace: Workspace, *, user: Actor, role: Role, actor: Actor) -> Membership:
     if role.workspace_id not in (None, workspace.pk):
         raise Conflict({"role": ["That role belongs to another workspace."]})
     if Membership.objects.filter(workspace=workspace, user=user).exists():
@@ -108,7 +107,7 @@ def do_add_member(workspace: Workspace, *, user: AbstractBaseUser, role: Role, a
 
 
 @transaction.atomic
-def do_create_user(*, username: str, password: str, email: str = "", actor=None) -> AbstractBaseUser:
+def do_create_user(*, username: str, password: str, email: str = "", actor: Actor | None = None) -> Actor:
     """Create a user account (staff via the API, or an Owner inviting someone new)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -127,14 +126,14 @@ def do_create_user(*, username: str, password: str, email: str = "", actor=None)
     return User.objects.create_user(username=username, password=password, email=email)
 
 
-def _invalid(errors: dict[str, list[str]]):
+def _invalid(errors: dict[str, list[str]]) -> Exception:
     from django.core.exceptions import ValidationError
 
     return ValidationError(errors)
 
 
 @transaction.atomic
-def do_change_member_role(membership: Membership, *, role: Role, actor) -> Membership:
+def do_change_member_role(membership: Membership, *, role: Role, actor: Actor) -> Membership:
     membership = Membership.objects.select_for_update().select_related("role", "user").get(pk=membership.pk)
     if role.workspace_id not in (None, membership.workspace_id):
         raise Conflict({"role": ["That role belongs to another workspace."]})
@@ -163,7 +162,7 @@ def _owner_count_locked(workspace: Workspace) -> int:
 
 
 @transaction.atomic
-def do_remove_member(membership: Membership, *, actor) -> None:
+def do_remove_member(membership: Membership, *, actor: Actor) -> None:
     membership = (
         Membership.objects.select_for_update().select_related("role", "user", "workspace").get(pk=membership.pk)
     )
@@ -173,7 +172,7 @@ def do_remove_member(membership: Membership, *, actor) -> None:
     activity.record(membership.workspace, actor, "member.removed", membership.user.get_username())
 
 
-def _clean_actions(actions) -> list[str]:
+def _clean_actions(actions: Iterable[str]) -> list[str]:
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
         raise _invalid({"actions": [f"Unknown action(s): {', '.join(unknown)}."]})
@@ -184,7 +183,9 @@ def _clean_actions(actions) -> list[str]:
 
 
 @transaction.atomic
-def do_create_role(workspace: Workspace, *, slug: str, name: str, actions, description: str = "", actor) -> Role:
+def do_create_role(
+    workspace: Workspace, *, slug: str, name: str, actions: Iterable[str], description: str = "", actor: Actor
+) -> Role:
     """A custom role: a named set of actions. Viewing the workspace is always included."""
     if slug in BUILTIN_ROLES or Role.objects.filter(workspace=workspace, slug=slug).exists():
         raise Conflict({"slug": [f"A role with the slug {slug!r} already exists."]})
@@ -198,8 +199,15 @@ def do_create_role(workspace: Workspace, *, slug: str, name: str, actions, descr
 
 
 @transaction.atomic
-def do_update_role(role: Role, *, actor, name: str | None = None, description: str | None = None, actions=None) -> Role:
-    if role.builtin:
+def do_update_role(
+    role: Role,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    description: str | None = None,
+    actions: Iterable[str] | None = None,
+) -> Role:
+    if role.builtin or role.workspace is None:
         raise Conflict({"detail": ["Built-in roles cannot be changed."]})
     if name is not None:
         role.name = name
@@ -216,8 +224,8 @@ def do_update_role(role: Role, *, actor, name: str | None = None, description: s
 
 
 @transaction.atomic
-def do_delete_role(role: Role, *, actor) -> None:
-    if role.builtin:
+def do_delete_role(role: Role, *, actor: Actor) -> None:
+    if role.builtin or role.workspace is None:
         raise Conflict({"detail": ["Built-in roles cannot be deleted."]})
     in_use = role.memberships.count()
     if in_use:
@@ -229,7 +237,7 @@ def do_delete_role(role: Role, *, actor) -> None:
     activity.record(workspace, actor, "role.deleted", name)
 
 
-def do_create_token(*, user, name: str, expires_at: datetime | None = None) -> tuple[AccessToken, str]:
+def do_create_token(*, user: Actor, name: str, expires_at: datetime | None = None) -> tuple[AccessToken, str]:
     """Returns the token row and the raw token, which is never retrievable again."""
     name = (name or "").strip()
     if not name:
