@@ -5,6 +5,8 @@ Used by the API (a YAML body) and the CLI alike, so both say the same thing abou
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -37,19 +39,28 @@ class LineDict(dict):
         self.lines: dict[Any, int] = {}
 
 
-def load_yaml(text: str, *, source: str = "YAML", field: str = "spec") -> Any:
-    """Parse `text`; a syntax error becomes a ValidationError naming the source and line."""
+def load_yaml(text: str | bytes, *, source: str = "YAML", field: str = "spec") -> Any:
+    """Parse `text` (YAML, which includes JSON); a syntax error becomes a ValidationError naming the
+    source and line, and so does anything `check_tree` refuses."""
+    if isinstance(text, bytes):
+        text = decode(text, source=source, field=field)
+    if "\x00" in text:
+        raise ValidationError({field: [f"{source}: text may not contain NUL characters."]})
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except RecursionError:
+        raise ValidationError({field: [f"{source}: nested deeper than {MAX_DEPTH} levels."]}) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise ValidationError({field: [f"{where}: {exc.problem or exc}"]}) from None
     except yaml.YAMLError as exc:
         raise ValidationError({field: [f"{source}: {exc}"]}) from None
+    check_tree(data, source=source, field=field)
+    return data
 
 
-def load_mapping(text: str, *, source: str = "YAML", field: str = "spec") -> LineDict:
+def load_mapping(text: str | bytes, *, source: str = "YAML", field: str = "spec") -> LineDict:
     data = load_yaml(text, source=source, field=field)
     if not isinstance(data, dict):
         raise ValidationError({field: [f"{source}: expected a mapping of keys to values at the top level."]})
@@ -74,6 +85,47 @@ def check_keys(
             }
         )
     return [f"{k!r} is accepted but ignored by Studio." for k in data if k in ignored]
+
+
+MAX_DEPTH = 32
+# Beyond 2**53 a JSON number loses integer precision; nothing Studio stores is that large.
+MAX_NUMBER = 2**53
+
+
+def check_tree(value: Any, *, source: str = "request body", field: str = "spec") -> None:
+    """Raise a ValidationError naming the first NUL character, over-deep nesting or absurd
+    number in a parsed body (keys included)."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, where = stack.pop()
+        at = f" at {where}" if where else ""
+        if depth > MAX_DEPTH:
+            raise ValidationError({field: [f"{source}: nested deeper than {MAX_DEPTH} levels{at}."]})
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError({field: [f"{source}: text may not contain NUL characters{at}."]})
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, (int, float)):
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ValidationError({field: [f"{source}: {item} is not a number Studio accepts{at}."]})
+            if abs(item) > MAX_NUMBER:
+                raise ValidationError({field: [f"{source}: the number {item:g} is too large{at}."]})
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                path = f"{where}.{key}" if where else str(key)
+                stack.append((key, depth + 1, where))
+                stack.append((sub, depth + 1, path))
+        elif isinstance(item, (list, tuple)):
+            for i, sub in enumerate(item):
+                stack.append((sub, depth + 1, f"{where}[{i}]"))
+
+
+def decode(raw: bytes, *, source: str = "request body", field: str = "spec") -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({field: [f"{source} is not UTF-8 text (byte {exc.start})."]}) from None
 
 
 # Let yaml.safe_dump write what load_yaml read.
