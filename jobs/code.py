@@ -57,6 +57,7 @@ class _Builder:
         root.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
         self.entries: dict[str, str] = {}
+        self.folders: set[str] = set()
         self.total = 0
 
     def add(self, rel: str, source: IO[bytes], executable: bool = False) -> None:
@@ -64,6 +65,11 @@ class _Builder:
             raise ValidationError({self.field: [f"The file {rel!r} appears twice."]})
         if len(self.entries) >= settings.STUDIO_CODE_MAX_FILES:
             raise ValidationError({self.field: [f"Too many files (over {settings.STUDIO_CODE_MAX_FILES})."]})
+        parents = ["/".join(rel.split("/")[:i]) for i in range(1, rel.count("/") + 1)]
+        clash = rel if rel in self.folders else next((p for p in parents if p in self.entries), None)
+        if clash is not None:
+            raise ValidationError({self.field: [f"{clash!r} is both a file and a folder in the upload."]})
+        self.folders.update(parents)
         target = self.tmp / rel
         if not target.resolve().is_relative_to(self.tmp.resolve()):
             raise ValidationError({self.field: [f"The file {rel!r} points outside the code folder."]})

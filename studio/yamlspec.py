@@ -110,7 +110,8 @@ def check_tree(value: Any, *, source: str = "request body", field: str = "spec")
             if isinstance(item, float) and not math.isfinite(item):
                 raise ValidationError({field: [f"{source}: {item} is not a number Studio accepts{at}."]})
             if abs(item) > MAX_NUMBER:
-                raise ValidationError({field: [f"{source}: the number {item:g} is too large{at}."]})
+                shown = f"{item:.3g}" if isinstance(item, float) else f"of {len(str(abs(item)))} digits"
+                raise ValidationError({field: [f"{source}: a number {shown} is too large{at}."]})
         elif isinstance(item, Mapping):
             for key, sub in item.items():
                 path = f"{where}.{key}" if where else str(key)
