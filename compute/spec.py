@@ -24,6 +24,7 @@ from compute.models import (
     Tier,
     compute_name_validator,
 )
+from studio.tags import clean_tags
 from studio.yamlspec import load_mapping
 
 # What people write in `type:` -> Studio's type.
@@ -247,11 +248,10 @@ def _read_common(data: Mapping, kind: str, spec: CleanSpec, errors: dict, existi
             errors.setdefault("description", []).append("Keep the description under 2000 characters.")
         values["description"] = text
     if "tags" in data:
-        tags = data["tags"] or {}
-        if not isinstance(tags, Mapping):
-            errors.setdefault("tags", []).append("Tags must be a mapping of names to values.")
-        else:
-            values["tags"] = {str(k).strip(): "" if v is None else str(v) for k, v in tags.items() if str(k).strip()}
+        try:
+            values["tags"] = clean_tags(data["tags"])
+        except ValidationError as exc:
+            errors.setdefault("tags", []).extend(exc.message_dict["tags"])
     if _given(data, "backend"):
         backend = str(data["backend"]).strip().lower()
         if backend not in Backend.values:

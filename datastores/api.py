@@ -15,7 +15,6 @@ workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATC
 from __future__ import annotations
 
 import contextlib
-import json
 import mimetypes
 from collections.abc import Iterator
 
@@ -226,20 +225,6 @@ def _truthy(value) -> bool:
     return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
-def _parse_tags(value):
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return {}
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            from studio.forms import parse_tags  # "a=b, c=d"
-
-            return parse_tags(value)
-    return value
-
-
 class _DataCreateMixin:
     """POST bodies for a new data version: JSON, an Azure ML data YAML, or multipart with a
     `spec` (YAML/JSON) or plain fields plus the files of a local upload."""
@@ -288,7 +273,6 @@ class _DataCreateMixin:
                     discard(sink)
                 raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
             body["name"] = name
-        body["tags"] = _parse_tags(body.get("tags"))
         version = data_services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
         return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 

@@ -14,13 +14,13 @@ from django.db import IntegrityError, transaction
 from datastores import paths
 from datastores.models import DataAsset, Datastore, DataUsage, DataVersion, asset_name_validator
 from datastores.preview import read_mltable
-from datastores.services import clean_tags
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, discard, settle_local_upload
 from studio import activity, versioning
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
+from studio.tags import clean_tags
 from studio.yamlspec import check_keys, load_mapping
 
 DATA_YAML_KEYS = {"name", "version", "type", "path", "description", "tags"}

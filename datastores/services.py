@@ -20,6 +20,7 @@ from studio import activity
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
+from studio.tags import clean_tags
 
 CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
     Datastore.Type.LOCAL: ("path",),
@@ -28,16 +29,6 @@ CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 ALL_CONNECTION_FIELDS = tuple(sorted({f for fields in CONNECTION_FIELDS.values() for f in fields}))
 CREDENTIAL_KEYS = {"account_key", "sas_token", "access_key_id", "secret_access_key"}
-
-
-def clean_tags(tags: Any) -> dict[str, str]:
-    """Tags of datastores and data versions: a mapping of trimmed names to trimmed values.
-    (Like studio.services' workspace tags, but a bad value is a 400 here, not a 409.)"""
-    if tags in (None, ""):
-        return {}
-    if not isinstance(tags, dict):
-        raise ValidationError({"tags": ["Tags are a mapping of names to values."]})
-    return {str(k).strip(): str(v).strip() for k, v in tags.items() if str(k).strip()}
 
 
 @sensitive_variables("credentials")

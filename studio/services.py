@@ -21,6 +21,7 @@ from studio.errors import Conflict
 from studio.models import AccessToken, Membership, Role, RolePermission, Workspace, hash_token
 from studio.permissions import ACTIONS, BUILTIN_ROLES, OWNER
 from studio.roles import builtin_role
+from studio.tags import clean_tags
 
 User = get_user_model()
 
@@ -29,20 +30,12 @@ User = get_user_model()
 WORKSPACE_CREATED_HOOKS: list[Callable[[Workspace, Actor], object]] = []
 
 
-def _clean_tags(tags: dict | None) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise Conflict({"tags": ["Tags must be a mapping of names to values."]})
-    return {str(k).strip(): str(v).strip() for k, v in tags.items() if str(k).strip()}
-
-
 @transaction.atomic
 def do_create_workspace(*, name: str, actor: Actor, description: str = "", tags: dict | None = None) -> Workspace:
     """Create a workspace with `actor` as its Owner."""
     if Workspace.objects.filter(name__iexact=name).exists():
         raise Conflict({"name": [f"A workspace named {name!r} already exists."]})
-    workspace = Workspace(name=name, description=description, tags=_clean_tags(tags), created_by=actor)
+    workspace = Workspace(name=name, description=description, tags=clean_tags(tags), created_by=actor)
     workspace.full_clean()
     try:
         with transaction.atomic():
@@ -66,7 +59,7 @@ def do_update_workspace(
         workspace.description = description
         changed.append("description")
     if tags is not None:
-        cleaned = _clean_tags(tags)
+        cleaned = clean_tags(tags)
         if cleaned != workspace.tags:
             workspace.tags = cleaned
             changed.append("tags")

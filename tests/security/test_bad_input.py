@@ -134,3 +134,21 @@ def test_a_zip_over_the_file_limit_is_a_400(api, settings):
         "/api/v1/workspaces/ws-main/codes/", {"file": zipped([f"f{i}.py" for i in range(1000)])}, format="multipart"
     )
     assert ok.status_code == 201, ok.content
+
+
+@pytest.mark.parametrize(
+    "method,url,body",
+    [
+        ("post", "/api/v1/workspaces/", {"name": "ws-tags"}),
+        ("patch", "/api/v1/workspaces/ws-main/", {}),
+        ("post", "/api/v1/workspaces/ws-main/environments/", {"name": "env", "image": "python:3.11"}),
+        ("post", "/api/v1/workspaces/ws-main/computes/", {"name": "box", "type": "docker"}),
+        ("post", "/api/v1/workspaces/ws-main/jobs/", {"command": "echo", "environment": "env:1"}),
+        ("post", "/api/v1/workspaces/ws-main/data/", {"name": "d", "path": "azureml://datastores/x/paths/y"}),
+    ],
+)
+@pytest.mark.parametrize("tags", [["a", "b"], "not=ok, =x", {"a": {"nested": 1}}, {"a": "v" * 300}])
+def test_malformed_tags_are_a_400_on_tags_everywhere(api, method, url, body, tags):
+    response = getattr(api, method)(url, {**body, "tags": tags}, format="json")
+    assert_refused(response)
+    assert any(key.split(".")[0] == "tags" for key in response.json()["errors"]), response.json()
