@@ -19,10 +19,10 @@ from compute.forms import ComputeForm, YAMLForm
 from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, TargetState
 from compute.overview import attach
 from compute.spec import parse_yaml
+from studio.forms import apply_errors
 from studio.models import ActivityEvent, Membership
 from studio.permissions import VIEW, can, can_operate_compute
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 MANAGE = "compute.manage"
 STATUS_STOP_POLLING = 286  # htmx stops polling on this status

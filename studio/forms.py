@@ -19,6 +19,13 @@ def parse_tags(text: str) -> dict[str, str]:
         raise forms.ValidationError(exc.message_dict["tags"]) from None
 
 
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError onto the form's fields (unknown fields go on top)."""
+    for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
 def format_tags(tags: dict[str, str]) -> str:
     return "\n".join(f"{k}={v}" if v else k for k, v in tags.items())
 

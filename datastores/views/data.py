@@ -18,9 +18,9 @@ from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import Preview, preview
 from datastores.storage import StorageError, store_for
 from datastores.uploads import discard, parse_multipart
+from studio.forms import apply_errors
 from studio.versioning import sort_versions
 from studio.views.base import WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 
 class DataListView(WorkspaceMixin, ListView):

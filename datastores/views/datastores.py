@@ -19,9 +19,8 @@ from datastores.forms import DatastoreForm
 from datastores.models import Datastore
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, parse_multipart
-from studio.forms import format_tags
+from studio.forms import apply_errors, format_tags
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 SECRETS = ("account_key", "sas_token", "access_key_id", "secret_access_key")
 MAX_ENTRIES = 1000

@@ -10,12 +10,11 @@ from django.views import View
 from django.views.generic import FormView, ListView
 
 from studio import services
-from studio.forms import AddMemberForm, RoleForm
+from studio.forms import AddMemberForm, RoleForm, apply_errors
 from studio.models import Membership, Role
 from studio.permissions import ACTIONS, BUILTIN_ROLES
 from studio.roles import roles_for_workspace
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 User = get_user_model()
 

@@ -11,16 +11,9 @@ from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
 from studio import home, services
-from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm
+from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm, apply_errors
 from studio.models import ActivityEvent, Membership, Workspace
 from studio.views.base import WorkspaceMixin
-
-
-def apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError onto the form's fields (unknown fields go on top)."""
-    for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
