@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from compute.backends import KINDS
 from environments import builds, context, hashing
@@ -19,7 +20,7 @@ from studio.errors import Conflict
 from studio.models import Workspace
 
 
-def _environment_for(workspace: Workspace, name: str, actor: Actor) -> tuple[Environment, bool]:
+def _environment_for(workspace: Workspace | None, name: str, actor: Actor | None) -> tuple[Environment, bool]:
     """The (locked) environment row, created if new; its lock serialises version numbering."""
     env = Environment.objects.select_for_update().filter(workspace=workspace, name=name).first()
     if env is not None:
@@ -37,7 +38,9 @@ def _environment_for(workspace: Workspace, name: str, actor: Actor) -> tuple[Env
     return env, True
 
 
-def create_version(workspace: Workspace, definition: Definition, *, actor: Actor) -> tuple[EnvironmentVersion, bool]:
+def _store_version(
+    workspace: Workspace | None, definition: Definition, *, actor: Actor | None
+) -> tuple[EnvironmentVersion, bool]:
     """Store a checked definition as a new version (numbered unless it names one). Returns the
     version and whether the environment is new. Callers hold a transaction."""
     env, created = _environment_for(workspace, definition.name, actor)
@@ -83,7 +86,7 @@ def do_create_environment_version(workspace: Workspace, *, actor: Actor, definit
     built a Definition themselves."""
     if definition.name.lower().startswith("studio-"):
         raise ValidationError({"name": ["Names starting with 'Studio-' are reserved for curated environments."]})
-    version, created = create_version(workspace, definition, actor=actor)
+    version, created = _store_version(workspace, definition, actor=actor)
     activity.record(
         workspace,
         actor,
@@ -92,6 +95,33 @@ def do_create_environment_version(workspace: Workspace, *, actor: Actor, definit
         kind=version.kind_label,
     )
     return version
+
+
+@transaction.atomic
+def do_add_curated_version(definition: Definition) -> EnvironmentVersion:
+    """A new version of a curated environment, from the files in environments/curated (Studio
+    itself adds it: no workspace, no actor, so no activity event)."""
+    version, _ = _store_version(None, definition, actor=None)
+    return version
+
+
+# Queued -> Running -> Succeeded | Failed (EnvironmentBuild's state machine); a Queued build may
+# also fail without running (its worker was lost before it started).
+BUILD_MOVES: dict[str, set[str]] = {
+    BuildStatus.QUEUED: {BuildStatus.RUNNING, BuildStatus.FAILED},
+    BuildStatus.RUNNING: {BuildStatus.SUCCEEDED, BuildStatus.FAILED},
+}
+
+
+def advance_build(build_id: int, from_status: str, to: str, **fields: object) -> bool:
+    """Move a build from `from_status` to `to` in one conditional update (the claim of a worker,
+    the reaper's verdict); False, and nothing written, when it had moved on meanwhile. Sets the
+    phase timestamp."""
+    if to not in BUILD_MOVES.get(from_status, set()):
+        raise ValueError(f"a build does not go from {from_status} to {to}")
+    stamp = "started_at" if to == BuildStatus.RUNNING else "finished_at"
+    values = {"status": to, stamp: timezone.now(), **fields}
+    return bool(EnvironmentBuild.objects.filter(pk=build_id, status=from_status).update(**values))
 
 
 def _writable(version: EnvironmentVersion) -> None:
