@@ -1,7 +1,7 @@
 """State changes of compute targets and their nodes: one function each.
 
 Targets change through `do_*` functions called by pages, the API and the CLI alike. Nodes change
-through the functions a worker's node agent calls (`register_node`, `record_heartbeat`,
+through the functions a worker's node agent calls (`do_register_node`, `do_record_heartbeat`,
 `mark_node_stopped`) and through the reaper (`reap_nodes`), which finds nodes that went silent.
 
 For the jobs app:
@@ -300,6 +300,20 @@ def _refuse(message: str) -> None:
     raise ValidationError({"compute": [message]})
 
 
+@transaction.atomic
+def do_record_scaler_call(target: ComputeTarget, *, previous: int, desired: int, ok: bool, status: str) -> None:
+    """What the operator's scaler hook answered when asked for `desired` nodes: kept on the target
+    for its page and in the activity log. A compute instance the hook could not start fails."""
+    ComputeTarget.objects.filter(pk=target.pk).update(scaler_status=status, scaler_called_at=timezone.now())
+    activity.record(
+        target.workspace, None, "compute.scaled", target.name, previous=previous, desired=desired, status=status
+    )
+    if not ok and target.type == ComputeType.INSTANCE and target.state == TargetState.STARTING:
+        ComputeTarget.objects.filter(pk=target.pk, state=TargetState.STARTING).update(
+            state=TargetState.FAILED, state_message=f"The scaler hook could not start it: {status}"
+        )
+
+
 # --- nodes -----------------------------------------------------------------------------------
 
 
@@ -308,7 +322,7 @@ class NodeRefused(Exception):
 
 
 class Directive:
-    """What `record_heartbeat` tells a node to do next."""
+    """What `do_record_heartbeat` tells a node to do next."""
 
     RUN = "run"
     PAUSE = "pause"  # stop consuming (its instance was stopped)
@@ -355,7 +369,7 @@ def check_room(target: ComputeTarget | None, capacity: int, worker_name: str = "
 
 
 @transaction.atomic
-def register_node(*, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping) -> Node:
+def do_register_node(*, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping) -> Node:
     """A worker announces itself for `queue` (called when it is ready to consume)."""
     target = target_for_queue(queue)
     if target is not None:
@@ -398,7 +412,7 @@ def _should_pause(target: ComputeTarget) -> bool:
 
 
 @transaction.atomic
-def record_heartbeat(
+def do_record_heartbeat(
     node_id: int,
     *,
     running: int,
@@ -542,3 +556,8 @@ def lost_nodes(since: datetime | None = None) -> QuerySet[Node]:
     """Nodes marked Unreachable (optionally since a time): for the jobs app's own sweeps."""
     nodes = Node.objects.filter(state=NodeState.UNREACHABLE)
     return nodes.filter(stopped_at__gte=since) if since else nodes
+
+
+# The names before every state change was a do_* function; for branches written against them.
+register_node = do_register_node
+record_heartbeat = do_record_heartbeat
