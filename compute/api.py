@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -26,7 +26,7 @@ from compute.overview import attach
 from compute.serializers import ComputeInputSerializer, ComputeSerializer, NodeSerializer
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import read_spec
-from studio.permissions import VIEW, can_operate_compute
+from studio.permissions import VIEW
 
 MANAGE = "compute.manage"
 
@@ -76,13 +76,7 @@ class ComputeViewSet(WorkspaceScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _operable(self) -> ComputeTarget:
-        target = self.get_object()
-        if not can_operate_compute(self.request.user, target):
-            raise exceptions.PermissionDenied(
-                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
-                f"and {target.name} is not an instance assigned to you."
-            )
-        return target
+        return services.check_can_operate(self.request.user, self.get_object())
 
     @extend_schema(request=None, responses={200: ComputeSerializer})
     @action(detail=True, methods=["post"])

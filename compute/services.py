@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q, QuerySet, Sum
 from django.utils import timezone
@@ -44,7 +44,7 @@ from studio import activity, crypto
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Membership, Workspace
-from studio.permissions import VIEW, can
+from studio.permissions import VIEW, can, can_operate_compute
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -275,6 +275,17 @@ def do_send_probe(target: ComputeTarget, *, actor: Actor, hold_seconds: float = 
 
     transaction.on_commit(send)
     return probe
+
+
+def check_can_operate(user: Actor, target: ComputeTarget) -> ComputeTarget:
+    """Start or stop `target`: PermissionDenied (403 on pages and in the API) unless `user` may
+    (studio.permissions.can_operate_compute); returns the target."""
+    if not can_operate_compute(user, target):
+        raise PermissionDenied(
+            f"Your role in workspace '{target.workspace.name}' does not allow compute.manage, "
+            f"and {target.name} is not an instance assigned to you."
+        )
+    return target
 
 
 def check_can_accept(target: ComputeTarget, user: Actor) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
 from jobs import tracking
@@ -29,7 +29,7 @@ class JobMetricsPartialView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        self.job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+        self.job = self.get_object(Job)
         history = tracking.metric_history(self.job)
         context.update(
             job=self.job,
@@ -48,7 +48,7 @@ class ExperimentCompareView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        experiment = get_object_or_404(Experiment, workspace=self.workspace, name=self.kwargs["experiment"])
+        experiment = self.get_object(Experiment, name=self.kwargs["experiment"])
         names = [n for n in self.request.GET.getlist("run") if n][:MAX_COMPARED]
         jobs = list(Job.objects.filter(experiment=experiment, name__in=names).order_by("created_at"))
         if names and not jobs:

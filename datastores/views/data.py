@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views import View
@@ -164,7 +164,7 @@ class DataVersionMixin(WorkspaceMixin):
     section = "data"
 
     def get_asset(self) -> DataAsset:
-        return get_object_or_404(DataAsset, workspace=self.workspace, name=self.kwargs["name"])
+        return self.get_object(DataAsset)
 
     def get_versions(self, asset: DataAsset) -> list[DataVersion]:
         """All versions of `asset`, oldest first (by version, then creation)."""

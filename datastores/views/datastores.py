@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
@@ -34,16 +34,11 @@ def browse_url(workspace: str, name: str, path: str = "") -> str:
 class DatastoreObjectMixin(WorkspaceMixin):
     section = "datastores"
 
-    def get_datastore(self) -> Datastore:
-        if not hasattr(self, "datastore"):
-            self.datastore = get_object_or_404(
-                Datastore.objects.select_related("workspace"), workspace=self.workspace, name=self.kwargs["name"]
-            )
-        return self.datastore
+    queryset = Datastore.objects.select_related("workspace")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["datastore"] = self.get_datastore()
+        context["datastore"] = self.get_object()
         return context
 
 
@@ -100,10 +95,10 @@ class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
 class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "datastore": self.get_datastore()}
+        return {**super().get_form_kwargs(), "datastore": self.get_object()}
 
     def get_initial(self):
-        d = self.get_datastore()
+        d = self.get_object()
         fields = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
         initial = {f: getattr(d, f) for f in fields}
         initial |= {"name": d.name, "type": d.type, "description": d.description, "tags": format_tags(d.tags)}
@@ -111,7 +106,7 @@ class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
         return initial
 
     def form_valid(self, form):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         data = form.cleaned_data
         connection = {} if datastore.builtin else form.connection()
         try:
@@ -138,7 +133,7 @@ class DatastoreDetailView(DatastoreObjectMixin, PartialMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         entries, error = [], ""
         try:
             path = paths.clean_path(self.request.GET.get("path", ""))
@@ -170,7 +165,7 @@ class DatastoreDefaultView(DatastoreObjectMixin, View):
     post_action = "datastores.write"
 
     def post(self, request, workspace, name):
-        datastore = services.do_set_default_datastore(self.get_datastore(), actor=request.user)
+        datastore = services.do_set_default_datastore(self.get_object(), actor=request.user)
         messages.success(request, f"{datastore.name} is now the default datastore.")
         return redirect(datastore)
 
@@ -179,7 +174,7 @@ class DatastoreDeleteView(DatastoreObjectMixin, View):
     post_action = "datastores.write"
 
     def post(self, request, workspace, name):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         try:
             services.do_delete_datastore(datastore, actor=request.user)
         except ValidationError as exc:
@@ -201,7 +196,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
         return HttpResponseNotAllowed(["PUT", "POST"])
 
     def _upload(self, request, overwrite: bool):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         try:
             folder = paths.clean_path(request.GET.get("path", ""))
             sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite)
@@ -235,7 +230,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
 class DatastoreDownloadView(DatastoreObjectMixin, View):
     def get(self, request, workspace, name):
         try:
-            return download_response(request, self.get_datastore(), request.GET.get("path", ""))
+            return download_response(request, self.get_object(), request.GET.get("path", ""))
         except (ValidationError, StorageError) as exc:
             raise Http404(_message(exc)) from None
 
@@ -246,7 +241,7 @@ class DatastorePathDeleteView(DatastoreObjectMixin, View):
     def post(self, request, workspace, name):
         path = request.POST.get("path", "")
         try:
-            services.do_delete_path(self.get_datastore(), path, actor=request.user)
+            services.do_delete_path(self.get_object(), path, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
