@@ -231,7 +231,7 @@ def do_create_data(
                 }
             )
         version = body.get("version")
-        fields = {
+        fields: dict[str, Any] = {
             "actor": actor,
             "name": str(body["name"]),
             "type": body.get("type") or DataVersion.Type.URI_FOLDER,

@@ -6,7 +6,7 @@ Used by the API (a YAML body) and the CLI alike, so both say the same thing abou
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 import yaml
@@ -68,7 +68,7 @@ def load_mapping(text: str | bytes, *, source: str = "YAML", field: str = "spec"
 
 
 def check_keys(
-    data: dict, allowed: set[str], *, source: str = "YAML", field: str = "spec", ignored: set[str] = frozenset()
+    data: dict, allowed: set[str], *, source: str = "YAML", field: str = "spec", ignored: Set[str] = frozenset()
 ) -> list[str]:
     """Raise for keys outside `allowed` ∪ `ignored`, naming each with its line. Returns notices for
     the `ignored` keys present (accepted for compatibility, not used). `$schema` is always ignored."""

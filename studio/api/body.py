@@ -10,6 +10,7 @@ levels, numbers finite and not absurd (studio.yamlspec.check_tree). The parsers 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ParseError
@@ -77,7 +78,8 @@ def read_spec(request: Request, *, field: str = "spec", required: bool = True) -
     """The definition a POST/PATCH carries, and how it came ("yaml" or "api"): a JSON or YAML body,
     or a multipart/form `spec` part (a file or a field) holding YAML or JSON text."""
     if is_form(request):
-        raw = request.FILES.get(field) or request.data.get(field)
+        form: Any = request.data
+        raw = request.FILES.get(field) or form.get(field)
         if raw is None:
             if not required:
                 return {}, "api"
