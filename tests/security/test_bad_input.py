@@ -152,3 +152,11 @@ def test_malformed_tags_are_a_400_on_tags_everywhere(api, method, url, body, tag
     response = getattr(api, method)(url, {**body, "tags": tags}, format="json")
     assert_refused(response)
     assert any(key.split(".")[0] == "tags" for key in response.json()["errors"]), response.json()
+
+
+@pytest.mark.parametrize("text", [".nan", ".inf", "-.inf", ".NaN"])
+def test_the_job_form_keeps_non_finite_literals_as_words(text):
+    from jobs.forms import _literal
+
+    assert _literal(text) == text
+    assert _literal("0.01") == 0.01
