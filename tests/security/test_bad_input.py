@@ -160,3 +160,29 @@ def test_the_job_form_keeps_non_finite_literals_as_words(text):
 
     assert _literal(text) == text
     assert _literal("0.01") == 0.01
+
+
+@pytest.fixture
+def assets(api, workspace, owner):
+    """One asset of each kind with a PATCH endpoint, made through the API."""
+    base = "/api/v1/workspaces/ws-main"
+    made = [
+        api.post(f"{base}/computes/", {"name": "box", "type": "amlcompute"}, format="json"),
+        api.post(
+            f"{base}/data/", {"name": "d", "type": "uri_file", "path": "https://example.com/d.csv"}, format="json"
+        ),
+    ]
+    assert [r.status_code for r in made] == [201, 201], [r.content for r in made]
+    return [
+        f"{base}/",
+        f"{base}/computes/box/",
+        f"{base}/datastores/workspaceblobstore/",
+        f"{base}/data/d/versions/1/",
+        f"{base}/members/olivia/",
+    ]
+
+
+@pytest.mark.parametrize("case", sorted(JSON_BODIES))
+def test_a_hostile_json_patch_is_a_400(api, assets, case):
+    for url in assets:
+        assert_refused(api.patch(url, JSON_BODIES[case], content_type="application/json"))
