@@ -10,6 +10,8 @@ ENV PYTHONUNBUFFERED=1 \
     UV_COMPILE_BYTECODE=1
 
 # The job virtualenvs are built with uv; the docker backend talks to the engine through its socket.
+# bubblewrap is the venv backend's sandbox (docs/security.md).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt ./
 RUN python3 -m venv /venv \

@@ -42,6 +42,7 @@ contracts: venv
 # Benchmarks print figures; dispatch and jobs need Redis (CELERY_BROKER_URL), env_builds Docker.
 bench: venv
 	$(VENV)/bin/python bench/pages.py
+	$(VENV)/bin/python bench/models.py
 	$(VENV)/bin/python bench/env_builds.py
 	$(VENV)/bin/python bench/dispatch.py
 	$(VENV)/bin/python bench/jobs.py

@@ -164,6 +164,8 @@ def main() -> None:
         "DEBUG": "false",
         "STUDIO_SECURE_SSL": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
+        # The S3 stand-in (moto) listens on 127.0.0.1, an address members may not use by default.
+        "STUDIO_ALLOW_PRIVATE_URLS": "true",
         "DJANGO_SETTINGS_MODULE": "studio.settings",
         "LOG_LEVEL": "WARNING",
     }

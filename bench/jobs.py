@@ -8,10 +8,15 @@ built-in `local` target (venv backend) and a docker target, on the broker CELERY
 (default redis://127.0.0.1:6379/6). It prints:
 
   1. submit -> first log line readable through the API, warm environment (median, p95 over --jobs
-     jobs per backend). Targets: median < 0.5 s on venv, < 1 s on docker.
+     jobs per backend), and a trivial job's run time (Running -> Finalizing), on venv with the
+     sandbox, on venv without it (a second venv target whose node has no bubblewrap and
+     STUDIO_ALLOW_UNSANDBOXED=true) and on docker, side by side; then the sandbox's own start-up
+     cost (`echo hi` through the runner's launcher, with and without it). Targets: median < 0.5 s on venv,
+     < 1 s on docker; the sandbox adds < 50 ms per job.
   2. log latency: a line printed -> readable through the API (?offset= cursor, polled every 20 ms)
      and through the browser's stream (SSE). Target: p95 < 250 ms.
-  3. log throughput one job sustains without loss (lines/s). Target: > 100,000.
+  3. log throughput one job sustains without loss (lines/s), on venv and on docker. Target:
+     > 100,000, and no line lost on either.
   4. the jobs-list page's server time with --list-jobs jobs in the workspace. Target: < 150 ms.
 """
 
@@ -148,6 +153,12 @@ class Bench:
             ComputeTarget.objects.create(
                 workspace=self.workspace, name="dock", type="docker", backend="docker", cpu_cores=2, memory_mb=4096
             )
+        from compute.models import ComputeTarget
+
+        # The same venv backend on a node without the sandbox: what the sandbox costs, side by side.
+        ComputeTarget.objects.create(
+            workspace=self.workspace, name="bare", type="cluster", backend="venv", max_instances=2
+        )
         with _purge_queues():
             pass
         port = free_port()
@@ -179,6 +190,12 @@ class Bench:
                 "node-docker",
                 common,
             )
+        unsandboxed = common | {"STUDIO_BWRAP": "studio-bench-no-bwrap", "STUDIO_ALLOW_UNSANDBOXED": "true"}
+        self.spawn(
+            [sys.executable, "manage.py", "studio_worker", "--compute", f"{self.workspace.name}/bare", "-c", "2"],
+            "node-bare",
+            unsandboxed,
+        )
         _wait(lambda: self._up(), 60, "the web server")
         time.sleep(3)  # let the nodes register and start consuming
         self.code_id = self.upload({"stamp.py": STAMPER, "flood.py": FLOOD})
@@ -224,10 +241,12 @@ class Bench:
     # --- 1. submit -> first line ------------------------------------------------------------------
 
     def first_line(self, compute: str, label: str) -> None:
+        from jobs.models import Job
+
         warm = self.wait_final(self.submit("echo warm", compute), timeout=900)
         if warm["status"] != "Completed":
             raise SystemExit(f"warm-up job on {label} failed: {warm['failure_reason']}")
-        latencies = []
+        latencies, durations = [], []
         for _ in range(self.args.jobs):
             started = time.perf_counter()
             name = self.submit("echo first line", compute)
@@ -240,7 +259,44 @@ class Bench:
                     raise SystemExit(f"job {name} ended without output: {self.status(name)['failure_reason']}")
                 time.sleep(0.01)
             self.wait_final(name)
-        print(f"1. submit -> first log line, {label:<7} {summary(latencies)}")
+            row = Job.objects.get(workspace=self.workspace, name=name)
+            durations.append((row.finalizing_at - row.running_at).total_seconds())
+        print(f"1. submit -> first log line, {label:<16} {summary(latencies)}")
+        print(f"   trivial job's run time,    {label:<16} {summary(durations)}")
+
+    def sandbox_cost(self, runs: int = 40) -> None:
+        """The launcher alone: a trivial command through the runner's ProcessRun, with the sandbox
+        and without it, alternating (so both see the same machine load)."""
+        from django.conf import settings
+
+        from compute import sandbox
+        from compute.backends.process_runner import ProcessRun, RunSpec
+
+        if not sandbox.status().sandboxed:
+            print(f"   sandbox start-up: not measured ({sandbox.status().detail})")
+            return
+        folder = Path(tempfile.mkdtemp(dir=DATA))
+        saved = settings.STUDIO_BWRAP, settings.STUDIO_ALLOW_UNSANDBOXED
+        times: dict[str, list[float]] = {"sandbox": [], "none": []}
+        try:
+            settings.STUDIO_ALLOW_UNSANDBOXED = True
+            for _ in range(runs):
+                for label, binary in (("sandbox", saved[0]), ("none", "studio-bench-no-bwrap")):
+                    settings.STUDIO_BWRAP = binary
+                    spec = RunSpec(
+                        command="echo hi", workdir=folder, env={"PATH": "/usr/bin:/bin"}, readonly=[Path(sys.prefix)]
+                    )
+                    started = time.perf_counter()
+                    with ProcessRun(spec) as run:
+                        run.pump(lambda text: None)
+                        run.wait()
+                    times[label].append(time.perf_counter() - started)
+        finally:
+            settings.STUDIO_BWRAP, settings.STUDIO_ALLOW_UNSANDBOXED = saved
+        for label, values in times.items():
+            print(f"   `echo hi` through the runner's launcher, {label:<8} {summary(values)}")
+        added = statistics.median(times["sandbox"]) - statistics.median(times["none"])
+        print(f"   the sandbox adds {added * 1000:.0f} ms per job (median; target < 50 ms)")
 
     # --- 2. log latency -------------------------------------------------------------------------
 
@@ -315,12 +371,12 @@ class Bench:
 
     # --- 3. throughput ------------------------------------------------------------------------
 
-    def throughput(self) -> None:
+    def throughput(self, compute: str = "local", label: str = "venv") -> None:
         from jobs.models import Job
         from studio import logs
 
         n = self.args.lines
-        name = self.submit(f"python flood.py {n}", code=True)
+        name = self.submit(f"python flood.py {n}", compute, code=True)
         job = self.wait_final(name)
         row = Job.objects.get(workspace=self.workspace, name=name)
         stream = row.log_stream("user_logs/std_log.txt")
@@ -336,7 +392,7 @@ class Bench:
         seconds = (row.finalizing_at - row.running_at).total_seconds()
         tail = last.rstrip("\n").rsplit("\n", 1)[-1]
         print(
-            f"3. throughput: {n:,} lines in {seconds:.2f} s (process start -> every line stored) = "
+            f"3. throughput, {label}: {n:,} lines in {seconds:.2f} s (process start -> every line stored) = "
             f"{n / seconds:,.0f} lines/s; stored {count:,} lines, lost {lost}, last line {tail!r}, "
             f"status {job['status']}"
         )
@@ -458,20 +514,26 @@ def main() -> int:
     parser.add_argument("--skip-docker", action="store_true")
     parser.add_argument("--only", choices=["first", "latency", "throughput", "list"], action="append")
     args = parser.parse_args()
+    # Stopped from outside (timeout, kill): still stop the web server and nodes it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     bench = Bench(args)
     try:
         bench.setup()
         only = set(args.only or ["first", "latency", "throughput", "list"])
         if "first" in only:
-            bench.first_line("local", "venv")
+            bench.first_line("local", "venv (sandbox)")
+            bench.first_line("bare", "venv (none)")
             if bench.docker:
                 bench.first_line("dock", "docker")
             else:
                 print("1. docker: skipped (no engine or no base image)")
+            bench.sandbox_cost()
         if "latency" in only:
             bench.log_latency()
         if "throughput" in only:
-            bench.throughput()
+            bench.throughput("local", "venv")
+            if bench.docker:
+                bench.throughput("dock", "docker")
         if "list" in only:
             bench.jobs_list()
     finally:

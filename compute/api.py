@@ -45,7 +45,7 @@ class ComputeViewSet(WorkspaceScopedViewSet):
         "destroy": MANAGE,
         "start": VIEW,  # object-level: can_operate_compute
         "stop": VIEW,
-        "drain_node": MANAGE,
+        "drain_node": VIEW,  # object-level: can_manage_machine (the shared local worker is the admin's)
     }
 
     def list(self, request, workspace=None):
@@ -97,8 +97,9 @@ class ComputeViewSet(WorkspaceScopedViewSet):
     @extend_schema(request=None, responses={200: NodeSerializer})
     @action(detail=True, methods=["post"], url_path=r"nodes/(?P<worker_name>[^/]+)/drain")
     def drain_node(self, request, workspace=None, name=None, worker_name=None):
-        node = get_object_or_404(self.get_object().nodes(), worker_name=worker_name)
-        node = services.do_request_drain(node, workspace=self.workspace, actor=request.user)
+        target = self.get_object()
+        node = get_object_or_404(target.nodes(), worker_name=worker_name)
+        node = services.do_request_drain(node, target=target, actor=request.user)
         return Response(NodeSerializer(node).data)
 
 

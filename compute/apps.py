@@ -7,10 +7,12 @@ class ComputeConfig(AppConfig):
 
     def ready(self) -> None:
         from compute import services
+        from compute.deletion import PART
         from compute.node import connect_worker_signals
-        from studio import activity, home
+        from studio import activity, deletion, home
         from studio import services as studio_services
 
+        deletion.register(PART)
         activity.register_messages(
             {
                 "compute.created": "created the {kind} {target}",
@@ -19,6 +21,7 @@ class ComputeConfig(AppConfig):
                 "compute.started": "started the compute instance {target}",
                 "compute.stopped": "stopped the compute instance {target}",
                 "compute.node_drain_requested": "asked node {node} of {target} to drain",
+                "compute.probe_sent": "sent a test task to {target}",
                 "compute.node_joined": "saw node {node} join {target}",
                 "compute.node_left": "saw node {node} leave {target}",
                 "compute.node_lost": "lost node {node} of {target} (no heartbeat)",

@@ -59,7 +59,20 @@ def backends(target=None) -> dict[str, dict[str, Any]]:
             logger.warning("backend probe %s failed: %s", kind, exc)
             ok, detail = False, f"probe failed: {exc}"
         report[kind] = {"available": bool(ok), "detail": str(detail)[:300]}
+    report["venv"] |= _sandbox()
     return report
+
+
+def _sandbox() -> dict[str, Any]:
+    """How user code runs on this node's venv backend (compute/sandbox.py); a node that may not
+    run it at all reports the backend unavailable, with the reason."""
+    from compute import sandbox
+
+    state = sandbox.status()
+    out: dict[str, Any] = {"sandboxed": state.sandboxed, "sandbox": state.headline[:400]}
+    if not state.allowed:
+        out |= {"available": False, "detail": state.headline[:300]}
+    return out
 
 
 def _available(kind: str) -> tuple[bool, str]:

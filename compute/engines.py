@@ -125,5 +125,8 @@ def explain(exc: BaseException) -> str:
         if not isinstance(reason, BaseException):
             reason = None
         current = current.__cause__ or reason or nested or current.__context__
-    text = str(exc).strip() or type(exc).__name__
-    return text[:300]
+    # Never the exception's text: it can quote whatever answered at that address (studio.netcheck).
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status:
+        return f"it answered HTTP {status}, not as a Docker engine does"
+    return f"no Docker engine answered ({type(exc).__name__})"

@@ -69,15 +69,21 @@ class ComputeForm(forms.Form):
     )
     tags = TagsField()
 
-    def __init__(self, *args, kind: str, members: list[str], target=None, **kwargs):
+    def __init__(self, *args, kind: str, members: list[str], target=None, machine_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.target = target
+        # The shared local worker's limits are the Studio administrator's (studio.permissions).
+        self.machine_locked = machine_locked
         self.fields["assigned_to"].choices = [(m, m) for m in members]
         keep = {"name", "description", "size", "cpu_cores", "memory_mb", "gpus", "tags"} | set(FIELDS_OF_TYPE[kind])
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
+        if machine_locked:
+            for name in ("size", "cpu_cores", "memory_mb", "gpus", "backend"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
         if target is not None:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "A target keeps its name (it names its queue)."

@@ -259,6 +259,13 @@ class Node(models.Model):
     def docker_available(self) -> bool:
         return bool((self.backends.get("docker") or {}).get("available"))
 
+    @property
+    def sandbox_warning(self) -> str:
+        """What to shout on the compute page when this node runs user code without a sandbox
+        (or refuses to run it for lack of one); "" when it is sandboxed."""
+        venv = self.backends.get("venv") or {}
+        return "" if venv.get("sandboxed", True) else venv.get("sandbox", "")
+
 
 class DispatchProbe(models.Model):
     """A no-op task sent to a target's queue to see which node picks it up and how fast

@@ -44,7 +44,7 @@ from studio import activity, crypto
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Membership, Workspace
-from studio.permissions import VIEW, can, can_operate_compute
+from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute, machine_denied_message
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -66,6 +66,8 @@ KIND_WORDS: dict[str, str] = {  # for activity sentences: "created the compute c
     ComputeType.DOCKER: "Docker target",
     ComputeType.LOCAL: "local target",
 }
+# Settings of the shared local target that affect the whole machine (its per-job limits).
+MACHINE_FIELDS = ("size", "cpu_cores", "memory_mb", "gpus", "backend")
 KEEP_NODE_HISTORY = timedelta(hours=24)
 KEEP_PROBES = timedelta(days=1)
 
@@ -137,6 +139,9 @@ def do_update_compute(target: ComputeTarget, *, data: Mapping, actor: Actor) -> 
     """Change some settings of a target. Name and type stay; an attached engine whose address or
     TLS material changes is contacted again before saving."""
     spec = clean_changes(target, data)
+    machine = [f for f in MACHINE_FIELDS if f in spec.values and spec.values[f] != getattr(target, f)]
+    if machine and not can_manage_machine(actor, target):
+        raise PermissionDenied(machine_denied_message(target))
     if spec.assigned_username is not None:
         spec.values["assigned_to"] = _assignee(target.workspace, spec.assigned_username)
     if target.type == ComputeType.ATTACHED and ("docker_host" in spec.values or spec.tls_given):
@@ -250,8 +255,11 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 
 
 @transaction.atomic
-def do_request_drain(node: Node, *, workspace: Workspace, actor: Actor) -> Node:
-    """Ask a node to finish its running jobs, take no new ones and exit (at its next heartbeat)."""
+def do_request_drain(node: Node, *, target: ComputeTarget, actor: Actor) -> Node:
+    """Ask a node of `target` to finish its running jobs, take no new ones and exit (at its next
+    heartbeat). The shared local worker is the Studio administrator's, not any workspace's."""
+    if not can_manage_machine(actor, target):
+        raise PermissionDenied(machine_denied_message(target))
     node = Node.objects.select_for_update(of=("self",)).select_related("target").get(pk=node.pk)
     if not node.is_live:
         raise Conflict({"detail": [f"Node {node.worker_name} is {node.state.lower()}; there is nothing to drain."]})
@@ -259,15 +267,21 @@ def do_request_drain(node: Node, *, workspace: Workspace, actor: Actor) -> Node:
         node.drain_requested = True
         node.save(update_fields=["drain_requested"])
         target_name = node.target.name if node.target is not None else LOCAL_NAME
-        activity.record(workspace, actor, "compute.node_drain_requested", target_name, node=node.worker_name)
+        activity.record(target.workspace, actor, "compute.node_drain_requested", target_name, node=node.worker_name)
     return node
 
 
-def do_send_probe(target: ComputeTarget, *, actor: Actor, hold_seconds: float = 0) -> DispatchProbe:
-    """Send a no-op task to the target's queue; the node that runs it records who and how fast."""
+def do_send_probe(target: ComputeTarget, *, actor: Actor | None, hold_seconds: float = 0) -> DispatchProbe:
+    """Send a no-op task to the target's queue; the node that runs it records who and how fast.
+    `actor` None is Studio itself (bench/dispatch.py)."""
     from compute import tasks
 
+    if actor is not None and not can_manage_machine(actor, target):
+        raise PermissionDenied(machine_denied_message(target))
+
     probe = DispatchProbe.objects.create(target=target, created_by=actor)
+    if actor is not None:
+        activity.record(target.workspace, actor, "compute.probe_sent", target.name)
     queue = target.queue_name
 
     def send() -> None:
@@ -305,6 +319,26 @@ def check_can_accept(target: ComputeTarget, user: Actor) -> None:
     if target.state == TargetState.FAILED:
         reason = f": {target.state_message}" if target.state_message else ""
         _refuse(f"{kind} {target.name} failed{reason}. Start it again or pick another compute target.")
+
+
+def refusal_to_run(target: ComputeTarget | None, user: Actor | None) -> str:
+    """Why a claimed job of `user` must not run on `target` now ("" when it may): a compute
+    instance runs only its current assignee's jobs, so a job queued before it was reassigned fails
+    at the claim instead of running in the new user's instance."""
+    if target is None or target.type != ComputeType.INSTANCE:
+        return ""
+    assignee = ComputeTarget.objects.filter(pk=target.pk).values_list("assigned_to_id", "assigned_to__username").first()
+    if assignee is None:
+        return f"Compute instance {target.name} was deleted."
+    assignee_id, username = assignee
+    if user is None or assignee_id != user.pk:
+        who = user.get_username() if user is not None else "a deleted user"
+        now = f"now assigned to {username}" if username else "no longer assigned to anyone"
+        return (
+            f"Compute instance {target.name} is {now}; it runs only its assignee's jobs, so this job of {who} "
+            "did not run. Submit it again to another compute target."
+        )
+    return ""
 
 
 def _refuse(message: str) -> None:

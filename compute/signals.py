@@ -1,6 +1,6 @@
 """Signals other apps listen to.
 
-`node_lost` is sent by the reaper (compute.tasks.reap_nodes, every 10 s under celery beat) once
+`node_lost` is sent by the reaper (compute.services.reap_nodes, run by `manage.py studio_reaper`) once
 for each node it marks Unreachable, with `node` (a compute.models.Node: `worker_name` equals the
 `self.request.hostname` of the tasks it ran) and `target` (its ComputeTarget, None for the shared
 local queue). The jobs app connects a receiver that fails that node's unfinished jobs with the

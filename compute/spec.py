@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from compute import sizes
@@ -24,6 +25,7 @@ from compute.models import (
     Tier,
     compute_name_validator,
 )
+from studio import netcheck
 from studio.tags import clean_tags
 from studio.yamlspec import load_mapping
 
@@ -377,6 +379,8 @@ def docker_host_problem(host: str) -> str:
     if parts.scheme == "unix":
         if not parts.path.startswith("/"):
             return "A unix:// address needs an absolute socket path, e.g. unix:///var/run/docker.sock."
+        if not settings.STUDIO_ALLOW_PRIVATE_URLS:
+            return f"A unix:// socket is on the Studio server itself ({netcheck.ALLOW_HINT})."
         return ""
     if not parts.hostname:
         return f"{host!r} names no host."
@@ -384,7 +388,9 @@ def docker_host_problem(host: str) -> str:
         return "Give the port of a tcp:// engine, e.g. tcp://host:2376."
     if parts.scheme == "ssh" and parts.path not in ("", "/"):
         return "An ssh:// address is ssh://user@host[:port], with no path."
-    return ""
+    if parts.query or parts.fragment or parts.password is not None:
+        return "Give the address only: no ?query, #fragment or password (TLS material goes in tls)."
+    return netcheck.host_problem(parts.hostname, port)
 
 
 def _read_tls(raw: Any, errors: dict) -> dict[str, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,7 +21,7 @@ from compute.overview import attach
 from compute.spec import parse_yaml
 from studio.forms import apply_errors
 from studio.models import ActivityEvent, Membership
-from studio.permissions import VIEW, can, can_operate_compute
+from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute
 from studio.views.base import PartialMixin, WorkspaceMixin
 
 MANAGE = "compute.manage"
@@ -143,6 +143,7 @@ class ComputeDetailView(TargetMixin, LiveMixin, DetailView):
         context["live_nodes"] = [n for n in nodes if n.is_live]
         context["may_manage"] = can(self.request.user, self.workspace, MANAGE)
         context["may_operate"] = can_operate_compute(self.request.user, target)
+        context["may_manage_machine"] = can_manage_machine(self.request.user, target)
         context["probe"] = target.probes.select_related("created_by").first()
         context["scaler_command"] = settings.STUDIO_SCALER_COMMAND
         context["heartbeat_seconds"] = settings.STUDIO_NODE_HEARTBEAT_SECONDS
@@ -251,6 +252,7 @@ class ComputeEditView(TargetMixin, FormView):
             "kind": target.type,
             "members": _members(self.workspace),
             "target": target,
+            "machine_locked": not can_manage_machine(self.request.user, target),
         }
 
     def get_initial(self):
@@ -284,6 +286,9 @@ class ComputeEditView(TargetMixin, FormView):
             target = services.do_update_compute(self.get_object(), data=form.definition(), actor=self.request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
+            return self.form_invalid(form)
+        except PermissionDenied as exc:  # the shared local target's limits are the administrator's
+            form.add_error(None, str(exc))
             return self.form_invalid(form)
         return _saved(self.request, target, f"{target.name} saved.")
 
@@ -335,14 +340,17 @@ class ComputeStopView(_OperateView):
 
 
 class NodeDrainView(TargetMixin, View):
-    required_action = MANAGE
-    post_action = MANAGE
+    """Drain: compute.manage on the workspace's own targets; only Studio administrators on the
+    shared local worker (compute.services.do_request_drain says no to anyone else)."""
+
+    required_action = VIEW
+    post_action = VIEW
 
     def post(self, request, workspace, name, node):
         target = self.get_object()
         node = get_object_or_404(target.nodes(), pk=node)
         try:
-            services.do_request_drain(node, workspace=self.workspace, actor=request.user)
+            services.do_request_drain(node, target=target, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -353,10 +361,11 @@ class NodeDrainView(TargetMixin, View):
 
 
 class ComputeProbeView(TargetMixin, View):
-    """The "Send a test task" button: see which node picks it up, and how fast."""
+    """The "Send a test task" button: see which node picks it up, and how fast (the same rule
+    as draining: the service refuses the shared local worker to workspace roles)."""
 
-    required_action = MANAGE
-    post_action = MANAGE
+    required_action = VIEW
+    post_action = VIEW
 
     def post(self, request, workspace, name):
         target = self.get_object()

@@ -186,6 +186,7 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
             store=store_for(datastore),
             folder=paths.parent(path),
             overwrite=_truthy(request.query_params.get("overwrite")),
+            datastore=datastore,
         )
         with storage_errors():
             stored = write_body(request._request, sink, paths.basename(path) if path else "")
@@ -201,7 +202,10 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
         datastore = self.get_object()
         folder = paths.clean_path(request.query_params.get("path", ""))
         sink = UploadSink(
-            store=store_for(datastore), folder=folder, overwrite=_truthy(request.query_params.get("overwrite"))
+            store=store_for(datastore),
+            folder=folder,
+            overwrite=_truthy(request.query_params.get("overwrite")),
+            datastore=datastore,
         )
         with storage_errors():
             parse_multipart(request._request, sink)

@@ -6,8 +6,11 @@ class DatastoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from datastores.deletion import PART
         from datastores.services import create_builtin_datastores
-        from studio import activity, home, services
+        from studio import activity, deletion, home, services
+
+        deletion.register(PART)
 
         if create_builtin_datastores not in services.WORKSPACE_CREATED_HOOKS:
             services.WORKSPACE_CREATED_HOOKS.append(create_builtin_datastores)

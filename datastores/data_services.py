@@ -16,7 +16,7 @@ from datastores.models import DataAsset, Datastore, DataUsage, DataVersion, asse
 from datastores.preview import read_mltable
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, discard, settle_local_upload
-from studio import activity, versioning
+from studio import activity, netcheck, versioning
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
@@ -42,6 +42,13 @@ def is_url(path: str) -> bool:
     return path.startswith("https://") or (settings.STUDIO_DATA_ALLOW_HTTP and path.startswith("http://"))
 
 
+def check_web_url(url: str, *, field: str) -> str:
+    """An https:// (or, when allowed, http://) data URL that leads outside Studio's network.
+    Query strings stay allowed: presigned URLs carry their signature there."""
+    schemes = ("https", "http") if settings.STUDIO_DATA_ALLOW_HTTP else ("https",)
+    return netcheck.check_url(url, field=field, schemes=schemes, allow_query=True)
+
+
 def get_datastore(workspace: Workspace, name: str, *, field: str = "path") -> Datastore:
     datastore = Datastore.objects.filter(workspace=workspace, name=name).select_related("workspace").first()
     if datastore is None:
@@ -60,7 +67,7 @@ def locate(workspace: Workspace, path: str, data_type: str, *, field: str = "pat
     if is_url(path):
         if len(path) > 2048 or any(ch.isspace() for ch in path):
             raise ValidationError({field: ["That URL is not valid."]})
-        return Located(path=path)
+        return Located(path=check_web_url(path, field=field))
     if not path.startswith("azureml://"):
         raise ValidationError(
             {

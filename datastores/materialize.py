@@ -21,12 +21,13 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 from django.core.exceptions import ValidationError
 
 from datastores import paths
 from datastores.data_services import (
+    check_web_url,
     do_create_data_version,
     get_datastore,
     is_url,
@@ -34,14 +35,17 @@ from datastores.data_services import (
     record_usage,
     resolve_reference,
 )
+from datastores.immutable import check_not_protected
 from datastores.models import DataUsage, DataVersion
 from datastores.storage import StorageError, store_for
 from studio.models import Workspace
+from studio.permissions import can
 
 INPUT_TYPES = ("uri_file", "uri_folder", "mltable")
 INPUT_MODES = ("ro_mount", "download")
 OUTPUT_MODES = ("rw_mount", "upload")
 DEFAULT_OUTPUT_DATASTORE = "workspaceblobstore"
+MAX_REDIRECTS = 5
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "resolve_input",
     "materialize_input",
     "local_source",
+    "check_output_destination",
     "upload_output",
     "register_output_asset",
     "record_usage",
@@ -118,6 +123,7 @@ def resolve_input(workspace: Workspace, spec: dict, *, name: str = "input") -> R
         if is_url(path):
             if data_type != "uri_file":
                 raise _err(name, "A web URL can only be a uri_file input (folders cannot be listed over https).")
+            path = check_web_url(path, field=field)
             return ResolvedInput(name=name, type=data_type, mode=mode, uri=path, workspace_id=workspace.pk)
         if path.startswith("azureml://"):
             located = locate(workspace, path, data_type, field=field, measure=False)
@@ -185,12 +191,27 @@ def _download_url(url: str, dest_dir: Path) -> Path:
     except ValidationError:
         name = "data"
     target = dest_dir / name
-    with requests.get(url, stream=True, timeout=(10, 300)) as response:
-        response.raise_for_status()
-        with target.open("wb") as out:
-            for chunk in response.iter_content(chunk_size=1024 * 1024):
-                out.write(chunk)
-    return target
+    # Redirects are followed by hand so that every hop passes the same address check; errors name
+    # the status only, never what the server said.
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            url = check_web_url(url, field="url")
+        except ValidationError as exc:
+            raise StorageError(f"Not downloaded: {' '.join(exc.messages)}") from None
+        try:
+            with requests.get(url, stream=True, timeout=(10, 300), allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                if response.status_code >= 400:
+                    raise StorageError(f"Not downloaded: the server answered HTTP {response.status_code}.")
+                with target.open("wb") as out:
+                    for chunk in response.iter_content(chunk_size=1024 * 1024):
+                        out.write(chunk)
+                return target
+        except requests.RequestException as exc:
+            raise StorageError(f"Not downloaded: no answer from the server ({type(exc).__name__}).") from None
+    raise StorageError(f"Not downloaded: more than {MAX_REDIRECTS} redirects.")
 
 
 def _output_location(workspace: Workspace, *, job_name: str, output_name: str, spec: dict) -> tuple[str, str]:
@@ -207,6 +228,42 @@ def _output_location(workspace: Workspace, *, job_name: str, output_name: str, s
     return uri.datastore, uri.path
 
 
+def _is_own_location(datastore_name: str, base: str, *, job_name: str, output_name: str) -> bool:
+    own = f"azureml/{job_name}/{output_name}"
+    return datastore_name == DEFAULT_OUTPUT_DATASTORE and (base == own or base.startswith(own + "/"))
+
+
+def check_output_destination(workspace: Workspace, *, actor, job_name: str, output_name: str, spec: dict) -> None:
+    """At submission: an output written anywhere but the job's own default location
+    (workspaceblobstore/azureml/<job>/<output>/) needs datastores.write and must not land on the
+    files of a data asset version; registering the output as a data asset needs data.write."""
+    spec = spec or {}
+    datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
+    datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
+    if not _is_own_location(datastore_name, base, job_name=job_name, output_name=output_name):
+        if not can(actor, workspace, "datastores.write"):
+            raise _err(
+                output_name,
+                f"Writing to {datastore.uri(base)} needs datastores.write, which your role in {workspace.name} "
+                f"lacks. Leave out `path` to write to the job's own folder "
+                f"({DEFAULT_OUTPUT_DATASTORE}/azureml/{job_name}/{output_name}/).",
+                kind="outputs",
+            )
+    # Even the job's own folder: a job named like a deleted one must not rewrite its registered outputs.
+    _refuse_immutable(datastore, base, output_name)
+    if spec.get("name") and not can(actor, workspace, "data.write"):
+        raise _err(
+            output_name,
+            f"Registering the output as data asset {spec['name']!r} needs data.write, which your role in "
+            f"{workspace.name} lacks.",
+            kind="outputs",
+        )
+
+
+def _refuse_immutable(datastore, base: str, output_name: str) -> None:
+    check_not_protected(datastore, base, field=f"outputs.{output_name}")
+
+
 def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_name: str, spec: dict) -> str:
     """Upload what a job wrote for an output and return its URI. Default destination:
     azureml://datastores/workspaceblobstore/paths/azureml/<job>/<output>/ (or the spec's `path`).
@@ -217,6 +274,7 @@ def upload_output(workspace: Workspace, src_dir: Path, *, job_name: str, output_
         raise _err(output_name, f"mode must be one of {', '.join(OUTPUT_MODES)}.", kind="outputs")
     datastore_name, base = _output_location(workspace, job_name=job_name, output_name=output_name, spec=spec)
     datastore = get_datastore(workspace, datastore_name, field=f"outputs.{output_name}")
+    _refuse_immutable(datastore, base, output_name)  # again: a version may have been registered since
     store = store_for(datastore)
     src = Path(src_dir)
     files = _files_under(src)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from datastores.paths import DATASTORE_NAME, to_uri
+from studio import netcheck
 from studio.crypto import decrypt_json, encrypt_json
 from studio.querysets import WorkspaceScopedQuerySet
 
@@ -112,8 +113,10 @@ class Datastore(models.Model):
         if self.type == self.Type.AZURE_BLOB:
             from datastores.storage import blob_endpoint
 
-            return f"{blob_endpoint(self.account_name, self.endpoint, self.protocol)}/{self.container_name}"
-        return f"s3://{self.bucket}" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+            url = blob_endpoint(self.account_name, netcheck.without_secrets(self.endpoint), self.protocol)
+            return f"{url}/{self.container_name}"
+        endpoint_url = netcheck.without_secrets(self.endpoint_url)
+        return f"s3://{self.bucket}" + (f" at {endpoint_url}" if endpoint_url else "")
 
     def uri(self, path: str = "", *, folder: bool = False) -> str:
         return to_uri(self.name, path, folder=folder)

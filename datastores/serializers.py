@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from datastores.models import Datastore, DataVersion
+from studio import netcheck
 from studio.api.serializers import TagsField
 
 CONNECTION = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
@@ -34,6 +35,12 @@ class DatastoreSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for field in ("endpoint", "endpoint_url"):
+            data[field] = netcheck.without_secrets(data[field])
+        return data
 
 
 class DatastoreWriteSerializer(serializers.Serializer):

@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from datastores.immutable import check_not_protected
 from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
 from datastores.paths import DATASTORE_NAME
-from datastores.storage import StorageError, check_local_folder, store_for
+from datastores.storage import StorageError, check_local_folder, endpoint_problems, store_for
 from studio import activity
 from studio.actor import Actor
 from studio.errors import Conflict
@@ -80,7 +81,7 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
     errors: dict[str, list[str]] = {}
     if datastore.type == Datastore.Type.LOCAL:
         try:
-            check_local_folder(datastore.path)
+            check_local_folder(datastore.path, datastore.workspace)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     elif datastore.type == Datastore.Type.AZURE_BLOB:
@@ -97,6 +98,8 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
             errors["bucket"] = ["Give the bucket's name."]
         if datastore.endpoint_url and not datastore.endpoint_url.startswith(("http://", "https://")):
             errors["endpoint_url"] = ["The endpoint is a URL such as https://s3.example.com."]
+    if not errors:
+        errors.update(endpoint_problems(datastore))
     if errors:
         raise ValidationError(errors)
     return changed
@@ -283,6 +286,7 @@ def do_delete_path(datastore: Datastore, path: str, *, actor: Actor) -> None:
     path = clean_path(path)
     if not path:
         raise ValidationError({"path": ["The datastore's root cannot be deleted."]})
+    check_not_protected(datastore, path)
     store = store_for(datastore)
     try:
         store.rm(path, recursive=True)

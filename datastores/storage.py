@@ -8,6 +8,7 @@ has had the datastore's secrets masked out. Nothing here logs or returns a crede
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from datastores import paths
 from datastores.masking import mask
+from studio import netcheck
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -91,6 +93,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+# Failures of the machine's own disk, said as the system says them (a fixed text, never remote).
+_LOCAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.EACCES}
+
+
 def _describe(exc: BaseException, where: str) -> str:
     """Say what went wrong in words a user can act on, without the library's internals."""
     status, code = None, ""
@@ -105,7 +111,6 @@ def _describe(exc: BaseException, where: str) -> str:
     text = " ".join(str(link) for link in _chain(exc))
     code = code or next((c for c in _DENIED_CODES + _MISSING_CODES if c in text), "")
     names = {type(link).__name__ for link in _chain(exc)}
-    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     if (
         isinstance(exc, PermissionError)
         or status in (401, 403)
@@ -118,11 +123,26 @@ def _describe(exc: BaseException, where: str) -> str:
         return f"{where} does not exist ({code})."
     if isinstance(exc, FileNotFoundError) or status == 404 or "ResourceNotFoundError" in names:
         return f"{where} was not found."
+    if isinstance(exc, OSError) and exc.errno in _LOCAL_ERRNOS:
+        return f"{os.strerror(exc.errno)} on {where}."
+    # Never the library's text: it can quote whatever answered at the endpoint (studio.netcheck).
     if names & {"ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"} or (
         isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, OSError) and exc.errno is not None)
     ):
-        return f"Could not reach the storage service for {where}: {first_line}"
-    return f"{type(exc).__name__} on {where}: {first_line}"
+        return f"Could not reach the storage service for {where} ({_connection_reason(exc)})."
+    detail = f"HTTP {status}" if status else type(exc).__name__
+    return f"The storage service for {where} gave an answer Studio cannot use ({detail})."
+
+
+def _connection_reason(exc: BaseException) -> str:
+    for link in _chain(exc):
+        if isinstance(link, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(link, TimeoutError) or "Timeout" in type(link).__name__:
+            return "timed out"
+        if "gaierror" in type(link).__name__ or "Name or service not known" in str(link):
+            return "unknown host name"
+    return "no connection"
 
 
 @dataclass
@@ -628,14 +648,40 @@ def builtin_store(workspace_key: str, name: str) -> Store:
     )
 
 
+def endpoint_problems(datastore: Datastore) -> dict[str, list[str]]:
+    """What is wrong with a member's Azure `endpoint` / S3 `endpoint_url` (studio.netcheck): a
+    query string (where a SAS token would sit in clear), or an address inside Studio's network."""
+    from datastores.models import Datastore
+
+    try:
+        if datastore.type == Datastore.Type.AZURE_BLOB:
+            endpoint = (datastore.endpoint or "core.windows.net").strip()
+            if endpoint.startswith(("http://", "https://")):
+                netcheck.check_url(endpoint, field="endpoint")
+            elif not re.fullmatch(r"[A-Za-z0-9.-]+", endpoint):
+                return {"endpoint": ["The endpoint is a DNS suffix such as core.windows.net, or a full https:// URL."]}
+            else:
+                host = f"{datastore.account_name}.blob.{endpoint}"
+                if problem := netcheck.host_problem(host):
+                    return {"endpoint": [problem]}
+        elif datastore.type == Datastore.Type.S3 and datastore.endpoint_url:
+            netcheck.check_url(datastore.endpoint_url, field="endpoint_url")
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def store_for(datastore: Datastore) -> Store:
     """The Store of a saved (or about-to-be-saved) datastore."""
     from datastores.models import Datastore
 
     if datastore.builtin:
         return builtin_store(datastore.workspace_storage_key, datastore.name)
+    # Checked again at every use: a name that resolved outside may resolve inside later.
+    if problems := endpoint_problems(datastore):
+        raise StorageError(" ".join(m for messages in problems.values() for m in messages))
     if datastore.type == Datastore.Type.LOCAL:
-        return local_store(check_local_folder(datastore.path), label=datastore.name)
+        return local_store(check_local_folder(datastore.path, datastore.workspace), label=datastore.name)
     if datastore.type == Datastore.Type.AZURE_BLOB:
         return azure_store(
             account_name=datastore.account_name,
@@ -656,25 +702,59 @@ def store_for(datastore: Datastore) -> Store:
     raise ValidationError({"type": [f"Unknown datastore type {datastore.type!r}."]})
 
 
-def check_local_folder(folder: str) -> str:
-    """A local datastore's folder must be an absolute path inside one of the administrator's
-    STUDIO_LOCAL_DATASTORE_ROOTS, and not hold Studio's own data."""
+def _inside(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def studio_folders() -> dict[str, tuple[str, bool]]:
+    """Studio's own folders (real paths) -> (what they hold, whether a datastore may be below it).
+    No datastore is at or above any of them; the data and code folders may hold the allowed roots
+    (the default root is <data dir>/folders), the others nothing."""
+    named = {
+        settings.DATA_DIR: ("Studio's own data", True),
+        settings.BASE_DIR: ("Studio's code and settings", True),
+        settings.STUDIO_DATASTORES_ROOT: ("the workspaces' built-in datastores", False),
+        settings.STUDIO_JOBS_DIR: ("the jobs' working folders", False),
+        settings.STUDIO_CODE_DIR: ("the workspaces' code snapshots", False),
+        settings.STUDIO_ARTIFACTS_DIR: ("the jobs' outputs and logs", False),
+        settings.STUDIO_ENV_DIR: ("the environments' builds", False),
+        settings.STUDIO_UV_CACHE: ("Studio's package cache", False),
+        settings.MEDIA_ROOT: ("Studio's uploads", False),
+        settings.STATIC_ROOT: ("Studio's static files", False),
+    }
+    return {os.path.realpath(folder): value for folder, value in named.items()}
+
+
+def workspace_areas(workspace) -> list[str]:
+    """Where `workspace` may register local folders: `<root>/<workspace name>/` under each of
+    STUDIO_LOCAL_DATASTORE_ROOTS, and anywhere under STUDIO_SHARED_DATASTORE_ROOTS."""
+    areas = [os.path.join(os.path.realpath(root), workspace.name) for root in settings.STUDIO_LOCAL_DATASTORE_ROOTS]
+    return areas + [os.path.realpath(root) for root in settings.STUDIO_SHARED_DATASTORE_ROOTS]
+
+
+def check_local_folder(folder: str, workspace) -> str:
+    """A local datastore's folder, resolved (symlinks and ..), must lie in one of `workspace`'s
+    areas (see workspace_areas) and neither in nor above any of Studio's own folders. Checked at
+    registration and again at every access, so a symlink swapped in later leads nowhere."""
     folder = (folder or "").strip()
     if not folder or not os.path.isabs(folder):
         raise ValidationError({"path": ["Give the folder's absolute path on the Studio server, e.g. /mnt/nfs/data."]})
     real = os.path.realpath(folder)
-    roots = [os.path.realpath(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS]
-    if not any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-        allowed = ", ".join(str(r) for r in settings.STUDIO_LOCAL_DATASTORE_ROOTS) or "(none configured)"
+    for own, (what, below_ok) in studio_folders().items():
+        if _inside(own, real) or (not below_ok and _inside(real, own)):
+            raise ValidationError({"path": [f"That folder holds {what}."]})
+    areas = workspace_areas(workspace)
+    if not any(_inside(real, area) for area in areas):
+        allowed = ", ".join(areas) or "(none configured)"
         raise ValidationError(
-            {"path": [f"Local datastores must be inside a folder the administrator allowed: {allowed}."]}
+            {
+                "path": [
+                    f"Local datastores of workspace {workspace.name} must be inside a folder the administrator "
+                    f"allowed for it: {allowed} (each allowed root holds one folder per workspace)."
+                ]
+            }
         )
-    data_dir = os.path.realpath(settings.DATA_DIR)
-    builtin_root = os.path.realpath(settings.STUDIO_DATASTORES_ROOT)
-    if data_dir.startswith(real.rstrip(os.sep) + os.sep) or real == data_dir:
-        raise ValidationError({"path": ["That folder holds Studio's own data."]})
-    if real == builtin_root or real.startswith(builtin_root + os.sep):
-        raise ValidationError({"path": ["That folder holds the workspaces' built-in datastores."]})
     if not os.path.isdir(real):
         raise ValidationError({"path": [f"{folder} is not a folder on the Studio server."]})
     return real

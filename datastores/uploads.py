@@ -25,6 +25,8 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from datastores import paths
+from datastores.immutable import check_not_protected
+from datastores.models import Datastore
 from datastores.storage import StorageError, Store
 
 LOCAL_UPLOAD = "LocalUpload"
@@ -70,6 +72,7 @@ class UploadSink:
     store: Store
     folder: str
     overwrite: bool = False
+    datastore: Datastore | None = None  # when given, files of data asset versions are refused
     files: list[StoredFile] = field(default_factory=list)
     current: _Writer | None = None
 
@@ -80,6 +83,8 @@ class UploadSink:
         if any(f.path == rel for f in self.files):
             raise ValidationError({"file": [f"{rel} was sent twice."]})
         target = paths.join(self.folder, rel)
+        if self.datastore is not None:
+            check_not_protected(self.datastore, target, field="file", tree=False)
         if not self.overwrite and self.store.exists(target):
             raise ValidationError({"file": [f"{target} already exists. Tick 'overwrite' to replace it."]})
         self.current = _Writer(self.store, target, rel)

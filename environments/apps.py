@@ -21,8 +21,11 @@ class EnvironmentsConfig(AppConfig):
     verbose_name = "Environments"
 
     def ready(self):
-        from studio import home
+        from environments.deletion import PART
+        from studio import deletion, home
         from studio.activity import register_messages
+
+        deletion.register(PART)
 
         register_messages(
             {

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from compute.backends import BuildError, BuildSpec, get_backend
 from environments import conda, context
 from environments.hashing import build_variables
+from environments.locks import build_lock
 from environments.models import BuildStatus, EnvironmentBuild, EnvironmentVersion
 from studio import activity, logs
 from studio.logs import LogWriter
@@ -201,6 +203,10 @@ def ensure_built(
         forced=force,
         started_at=timezone.now(),
     )
+    if build.workspace is not None:  # a job's own build is a state change too, like do_start_build's
+        activity.record(
+            build.workspace, actor, "environment.build_started", version.reference, backend=backend_kind, why=reason
+        )
     return execute(build, log)
 
 
@@ -222,7 +228,7 @@ def execute(build: EnvironmentBuild, log: Callable[[str], None] | None = None) -
         emit(f"Build #{build.pk}: {version.reference} on {build.backend}, spec sha256:{version.spec_hash[:16]}…")
         emit(build.reason)
         try:
-            with backend.lock(version.spec_hash):
+            with build_lock(build, emit, timeout=settings.STUDIO_BUILD_TIMEOUT + 120):
                 if not build.forced:
                     reused, _ = find_reusable(version, build.backend, workspace=build.workspace, exclude=build.pk)
                 if reused is None:

@@ -189,3 +189,22 @@ class EnvironmentBuild(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class BuildLock(models.Model):
+    """The claim of one build on a spec hash and backend: at most one row per pair, so one build
+    of a spec runs at a time on every node that shares this database. The holder heart-beats;
+    a claim whose holder stopped heart-beating (a killed worker) is taken over (environments/locks.py).
+    """
+
+    spec_hash = models.CharField(max_length=64)
+    backend = models.CharField(max_length=10, choices=Backend.choices)
+    build = models.ForeignKey(EnvironmentBuild, on_delete=models.CASCADE, related_name="+")
+    node = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["spec_hash", "backend"], name="one_build_per_spec")]
+
+    def __str__(self) -> str:
+        return f"build #{self.build_id} holds {self.backend}:{self.spec_hash[:12]}"

@@ -9,16 +9,21 @@ class JobsConfig(AppConfig):
         from compute import demand
         from compute.signals import node_lost
         from jobs import tracking
+        from jobs.deletion import PART
         from jobs.integrations import RunHook, register_run_hook
         from jobs.waits import count_unfinished
-        from studio import home
+        from studio import deletion, home
         from studio.activity import register_messages
+
+        deletion.register(PART)
 
         register_messages(
             {
                 "job.submitted": "submitted the job {target} ({experiment}, on {compute})",
                 "job.canceled": "canceled the job {target}",
                 "job.deleted": "deleted the job {target}",
+                "job.refused": "did not run the job {target} on {compute}: {reason}",
+                "code.uploaded": "uploaded code snapshot {target} ({files} files)",
             }
         )
         demand.register_counter(count_unfinished)

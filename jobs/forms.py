@@ -10,11 +10,16 @@ import yaml
 from django import forms
 from django.core.exceptions import ValidationError
 
-from jobs import integrations
+from jobs import integrations, io_types
 from jobs.spec import DATA_TYPES, IDENTIFIER, OUTPUT_TYPES, parse_memory
 
 NEW_EXPERIMENT = "__new__"
-DATA_VALUE = re.compile(rf"^({'|'.join(DATA_TYPES)}):(.+)$")
+
+
+def data_value(value: str) -> re.Match | None:
+    """`uri_folder:<path>` (or a type another app registered, e.g. `mlflow_model:azureml:iris:1`)."""
+    kinds = (*DATA_TYPES, *io_types.INPUT_TYPES)
+    return re.match(rf"^({'|'.join(re.escape(k) for k in kinds)}):(.+)$", value)
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -174,7 +179,8 @@ class JobForm(forms.Form):
     inputs = forms.CharField(
         required=False,
         widget=_code_area(3, "lr=0.01\nepochs=10\ndata=uri_folder:azureml:diabetes:1"),
-        help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>.",
+        help_text="One per line: name=value. Data inputs: name=uri_file:<path>, uri_folder:<path> or mltable:<path>; "
+        "models: name=mlflow_model:azureml:<model>:<version> (or custom_model:…).",
     )
     outputs = forms.CharField(
         required=False,
@@ -183,9 +189,10 @@ class JobForm(forms.Form):
         ),
         help_text=(
             "One per line: name=type (uri_folder, uri_file, mlflow_model or custom_model); the command writes to "
-            "${{outputs.name}}. Uploaded to workspaceblobstore unless you add :azureml://datastores/<datastore>/"
-            "paths/<path>/ after the type. End with -> asset or -> asset:version to register it as a data asset "
-            "(without a version: the next one)."
+            "${{outputs.name}}. Uploaded to the job's own folder in workspaceblobstore unless you add "
+            ":azureml://datastores/<datastore>/paths/<path>/ after the type (that needs datastores.write). End with "
+            "-> asset or -> asset:version to register it as a data asset (needs data.write; without a version: "
+            "the next one)."
         ),
     )
     environment_variables = forms.CharField(
@@ -253,7 +260,7 @@ class JobForm(forms.Form):
         )
         inputs = {}
         for key, value in data["inputs"]:
-            match = DATA_VALUE.match(value)
+            match = data_value(value)
             inputs[key] = {"type": match[1], "path": match[2]} if match else _literal(value)
         spec = {
             "command": data["command"],

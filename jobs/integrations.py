@@ -24,6 +24,8 @@ from environments import resolve as environment_resolve
 from environments import services as environment_services
 from environments import spec as environment_spec
 from environments.models import EnvironmentVersion
+from jobs import io_types
+from studio.permissions import can
 from studio.versioning import validate_version
 
 # --- environments -------------------------------------------------------------------------------
@@ -38,6 +40,17 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
     numbered by its spec hash, as Azure ML does, so equal definitions share one version."""
     if isinstance(ref, str):
         return environment_resolve.resolve_environment(workspace, ref)
+    if actor is None or not can(actor, workspace, "environments.write"):
+        # It becomes a listed workspace environment that others may use: the same right as creating one.
+        raise ValidationError(
+            {
+                "environment": [
+                    f"An inline environment is saved as a workspace environment ({ANONYMOUS_ENVIRONMENT}), which "
+                    f"needs environments.write; your role in {workspace.name} lacks it. Refer to an existing "
+                    "environment instead (name:version or name@latest)."
+                ]
+            }
+        )
     data = {k: v for k, v in ref.items() if k not in ("name", "version", "$schema")}
     try:
         definition = environment_spec.parse({**data, "name": ANONYMOUS_ENVIRONMENT}, source="inline environment")
@@ -95,6 +108,11 @@ def check_can_accept(target, user) -> None:
     compute_services.check_can_accept(target, user)
 
 
+def run_refusal(job) -> str:
+    """Why this claimed job may not run on its compute target now ("" when it may)."""
+    return compute_services.refusal_to_run(job.compute, job.created_by)
+
+
 def queue_for(job) -> str:
     target = getattr(job, "compute", None)
     return target.queue_name if target is not None else settings.CELERY_TASK_DEFAULT_QUEUE
@@ -110,7 +128,11 @@ def lost_node_names() -> set[str]:
 
 def resolve_input(workspace, name: str, item: dict) -> dict:
     """Check a data input at submission and pin what it points to (an `@latest` asset becomes its
-    version's URI); returns the item to keep on the job, with the pinned form under "resolved"."""
+    version's URI); returns the item to keep on the job, with the pinned form under "resolved".
+    Types registered in io_types (models) go to their handler."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return handler.resolve(workspace, name, item)
     resolved = materialize.resolve_input(workspace, item, name=name)
     return {**item, "uri": resolved.uri, "asset": resolved.asset, "resolved": resolved.as_dict()}
 
@@ -118,6 +140,10 @@ def resolve_input(workspace, name: str, item: dict) -> dict:
 def record_input_usage(job) -> None:
     """Lineage: the data asset versions this job reads."""
     for name, item in job.inputs.items():
+        handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+        if handler is not None:
+            handler.record_usage(job, name, item)
+            continue
         version_id = (item.get("resolved") or {}).get("asset_version_id")
         if version_id:
             materialize.record_usage(version_id, job.name, port=name)
@@ -125,18 +151,25 @@ def record_input_usage(job) -> None:
 
 def materialize_input(job, item: dict, dest: Path) -> Path:
     """Copy a data input into the job folder; returns the path its placeholder stands for."""
+    handler = io_types.INPUT_TYPES.get(item.get("type", ""))
+    if handler is not None:
+        return Path(handler.materialize(job, item, dest))
     return Path(materialize.materialize_input(item.get("resolved") or item, dest))
 
 
 def check_output(item: dict) -> None:
     """Check a named output's destination and registration before anything runs (storage is not
-    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label."""
+    touched): `path` is a datastore URI, `name` a data asset name, `version` a version label.
+    Types registered in io_types (models) check their own `name`."""
+    handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
     if item.get("path"):
         try:
             parse_uri(item["path"])
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
-    if item.get("name"):
+    if item.get("name") and handler is not None:
+        handler.check(item)
+    elif item.get("name"):
         try:
             asset_name_validator(item["name"])
         except ValidationError as exc:
@@ -148,6 +181,12 @@ def check_output(item: dict) -> None:
             raise ValidationError(exc.messages) from None
         if item["version"] == "latest":
             raise ValidationError("'latest' is a label, not a version: give one such as 1, or none for the next.")
+
+
+def check_output_access(workspace, *, actor, job_name: str, output_name: str, item: dict) -> None:
+    """Who may write where: see datastores.materialize.check_output_destination."""
+    spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
+    materialize.check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
 
 
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
@@ -164,7 +203,12 @@ def upload_named_outputs(job, outputs_dir: Path, log) -> None:
         )
         item["uri"] = uri
         log(f"Output {name}: uploaded to {uri}")
-        if item.get("name"):
+        handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
+        if item.get("name") and handler is not None:
+            item.update(handler.register(job, name, item, uri))
+            if item.get("asset"):
+                log(f"Output {name}: registered as {item['asset']}")
+        elif item.get("name"):
             version = materialize.register_output_asset(
                 job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by
             )

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from jobs import io_types
 from studio.tags import clean_tags
 from studio.yamlspec import check_keys, load_mapping
 
@@ -151,7 +152,7 @@ def _parse_inputs(raw: Any) -> dict[str, dict]:
             raise _error("inputs", f"{name!r} is not a valid input name (letters, digits and '_').")
         if isinstance(value, dict):
             kind = str(value.get("type", "")).strip() or ("uri_folder" if "path" in value else "string")
-            if kind in DATA_TYPES:
+            if kind in DATA_TYPES or kind in io_types.INPUT_TYPES:
                 path = str(value.get("path") or "").strip()
                 if not path:
                     raise _error(f"inputs.{name}", f"A {kind} input needs a path (azureml:name:version or a URI).")
@@ -165,7 +166,8 @@ def _parse_inputs(raw: Any) -> dict[str, dict]:
             else:
                 raise _error(
                     f"inputs.{name}",
-                    f"Unsupported input type {kind!r}: use {', '.join(DATA_TYPES + LITERAL_TYPES)}.",
+                    f"Unsupported input type {kind!r}: use "
+                    f"{', '.join(DATA_TYPES + tuple(io_types.INPUT_TYPES) + LITERAL_TYPES)}.",
                 )
         elif isinstance(value, (list, tuple)):
             raise _error(f"inputs.{name}", "An input is a single value, not a list.")
@@ -188,7 +190,7 @@ def _parse_outputs(raw: Any) -> dict[str, dict]:
         if not isinstance(value, dict):
             raise _error(f"outputs.{name}", "An output is a mapping, e.g. {type: uri_folder}.")
         kind = str(value.get("type") or "uri_folder")
-        if kind not in OUTPUT_TYPES:
+        if kind not in OUTPUT_TYPES and kind not in io_types.OUTPUT_TYPES:
             raise _error(f"outputs.{name}", f"Unsupported output type {kind!r}: use {', '.join(OUTPUT_TYPES)}.")
         item = {"type": kind, "mode": str(value.get("mode") or "rw_mount")}
         if value.get("path"):

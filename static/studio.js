@@ -13,6 +13,12 @@
   });
   on("click", "[data-close]", function (e, el) { el.closest("dialog").close(); });
   on("click", "[data-dismiss]", function (e, el) { el.parentElement.remove(); });
+  on("click", "[data-history-back]", function () { window.history.back(); });
+  // A log that htmx appends to (out of band) stays scrolled to its newest line.
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var log = e.target;
+    if (log.matches && log.matches("[data-follow-tail]")) log.scrollTop = log.scrollHeight;
+  });
   on("click", "[data-toggle-nav]", function () { document.body.classList.toggle("nav-open"); });
   on("change", "[data-autosubmit]", function (e, el) { el.form.requestSubmit(); });
   on("submit", "form[data-confirm]", function (e, form) {

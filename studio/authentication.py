@@ -1,4 +1,5 @@
-"""`Authorization: Bearer <token>` for the REST API and the CLI."""
+"""`Authorization: Bearer <token>` for the REST API and the CLI, and HTTP Basic for bootstrapping
+a token (counted by the sign-in rate limiter like the login page)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class CountedBasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic whose attempts the sign-in rate limiter (django-axes) sees.
+
+    DRF hands its own Request to `authenticate()`; axes marks a lockout on the request it is
+    given, and its middleware reads that mark on Django's request, so pass that one.
+    """
+
+    def authenticate_credentials(self, userid, password, request=None):
+        return super().authenticate_credentials(userid, password, getattr(request, "_request", request))

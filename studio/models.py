@@ -76,11 +76,16 @@ class Role(models.Model):
         return [a for a in ACTIONS if a in self.action_set]
 
 
+def action_choices() -> list[tuple[str, str]]:
+    """The actions as field choices; a callable, so adding an action needs no migration."""
+    return [(a, a) for a in ACTIONS]
+
+
 class RolePermission(models.Model):
     """One action granted by a role; a table (not a JSON list) so querysets can join on it."""
 
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions")
-    action = models.CharField(max_length=50, choices=[(a, a) for a in ACTIONS])
+    action = models.CharField(max_length=50, choices=action_choices)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["role", "action"], name="rolepermission_unique")]

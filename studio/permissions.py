@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "jobs.delete": "Delete jobs",
     "datastores.write": "Register, edit and delete datastores (credentials)",
     "data.write": "Create data assets and upload data",
+    "models.write": "Register, edit, archive and delete models",
 }
 
 OWNER = "owner"
@@ -44,8 +45,8 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "reader": ("Reader", "View only", frozenset({VIEW})),
     "data_scientist": (
         "Data Scientist",
-        "Environments, jobs and data assets; not compute management, datastores or settings",
-        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write"}),
+        "Environments, jobs, data assets and models; not compute management, datastores or settings",
+        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write", "models.write"}),
     ),
     "compute_operator": (
         "Compute Operator",
@@ -87,3 +88,27 @@ def can_operate_compute(user: Actor | AnonymousUser, target) -> bool:
         and target.assigned_to_id == user.pk
         and can(user, workspace, VIEW)
     )
+
+
+def is_studio_admin(user: Actor | AnonymousUser) -> bool:
+    """Studio's administrators (staff or superusers): they own what is shared by every workspace,
+    such as the machine-wide `local` worker; no workspace role grants that."""
+    return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
+
+
+def can_manage_machine(user: Actor | AnonymousUser, target) -> bool:
+    """Drain the nodes of `target`, send it test tasks, change its resource limits: compute.manage
+    on the workspace's own targets; only a Studio administrator on the shared `local` target, whose
+    worker serves every workspace of the server."""
+    if target.type == "local":
+        return is_studio_admin(user) and can(user, target.workspace, VIEW)
+    return can(user, target.workspace, "compute.manage")
+
+
+def machine_denied_message(target) -> str:
+    if target.type == "local":
+        return (
+            f"{target.name} is the shared worker of every workspace on this Studio server: only a Studio "
+            "administrator (staff) may drain its nodes, send it test tasks or change its resource limits."
+        )
+    return f"Your role in workspace '{target.workspace.name}' does not allow compute.manage."

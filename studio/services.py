@@ -6,6 +6,7 @@ never change these models themselves.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -15,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from studio import activity
+from studio import activity, deletion
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import AccessToken, Membership, Role, RolePermission, Workspace, hash_token
@@ -24,6 +25,8 @@ from studio.roles import builtin_role
 from studio.tags import clean_tags
 
 User = get_user_model()
+
+logger = logging.getLogger(__name__)
 
 # Every app that gives a new workspace something (built-in datastores, the local compute
 # target...) appends a callable(workspace, actor) here.
@@ -70,10 +73,32 @@ def do_update_workspace(
     return workspace
 
 
-@transaction.atomic
-def do_delete_workspace(workspace: Workspace, *, actor: Actor) -> None:
-    """Delete the workspace and everything in it."""
-    workspace.delete()
+def do_delete_workspace(workspace: Workspace, *, actor: Actor, confirm: str | None = None) -> dict[str, int]:
+    """Delete the workspace and everything in it: its jobs with their logs and outputs, code
+    snapshots, environments and the builds no other workspace shares, data, datastores and
+    compute (each app's part, studio.deletion). A workspace holding anything members made is
+    deleted only when `confirm` is its name; otherwise Conflict says what would go.
+    Returns what went."""
+    found = deletion.inventory(workspace)
+    if found and confirm != workspace.name:
+        raise Conflict(
+            {
+                "confirm": [
+                    f"{workspace.name} holds {deletion.describe(found)}; they are deleted with it. "
+                    f"Confirm with its name (confirm={workspace.name})."
+                ]
+            }
+        )
+    with transaction.atomic():
+        workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        cleanups = deletion.purge(workspace)
+        name = workspace.name
+        workspace.delete()
+        for cleanup in cleanups:
+            transaction.on_commit(cleanup)
+    # The workspace's own activity log goes with it; the server log keeps the fact.
+    logger.warning("workspace %s deleted by %s with %s", name, getattr(actor, "username", actor), found or "nothing")
+    return found
 
 
 def resolve_role(workspace: Workspace, slug: str) -> Role:

@@ -7,9 +7,13 @@ CELERY_BROKER_URL, STUDIO_SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from studio.env import env_bool, env_int, env_list, env_str
@@ -43,11 +47,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "axes",
     "studio",
     "environments",
     "compute",
     "jobs",
     "datastores",
+    "registry",
+    "tracking",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so it turns a lockout flagged anywhere above into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -104,6 +114,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "studio.lockout.LoginAttemptsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -134,14 +148,56 @@ SECURE_SSL = env_bool("STUDIO_SECURE_SSL", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
 SECURE_SSL_REDIRECT = env_bool("STUDIO_SSL_REDIRECT", SECURE_SSL)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto (and X-Forwarded-For for the sign-in limiter) is anyone's to send: believe it
+# only when the administrator says a proxy in front sets it and strips what clients sent.
+STUDIO_BEHIND_PROXY = env_bool("STUDIO_BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if STUDIO_BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env_int("STUDIO_HSTS_SECONDS", 31536000 if SECURE_SSL else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Preload lists are hard to leave: only when the administrator asks for it.
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0 and env_bool("STUDIO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our static files, or inline with the
+# per-response nonce (`<script nonce="{{ request.csp_nonce }}">`); no eval, so no htmx `hx-on`.
+# Inline styles stay allowed (style attributes in templates, htmx's indicator styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
+# Addresses members give (attached Docker engines, datastore endpoints, https:// inputs) may not
+# lead to loopback, private or link-local addresses unless allowed here (studio/netcheck.py).
+STUDIO_ALLOW_PRIVATE_URLS = env_bool("STUDIO_ALLOW_PRIVATE_URLS", False)
+STUDIO_PRIVATE_URL_NETWORKS = env_list("STUDIO_PRIVATE_URL_NETWORKS", [])
+try:
+    [ipaddress.ip_network(net, strict=False) for net in STUDIO_PRIVATE_URL_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STUDIO_PRIVATE_URL_NETWORKS: {exc}") from None
+# Sign-in rate limiting (django-axes): after STUDIO_LOGIN_FAILURE_LIMIT failed sign-ins for one
+# username from one address (login page or HTTP Basic on the token endpoint), that pair is refused
+# with 429 for STUDIO_LOGIN_COOLOFF_MINUTES. `manage.py axes_reset` unlocks everyone at once.
+AXES_FAILURE_LIMIT = env_int("STUDIO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("STUDIO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "studio.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "studio.lockout.client_ip"
+AXES_VERBOSE = False
 SILENCED_SYSTEM_CHECKS = env_list("STUDIO_SILENCED_CHECKS", [])
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload is off on purpose (STUDIO_HSTS_PRELOAD)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -213,8 +269,12 @@ STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimu
 # A running job whose runner has not heart-beaten for this long is failed with "node lost".
 STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
 STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
+# Processes (threads included) one docker job may have at once: a fork bomb stops there.
+STUDIO_JOB_PIDS_LIMIT = env_int("STUDIO_JOB_PIDS_LIMIT", 4096, minimum=16)
 STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
-CELERY_BEAT_SCHEDULE["jobs-reap-stalled"] = {"task": "jobs.tasks.reap_stalled_jobs", "schedule": 15.0}
+# The reapers run in `manage.py studio_reaper` (Procfile, docker-compose), not under beat: a task
+# needs a live worker, and the reaper matters most when every worker is dead.
+STUDIO_REAPER_INTERVAL_SECONDS = env_int("STUDIO_REAPER_INTERVAL_SECONDS", 5, minimum=1)
 
 # --- datastores ---
 # Built-in datastores (workspaceblobstore, ...) are folders under STUDIO_DATASTORES_ROOT, unless
@@ -230,8 +290,13 @@ STUDIO_BUILTIN_STORE_ACCOUNT = env_str("STUDIO_BUILTIN_STORE_ACCOUNT", "")
 STUDIO_BUILTIN_STORE_KEY = env_str("STUDIO_BUILTIN_STORE_KEY", "")
 STUDIO_BUILTIN_STORE_SECRET = env_str("STUDIO_BUILTIN_STORE_SECRET", "")
 # Local/NFS folder datastores may only point inside these folders (comma-separated).
+# Each root holds one folder per workspace (<root>/<workspace>/…): a workspace registers folders in
+# its own only. Folders under STUDIO_SHARED_DATASTORE_ROOTS are open to every workspace.
 STUDIO_LOCAL_DATASTORE_ROOTS = env_list("STUDIO_LOCAL_DATASTORE_ROOTS", [str(DATA_DIR / "folders")])
+STUDIO_SHARED_DATASTORE_ROOTS = env_list("STUDIO_SHARED_DATASTORE_ROOTS", [])
 STUDIO_STORAGE_BLOCK_SIZE = env_int("STUDIO_STORAGE_BLOCK_SIZE", 8 * 2**20, minimum=64 * 1024)
+# The largest single MLflow artifact upload (streamed to storage, never held in memory).
+STUDIO_MLFLOW_MAX_ARTIFACT_BYTES = env_int("STUDIO_MLFLOW_MAX_ARTIFACT_BYTES", 20 * 2**30, minimum=1024)
 STUDIO_STORAGE_TIMEOUT = env_int("STUDIO_STORAGE_TIMEOUT", 10, minimum=1)
 # Data assets may point at https:// URLs; plain http:// only when this is on (tests, labs).
 STUDIO_DATA_ALLOW_HTTP = env_bool("STUDIO_DATA_ALLOW_HTTP", False)
@@ -255,6 +320,18 @@ STUDIO_ENV_DIR = Path(env_str("STUDIO_ENV_DIR", str(DATA_DIR / "envs"))).resolve
 STUDIO_UV_CACHE = Path(env_str("STUDIO_UV_CACHE", str(DATA_DIR / "uv-cache"))).resolve()
 STUDIO_BUILD_TIMEOUT = env_int("STUDIO_BUILD_TIMEOUT", 3600, minimum=30)
 STUDIO_BUILD_CONTEXT_MAX_BYTES = env_int("STUDIO_BUILD_CONTEXT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
+# --- the sandbox (compute/sandbox.py) ---
+# User code runs under bubblewrap. Where it cannot (no bwrap, no user namespaces) a node runs no
+# user code unless this allows it unsandboxed (a single-user laptop); pages and logs then say so.
+STUDIO_BWRAP = env_str("STUDIO_BWRAP", "bwrap")
+STUDIO_ALLOW_UNSANDBOXED = env_bool("STUDIO_ALLOW_UNSANDBOXED", False)
+# Names this install's job containers (label studio.install), so that leftover cleanup never
+# touches another Studio's containers on a shared Docker engine. Every node of one install derives
+# the same id from the shared secret key unless it is set.
+STUDIO_INSTALL_ID = (
+    env_str("STUDIO_INSTALL_ID", "") or hashlib.sha256(f"studio-install:{SECRET_KEY}".encode()).hexdigest()[:16]
+)
 CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
     "task": "environments.tasks.reap_stale_builds",
     "schedule": 300.0,
@@ -274,11 +351,6 @@ if STUDIO_NODE_UNREACHABLE_SECONDS < 2 * STUDIO_NODE_HEARTBEAT_SECONDS:
 # vars) whenever a cluster's or instance's desired node count changes. Empty: Studio only shows it.
 STUDIO_SCALER_COMMAND = env_str("STUDIO_SCALER_COMMAND", "")
 STUDIO_SCALER_TIMEOUT_SECONDS = env_int("STUDIO_SCALER_TIMEOUT_SECONDS", 60, minimum=1)
-CELERY_BEAT_SCHEDULE["compute-reap-nodes"] = {
-    "task": "compute.tasks.reap_nodes",
-    "schedule": 10.0,
-    "options": {"expires": 10},
-}
 CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "task": "compute.tasks.autoscale",
     "schedule": 15.0,

@@ -1,7 +1,15 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+# Swagger UI comes from its CDN (drf-spectacular's default); the split view serves its start-up
+# script as a file of ours, so only the CDN needs adding to the Content-Security-Policy here.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+api_docs = csp_update({"script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN], "img-src": [SWAGGER_CDN]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema")
+)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -14,18 +22,21 @@ urlpatterns = [
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("studio.api.urls")),
-    path("mlflow/", include("jobs.mlflow_api")),
+    path("mlflow/", include("tracking.api.urls")),
     path("api/v1/", include("jobs.metrics_api")),
     path("api/v1/", include("environments.api")),
     path("api/v1/", include("compute.api")),
     path("api/v1/", include("jobs.api")),
     path("api/v1/", include("datastores.api")),
+    path("api/v1/", include("registry.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", api_docs, name="api_docs"),
     path("", include("studio.urls_pages")),
     path("", include("jobs.metrics_urls")),
     path("", include("environments.urls")),
     path("", include("compute.urls")),
     path("", include("jobs.urls")),
     path("", include("datastores.urls")),
+    path("", include("tracking.urls")),
+    path("", include("registry.urls")),
 ]

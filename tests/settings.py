@@ -8,6 +8,9 @@ os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-test-")
 os.environ.setdefault("STUDIO_SECURE_SSL", "false")
 os.environ.setdefault("STUDIO_MANIFEST_STATIC", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Azurite, moto, the test engine and live servers listen on 127.0.0.1; tests of the refusal
+# itself turn this off with override_settings.
+os.environ.setdefault("STUDIO_ALLOW_PRIVATE_URLS", "true")
 
 from studio.settings import *  # noqa: E402,F403
 

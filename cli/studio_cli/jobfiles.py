@@ -34,23 +34,30 @@ def download_outputs(ctx: Context, name: str, dest: Path, *, output_name: str | 
     if not files and not log_files:
         raise CLIError(f"Job {name} has no outputs to download (it wrote nothing to outputs/).")
     root = dest / name
+    base = ctx.ws_path("jobs", name, "outputs")
+    download_files(ctx, files, root, lambda path: (base + quote(path.lstrip("/")), None))
+    for entry in log_files:
+        _download_log(ctx, name, entry["path"], _safe_target(root / "logs", entry["path"]))
+    what = f"{len(files)} files" + (f" and {len(log_files)} logs" if log_files else "")
+    info(f"Downloaded {what} to {root}")
+    return 0
+
+
+def download_files(ctx: Context, files: list[dict], root: Path, request_for) -> None:
+    """Stream each listed file ({"path", "size"}) to `root/<path>` with one progress bar;
+    `request_for(path)` gives the (API path, query params) that serves a file."""
     total = sum(int(f.get("size") or 0) for f in files)
     with progress_bar() as progress:
         task = progress.add_task(f"Downloading {len(files)} files", total=total or None)
         for entry in files:
             target = _safe_target(root, entry["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            url = ctx.ws_path("jobs", name, "outputs") + quote(entry["path"].lstrip("/"))
-            response = ctx.client.raw("GET", url, stream=True)
+            url, params = request_for(entry["path"])
+            response = ctx.client.raw("GET", url, stream=True, params=params)
             with open(target, "wb") as fh:
                 for chunk in response.iter_content(chunk_size=256 * 1024):
                     fh.write(chunk)
                     progress.advance(task, len(chunk))
-    for entry in log_files:
-        _download_log(ctx, name, entry["path"], _safe_target(root / "logs", entry["path"]))
-    what = f"{len(files)} files" + (f" and {len(log_files)} logs" if log_files else "")
-    info(f"Downloaded {what} to {root}")
-    return 0
 
 
 def _download_log(ctx: Context, name: str, path: str, target: Path) -> None:

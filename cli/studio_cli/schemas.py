@@ -96,6 +96,8 @@ JOB_ENVIRONMENT = ENVIRONMENT - {"version"}  # an inline (anonymous) environment
 
 DATA = COMMON | {"type", "path", "datastore", "stage", "auto_delete_setting"}
 
+MODEL = COMMON | {"type", "path", "stage", "flavors", "datastore", "job_name", "intellectual_property"}
+
 DATASTORE = {
     "name",
     "type",

@@ -16,7 +16,7 @@ from compute.models import Backend
 # The backend kinds, in the order pages show them: compute.models.Backend is their one definition.
 KINDS = tuple(Backend.values)
 
-__all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend"]
+__all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend", "runner_for"]
 
 
 def get_backend(kind: str):
@@ -30,3 +30,11 @@ def get_backend(kind: str):
 
         return DockerBackend()
     raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def runner_for(kind: str):
+    """The run half of backend `kind`: where a job's folder appears, how it is sandboxed and
+    started (compute/backends/runners.py)."""
+    from compute.backends.runners import runner_for as _runner_for
+
+    return _runner_for(kind)

@@ -4,10 +4,10 @@ environments app turns an environment version into a `BuildSpec`, a backend mate
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -72,16 +72,21 @@ class Backend(Protocol):
 
     def exists(self, output_location: str) -> bool: ...
 
-    def lock(self, spec_hash: str) -> contextlib.AbstractContextManager[None]: ...
+
+# What a build inherits from the worker's environment: where programs are, the locale, proxies.
+# Nothing else: the worker's variables hold Studio's secrets (STUDIO_SECRET_KEY, DATABASE_URL).
+INHERITED = re.compile(r"^(PATH|LANG|LC_[A-Z]+|TZ|(?i:https?_proxy|no_proxy|all_proxy)|DOCKER_HOST)$")
 
 
 def build_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a build process: ours, minus what would change its result, plus
-    uv's settings and the CA bundle this network needs."""
+    """The environment of a build process: a clean one (the worker's path, locale and proxies
+    only), plus uv's settings, the CA bundle this network needs and the environment's own
+    build variables."""
     from django.conf import settings
 
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH"}}
+    env = {k: v for k, v in os.environ.items() if INHERITED.match(k)}
     env |= {
+        "HOME": tempfile.gettempdir(),
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_COMPILE_BYTECODE": "1",
         "UV_CACHE_DIR": str(settings.STUDIO_UV_CACHE),
@@ -181,13 +186,16 @@ def stream_command(
         if proc.poll() is None:
             _killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    shown = cmd[cmd.index("--") + 1 :] if Path(cmd[0]).name == "bwrap" and "--" in cmd else cmd  # the sandboxed one
     if timed_out.is_set():
-        raise BuildError(f"{Path(cmd[0]).name} did not finish within {int(timeout)} s and was stopped.")
+        raise BuildError(f"{Path(shown[0]).name} did not finish within {int(timeout)} s and was stopped.")
     if proc.returncode != 0:
-        headline = (
-            failing_line(lines) or f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} exited with {proc.returncode}"
+        headline = failing_line(lines) or (
+            f"{Path(shown[0]).name} {shown[1] if len(shown) > 1 else ''} exited with {proc.returncode}"
         )
-        raise BuildError(f"{' '.join(cmd[:3])} exited with status {proc.returncode}", headline)
+        raise BuildError(
+            f"{' '.join([Path(shown[0]).name, *shown[1:3]])} exited with status {proc.returncode}", headline
+        )
     return lines
 
 
@@ -196,18 +204,3 @@ def _killpg(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
-
-
-@contextlib.contextmanager
-def host_lock(folder: Path, spec_hash: str) -> Iterator[None]:
-    """One build of a spec per backend at a time on this host (a file lock, released if the
-    process dies); the second builder waits, then finds the first one's result."""
-    import fcntl
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f".{spec_hash}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

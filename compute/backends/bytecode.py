@@ -40,7 +40,8 @@ def compile_venv(python: Path, venv: Path, *, env: dict[str, str], timeout: floa
         return 0
     # compileall runs in parallel (-j 0) over folders only; a few stragglers go one by one.
     many = len(missing) > total // 4
-    command = [str(python), "-m", "compileall", "-qq", "-j", "0"]
+    # -S: no site, so no .pth file of an installed package runs here, outside the sandbox.
+    command = [str(python), "-I", "-S", "-m", "compileall", "-qq", "-j", "0"]
     subprocess.run(
         command + ([str(s) for s in sites] if many else ["-i", "-"]),
         input=None if many else "\n".join(missing) + "\n",

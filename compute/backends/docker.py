@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from compute.backends.base import BuildError, BuildOutput, BuildSpec, LogFn, failing_line, host_lock, uv_binary
+from compute.backends.base import BuildError, BuildOutput, BuildSpec, LogFn, failing_line, uv_binary
 
 REPOSITORY = "studio-env"
 ENV_PREFIX = "/opt/studio-env"
@@ -56,9 +56,6 @@ class DockerBackend:
         except docker.errors.DockerException:  # ImageNotFound, or an engine that cannot tell
             return False
         return True
-
-    def lock(self, spec_hash: str):
-        return host_lock(Path(settings.STUDIO_ENV_DIR) / "docker", spec_hash)
 
     def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
         import docker.errors

@@ -1,10 +1,13 @@
 """The run half of the `docker` backend: a job's command in a container.
 
-The code is mounted read-only, `outputs/` (and inputs) as given by the RunSpec's mounts; CPU and
-memory limits are applied (no swap beyond the memory limit, so exceeding it is an OOM kill that
-we report as such); the container shares the host network (`network_mode="host"`: no networks
-are created). Containers are labelled with the job so that leftovers of a dead worker can be
-found and removed (`remove_leftovers`). Images are never pulled.
+The code is mounted read-only, `outputs/` (and inputs) as given by the RunSpec's mounts, nothing
+else of the host; CPU and memory limits are applied (no swap beyond the memory limit, so exceeding
+it is an OOM kill that we report as such) and a PID limit. The container runs as a non-root user
+with every capability dropped and no-new-privileges; it shares the host network
+(`network_mode="host"`: no networks are created). Its output is read through an attach made
+before it starts, so no line is lost to log rotation. Containers are labelled with the job, this
+install and the node, so that leftovers of a dead worker on this node can be found and removed
+(`remove_leftovers`) without touching anyone else's. Images are never pulled.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Callable
 from compute.backends.process_runner import RunResult, RunSpec, Sink
 
 LABEL = "studio.job"
+INSTALL_LABEL = "studio.install"
+NODE_LABEL = "studio.node"
+NOBODY = 65534
 
 
 def docker_client(base_url: str = "", timeout: int = 60):
@@ -52,13 +58,19 @@ class DockerRun:
         self._own_client = client is None
         self.client = client if client is not None else docker_client(spec.docker_host)
         self.container = None
+        self._stream = None
         self._killed = threading.Event()
 
     def start(self) -> None:
+        from django.conf import settings
         from docker.types import LogConfig
 
         spec = self.spec
         volumes = {str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts}
+        uid, gid = job_user()
+        if (uid, gid) != (os.getuid(), os.getgid()):
+            for mount in spec.mounts:  # the job's own copies; read-only mounts stay read-only
+                _chown_tree(mount.source, uid, gid)
         kwargs = {}
         if spec.cpu:
             kwargs["nano_cpus"] = int(spec.cpu * 1e9)
@@ -74,21 +86,27 @@ class DockerRun:
             environment=spec.env,
             volumes=volumes,
             network_mode="host",
-            user=f"{os.getuid()}:{os.getgid()}",
-            labels={LABEL: spec.label, **spec.labels},
+            user=f"{uid}:{gid}",
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=settings.STUDIO_JOB_PIDS_LIMIT,
+            labels={LABEL: spec.label, INSTALL_LABEL: settings.STUDIO_INSTALL_ID, **spec.labels},
             stdin_open=False,
             tty=False,
             init=True,
-            log_config=LogConfig(type="json-file", config={"max-size": "20m", "max-file": "1"}),
+            # The output is read through the attach stream below, never from the engine's log
+            # file: a rotating json-file log loses what it rotates away before it is read.
+            log_config=LogConfig(type="none"),
             **kwargs,
         )
+        # Attached before the start, so the stream holds the very first byte and every one after.
+        self._stream = self.client.api.attach(self.container.id, stdout=True, stderr=True, stream=True, logs=False)
         self.container.start()
 
     def pump(self, sink: Sink) -> None:
         """Pass the container's output to `sink` until it ends."""
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        # `logs(follow=True)` (not attach): it also ends at once for a container that is already over.
-        stream = self.container.logs(stdout=True, stderr=True, stream=True, follow=True)
+        stream = self._stream
         try:
             for chunk in stream:
                 if chunk:
@@ -102,9 +120,14 @@ class DockerRun:
             sink(tail)
 
     def wait(self) -> RunResult:
+        import docker.errors
+
         status = self.container.wait()
-        self.container.reload()
-        state = self.container.attrs.get("State") or {}
+        try:
+            self.container.reload()
+            state = self.container.attrs.get("State") or {}
+        except docker.errors.NotFound:
+            state = {}
         return RunResult(
             exit_code=status.get("StatusCode", state.get("ExitCode")),
             oom_killed=bool(state.get("OOMKilled")),
@@ -157,18 +180,38 @@ def _stop(container, grace: float) -> None:
             pass
 
 
-def remove_leftovers(is_finished: Callable[[str], bool], client) -> int:
-    """Remove job containers whose job is over (their worker died before it could): a container is
-    kept only while `is_finished(label)` says its job still runs. Returns how many were removed."""
+def remove_leftovers(is_over: Callable[[str], bool], client, node: str) -> int:
+    """Remove this install's job containers on `node` whose job is over (their worker died before
+    it could): only containers labelled with this install's id and this node are looked at, and
+    one is kept while `is_over(label)` says its job still runs. A container that is already gone
+    (removed by its own runner meanwhile) is skipped. Returns how many were removed."""
     import docker.errors
+    from django.conf import settings
 
+    wanted = [f"{INSTALL_LABEL}={settings.STUDIO_INSTALL_ID}", f"{NODE_LABEL}={node}"]
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        label = container.labels.get(LABEL, "")
-        if label and is_finished(label):
+    # The low-level listing: one call, labels included, no per-container inspect that could race
+    # with a container's own removal.
+    for row in client.api.containers(all=True, filters={"label": wanted}):
+        label = (row.get("Labels") or {}).get(LABEL, "")
+        if label and is_over(label):
             try:
-                container.remove(force=True)
+                client.api.remove_container(row["Id"], force=True)
                 removed += 1
-            except docker.errors.APIError:
+            except docker.errors.APIError:  # NotFound included: it went away by itself
                 pass
     return removed
+
+
+def job_user() -> tuple[int, int]:
+    """The uid:gid a job container runs as: the worker's own, or nobody's when the worker is root
+    (a job must never be root in its container)."""
+    uid, gid = os.getuid(), os.getgid()
+    return (uid, gid) if uid != 0 else (NOBODY, NOBODY)
+
+
+def _chown_tree(folder, uid: int, gid: int) -> None:
+    """Hand the job's folders (its own copies of code, inputs, outputs) to the container's user."""
+    for root, dirs, files in os.walk(folder):
+        for name in (root, *(os.path.join(root, n) for n in dirs + files)):
+            os.lchown(name, uid, gid)

@@ -1,4 +1,5 @@
-"""The run half of the `venv` backend: a job's command as a child process group.
+"""The run half of the `venv` backend: a job's command as a child process group, inside the
+sandbox (compute/sandbox.py: bubblewrap, its own uid, PID namespace and filesystem view).
 
 The command runs under a small bash wrapper that leads its own session (process group). Cancel and
 timeout signal the whole group (SIGTERM, then SIGKILL after a grace period); if the worker itself
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compute import sandbox
 from compute.backends.limits import MemoryCgroup, choose_cpus, ran_out_of_memory
 
 Sink = Callable[[str], None]
@@ -60,6 +62,10 @@ class RunSpec:
     cpu: float | None = None
     memory: int | None = None  # bytes
     shm_size: int | None = None
+    # venv only: what the sandbox shows besides the system (compute/sandbox.py); the workdir is
+    # always writable
+    writable: list[Path] = field(default_factory=list)
+    readonly: list[Path] = field(default_factory=list)
     # docker only
     image: str = ""
     mounts: list[Mount] = field(default_factory=list)
@@ -139,8 +145,14 @@ class ProcessRun:
         cgroup_fd = self.cgroup.open_procs() if self.cgroup else None
         setup = functools.partial(_child_setup, choose_cpus(self.spec.cpu), self._data_limit, cgroup_fd)
         try:
-            self.proc = subprocess.Popen(
+            argv = sandbox.wrap(
                 ["/bin/bash", "-c", WRAPPER, "studio-job", self.spec.command],
+                workdir=self.spec.workdir,
+                writable=[self.spec.workdir, *self.spec.writable],
+                readonly=self.spec.readonly,
+            )
+            self.proc = subprocess.Popen(
+                argv,
                 cwd=str(self.spec.workdir),
                 env=self.spec.env,
                 stdin=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from compute import sandbox
 from compute.backends import bytecode
 from compute.backends.base import (
     BuildError,
@@ -26,12 +28,13 @@ from compute.backends.base import (
     BuildSpec,
     LogFn,
     build_environ,
-    host_lock,
     stream_command,
     uv_binary,
 )
 
 MARKER = ".studio-built"
+# What uv says when `--no-build` stops it at a package that only comes as source.
+NEEDS_BUILDING = re.compile(r"building from source is disabled|no usable wheels?|--no-build", re.I)
 
 
 class VenvBackend:
@@ -62,9 +65,6 @@ class VenvBackend:
         if path.is_file():
             return os.access(path, os.X_OK)
         return (path / MARKER).is_file() and (path / "bin" / "python").exists()
-
-    def lock(self, spec_hash: str):
-        return host_lock(self.root, spec_hash)
 
     def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
         """Make the venv of `spec`. Every build starts from an empty folder, so `nocache` (a
@@ -97,13 +97,7 @@ class VenvBackend:
             if spec.requirements:
                 requirements = tmp / "studio-requirements.txt"
                 requirements.write_text("\n".join(spec.requirements) + "\n")
-                log(f"$ uv pip install -r requirements.txt   ({len(spec.requirements)} line(s))")
-                stream_command(
-                    [uv, "pip", "install", "--no-config", "--python", str(python), "-r", str(requirements)],
-                    log,
-                    env=env,
-                    timeout=max(1.0, timeout - (time.monotonic() - started)),
-                )
+                self._install(uv, python, tmp, requirements, log, env, deadline=started + timeout)
             else:
                 log("Nothing to install: the environment is an interpreter with no extra packages.")
             remaining = max(1.0, timeout - (time.monotonic() - started))
@@ -138,14 +132,52 @@ class VenvBackend:
             python=str(path), resolved_packages=resolved, base_image_id=_interpreter_id(str(path)), location=str(path)
         )
 
+    def _install(self, uv: str, python: Path, venv: Path, requirements: Path, log: LogFn, env, *, deadline: float):
+        """Install the requirements, running no package's code outside the sandbox.
+
+        Wheels first, by uv alone (`--no-build`: installing a wheel runs nothing), linked from the
+        shared cache. Only when a package has no wheel for this Python does its build script have
+        to run: then the whole install runs again in the sandbox, with the venv and a private,
+        throw-away uv cache as the only writable places, so a build script can alter neither the
+        shared cache (whose files are hard-linked into every venv) nor anything else of Studio's."""
+        command = [uv, "pip", "install", "--no-config", "--python", str(python), "-r", str(requirements)]
+        log(f"$ uv pip install --no-build -r requirements.txt   ({requirements.read_text().count(chr(10))} line(s))")
+        try:
+            stream_command([*command, "--no-build"], log, env=env, timeout=max(1.0, deadline - time.monotonic()))
+            return
+        except BuildError as exc:
+            if not NEEDS_BUILDING.search(str(exc.line) + "\n" + str(exc)):
+                raise
+        log("Some packages have no wheel for this Python: building them in the sandbox, with a private uv cache.")
+        cache = venv.with_name(venv.name + "-cache")
+        cache.mkdir()
+        try:
+            argv = sandbox.wrap(
+                command,
+                workdir=venv,
+                writable=[venv, cache],
+                readonly=[*sandbox.python_paths(python), uv],
+            )
+        except sandbox.SandboxUnavailable as exc:
+            raise BuildError(str(exc), str(exc)) from None
+        try:
+            private = env | {"UV_CACHE_DIR": str(cache), "HOME": str(cache), "TMPDIR": str(cache)}
+            log("$ uv pip install -r requirements.txt   (sandboxed)")
+            stream_command(argv, log, env=private, timeout=max(1.0, deadline - time.monotonic()))
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
     def _freeze(self, uv: str, python: Path, env: dict[str, str]) -> list[str]:
-        out = subprocess.run(
-            [uv, "pip", "freeze", "--no-config", "--python", str(python)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        try:
+            # uv asks the interpreter about itself, which starts it (and any .pth file it has).
+            argv = sandbox.wrap(
+                [uv, "pip", "freeze", "--no-config", "--python", str(python)],
+                workdir="/",
+                readonly=[*sandbox.python_paths(python), uv],
+            )
+        except sandbox.SandboxUnavailable:
+            return []
+        out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
         if out.returncode != 0:
             return []
         return sorted((line.strip() for line in out.stdout.splitlines() if line.strip()), key=str.lower)

@@ -19,6 +19,7 @@ from datastores.forms import DatastoreForm
 from datastores.models import Datastore
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, parse_multipart
+from studio import netcheck
 from studio.forms import apply_errors, format_tags
 from studio.views.base import PartialMixin, WorkspaceMixin
 
@@ -101,6 +102,7 @@ class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
         d = self.get_object()
         fields = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
         initial = {f: getattr(d, f) for f in fields}
+        initial |= {f: netcheck.without_secrets(initial[f]) for f in ("endpoint", "endpoint_url")}
         initial |= {"name": d.name, "type": d.type, "description": d.description, "tags": format_tags(d.tags)}
         initial["credential_kind"] = "sas" if d.credentials_type == Datastore.CredentialsType.SAS else "account_key"
         return initial
@@ -199,7 +201,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
         datastore = self.get_object()
         try:
             folder = paths.clean_path(request.GET.get("path", ""))
-            sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite)
+            sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite, datastore=datastore)
             parse_multipart(request, sink)
             if not sink.files:
                 raise ValidationError({"file": ["Choose at least one file."]})

@@ -9,4 +9,4 @@ from jobs.models.job import (  # noqa: F401
     JobEvent,
     JobStatus,
 )
-from jobs.models.metrics import JobToken, Metric, Param, RunTag  # noqa: F401
+from jobs.models.metrics import JobToken, LatestMetric, Metric, Param, RunTag  # noqa: F401

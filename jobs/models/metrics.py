@@ -21,6 +21,26 @@ class Metric(models.Model):
         indexes = [models.Index(fields=["job", "key", "step"], name="metric_job_key_step")]
 
 
+class LatestMetric(models.Model):
+    """The last point of each metric of a run, plus min/max/count: kept up to date on every write
+    (as MLflow's latest_metrics table), so runs/get, run tables and search_runs never scan a
+    run's history. "Last" means the highest (step, timestamp), later writes winning ties."""
+
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="latest_metrics")
+    key = models.CharField(max_length=250)
+    value = models.FloatField(null=True, help_text="null for NaN")
+    step = models.BigIntegerField(default=0)
+    timestamp = models.BigIntegerField()
+    min = models.FloatField(null=True)
+    max = models.FloatField(null=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="latestmetric_unique_key")]
+        indexes = [models.Index(fields=["key", "value"], name="latestmetric_key_value")]
+
+
 class Param(models.Model):
     """A run parameter (`mlflow.log_param`); immutable once logged, as in MLflow."""
 

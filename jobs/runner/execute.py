@@ -11,7 +11,6 @@ environment build to system_logs/environment/build.txt, both as they happen.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import traceback
@@ -19,7 +18,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from jobs import artifacts, integrations
+from compute.backends import runner_for
+from jobs import artifacts, integrations, services
 from jobs.models import FailureKind, Job, JobStatus
 from jobs.runner import failure, staging
 from jobs.runner.lifecycle import advance, note, set_wait
@@ -72,6 +72,8 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
     job = claim(job_id, node)
     if job is None:
         return None
+    if services.do_refuse_claimed_job(job):  # e.g. its instance was reassigned since submission
+        return JobStatus.FAILED
     staging.sweep()
     watcher = Watcher(job.pk).start()
     runner_log = LogWriter(job.log_stream(RUNNER_LOG), interval=0.2)
@@ -98,13 +100,17 @@ def execute_job(job_id: int, *, node: str = "") -> str | None:
 
 
 def _run(job: Job, watcher: Watcher, say) -> str | None:
-    backend = job.backend or (job.compute.backend if job.compute_id else "venv")
-    in_container = backend == "docker"
-    built = _prepare_environment(job, backend, say)
+    kind = job.backend or (job.compute.backend if job.compute_id else "venv")
+    runner = runner_for(kind)
+    say(runner.isolation())
+    refusal = runner.refusal()
+    if refusal:
+        raise PreparationFailed(FailureKind.INFRA, refusal)
+    built = _prepare_environment(job, kind, runner, say)
     if watcher.reason:
         return _stopped_before_run(job, watcher, say)
     try:
-        staged = staging.stage(job, in_container=in_container, log=say)
+        staged = staging.stage(job, in_container=runner.in_container, log=say)
     except Exception as exc:  # a missing input or a full disk: the job fails with the reason
         logger.exception("staging job %s", job.pk)
         raise PreparationFailed(FailureKind.PREPARATION, f"Staging the job failed: {exc}") from exc
@@ -114,20 +120,30 @@ def _run(job: Job, watcher: Watcher, say) -> str | None:
         env = staging.job_environment(
             job,
             staged,
-            in_container=in_container,
+            in_container=runner.in_container,
             python=built.python,
             image_path=built.info.get("image_path", ""),
             extra=extra,
         )
         secrets = [v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 6]
-        spec = _run_spec(job, staged, env, built, in_container)
+        spec = runner.run_spec(
+            command=staged.command,
+            root=staged.root,
+            code=staged.code,
+            python=built.python,
+            image=built.image,
+            env=env,
+            label=f"{job.pk}-{job.attempt}",
+            **_limits(job),
+        )
+        spec.labels = {"studio.workspace": job.workspace.name, "studio.job_name": job.name}
         if watcher.reason:
             return _stopped_before_run(job, watcher, say)
-        if not advance(job.pk, JobStatus.PREPARING, JobStatus.RUNNING, f"Running on {job.node or 'node'} ({backend})"):
+        if not advance(job.pk, JobStatus.PREPARING, JobStatus.RUNNING, f"Running on {job.node or 'node'} ({kind})"):
             say("The job was canceled or finished elsewhere before it started; not running it.")
             return None
         say(f"Running: {staged.command}")
-        result = _execute(job, spec, in_container, watcher, secrets)
+        result = _execute(job, runner, spec, watcher, secrets)
         out_of_memory = result.oom_killed or result.memory_error
         say(f"Process ended: exit code {result.exit_code}" + (" (out of memory)" if out_of_memory else ""))
         return _finish(job, staged, result, watcher, say)
@@ -135,7 +151,7 @@ def _run(job: Job, watcher: Watcher, say) -> str | None:
         staging.remove(staged)
 
 
-def _prepare_environment(job: Job, backend: str, say) -> Built:
+def _prepare_environment(job: Job, backend: str, runner, say) -> Built:
     version = job.environment_version
     if version is None:
         raise PreparationFailed(FailureKind.PREPARATION, f"The environment {job.environment_label} no longer exists.")
@@ -171,11 +187,8 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
         "resolved_packages": len(build.resolved_packages or []),
     }
     image = build.image
-    if backend == "docker":
-        from compute.backends.docker_runner import image_env
-
-        with docker_engine(job) as client:
-            info["image_path"] = image_env(client, image).get("PATH", "")
+    if image:
+        info["image_path"] = runner.image_path(_target(job), image)
     Job.objects.filter(pk=job.pk).update(build_info=info)
     job.build_info = info
     how = "cache hit" if reused else "built"
@@ -185,43 +198,8 @@ def _prepare_environment(job: Job, backend: str, say) -> Built:
     return Built(python=build.python, image=image, info=info)
 
 
-def _run_spec(job: Job, staged, env: dict, built: Built, in_container: bool):
-    from compute.backends.process_runner import Mount, RunSpec
-
-    limits = _limits(job)
-    spec = RunSpec(command=staged.command, workdir=staged.code, env=env, label=f"{job.pk}-{job.attempt}", **limits)
-    if in_container:
-        root = staging.CONTAINER_ROOT
-        spec.image = built.image
-        spec.container_workdir = f"{root}/code"
-        spec.mounts = [
-            Mount(staged.code, f"{root}/code", read_only=True),
-            Mount(staged.outputs, f"{root}/outputs", read_only=False),
-            Mount(staged.inputs, f"{root}/inputs", read_only=True),
-            Mount(staged.root / ".studio", f"{root}/.studio", read_only=True),
-        ]
-        spec.labels = {"studio.workspace": job.workspace.name, "studio.job_name": job.name}
-    return spec
-
-
-@contextlib.contextmanager
-def docker_engine(job: Job):
-    """A docker client for the job's target: an attached engine (with its TLS material), else the
-    engine this node reaches (DOCKER_HOST or the local socket). Closed on exit."""
-    target = job.compute if job.compute_id else None
-    if target is not None and target.docker_host:
-        from compute.engines import client_for_target
-
-        with client_for_target(target) as client:
-            yield client
-        return
-    from compute.backends.docker_runner import docker_client
-
-    client = docker_client()
-    try:
-        yield client
-    finally:
-        client.close()
+def _target(job: Job):
+    return job.compute if job.compute_id else None
 
 
 def _limits(job: Job) -> dict:
@@ -236,17 +214,8 @@ def _limits(job: Job) -> dict:
     return {"cpu": cpu, "memory": memory, "shm_size": job.resources.get("shm_size")}
 
 
-def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list[str]):
-    from compute.backends.docker_runner import DockerRun
-    from compute.backends.process_runner import ProcessRun
-
-    with contextlib.ExitStack() as stack:
-        if in_container:
-            client = stack.enter_context(docker_engine(job))
-            _remove_leftover_containers(client)
-            run = stack.enter_context(DockerRun(spec, client=client))
-        else:
-            run = stack.enter_context(ProcessRun(spec))
+def _execute(job: Job, runner, spec, watcher: Watcher, secrets: list[str]):
+    with runner.running(spec, target=_target(job), node=job.node or "", is_over=_is_over) as run:
         watcher.attach(run, job.timeout_seconds)
         with LogWriter(job.log_stream(USER_LOG), interval=0.05, secrets=secrets) as user_log:
             run.pump(user_log.write)
@@ -255,21 +224,17 @@ def _execute(job: Job, spec, in_container: bool, watcher: Watcher, secrets: list
     return result
 
 
-def _remove_leftover_containers(client) -> None:
-    from compute.backends.docker_runner import remove_leftovers
-
-    def finished(label: str) -> bool:
-        pk, _, attempt = label.partition("-")
-        if not pk.isdigit():
-            return False
-        row = Job.objects.filter(pk=int(pk)).values("status", "attempt").first()
-        return (
-            row is None
-            or row["status"] not in (JobStatus.RUNNING, JobStatus.PREPARING, JobStatus.FINALIZING)
-            or str(row["attempt"]) != attempt
-        )
-
-    remove_leftovers(finished, client)
+def _is_over(label: str) -> bool:
+    """Whether the job attempt a leftover container is labelled with ("<job id>-<attempt>") is over."""
+    pk, _, attempt = label.partition("-")
+    if not pk.isdigit():
+        return False
+    row = Job.objects.filter(pk=int(pk)).values("status", "attempt").first()
+    return (
+        row is None
+        or row["status"] not in (JobStatus.RUNNING, JobStatus.PREPARING, JobStatus.FINALIZING)
+        or str(row["attempt"]) != attempt
+    )
 
 
 def _stopped_before_run(job: Job, watcher: Watcher, say) -> str | None:
@@ -299,12 +264,19 @@ def _finish(job: Job, staged, result, watcher: Watcher, say) -> str | None:
         return JobStatus.CANCELED
     if not advance(job.pk, JobStatus.RUNNING, JobStatus.FINALIZING, "Uploading outputs", exit_code=result.exit_code):
         return None
+    lines = failure.last_lines(job.log_stream(USER_LOG))
+    if full := artifacts.disk_full(staged.root, lines):
+        # Files written when the disk filled up may be cut short: keep the log, not the outputs.
+        say(f"{full} Outputs were not kept: they may be truncated.")
+        return _fail(job, FailureKind.INFRA, f"{full} The log is kept; outputs are not, as they may be truncated.")
     try:
         _store_outputs(job, staged, say)
+    except artifacts.NoSpaceLeft as exc:
+        say(str(exc.strerror))
+        return _fail(job, FailureKind.INFRA, exc.strerror)
     except Exception as exc:  # outputs that cannot be stored fail the job, with the reason
         logger.exception("storing outputs of job %s", job.pk)
         return _fail(job, FailureKind.INFRA, f"Uploading outputs failed: {exc}", from_statuses=(JobStatus.FINALIZING,))
-    lines = failure.last_lines(job.log_stream(USER_LOG))
     if watcher.reason == "timed_out":
         reason = f"Timed out: the job ran longer than its limit of {job.timeout_seconds} s and was stopped."
         return _fail(job, FailureKind.TIMED_OUT, reason, failure.error_excerpt(lines)[-2000:])

@@ -18,10 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from compute.backends.runners import CONTAINER_ROOT
 from jobs import integrations
 from jobs.spec import literal_text, render_command
-
-CONTAINER_ROOT = "/job"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from jobs.services.actions import (  # noqa: F401
     do_cancel_job,
     do_delete_job,
     do_fail_lost_jobs,
+    do_refuse_claimed_job,
     reap_stalled_jobs,
 )
 from jobs.services.submit import do_create_code_snapshot, do_submit_job, enqueue  # noqa: F401

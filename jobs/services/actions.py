@@ -98,6 +98,21 @@ def _lose(job_id: int, why: str) -> bool:
     )
 
 
+@transaction.atomic
+def do_refuse_claimed_job(job: Job) -> bool:
+    """A node just claimed `job` (Preparing); if it may not run there now (integrations.run_refusal:
+    its compute instance was reassigned since submission), fail it with the reason and an activity
+    entry, and say True so the node does not run it."""
+    reason = integrations.run_refusal(job)
+    if not reason:
+        return False
+    kind = FailureKind.PREPARATION
+    moved = advance(job.pk, JobStatus.PREPARING, JobStatus.FAILED, reason, failure_kind=kind, failure_reason=reason)
+    if moved:
+        activity.record(job.workspace, None, "job.refused", job.name, compute=job.compute_name, reason=reason)
+    return True
+
+
 def do_fail_lost_jobs(worker_name: str, why: str = "") -> int:
     """The compute reaper lost `worker_name`: fail (or re-queue) the jobs it was running."""
     why = why or f"node {worker_name} stopped heart-beating"
@@ -117,7 +132,10 @@ def reap_stalled_jobs() -> int:
     if lost_nodes:
         stale |= Q(node__in=lost_nodes)
     count = 0
-    for job_id, node in Job.objects.filter(stale, status__in=ACTIVE_STATUSES).values_list("pk", "node"):
+    # Runs started through the MLflow API have no runner to heart-beat; their script ends them.
+    for job_id, node in (
+        Job.objects.filter(stale, status__in=ACTIVE_STATUSES).exclude(source="mlflow").values_list("pk", "node")
+    ):
         why = f"node {node or '?'} stopped heart-beating" if node else "its runner stopped heart-beating"
         with transaction.atomic():
             count += _lose(job_id, why)

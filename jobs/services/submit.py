@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from jobs import code as code_store
 from jobs import integrations
-from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus
+from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
@@ -38,6 +38,7 @@ def do_create_code_snapshot(
         snapshot = code_store.snapshot_from_files(workspace, files, actor=actor)
     else:
         raise ValidationError({"code": ["Upload the code as a zip file or a folder."]})
+    activity.record(workspace, actor, "code.uploaded", snapshot.hash[:12], files=snapshot.file_count)
     return snapshot
 
 
@@ -145,9 +146,11 @@ def do_submit_job(
             inputs[key] = integrations.resolve_input(workspace, key, item)
         except ValidationError as exc:
             errors.setdefault(f"inputs.{key}", []).extend(exc.messages)
+    name = _name(workspace, spec)
     for key, item in spec.outputs.items():
-        try:  # a bad destination is refused now, not after the job has run
+        try:  # a bad or forbidden destination is refused now, not after the job has run
             integrations.check_output(item)
+            integrations.check_output_access(workspace, actor=actor, job_name=name, output_name=key, item=item)
         except ValidationError as exc:
             errors.setdefault(f"outputs.{key}", []).extend(exc.messages)
     if errors:
@@ -156,7 +159,7 @@ def do_submit_job(
     now = timezone.now()
     job = Job.objects.create(
         workspace=workspace,
-        name=_name(workspace, spec),
+        name=name,
         display_name=spec.display_name,
         description=spec.description,
         tags=spec.tags,
@@ -182,6 +185,8 @@ def do_submit_job(
         max_retries=spec.max_retries,
         source=source,
     )
+    # A job's `tags:` are its MLflow run tags (searchable with tags.<key>).
+    RunTag.objects.bulk_create([RunTag(job=job, key=str(k)[:250], value=str(v)) for k, v in (spec.tags or {}).items()])
     who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
     JobEvent.objects.create(
         job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now

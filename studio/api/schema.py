@@ -9,3 +9,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "A personal access token (POST /api/v1/tokens/)."}
+
+
+class CountedBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "studio.authentication.CountedBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic", "description": "Username and password; rate limited."}

@@ -9,16 +9,16 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from studio import services
 from studio.api import serializers as s
 from studio.api.base import WorkspaceScopedViewSet, denied_message
-from studio.authentication import BearerTokenAuthentication
+from studio.authentication import BearerTokenAuthentication, CountedBasicAuthentication
 from studio.filters import ActivityFilter
 from studio.models import AccessToken, ActivityEvent, Membership, Role, Workspace
 from studio.permissions import can
@@ -32,7 +32,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     lookup_value_regex = "[0-9]+"
 
-    authentication_classes = [BasicAuthentication, BearerTokenAuthentication, SessionAuthentication]
+    authentication_classes = [CountedBasicAuthentication, BearerTokenAuthentication, SessionAuthentication]
     serializer_class = s.TokenSerializer
 
     def get_queryset(self):
@@ -123,8 +123,16 @@ class WorkspaceViewSet(viewsets.GenericViewSet):
         services.do_update_workspace(workspace, actor=request.user, **data.validated_data)
         return Response(self.get_serializer(workspace).data)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("confirm", str, description="the workspace's name; needed when it holds anything")]
+    )
     def destroy(self, request, name=None):
-        services.do_delete_workspace(self._get("workspace.delete"), actor=request.user)
+        """Delete the workspace. One that holds jobs, environments, data, datastores or compute
+        needs `?confirm=<its name>`; without it the answer is 409 saying what would go."""
+        workspace = self._get("workspace.delete")
+        body = request.data if isinstance(request.data, dict) else {}
+        confirm = request.query_params.get("confirm") or body.get("confirm")
+        services.do_delete_workspace(workspace, actor=request.user, confirm=confirm)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

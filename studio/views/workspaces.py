@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
-from studio import home, services
+from studio import deletion, home, services
 from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm, apply_errors
 from studio.models import ActivityEvent, Membership, Workspace
 from studio.views.base import WorkspaceMixin
@@ -114,9 +114,12 @@ class WorkspaceDeleteView(WorkspaceMixin, FormView):
     def get_form_kwargs(self):
         return super().get_form_kwargs() | {"workspace": self.workspace}
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"goes": deletion.lines(deletion.inventory(self.workspace))}
+
     def form_valid(self, form):
         name = self.workspace.name
-        services.do_delete_workspace(self.workspace, actor=self.request.user)
+        services.do_delete_workspace(self.workspace, actor=self.request.user, confirm=form.cleaned_data["confirm"])
         self.request.session.pop("workspace", None)
         messages.success(self.request, f"Workspace {name} and everything in it was deleted.")
         return redirect(reverse("studio:workspace_list"))

@@ -12,7 +12,7 @@ DIABETES = "age,bmi,target\n59,32.1,151\n48,21.6,75\n"
 
 
 def test_datastore_create_from_yaml_list_and_show_without_credentials(cli, settings, tmp_path):
-    folder = tmp_path / "nfs" / "shared"
+    folder = tmp_path / "nfs" / "ws-cli" / "shared"
     folder.mkdir(parents=True)
     settings.STUDIO_LOCAL_DATASTORE_ROOTS = [str(tmp_path / "nfs")]
     write(
@@ -40,7 +40,7 @@ def test_datastore_errors_are_the_servers_message(cli):
     result = cli("datastore", "create", "--file", "bad.yml")
 
     assert result.code == 1
-    assert result.err.startswith("error: path: Local datastores must be inside a folder the administrator allowed")
+    assert result.err.startswith("error: path: Local datastores of workspace ws-cli must be inside a folder")
 
 
 def test_data_create_uploads_a_local_file_relative_to_the_yaml(cli):

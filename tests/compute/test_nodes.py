@@ -2,6 +2,7 @@
 Unreachable threshold and `node_lost`, drain, and the states of targets that follow."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -124,7 +125,7 @@ def test_a_target_whose_every_node_is_lost_is_unreachable_until_one_beats_again(
 
 def test_drain_is_requested_then_the_node_drains_and_stops(cluster, owner, workspace):
     node = register(cluster)
-    services.do_request_drain(node, workspace=workspace, actor=owner)
+    services.do_request_drain(node, target=cluster, actor=owner)
     assert beat(node, running=1) == Directive.DRAIN
     # the worker began its warm shutdown: it still reports, finishing its job
     assert beat(node, running=1, draining=True) == Directive.RUN
@@ -135,7 +136,7 @@ def test_drain_is_requested_then_the_node_drains_and_stops(cluster, owner, works
     assert node.state == NodeState.STOPPED and node.stopped_at is not None and node.running == 0
     assert ActivityEvent.objects.filter(verb="compute.node_drain_requested").exists()
     with pytest.raises(services.Conflict, match="nothing to drain"):
-        services.do_request_drain(node, workspace=workspace, actor=owner)
+        services.do_request_drain(node, target=cluster, actor=owner)
 
 
 def test_a_deleted_target_tells_its_nodes_to_go(cluster, owner):
@@ -203,7 +204,10 @@ def test_the_nodes_api_lists_nodes_with_their_capabilities(cluster, owner):
 
 def test_the_reaper_and_autoscaler_are_scheduled(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"compute.tasks.reap_nodes", "compute.tasks.autoscale"} <= tasks
+    assert "compute.tasks.autoscale" in tasks
+    # The reaper is a process of its own (it must work with every worker dead): jobs/reaper.py.
+    procfile = (Path(settings.BASE_DIR) / "Procfile").read_text()
+    assert "manage.py studio_reaper" in procfile
 
 
 def test_an_instance_whose_node_left_waits_for_another(instance):

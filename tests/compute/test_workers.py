@@ -74,7 +74,7 @@ def test_drain_lets_the_running_job_finish_and_takes_no_new_one(workers, workspa
         node = ready_node(target)
         busy = services.do_send_probe(target, actor=owner, hold_seconds=4)
         started([busy])
-        services.do_request_drain(node, workspace=workspace, actor=owner)
+        services.do_request_drain(node, target=target, actor=owner)
         wait_for(lambda: Node.objects.get(pk=node.pk).state == NodeState.DRAINING, 10, what="Draining")
         later = services.do_send_probe(target, actor=owner)
         assert proc.wait(30) == 0

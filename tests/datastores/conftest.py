@@ -182,7 +182,8 @@ def storage_dirs(settings, tmp_path):
 
 
 @pytest.fixture
-def local_folder(storage_dirs):
-    folder = storage_dirs / "folders" / "shared"
-    folder.mkdir()
+def local_folder(storage_dirs, workspace):
+    """A folder in the workspace's own area of the allowed root (<root>/<workspace>/…)."""
+    folder = storage_dirs / "folders" / workspace.name / "shared"
+    folder.mkdir(parents=True)
     return folder

@@ -2,8 +2,8 @@
 
 import pytest
 
-from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
+from tracking import services
 
 
 def make_job(workspace, owner, experiment, name, status=JobStatus.COMPLETED):
@@ -26,7 +26,7 @@ def experiment(workspace):
 
 def test_metrics_partial_shows_charts_tables_and_stops_polling_when_final(workspace, members, experiment, client):
     job = make_job(workspace, members["owner"], experiment, "run_a")
-    tracking.log_batch(
+    services.do_log_batch(
         job,
         [{"key": "loss", "value": v, "step": i, "timestamp": 1} for i, v in enumerate([0.9, 0.5, 0.2])],
         [{"key": "alpha", "value": "0.5"}],
@@ -54,7 +54,7 @@ def test_metrics_of_another_workspace_are_404(workspace, owner, experiment, outs
 def test_compare_overlays_selected_runs_and_marks_differing_params(workspace, members, experiment, client):
     for name, alpha, losses in [("run_a", "0.1", [0.9, 0.4]), ("run_b", "0.5", [0.8, 0.3]), ("run_c", "0.5", [1.0])]:
         job = make_job(workspace, members["owner"], experiment, name)
-        tracking.log_batch(
+        services.do_log_batch(
             job,
             [{"key": "loss", "value": v, "step": i, "timestamp": 1} for i, v in enumerate(losses)],
             [{"key": "alpha", "value": alpha}, {"key": "solver", "value": "lbfgs"}],

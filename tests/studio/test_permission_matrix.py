@@ -15,7 +15,14 @@ EXPECTED = {
     "owner": ALL,
     "contributor": ALL - {"members.manage", "workspace.delete"},
     "reader": {"workspace.view"},
-    "data_scientist": {"workspace.view", "environments.write", "jobs.submit", "jobs.cancel", "data.write"},
+    "data_scientist": {
+        "workspace.view",
+        "environments.write",
+        "jobs.submit",
+        "jobs.cancel",
+        "data.write",
+        "models.write",
+    },
     "compute_operator": {"workspace.view", "compute.manage"},
 }
 
@@ -40,6 +47,12 @@ def _local_folder() -> str:
 def _page_add_member(client, ws):
     _newcomer()
     return client.post(f"/w/{ws}/members/", {"username": "newcomer", "role": "reader"})
+
+
+def _upload_file(name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"weights")
 
 
 PAGE_PROBES = {
@@ -74,6 +87,9 @@ PAGE_PROBES = {
         f"/w/{ws}/data/new/",
         {"mode": "yaml", "yaml": "name: probe\ntype: uri_file\npath: https://example.com/probe.csv\n"},
     ),
+    "models.write": lambda c, ws: c.post(
+        f"/w/{ws}/models/new/", {"name": "probe", "source": "upload", "file": _upload_file("weights.bin")}
+    ),
 }
 
 
@@ -92,6 +108,14 @@ def _zip_upload(client, ws):
     buf.seek(0)
     buf.name = "code.zip"
     return client.post(f"/api/v1/workspaces/{ws}/codes/", {"file": buf}, format="multipart")
+
+
+def _model_upload(client, ws):
+    import io
+
+    buf = io.BytesIO(b"weights")
+    buf.name = "weights.bin"
+    return client.post(f"/api/v1/workspaces/{ws}/models/", {"name": "probe", "file": buf}, format="multipart")
 
 
 def _job(ws, status="Queued"):
@@ -128,6 +152,7 @@ API_PROBES = {
         {"name": "probe", "type": "uri_file", "path": "https://example.com/probe.csv"},
         format="json",
     ),
+    "models.write": _model_upload,
     "workspace.view": lambda c, ws: c.get(f"/api/v1/workspaces/{ws}/"),
     "environments.write": lambda c, ws: c.post(
         f"/api/v1/workspaces/{ws}/environments/", {"name": "probe", "image": "studio/base:bookworm"}, format="json"
@@ -204,3 +229,24 @@ def test_a_custom_role_grants_exactly_its_ticked_actions(workspace, owner, membe
     api = token_client(lead)
     assert _api_add_member(api, workspace.name).status_code == 201
     assert API_PROBES["workspace.manage"](api, workspace.name).status_code == 403
+
+
+# Machine-wide things are the Studio administrator's: no workspace role reaches them.
+MACHINE_PROBES = {
+    "drain the shared local worker": lambda c, ws, node: c.post(
+        f"/api/v1/workspaces/{ws}/computes/local/nodes/{node.worker_name}/drain/"
+    ),
+    "change the shared local worker's limits": lambda c, ws, node: c.patch(
+        f"/api/v1/workspaces/{ws}/computes/local/", {"cpu_cores": 64}, format="json"
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("probe", sorted(MACHINE_PROBES))
+def test_no_workspace_role_reaches_machine_wide_things(role, probe, workspace, members):
+    from compute.services import register_node
+
+    node = register_node(queue="compute.local", worker_name="local@m", hostname="m", pid=1, capacity=2, report={})
+    response = MACHINE_PROBES[probe](token_client(members[role]), workspace.name, node)
+    assert response.status_code == 403

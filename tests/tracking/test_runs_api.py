@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from jobs import tracking
 from jobs.models import Experiment, Job, JobStatus
 from tests.conftest import token_client
+from tracking import services
 
 SCRIPT = textwrap.dedent(
     """
@@ -96,7 +97,7 @@ def test_a_job_token_reaches_only_its_own_run(live_server, job, workspace, owner
         {"run_id": other.name, "key": "x", "value": 1, "timestamp": 1},
         format="json",
     )
-    assert denied.status_code == 404 and denied.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert denied.status_code == 403 and denied.json()["error_code"] == "PERMISSION_DENIED"
     assert api.get("/api/v1/workspaces/ws-main/").status_code == 401, "a job token is not a personal token"
     tracking.revoke_job_tokens(job)
     ended = api.post(
@@ -107,7 +108,7 @@ def test_a_job_token_reaches_only_its_own_run(live_server, job, workspace, owner
     assert ended.status_code == 401
 
 
-def test_members_read_runs_with_personal_tokens_and_readers_cannot_write(job, members):
+def test_members_read_runs_and_only_the_submitter_writes(job, members, owner):
     reader = token_client(members["reader"])
     got = reader.get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": job.name})
     assert got.status_code == 200 and got.json()["run"]["info"]["status"] == "RUNNING"
@@ -116,7 +117,15 @@ def test_members_read_runs_with_personal_tokens_and_readers_cannot_write(job, me
     )
     assert write.status_code == 403 and write.json()["error_code"] == "PERMISSION_DENIED"
     scientist = token_client(members["data_scientist"])
-    ok = scientist.post(
+    other = scientist.post(
+        "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json"
+    )
+    assert other.status_code == 403, "jobs.submit alone does not write into someone else's run"
+    renamed = scientist.post(
+        "/mlflow/api/2.0/mlflow/runs/update", {"run_id": job.name, "run_name": "mine"}, format="json"
+    )
+    assert renamed.status_code == 403
+    ok = token_client(owner).post(
         "/mlflow/api/2.0/mlflow/runs/log-metric", {"run_id": job.name, "key": "x", "value": 2, "step": 3}, format="json"
     )
     assert ok.status_code == 200
@@ -135,7 +144,7 @@ def test_outsiders_and_anonymous_callers_are_refused(job, outsider, api):
         ({"key": "loss", "value": "abc", "timestamp": 1}, "not a number"),
         ({"key": "", "value": 1, "timestamp": 1}, "Invalid metric name"),
         ({"key": "../x", "value": 1, "timestamp": 1}, "'..' segments"),
-        ({"key": "loss", "value": 1, "step": "one"}, "must be integers"),
+        ({"key": "loss", "value": 1, "step": "one"}, "must be an integer"),
     ],
 )
 def test_bad_metric_input_is_a_clear_mlflow_error(job, owner, body, message):
@@ -158,7 +167,7 @@ def test_malformed_json_and_oversized_batches_are_refused(job, owner):
 
 
 def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
-    tracking.log_batch(
+    services.do_log_batch(
         job,
         [
             {"key": "loss", "value": 0.9, "step": 0, "timestamp": 5},
@@ -175,3 +184,28 @@ def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
         {"key": "loss", "value": 0.1, "timestamp": 1, "step": 2},
     ]
     assert tracking.metric_summary(job)["loss"] == {"min": 0.1, "max": 0.9, "steps": 3, "last": 0.1, "last_step": 2}
+
+
+NESTED = textwrap.dedent(
+    """
+    import mlflow
+    with mlflow.start_run() as parent:
+        for lr in (0.1, 0.01):
+            with mlflow.start_run(nested=True, run_name=f"lr-{lr}") as child:
+                mlflow.log_param("lr", lr)
+                mlflow.log_metric("loss", lr * 2)
+        found = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+                                   order_by=["params.lr ASC"], output_format="list")
+        print("CHILDREN", [r.info.run_name for r in found])
+    """
+)
+
+
+def test_a_job_starts_nested_runs_under_itself(live_server, job, transactional_db):
+    result = run_script(NESTED, tracking.tracking_env(job, live_server.url))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "CHILDREN ['lr-0.01', 'lr-0.1']" in result.stdout
+    children = Job.objects.filter(run_tags__key="mlflow.parentRunId", run_tags__value=job.name)
+    assert sorted(children.values_list("display_name", flat=True)) == ["lr-0.01", "lr-0.1"]
+    assert set(children.values_list("status", flat=True)) == {JobStatus.COMPLETED}
+    assert all(c.experiment_id == job.experiment_id and c.created_by == job.created_by for c in children)
