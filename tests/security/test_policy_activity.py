@@ -30,6 +30,7 @@ EXEMPT = {
     "do_create_token": "personal, in no workspace: the token list shows it",
     "do_revoke_token": "personal, in no workspace: the token list shows it",
     "do_delete_workspace": "the workspace and its log are gone with it",
+    "do_add_curated_version": "curated environments belong to no workspace: Studio adds them from its own files",
 }
 
 

@@ -33,13 +33,13 @@ def _newcomer():
     return get_user_model().objects.filter(username="newcomer").first() or UserFactory(username="newcomer")
 
 
-def _local_folder() -> str:
-    """A folder inside the allowed roots for local datastores."""
+def _local_folder(ws: str) -> str:
+    """A folder the administrator allows for the workspace's local datastores."""
     import os
 
     from django.conf import settings
 
-    folder = os.path.join(settings.STUDIO_LOCAL_DATASTORE_ROOTS[0], "probe")
+    folder = os.path.join(settings.STUDIO_LOCAL_DATASTORE_ROOTS[0], ws, "probe")
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -81,7 +81,7 @@ PAGE_PROBES = {
         f"/w/{ws}/compute/new/yaml/", {"yaml_text": "name: probe-cluster\ntype: amlcompute\nmax_instances: 2\n"}
     ),
     "datastores.write": lambda c, ws: c.post(
-        f"/w/{ws}/datastores/new/", {"name": "probe_store", "type": "local", "path": _local_folder()}
+        f"/w/{ws}/datastores/new/", {"name": "probe_store", "type": "local", "path": _local_folder(ws)}
     ),
     "data.write": lambda c, ws: c.post(
         f"/w/{ws}/data/new/",
@@ -162,7 +162,7 @@ API_PROBES = {
     "members.manage": _api_add_member,
     "datastores.write": lambda c, ws: c.post(
         f"/api/v1/workspaces/{ws}/datastores/",
-        {"name": "probe_store", "type": "local", "path": _local_folder()},
+        {"name": "probe_store", "type": "local", "path": _local_folder(ws)},
         format="json",
     ),
 }
