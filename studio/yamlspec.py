@@ -94,32 +94,38 @@ MAX_NUMBER = 2**53
 
 def check_tree(value: Any, *, source: str = "request body", field: str = "spec") -> None:
     """Raise a ValidationError naming the first NUL character, over-deep nesting or absurd
-    number in a parsed body (keys included)."""
-    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    number in a parsed body (keys included). The error is on the top-level key it was found
+    under (`description`, `tags` …), else on `field`."""
+    stack: list[tuple[Any, int, str, str]] = [(value, 1, "", field)]
     while stack:
-        item, depth, where = stack.pop()
+        item, depth, where, on = stack.pop()
         at = f" at {where}" if where else ""
+
+        def refuse(message: str) -> ValidationError:
+            return ValidationError({on: [f"{source}: {message}{at}."]})  # noqa: B023 - raised at once
+
         if depth > MAX_DEPTH:
-            raise ValidationError({field: [f"{source}: nested deeper than {MAX_DEPTH} levels{at}."]})
+            raise refuse(f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(item, str):
             if "\x00" in item:
-                raise ValidationError({field: [f"{source}: text may not contain NUL characters{at}."]})
+                raise refuse("text may not contain NUL characters")
         elif isinstance(item, bool) or item is None:
             continue
         elif isinstance(item, (int, float)):
             if isinstance(item, float) and not math.isfinite(item):
-                raise ValidationError({field: [f"{source}: {item} is not a number Studio accepts{at}."]})
+                raise refuse(f"{item} is not a number Studio accepts")
             if abs(item) > MAX_NUMBER:
                 shown = f"{item:.3g}" if isinstance(item, float) else f"of {len(str(abs(item)))} digits"
-                raise ValidationError({field: [f"{source}: a number {shown} is too large{at}."]})
+                raise refuse(f"a number {shown} is too large")
         elif isinstance(item, Mapping):
             for key, sub in item.items():
                 path = f"{where}.{key}" if where else str(key)
-                stack.append((key, depth + 1, where))
-                stack.append((sub, depth + 1, path))
+                under = on if where else str(key)
+                stack.append((key, depth + 1, where, on))
+                stack.append((sub, depth + 1, path, under))
         elif isinstance(item, (list, tuple)):
             for i, sub in enumerate(item):
-                stack.append((sub, depth + 1, f"{where}[{i}]"))
+                stack.append((sub, depth + 1, f"{where}[{i}]", on))
 
 
 def decode(raw: bytes, *, source: str = "request body", field: str = "spec") -> str:
