@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from compute import services
+from compute import local_scaler, services
 from compute.filters import ComputeFilter
 from compute.forms import ComputeForm, YAMLForm
 from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, TargetState
@@ -146,6 +146,7 @@ class ComputeDetailView(TargetMixin, LiveMixin, DetailView):
         context["may_manage_machine"] = can_manage_machine(self.request.user, target)
         context["probe"] = target.probes.select_related("created_by").first()
         context["scaler_command"] = settings.STUDIO_SCALER_COMMAND
+        context["local_scaler"] = local_scaler.enabled()
         context["heartbeat_seconds"] = settings.STUDIO_NODE_HEARTBEAT_SECONDS
         context["unreachable_seconds"] = settings.STUDIO_NODE_UNREACHABLE_SECONDS
         context["celery_name"] = f"{target.address.replace('/', '.')}.1@%h"
@@ -356,6 +357,25 @@ class NodeDrainView(TargetMixin, View):
         else:
             messages.success(
                 request, f"Node {node.worker_name} will finish its running jobs, take no new ones and exit."
+            )
+        return redirect(target)
+
+
+class NodeStartView(TargetMixin, View):
+    """The "Start a node" button of a cluster (the local scaler starts the process)."""
+
+    required_action = MANAGE
+    post_action = MANAGE
+
+    def post(self, request, workspace, name):
+        target = self.get_target()
+        try:
+            target = services.do_request_node(target, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"A node of {target.name} is starting on this machine; it appears below within seconds."
             )
         return redirect(target)
 

@@ -8,9 +8,11 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from registry import jobio
-        from studio import activity
+        from registry.deletion import PART
+        from studio import activity, deletion
 
         jobio.register_handlers()
+        deletion.register(PART)
 
         activity.register_messages(
             {

@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from environments.models import EnvironmentVersion
 from jobs import code as code_store
 from jobs import integrations
 from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
-from studio import activity
+from studio import activity, logs
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
@@ -97,6 +98,17 @@ def _name(workspace: Workspace, spec: JobSpec) -> str:
         if not Job.objects.filter(workspace=workspace, name=name).exists():
             return name
     raise Conflict({"name": ["Could not find a free job name; give one."]})
+
+
+def _note_alias(job: Job, version: EnvironmentVersion) -> None:
+    """An Azure ML curated name was answered by a Studio one: say which, in the job's timeline and
+    at the top of its system log."""
+    from environments.aliases import note
+    from jobs.runner.execute import RUNNER_LOG
+
+    message = note(version.alias_of, version.reference)
+    JobEvent.objects.create(job=job, kind=JobEvent.Kind.INFO, message=message, created_at=job.created_at)
+    logs.append(job.log_stream(RUNNER_LOG), f"{job.created_at.isoformat(timespec='milliseconds')} {message}\n")
 
 
 def enqueue(job: Job) -> None:
@@ -191,6 +203,8 @@ def do_submit_job(
     JobEvent.objects.create(
         job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now
     )
+    if version.alias_of:
+        _note_alias(job, version)
     job.wait_reason = queue_wait_reason(job)
     Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
     activity.record(
