@@ -368,7 +368,7 @@ class NodeStartView(TargetMixin, View):
     post_action = MANAGE
 
     def post(self, request, workspace, name):
-        target = self.get_target()
+        target = self.get_object()
         try:
             target = services.do_request_node(target, actor=request.user)
         except ValidationError as exc:
