@@ -305,7 +305,8 @@ class ModelEditView(ModelMixin, View):
 
 class RegisterView(WorkspaceMixin, TemplateView):
     """Register a model. `?job=<name>&path=outputs/model` pre-fills a job's output (the job
-    page's "Register model" link). GET the form; POST it, or PUT it from the page's script
+    page's "Register model" link); `?uri=models:/<id>&type=mlflow_model&name=…` a run's logged
+    model (the Outputs tab's "Register"). GET the form; POST it, or PUT it from the page's script
     (multipart with files streamed into the artifact store as they arrive)."""
 
     template_name = "registry/register.html"
@@ -329,10 +330,16 @@ class RegisterView(WorkspaceMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         job = self.request.GET.get("job", "")
         initial = {"name": self.request.GET.get("name", "")}
-        if job:
+        uri = self.request.GET.get("uri", "").strip()
+        if uri:
+            # A run's logged model (`models:/<id>`) from the job page's Outputs tab.
+            initial |= {"source": "uri", "uri": uri}
+        elif job:
             initial |= {"source": "job", "job": job, "job_path": self.request.GET.get("path") or "outputs/model"}
             if not initial["name"]:
                 initial["name"] = _suggest_name(initial["job_path"], job)
+        if self.request.GET.get("type") in ModelVersion.Type.values:
+            initial["type"] = self.request.GET["type"]
         form = context.setdefault("form", RegisterForm(initial=initial))
         context["job_folders"] = self.job_choices(form["job"].value() or "")
         return context

@@ -17,6 +17,7 @@ from datastores.storage import StorageError
 from jobs.views.base import JobMixin
 from registry.zipping import iter_zip
 from tracking.artifacts import store_for_workspace
+from tracking.models import LoggedModel
 
 PREVIEW_BYTES = 64 * 1024
 TEXT = {".txt", ".log", ".md", ".py", ".yaml", ".yml", ".json", ".csv", ".tsv", ".html", ".cfg", ".ini", ""}
@@ -74,6 +75,8 @@ class RunArtifactsView(RunArtifactsMixin, TemplateView):
             context["error"] = str(exc)
         context.update(
             job=job,
+            # What `log_model`/autolog made: each one registers as `models:/<id>` in one click.
+            logged_models=LoggedModel.objects.filter(source_run=job, status=LoggedModel.Status.READY),
             folder=folder,
             crumbs=self._crumbs(folder),
             entries=entries,
