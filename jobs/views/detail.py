@@ -60,7 +60,10 @@ def header_context(job, workspace) -> dict:
     wait = job.wait_reason
     if job.status == JobStatus.QUEUED:
         wait = queue_wait_reason(job)
-    return {"job": job, "workspace": workspace, "wait_reason": wait, "phases": phases(job)}
+    # "Register model" pre-fills outputs/model: offered only when the job wrote that folder (a run's
+    # MLflow logged models have their own Register buttons on the Outputs tab).
+    folder = job.status == JobStatus.COMPLETED and (artifacts.outputs_root(job) / "model").is_dir()
+    return {"job": job, "workspace": workspace, "wait_reason": wait, "phases": phases(job), "model_folder": folder}
 
 
 class JobDetailView(JobMixin, TemplateView):

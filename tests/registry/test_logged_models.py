@@ -53,6 +53,8 @@ def test_a_logged_model_registers_in_one_click_from_the_outputs_tab(
     finish_job(job)  # the run ends without an outputs/model folder: the logged model is all there is
 
     client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/jobs/{job.name}/outputs/").content.decode()
+    assert 'data-action="register-model"' not in page  # no outputs/model folder to pre-fill
     tab = client.get(f"/w/{workspace.name}/jobs/{job.name}/artifacts/").content.decode()
     assert "Logged models" in tab and model_id in tab and "sklearn" in tab
     link = html.unescape(tab.split('data-action="register-logged-model"')[0].rsplit('href="', 1)[1].split('"')[0])
@@ -78,3 +80,10 @@ def test_a_logged_model_registers_in_one_click_from_the_outputs_tab(
     client.force_login(members["reader"])
     read_only = client.get(f"/w/{workspace.name}/jobs/{job.name}/artifacts/").content.decode()
     assert model_id in read_only and "register-logged-model" not in read_only
+
+
+def test_the_outputs_model_button_stays_for_a_job_that_wrote_that_folder(client, workspace, owner, trained_job):
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/jobs/{trained_job.name}/outputs/").content.decode()
+    assert "path=outputs/model" in page and 'data-action="register-model"' in page
+    assert "Logged models" not in client.get(f"/w/{workspace.name}/jobs/{trained_job.name}/artifacts/").content.decode()
