@@ -20,7 +20,7 @@ API = "/mlflow/api/2.0/mlflow/"
 ARTIFACTS = "/mlflow/api/2.0/mlflow-artifacts/artifacts/"
 
 
-def _log_model_as_the_job_does(job, tmp_path) -> str:
+def log_model_as_the_job_does(job, tmp_path) -> str:
     """What `mlflow.sklearn.log_model` sends with the job's token: create, upload files, finalize."""
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {job_tracking.issue_job_token(job)}")
@@ -49,7 +49,7 @@ def test_a_logged_model_registers_in_one_click_from_the_outputs_tab(
     advance(job.pk, JobStatus.QUEUED, JobStatus.PREPARING, node="n")
     advance(job.pk, JobStatus.PREPARING, JobStatus.RUNNING)
     job.refresh_from_db()
-    model_id = _log_model_as_the_job_does(job, tmp_path)
+    model_id = log_model_as_the_job_does(job, tmp_path)
     finish_job(job)  # the run ends without an outputs/model folder: the logged model is all there is
 
     client.force_login(owner)
