@@ -8,9 +8,11 @@ import resource
 import textwrap
 
 import pytest
+from django.test import Client
 
 from jobs import tracking as job_tracking
 from jobs.models import Experiment, Job, JobStatus
+from registry.models import ModelVersion
 from studio.models import ActivityEvent
 from tests.conftest import token_client
 from tests.tracking.conftest import run_client
@@ -89,6 +91,20 @@ def test_an_autologged_sklearn_job_keeps_metrics_params_artifacts_and_its_model(
     assert params["max_iter"] == "200" and "training_accuracy_score" in metrics
     assert run["info"]["artifact_uri"] == f"mlflow-artifacts:/ws-main/runs/{job.name}/artifacts"
     assert run["outputs"]["model_outputs"] == [{"model_id": model.model_id, "step": 0}]
+
+    # One click from the Outputs tab: the logged model's Register link, then the form it fills in.
+    browser = Client()
+    browser.force_login(owner)
+    tab = browser.get(f"/w/ws-main/jobs/{job.name}/artifacts/").content.decode()
+    assert f"uri=models%3A/{model.model_id}&amp;type=mlflow_model" in tab, tab
+    posted = browser.post(
+        "/w/ws-main/models/new/",
+        {"name": "autologged", "type": "mlflow_model", "source": "uri", "uri": f"models:/{model.model_id}"},
+    )
+    assert posted.status_code == 302, posted.content.decode()[-2000:]
+    version = ModelVersion.objects.get(model__name="autologged")
+    assert version.type == "mlflow_model" and version.job_id == job.pk
+    assert version.mlmodel["signature"]["inputs"][0]["name"] == "sepal length (cm)"
 
 
 LAPTOP = textwrap.dedent(
