@@ -34,6 +34,18 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("STUDIO_SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production-" + "x" * 20
 
+# Fernet key for stored credentials (studio/crypto.py); derived from the secret key when unset.
+STUDIO_ENCRYPTION_KEY = env_str("STUDIO_ENCRYPTION_KEY", "")
+if STUDIO_ENCRYPTION_KEY:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(STUDIO_ENCRYPTION_KEY.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            "STUDIO_ENCRYPTION_KEY must be a Fernet key (44 url-safe base64 characters)"
+        ) from None
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

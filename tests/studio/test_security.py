@@ -133,3 +133,25 @@ def test_bad_setting_values_stop_start_up():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_a_bad_encryption_key_stops_start_up():
+    env = dict(os.environ, STUDIO_ENCRYPTION_KEY="not-a-fernet-key")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "STUDIO_ENCRYPTION_KEY must be a Fernet key" in result.stderr
+
+
+def test_stored_secrets_use_the_configured_encryption_key(settings):
+    from cryptography.fernet import Fernet
+
+    from studio import crypto
+
+    key = Fernet.generate_key()
+    settings.STUDIO_ENCRYPTION_KEY = key.decode()
+    crypto._fernet.cache_clear()
+    try:
+        token = crypto.encrypt("account-key-123")
+        assert Fernet(key).decrypt(token.encode()) == b"account-key-123"
+    finally:
+        crypto._fernet.cache_clear()
