@@ -8,5 +8,6 @@ from jobs.models.job import (  # noqa: F401
     Job,
     JobEvent,
     JobStatus,
+    JobType,
 )
 from jobs.models.metrics import JobToken, LatestMetric, Metric, Param, RunTag  # noqa: F401

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jobs import children, integrations
 from jobs import code as code_store
-from jobs import integrations
 from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
@@ -104,10 +104,22 @@ def send_run(job_id: int, queue: str) -> None:
 
 @transaction.atomic
 def do_submit_job(
-    workspace, *, actor, data: dict, code: CodeSnapshot | None = None, source: str = "api", spec: JobSpec | None = None
+    workspace,
+    *,
+    actor,
+    data: dict,
+    code: CodeSnapshot | None = None,
+    source: str = "api",
+    spec: JobSpec | None = None,
+    parent: Job | None = None,
 ) -> Job:
     """Validate `data` (a CLI-YAML/JSON job mapping), pin its environment, check the compute, store
-    the job Queued, record the event, and enqueue the run when the transaction commits."""
+    the job Queued, record the event, and enqueue the run when the transaction commits. Another
+    `type:` (sweep, ...) goes to the handler its app registered (jobs.children)."""
+    kind = data.get("type", "command") if spec is None and isinstance(data, dict) else "command"
+    handler = children.handler_for(kind) if kind != "command" else None
+    if handler is not None:
+        return handler.submit(workspace, actor=actor, data=data, code=code, source=source)
     spec = spec or parse_job_spec(data, source="job YAML" if source == "yaml" else "job")
     snapshot = _code_for(workspace, spec, code)
     errors: dict[str, list[str]] = {}
@@ -167,6 +179,7 @@ def do_submit_job(
         timeout_seconds=spec.timeout,
         max_retries=spec.max_retries,
         source=source,
+        parent=parent,
     )
     # A job's `tags:` are its MLflow run tags (searchable with tags.<key>).
     RunTag.objects.bulk_create([RunTag(job=job, key=str(k)[:250], value=str(v)) for k, v in (spec.tags or {}).items()])
