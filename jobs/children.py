@@ -6,7 +6,9 @@ A handler gives two things for its type:
   (called by `do_submit_job` when `type:` names it);
 - `child_ended(parent_id, child_id)`: called on commit each time one of the parent's children
   reaches a final state, so the parent's state is advanced by the database, never by a loop that
-  holds a worker.
+  holds a worker;
+- `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
+  children too).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 class TypeHandler:
     submit: Callable
     child_ended: Callable[[int, int], None]
+    cancel: Callable | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}

@@ -89,6 +89,16 @@ def _name(workspace, spec: JobSpec) -> str:
     raise Conflict({"name": ["Could not find a free job name; give one."]})
 
 
+def experiment_for(workspace, name: str, actor) -> Experiment:
+    """The workspace's experiment `name`, created (validated) on first use."""
+    return _experiment(workspace, name, actor)
+
+
+def free_job_name(workspace, name: str = "") -> str:
+    """`name` when valid and free in the workspace (else a field error), or a generated one."""
+    return _name(workspace, JobSpec(command="", environment="", name=name))
+
+
 def enqueue(job: Job) -> None:
     """Send the run task to the job's compute queue (after the transaction commits)."""
     queue = integrations.queue_for(job)
