@@ -80,13 +80,21 @@ def values(spec: SweepSpec, params: dict) -> dict:
     return out
 
 
+class _Grid(optuna.samplers.GridSampler):
+    """Optuna's grid sampler without its stop when the grid is exhausted (a call meant for
+    study.optimize); Studio's limits already cap a grid sweep at the grid's size."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
+
+
 def _sampler(spec: SweepSpec, asked: int):
     """A sampler for the study as it stands after `asked` trials. The study is loaded afresh each
     time it is advanced, so a seeded sampler is seeded with seed + asked: the same sweep asks the
     same values again, but each load does not start the sequence over."""
     seed = None if spec.seed is None else spec.seed + asked
     if spec.algorithm == "grid":
-        return optuna.samplers.GridSampler({n: p["values"] for n, p in spec.search_space.items()}, seed=seed)
+        return _Grid({n: p["values"] for n, p in spec.search_space.items()}, seed=seed)
     if spec.algorithm == "bayesian":
         return optuna.samplers.TPESampler(seed=seed)
     if spec.rule == "sobol":  # Sobol points are indexed by trial, so the seed (scrambling) stays fixed

@@ -101,7 +101,8 @@ def _advance(sweep: Sweep, spec: SweepSpec) -> None:
             _close(sweep, spec, study, trial)
     parent = sweep.job
     parent.refresh_from_db()
-    running = sweep.trials.filter(state=TrialState.RUNNING).count()
+    # A pruned trial counts until its job has really stopped: never more than max_concurrent at once.
+    running = sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).count()
     total = sweep.trials.count()
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
