@@ -7,7 +7,9 @@ STUDIO_PUBLIC_URL ?= http://127.0.0.1:$(STUDIO_PORT)
 export STUDIO_PORT STUDIO_PUBLIC_URL
 export STUDIO_DATA_DIR := $(abspath $(STUDIO_DATA_DIR))
 # `make run` serves plain http on this machine only.
-RUN_ENV := DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost
+# The local scaler starts cluster/instance nodes as local processes (off when STUDIO_SCALER_COMMAND is set).
+STUDIO_LOCAL_SCALER ?= true
+RUN_ENV := DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost STUDIO_LOCAL_SCALER=$(STUDIO_LOCAL_SCALER)
 
 .PHONY: run test venv lint bench clean
 
@@ -39,9 +41,11 @@ bench: venv
 	$(VENV)/bin/python bench/pages.py
 	$(VENV)/bin/python bench/models.py
 	$(VENV)/bin/python bench/env_builds.py
+	$(VENV)/bin/python bench/metrics.py
 	$(VENV)/bin/python bench/dispatch.py
 	$(VENV)/bin/python bench/jobs.py
 	$(VENV)/bin/python bench/data.py
+	$(VENV)/bin/python bench/datastore_check.py
 
 clean:
 	rm -rf $(VENV) var

@@ -30,7 +30,7 @@ from compute.overview import attach
 from compute.serializers import ComputeInputSerializer, ComputeSerializer, NodeSerializer
 from compute.spec import parse_yaml
 from studio.api.base import WorkspaceScopedViewSet
-from studio.permissions import VIEW, can_operate_compute
+from studio.permissions import VIEW, can_operate_compute, operate_denied_message
 
 MANAGE = "compute.manage"
 
@@ -115,10 +115,7 @@ class ComputeViewSet(WorkspaceScopedViewSet):
     def _operable(self) -> ComputeTarget:
         target = self.get_object()
         if not can_operate_compute(self.request.user, target):
-            raise exceptions.PermissionDenied(
-                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
-                f"and {target.name} is not an instance assigned to you."
-            )
+            raise exceptions.PermissionDenied(operate_denied_message(target))
         return target
 
     @extend_schema(request=None, responses={200: ComputeSerializer})

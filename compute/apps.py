@@ -22,6 +22,7 @@ class ComputeConfig(AppConfig):
                 "compute.started": "started the compute instance {target}",
                 "compute.stopped": "stopped the compute instance {target}",
                 "compute.node_drain_requested": "asked node {node} of {target} to drain",
+                "compute.node_requested": "asked for one more node of {target} ({desired} wanted)",
                 "compute.probe_sent": "sent a test task to {target}",
                 "compute.node_joined": "saw node {node} join {target}",
                 "compute.node_left": "saw node {node} leave {target}",

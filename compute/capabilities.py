@@ -27,6 +27,21 @@ def host_report(target=None) -> dict[str, Any]:
     }
 
 
+def largest_machine():
+    """The biggest machine Studio sees: this host, or any node that reported a bigger one (a
+    cluster's nodes may run elsewhere). Sizes are offered and defaulted against it."""
+    from compute.models import Node
+    from compute.sizes import Machine
+
+    best = Machine(os.cpu_count() or 1, memory_mb(), gpu_count())
+    for cpus, memory, gpus in (
+        Node.objects.responsive().filter(cpu_count__gt=0).values_list("cpu_count", "memory_mb", "gpus")[:200]
+    ):
+        if (cpus, memory) > (best.cpu_count, best.memory_mb):
+            best = Machine(cpus, memory, gpus)
+    return best
+
+
 def memory_mb() -> int:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

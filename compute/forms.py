@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from compute import sizes
+from compute.capabilities import largest_machine
 from compute.models import Backend, ComputeType, Tier
 from studio.forms import TagsField
 
@@ -76,6 +77,16 @@ class ComputeForm(forms.Form):
         # The shared local worker's limits are the Studio administrator's (studio.permissions).
         self.machine_locked = machine_locked
         self.fields["assigned_to"].choices = [(m, m) for m in members]
+        # Offer the sizes one job of which fits the machines Studio sees (and the target's own).
+        machine = largest_machine()
+        current = target.size if target is not None else ""
+        offered = [s for s in sizes.SIZES if sizes.fits(s, machine) or s.name == current]
+        self.fields["size"].choices = [(s.name, s.label) for s in offered] + [SIZE_CHOICES[-1]]
+        self.fields["size"].initial = sizes.default_for(machine)["size"] or sizes.CUSTOM
+        self.fields["size"].help_text = (
+            f"The limits each job gets (CPU, memory, GPUs), named like Azure VM sizes; those listed fit the largest "
+            f"machine Studio sees ({sizes.describe(machine.cpu_count, machine.memory_mb, machine.gpus)})."
+        )
         keep = {"name", "description", "size", "cpu_cores", "memory_mb", "gpus", "tags"} | set(FIELDS_OF_TYPE[kind])
         for name in list(self.fields):
             if name not in keep:

@@ -216,6 +216,10 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
     except Exception:
         logger.exception("could not register this worker as a node; shutting down")
         _agent.request_shutdown("registration failed")
+    if LOCAL_QUEUE in queues:
+        from compute import local_scaler
+
+        local_scaler.start_in_this_worker()
 
 
 def _on_worker_shutting_down(**kwargs) -> None:
@@ -224,6 +228,9 @@ def _on_worker_shutting_down(**kwargs) -> None:
 
 
 def _on_worker_shutdown(**kwargs) -> None:
+    from compute import local_scaler
+
+    local_scaler.stop_in_this_worker()  # the nodes it started go with it
     if _agent is not None:
         _agent.stop()
 

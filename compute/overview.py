@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import Count, Q
 
 from compute import demand
-from compute.models import ComputeTarget, Node, NodeState
+from compute.models import ComputeTarget, Node, NodeState, TargetState
 from compute.scaling import Plan, plan_for
 
 
@@ -35,6 +35,20 @@ class Overview:
         return self.plan.running
 
 
+def shown_state(target: ComputeTarget, overview: Overview) -> tuple[str, str]:
+    """(badge, words) for a target's state that say what is true: a cluster or a started instance
+    is only "Running" while its nodes are up ("0 of 2 nodes up" is not Running)."""
+    if not target.scales or target.state != TargetState.RUNNING:
+        return target.state, ""
+    up, wanted = overview.nodes, overview.plan.desired
+    words = f"{up} of {wanted} node{'s' if wanted != 1 else ''} up"
+    if up == 0 and wanted == 0:
+        return "Idle", "0 nodes up, no job waiting"
+    if up < wanted:
+        return "Starting", words
+    return TargetState.RUNNING, words
+
+
 def attach(targets: Iterable[ComputeTarget]) -> list[ComputeTarget]:
     """Set `target.overview` on each target; returns them as a list."""
     targets = list(targets)
@@ -57,4 +71,5 @@ def attach(targets: Iterable[ComputeTarget]) -> list[ComputeTarget]:
         row = by_queue.get(target.queue_name, {"total": 0, "busy": 0, "paused": 0, "draining": 0})
         plan = plan_for(target, counts[target.pk], live=row["total"], busy=row["busy"])
         target.overview = Overview(row["total"], row["busy"], row["paused"], row["draining"], plan)
+        target.shown_state, target.nodes_up = shown_state(target, target.overview)
     return targets

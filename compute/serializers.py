@@ -27,6 +27,9 @@ class ComputeSerializer(serializers.ModelSerializer):
     has_tls = serializers.BooleanField(read_only=True)
     nodes = serializers.SerializerMethodField(help_text="Responsive nodes: total, busy, idle, paused, draining")
     demand = serializers.SerializerMethodField(help_text="Unfinished jobs: queued, running; nodes wanted")
+    status = serializers.SerializerMethodField(
+        help_text='What is true now: "state" unless its nodes say otherwise (Starting, Idle), and "nodes_up"'
+    )
 
     class Meta:
         model = ComputeTarget
@@ -57,6 +60,7 @@ class ComputeSerializer(serializers.ModelSerializer):
             "address",
             "nodes",
             "demand",
+            "status",
             "scaler_status",
             "created_by",
             "created_at",
@@ -71,6 +75,10 @@ class ComputeSerializer(serializers.ModelSerializer):
     def get_demand(self, obj: ComputeTarget) -> dict[str, int]:
         o = _overview(obj)
         return {"queued": o.queued, "running": o.running, "wanted": o.plan.wanted, "desired_nodes": o.plan.desired}
+
+    def get_status(self, obj: ComputeTarget) -> dict[str, str]:
+        _overview(obj)
+        return {"state": obj.shown_state, "nodes_up": obj.nodes_up}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

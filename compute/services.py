@@ -254,6 +254,32 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 
 
 @transaction.atomic
+def do_request_node(target: ComputeTarget, *, actor) -> ComputeTarget:
+    """ "Start a node": ask the local scaler for one more node of a cluster now (up to
+    max_instances). The autoscaler lowers the count again once the cluster has been idle for
+    idle_time_before_scale_down, as for any node it started."""
+    target = _lock(target)
+    if target.type != ComputeType.CLUSTER:
+        raise Conflict({"detail": [f"{target.name} is not a cluster: start an instance with its Start button."]})
+    live = target.nodes().responsive().count()
+    wanted = max(target.desired_nodes, live) + 1
+    if wanted > target.max_instances:
+        raise Conflict(
+            {
+                "detail": [
+                    f"{target.name} already has {max(target.desired_nodes, live)} of at most "
+                    f"{target.max_instances} node(s) (max_instances)."
+                ]
+            }
+        )
+    target.desired_nodes = wanted
+    target.demand_low_since = None
+    target.save(update_fields=["desired_nodes", "demand_low_since", "updated_at"])
+    activity.record(target.workspace, actor, "compute.node_requested", target.name, desired=wanted)
+    return target
+
+
+@transaction.atomic
 def do_request_drain(node: Node, *, target: ComputeTarget, actor) -> Node:
     """Ask a node of `target` to finish its running jobs, take no new ones and exit (at its next
     heartbeat). The shared local worker is the Studio administrator's, not any workspace's."""

@@ -66,3 +66,38 @@ def matching(cpu_cores: float, memory_mb: int, gpus: int) -> Size | None:
         if (size.cpu_cores, size.memory_mb, size.gpus) == (cpu_cores, memory_mb, gpus):
             return size
     return None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The biggest machine Studio sees (this host, or a node's reported capacity)."""
+
+    cpu_count: int
+    memory_mb: int
+    gpus: int = 0
+
+
+def fits(size: Size, machine: Machine) -> bool:
+    return size.cpu_cores <= machine.cpu_count and size.memory_mb <= machine.memory_mb and size.gpus <= machine.gpus
+
+
+def fitting(machine: Machine) -> list[Size]:
+    """The catalogue sizes one job of which fits on `machine`."""
+    return [size for size in SIZES if fits(size, machine)]
+
+
+def default_for(machine: Machine) -> dict:
+    """Limits of a new target that fit `machine`: DEFAULT_SIZE when it fits, else the biggest
+    CPU-only size that does, else the machine's own cores and three quarters of its memory."""
+    size = lookup(DEFAULT_SIZE)
+    if size is None or not fits(size, machine):
+        cpu_only = [s for s in fitting(machine) if not s.gpus]
+        size = max(cpu_only, key=lambda s: (s.cpu_cores, s.memory_mb), default=None)
+    if size is not None:
+        return {"size": size.name, "cpu_cores": size.cpu_cores, "memory_mb": size.memory_mb, "gpus": size.gpus}
+    return {
+        "size": "",
+        "cpu_cores": max(1, machine.cpu_count),
+        "memory_mb": max(256, machine.memory_mb * 3 // 4),
+        "gpus": 0,
+    }

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from compute import sizes
+from compute.capabilities import largest_machine
 from compute.models import (
     LOCAL_NAME,
     Backend,
@@ -86,6 +87,7 @@ READ_ONLY = {
     "demand",
     "desired_nodes",
     "scaler_status",
+    "status",
     "engine_info",
     "has_tls",
     "size_label",
@@ -458,9 +460,9 @@ def _decimal(value: Any, key: str, errors: dict) -> Decimal | None:
 def _fill_defaults(spec: CleanSpec) -> None:
     """Defaults of a new target, by type (the model's field defaults cover the rest)."""
     values = spec.values
-    if "cpu_cores" not in values:
-        size = sizes.lookup(sizes.DEFAULT_SIZE)
-        values.update(size=size.name, cpu_cores=Decimal(str(size.cpu_cores)), memory_mb=size.memory_mb, gpus=size.gpus)
+    if "cpu_cores" not in values:  # no size given: one that fits the machines here (not 4 cores on a 2-core host)
+        limits = sizes.default_for(largest_machine())
+        values.update(limits, cpu_cores=Decimal(str(limits["cpu_cores"])))
     if spec.type in (ComputeType.DOCKER, ComputeType.ATTACHED):
         values["backend"] = Backend.DOCKER
     else:

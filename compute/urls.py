@@ -18,5 +18,6 @@ urlpatterns = [
     path(C + "<str:name>/start/", views.ComputeStartView.as_view(), name="compute_start"),
     path(C + "<str:name>/stop/", views.ComputeStopView.as_view(), name="compute_stop"),
     path(C + "<str:name>/probe/", views.ComputeProbeView.as_view(), name="compute_probe"),
+    path(C + "<str:name>/nodes/start/", views.NodeStartView.as_view(), name="node_start"),
     path(C + "<str:name>/nodes/<int:node>/drain/", views.NodeDrainView.as_view(), name="node_drain"),
 ]

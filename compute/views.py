@@ -13,14 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from compute import services
+from compute import local_scaler, services
 from compute.filters import ComputeFilter
 from compute.forms import ComputeForm, YAMLForm
 from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, TargetState
 from compute.overview import attach
 from compute.spec import parse_yaml
 from studio.models import ActivityEvent, Membership
-from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute
+from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute, operate_denied_message
 from studio.views.base import PartialMixin, WorkspaceMixin
 from studio.views.workspaces import apply_errors
 
@@ -74,12 +74,9 @@ class LiveMixin(PartialMixin):
     """A page whose partial polls while `context["live"]`; a poll answered when nothing moves gets
     STATUS_STOP_POLLING so htmx stops asking."""
 
-    def serves_partial(self) -> bool:
-        return self.get_template_names() == [self.partial_template_name]
-
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
-        if self.request.htmx and self.request.htmx.target and not context["live"]:
+        if self.serves_partial() and not context["live"]:
             response.status_code = STATUS_STOP_POLLING
         return response
 
@@ -157,6 +154,7 @@ class ComputeDetailView(TargetMixin, LiveMixin, DetailView):
         context["may_manage_machine"] = can_manage_machine(self.request.user, target)
         context["probe"] = target.probes.select_related("created_by").first()
         context["scaler_command"] = settings.STUDIO_SCALER_COMMAND
+        context["local_scaler"] = local_scaler.enabled()
         context["heartbeat_seconds"] = settings.STUDIO_NODE_HEARTBEAT_SECONDS
         context["unreachable_seconds"] = settings.STUDIO_NODE_UNREACHABLE_SECONDS
         context["celery_name"] = f"{target.address.replace('/', '.')}.1@%h"
@@ -329,10 +327,7 @@ class _OperateView(TargetMixin, View):
     def post(self, request, workspace, name):
         target = self.get_target()
         if not can_operate_compute(request.user, target):
-            raise PermissionDenied(
-                f"Your role in workspace '{self.workspace.name}' does not allow compute.manage, "
-                f"and {target.name} is not an instance assigned to you."
-            )
+            raise PermissionDenied(operate_denied_message(target))
         try:
             target = self.act(target)
         except ValidationError as exc:
@@ -372,6 +367,25 @@ class NodeDrainView(TargetMixin, View):
         else:
             messages.success(
                 request, f"Node {node.worker_name} will finish its running jobs, take no new ones and exit."
+            )
+        return redirect(target)
+
+
+class NodeStartView(TargetMixin, View):
+    """The "Start a node" button of a cluster (the local scaler starts the process)."""
+
+    required_action = MANAGE
+    post_action = MANAGE
+
+    def post(self, request, workspace, name):
+        target = self.get_target()
+        try:
+            target = services.do_request_node(target, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request, f"A node of {target.name} is starting on this machine; it appears below within seconds."
             )
         return redirect(target)
 

@@ -54,9 +54,12 @@ def get_datastore(workspace: Workspace, name: str, *, field: str = "path") -> Da
     return datastore
 
 
-def locate(workspace: Workspace, path: str, data_type: str, *, field: str = "path", measure: bool = True) -> Located:
+def locate(
+    workspace: Workspace, path: str, data_type: str, *, field: str = "path", measure: bool = True, create: bool = False
+) -> Located:
     """Check that `path` exists and fits `data_type` (a file for uri_file; a folder for
-    uri_folder; a folder with a valid MLTable file for mltable)."""
+    uri_folder; a folder with a valid MLTable file for mltable). `create`: a uri_folder that does
+    not exist yet is created, as Azure ML does for a data asset or an output that names one."""
     path = (path or "").strip()
     if not path:
         raise ValidationError({field: ["Give a path: azureml://datastores/<name>/paths/<path>, or an https:// URL."]})
@@ -87,7 +90,11 @@ def locate(workspace: Workspace, path: str, data_type: str, *, field: str = "pat
         if rel and paths.basename(rel) == "MLTable" and data_type == DataVersion.Type.MLTABLE and store.isfile(rel):
             rel = paths.parent(rel)
         if rel and not store.isdir(rel):
-            raise ValidationError({field: [f"{datastore.name}/{rel} is not a folder ({data_type} needs a folder)."]})
+            if not (create and data_type == DataVersion.Type.URI_FOLDER and not store.exists(rel)):
+                raise ValidationError(
+                    {field: [f"{datastore.name}/{rel} is not a folder ({data_type} needs a folder)."]}
+                )
+            store.makedirs(rel)
         if data_type == DataVersion.Type.MLTABLE:
             read_mltable(store, rel)
         size = count = None
@@ -139,7 +146,7 @@ def do_create_data_version(
             raise ValidationError({"version": ["'latest' is a label, not a version."]})
     else:
         version = None
-    located = locate(workspace, path, type)
+    located = locate(workspace, path, type, create=True)
     tags = clean_tags(tags)
     try:
         with transaction.atomic():

@@ -116,7 +116,7 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
 def _check_storage(datastore: Datastore) -> None:
     """Validate a connection by listing its container/bucket/folder; the error goes to the user."""
     try:
-        store_for(datastore).list_root()
+        store_for(datastore, probe=True).list_root()
     except StorageError as exc:
         raise ValidationError({"__all__": [f"Studio could not list the storage: {exc}"]}) from None
 

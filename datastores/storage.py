@@ -126,6 +126,8 @@ def _describe(exc: BaseException, where: str) -> str:
     if isinstance(exc, OSError) and exc.errno in _LOCAL_ERRNOS:
         return f"{os.strerror(exc.errno)} on {where}."
     # Never the library's text: it can quote whatever answered at the endpoint (studio.netcheck).
+    if names & {"ServiceResponseTimeoutError", "ServiceRequestTimeoutError", "ReadTimeoutError"}:
+        return f"The storage service for {where} did not answer in time (timed out)."
     if names & {"ServiceRequestError", "EndpointConnectionError", "ConnectTimeoutError", "ClientConnectorError"} or (
         isinstance(exc, ConnectionError | TimeoutError) or (isinstance(exc, OSError) and exc.errno is not None)
     ):
@@ -503,6 +505,56 @@ def _discard(handle) -> None:
 
 # -- building stores -------------------------------------------------------------------------------
 
+# The SDKs' own retry policies are made for long transfers (Azure's waits 15 s, 18 s, ... between
+# tries: 78 s before an unreachable account fails). Studio bounds them: a few quick tries in normal
+# use, and a single short try when a new connection is checked (registering, editing), so an
+# unreachable datastore is refused within seconds; the user can simply try again.
+PROBE_CONNECT_SECONDS = 3
+PROBE_READ_SECONDS = 4
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How long one storage call may wait and how often it is tried again."""
+
+    connect: float
+    read: float
+    retries: int
+    backoff: float
+
+    @classmethod
+    def for_use(cls, probe: bool) -> Patience:
+        timeout = settings.STUDIO_STORAGE_TIMEOUT
+        if probe:
+            return cls(
+                connect=min(timeout, PROBE_CONNECT_SECONDS), read=min(timeout, PROBE_READ_SECONDS), retries=0, backoff=0
+            )
+        return cls(connect=timeout, read=timeout * 6, retries=3, backoff=1)
+
+
+def _bounded_blob_filesystem():
+    """adlfs's AzureBlobFileSystem whose service client takes a bounded retry policy."""
+    from adlfs import AzureBlobFileSystem
+    from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+
+    class BoundedBlobFileSystem(AzureBlobFileSystem):
+        def __init__(self, *args, patience: Patience, **kwargs):
+            self.patience = patience
+            super().__init__(*args, **kwargs)
+
+        def do_connect(self):
+            policy = LinearRetry(
+                backoff=self.patience.backoff, retry_total=self.patience.retries, random_jitter_range=0
+            )
+            self.service_client = BlobServiceClient.from_connection_string(
+                conn_str=self.connection_string,
+                retry_policy=policy,
+                connection_timeout=self.patience.connect,
+                read_timeout=self.patience.read,
+            )
+
+    return BoundedBlobFileSystem
+
 
 def blob_endpoint(account_name: str, endpoint: str, protocol: str) -> str:
     """The container service URL: a DNS suffix (core.windows.net) or, for emulators and private
@@ -523,9 +575,9 @@ def azure_store(
     credentials: dict,
     label: str,
     prefix: str = "",
+    probe: bool = False,
 ) -> Store:
-    from adlfs import AzureBlobFileSystem
-
+    """`probe`: checking a new connection (short timeouts, one retry)."""
     url = blob_endpoint(account_name, endpoint, protocol)
     if credentials.get("account_key"):
         connection_string = (
@@ -536,41 +588,49 @@ def azure_store(
         connection_string = f"BlobEndpoint={url};SharedAccessSignature={credentials['sas_token'].lstrip('?')}"
     else:
         raise ValidationError({"credentials": ["Give an account key or a SAS token."]})
-    fs = AzureBlobFileSystem(
+    patience = Patience.for_use(probe)
+    fs = _bounded_blob_filesystem()(
         account_name=account_name,
         connection_string=connection_string,
         blocksize=settings.STUDIO_STORAGE_BLOCK_SIZE,
         assume_container_exists=True,
         use_listings_cache=False,
-        connection_timeout=settings.STUDIO_STORAGE_TIMEOUT,
-        read_timeout=settings.STUDIO_STORAGE_TIMEOUT * 6,
+        connection_timeout=patience.connect,
+        read_timeout=patience.read,
         skip_instance_cache=True,
+        patience=patience,
     )
     root = "/".join(p for p in (container_name, paths.clean_path(prefix)) if p)
     return Store(fs=fs, root=root, label=label, secrets=_secret_values(credentials))
 
 
 @sensitive_variables("credentials")
-def s3_store(*, bucket: str, endpoint_url: str, region: str, credentials: dict, label: str, prefix: str = "") -> Store:
+def s3_store(
+    *, bucket: str, endpoint_url: str, region: str, credentials: dict, label: str, prefix: str = "", probe: bool = False
+) -> Store:
+    """`probe`: checking a new connection (short timeouts, one retry)."""
     from s3fs import S3FileSystem
 
     key, secret = credentials.get("access_key_id"), credentials.get("secret_access_key")
     if not key or not secret:
         raise ValidationError({"credentials": ["Give an access key id and a secret access key."]})
+    patience = Patience.for_use(probe)
     fs = S3FileSystem(
         key=key,
         secret=secret,
         endpoint_url=endpoint_url or None,
         client_kwargs={"region_name": region or "us-east-1"},
         config_kwargs={
-            "connect_timeout": settings.STUDIO_STORAGE_TIMEOUT,
-            "read_timeout": settings.STUDIO_STORAGE_TIMEOUT * 6,
-            "retries": {"max_attempts": 2},
+            "connect_timeout": patience.connect,
+            "read_timeout": patience.read,
+            "retries": {"total_max_attempts": patience.retries + 1, "mode": "standard"},
         },
         default_block_size=max(settings.STUDIO_STORAGE_BLOCK_SIZE, 5 * 2**20),
         use_listings_cache=False,
         skip_instance_cache=True,
     )
+    if probe:
+        fs.retries = 1  # s3fs tries timeouts again on its own, on top of botocore's retries
     root = "/".join(p for p in (bucket, paths.clean_path(prefix)) if p)
     return Store(fs=fs, root=root, label=label, secrets=_secret_values(credentials))
 
@@ -671,8 +731,9 @@ def endpoint_problems(datastore: Datastore) -> dict[str, list[str]]:
     return {}
 
 
-def store_for(datastore: Datastore) -> Store:
-    """The Store of a saved (or about-to-be-saved) datastore."""
+def store_for(datastore: Datastore, *, probe: bool = False) -> Store:
+    """The Store of a saved (or about-to-be-saved) datastore; `probe` when checking a new
+    connection (short timeouts, one retry)."""
     from datastores.models import Datastore
 
     if datastore.builtin:
@@ -690,6 +751,7 @@ def store_for(datastore: Datastore) -> Store:
             protocol=datastore.protocol,
             credentials=datastore.get_credentials(),
             label=datastore.name,
+            probe=probe,
         )
     if datastore.type == Datastore.Type.S3:
         return s3_store(
@@ -698,6 +760,7 @@ def store_for(datastore: Datastore) -> Store:
             region=datastore.region,
             credentials=datastore.get_credentials(),
             label=datastore.name,
+            probe=probe,
         )
     raise ValidationError({"type": [f"Unknown datastore type {datastore.type!r}."]})
 

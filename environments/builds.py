@@ -174,6 +174,12 @@ def record_cache_hit(
     return build
 
 
+def reuse_note(build: EnvironmentBuild) -> str:
+    """Why a build that already existed answers: its cache-hit reason, or "already built (build #N)"
+    for the version's own earlier build (whose stored reason says why it was built back then)."""
+    return build.reason if build.cache_hit else f"already built (build #{build.pk})"
+
+
 def ensure_built(
     version: EnvironmentVersion,
     backend_kind: str,
@@ -191,7 +197,7 @@ def ensure_built(
         if hit is not None:
             build = record_cache_hit(version, backend_kind, hit, workspace=workspace, actor=actor)
             if log:
-                log(f"Environment {version.reference}: {build.reason or 'already built'} ({build.location})")
+                log(f"Environment {version.reference}: {reuse_note(build)} ({build.location})")
             return build
     build = new_build(
         version,

@@ -73,6 +73,9 @@ class EnvironmentVersion(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = VersionQuerySet.as_manager()
+    # Set by resolve_environment when an Azure ML curated name (e.g. "AzureML-sklearn-1.5@latest")
+    # was answered by this version; not stored.
+    alias_of = ""
 
     class Meta:
         ordering = ["environment", "-created_at"]

@@ -3,6 +3,8 @@ live build log. Thin: forms gather input, spec/services/builds decide and act.""
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -15,7 +17,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from compute.backends import KINDS
-from environments import context, filters, services, spec
+from environments import builds, context, filters, services, spec
 from environments.forms import EnvironmentForm, apply_errors, initial_from
 from environments.models import Environment, EnvironmentBuild, EnvironmentVersion
 from environments.resolve import environment_named, resolve_environment
@@ -122,7 +124,10 @@ class EnvironmentCreateView(WorkspaceMixin, FormView):
         return self._created(version, definition.notices)
 
     def _yaml_failed(self, message: str):
-        return self.render_to_response(self.get_context_data(form=self.get_form(), yaml_error=message), status=400)
+        # The main form was not what was sent: show it as it was (unbound), not as a failed empty post.
+        kwargs = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
+        form = self.get_form_class()(**kwargs)
+        return self.render_to_response(self.get_context_data(form=form, yaml_error=message), status=400)
 
     def form_valid(self, form):
         try:
@@ -203,12 +208,24 @@ class VersionDetailView(VersionMixin, TemplateView):
             "backends": KINDS,
             "job_link": _job_link(self.workspace, version),
             "reference": f"azureml:{version.reference}",
+            "venv_python": _venv_python(version),
             "poll_ms": int(POLL_SECONDS * 1000),
             "queued_long": bool(
                 selected and selected.status == "Queued" and (timezone.now() - selected.created_at).total_seconds() > 10
             ),
         }
         return ctx
+
+
+def _venv_python(version: EnvironmentVersion) -> str:
+    """The Python a venv build of `version` uses: the conda file's pin, else Studio's own."""
+    if version.user_managed or version.context_archive:
+        return ""
+    try:
+        pin = builds.requirements_for(version)[1]
+    except ValidationError:
+        pin = None
+    return pin or ".".join(str(n) for n in sys.version_info[:2])
 
 
 def _job_link(workspace, version) -> str:
@@ -271,9 +288,13 @@ class BuildStartView(VersionMixin, View):
                 "environments:version_detail", self.workspace.name, version.environment.name, version.version
             )
         text = {
-            "queued": f"Build #{build.pk} on {build.backend} started.",
+            "queued": f"Rebuild #{build.pk} on {build.backend} started: it skips the cache; earlier builds are kept."
+            if build.forced
+            else f"Build #{build.pk} on {build.backend} started.",
             "running": f"Build #{build.pk} on {build.backend} is already under way.",
-            "cached": f"Already built on {build.backend}: {build.reason or 'this version was built before'}.",
+            "cached": f"Already built on {build.backend} "
+            f"({build.reason if build.cache_hit else f'build #{build.pk}'}). "
+            "Rebuild builds it again without the cache.",
         }[how]
         messages.success(request, text)
         url = reverse(

@@ -79,6 +79,13 @@ def ensure_built(version, backend_kind: str, log, *, workspace=None, actor=None)
     return build(version, backend_kind, log=log, workspace=workspace, actor=actor)
 
 
+def reuse_note(build) -> str:
+    """Why a reused build answers ("already built (build #3)", or its cache-hit reason)."""
+    from environments.builds import reuse_note as note
+
+    return note(build)
+
+
 def cache_outlook(version, backend_kind: str, workspace) -> tuple[bool, str]:
     """(cache hit?, reason) for building `version` on `backend_kind` now."""
     from environments.builds import find_reusable

@@ -36,11 +36,13 @@ def read(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> logs.LogSl
     return logs.read(job.log_stream(check_file(path)), offset, max(1, min(limit, MAX_READ)))
 
 
-def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> dict:
+def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024, with_line: bool = False) -> dict:
     """The log viewer's and the API's answer for one slice: the text, the cursor and whether the
-    reader has reached the end of a finished job's log."""
+    reader has reached the end of a finished job's log. `with_line` (`?lines=1`) adds the number
+    of the line at `offset`, for line numbers; it counts every earlier line, so followers that poll
+    (the CLI) do not ask for it."""
     part = read(job, path, offset, limit)
-    return {
+    payload = {
         "file": path,
         "text": part.text,
         "offset": part.offset,
@@ -49,6 +51,9 @@ def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024) -> d
         "status": job.status,
         "final": job.is_final and part.next_offset >= part.size,
     }
+    if with_line:
+        payload["line"] = logs.line_at(job.log_stream(check_file(path)), part.offset)
+    return payload
 
 
 def iter_all(job, path: str, block: int = 1024 * 1024):

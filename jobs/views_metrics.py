@@ -3,16 +3,22 @@ run comparison (metrics of selected runs overlaid, params side by side)."""
 
 from __future__ import annotations
 
+import csv
+import itertools
+
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.views import View
 from django.views.generic import TemplateView
 
-from jobs import tracking
+from jobs import metric_series, tracking
 from jobs.models import Experiment, Job, Param
 from studio.views.base import WorkspaceMixin
 
 MAX_COMPARED = 10
+STEP_LIMIT = 2**62  # steps are 64-bit in the database: a zoom range is clamped to that
+COMPARE_POINTS = 1000  # per run and metric: ten runs overlaid stay a few thousand points
 
 
 class JobMetricsPartialView(WorkspaceMixin, TemplateView):
@@ -30,16 +36,58 @@ class JobMetricsPartialView(WorkspaceMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         self.job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
-        history = tracking.metric_history(self.job)
         context.update(
             job=self.job,
-            history=history,
             summary=sorted(tracking.metric_summary(self.job).items()),
             params=list(self.job.params.all()),
             tags=list(self.job.run_tags.all()),
-            charts={k: v for k, v in history.items() if len(v) > 1},
         )
         return context
+
+
+class JobMetricSeriesView(WorkspaceMixin, View):
+    """The charts' data (JSON): the downsampled series, or with `?after=<cursor>` only the points
+    logged since. `final` tells the page to stop asking."""
+
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+        after = request.GET.get("after", "")
+        if after and not (after.isdigit() and len(after) <= 18):  # a row id, never past a 64-bit key
+            return JsonResponse(
+                {"detail": "after: a cursor from an earlier answer.", "errors": {"after": ["Must be a whole number."]}},
+                status=400,
+            )
+        final = job.is_final  # read before the points, so a final answer holds every point
+        key, low, high = request.GET.get("key", ""), request.GET.get("from", ""), request.GET.get("to", "")
+        if key and low and high:  # a zoomed chart asks for its step range in detail
+            try:
+                steps = (max(int(float(low)), -STEP_LIMIT), min(int(float(high)), STEP_LIMIT))
+            except (ValueError, OverflowError):
+                return JsonResponse(
+                    {"detail": "from/to: steps.", "errors": {"from": ["from and to must be numbers."]}}, status=400
+                )
+            return JsonResponse(metric_series.chart_series(job, key=key, steps=steps) | {"final": final})
+        payload = metric_series.new_points(job, int(after)) if after else metric_series.chart_series(job)
+        return JsonResponse(payload | {"final": final})
+
+
+class JobMetricsCsvView(WorkspaceMixin, View):
+    """Every logged value of every metric, exact (the charts may show fewer points)."""
+
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        rows = job.metrics.order_by("key", "step", "timestamp", "pk").values_list("key", "step", "value", "timestamp")
+        lines = (writer.writerow(row) for row in rows.iterator(2000))
+        header = writer.writerow(["key", "step", "value", "timestamp"])
+        response = StreamingHttpResponse(itertools.chain([header], lines), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{job.name}-metrics.csv"'
+        return response
 
 
 class ExperimentCompareView(WorkspaceMixin, TemplateView):
@@ -55,16 +103,24 @@ class ExperimentCompareView(WorkspaceMixin, TemplateView):
             raise Http404("None of those runs is in this experiment.")
         if not names:
             jobs = list(Job.objects.filter(experiment=experiment).order_by("-created_at")[:5])[::-1]
-        series = {job.name: tracking.metric_history(job) for job in jobs}
-        keys = sorted({k for hist in series.values() for k in hist})
+        series = {
+            job.name: {k: v["points"] for k, v in metric_series.chart_series(job, COMPARE_POINTS)["series"].items()}
+            for job in jobs
+        }
         params = {}
         for p in Param.objects.filter(job__in=jobs).values("job__name", "key", "value"):
             params.setdefault(p["key"], {})[p["job__name"]] = p["value"]
         summaries = {job.name: tracking.metric_summary(job) for job in jobs}
+        keys = sorted({k for summary in summaries.values() for k in summary})
         context.update(
             experiment=experiment,
             jobs=jobs,
-            chart_data={"runs": [j.name for j in jobs], "labels": {j.name: j.title for j in jobs}, "series": series},
+            chart_data={
+                "runs": [j.name for j in jobs],
+                "labels": {j.name: j.title for j in jobs},
+                "series": series,
+                "keys": keys,
+            },
             metric_keys=keys,
             last_values=[(k, [summaries[j.name].get(k, {}).get("last") for j in jobs]) for k in keys],
             param_rows=[

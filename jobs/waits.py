@@ -18,7 +18,14 @@ def queue_wait_reason(job) -> str:
     if target.type in (ComputeType.CLUSTER, ComputeType.INSTANCE):
         limit = target.max_instances if target.type == ComputeType.CLUSTER else 1
         if slots == 0:
-            return f"waiting for a node on {target.name}: none is up yet ({counts.queued} queued, max {limit})"
+            from compute import local_scaler
+
+            how = (
+                "the local scaler is starting one"
+                if local_scaler.enabled()
+                else f"start one: studio_worker --compute {target.address}"
+            )
+            return f"waiting for a node on {target.name}: none is up yet, {how} ({counts.queued} queued, max {limit})"
         slots = min(slots, limit) if limit else slots
     elif slots == 0:
         start = f"studio_worker --compute {target.address}"

@@ -8,9 +8,11 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from registry import jobio
-        from studio import activity, navigation
+        from registry.deletion import PART
+        from studio import activity, deletion, navigation
 
         jobio.register_handlers()
+        deletion.register(PART)
         navigation.replace_section("models", "registry:model_list")
 
         activity.register_messages(

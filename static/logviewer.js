@@ -58,9 +58,25 @@
     if (st.dim) css.push("opacity:.7");
     if (st.italic) css.push("font-style:italic");
     if (st.underline) css.push("text-decoration:underline");
-    var safe = escapeHtml(text);
+    var safe = linkify(escapeHtml(text));
     return css.length ? '<span style="' + css.join(";") + '">' + safe + "</span>" : safe;
   }
+  // http(s) URLs in (already escaped) text become links; only &amp; may appear inside one, so a
+  // quote or angle bracket always ends it, and trailing punctuation stays text.
+  var URL_IN_ESCAPED = /https?:\/\/(?:[^\s<>"&]|&amp;)+/g;
+  function linkify(safe) {
+    return safe.replace(URL_IN_ESCAPED, function (url) {
+      var tail = url.match(/[.,;:!?)\]}']+$/), rest = tail ? tail[0] : "";
+      if (rest) url = url.slice(0, -rest.length);
+      return '<a href="' + url + '" target="_blank" rel="noopener noreferrer">' + url + "</a>" + rest;
+    });
+  }
+  function row(offset, n, html, extra) {
+    return '<div class="ln' + (extra || "") + '"' + (offset === null ? "" : ' data-o="' + offset + '"') +
+      (n ? ' id="L' + n + '" data-n="' + n + '"><a class="lno" href="#L' + n + '" tabindex="-1" aria-hidden="true">' + n + "</a>" : ">") +
+      '<span class="lt">' + (html || " ") + "</span></div>";
+  }
+
   var CSI = /\x1b\[([0-9;?]*)([A-Za-z])/g;
   var OTHER_ESC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
   // One line to HTML. Carriage returns: only the text after the last \r is shown (a progress bar's
@@ -115,14 +131,19 @@
     this.searchEl.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); self.step(e.shiftKey ? -1 : 1); } });
     root.querySelector("[data-log-next]").addEventListener("click", function () { self.step(1); });
     root.querySelector("[data-log-prev]").addEventListener("click", function () { self.step(-1); });
-    document.querySelectorAll("[data-log-file]").forEach(function (link) {
-      link.addEventListener("click", function (e) {
-        e.preventDefault();
-        document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l === link); });
-        history.replaceState(null, "", "?file=" + encodeURIComponent(link.dataset.logFile));
-        self.open(link.dataset.logFile);
-      });
+    // Delegated: the file list re-reads itself while the job runs, replacing these links.
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest("[data-log-file]");
+      if (!link || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      e.preventDefault();
+      document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l === link); });
+      history.replaceState(null, "", "?file=" + encodeURIComponent(link.dataset.logFile));
+      self.open(link.dataset.logFile);
     });
+    document.addEventListener("htmx:afterSwap", function () {  // a refreshed list marks the open file
+      document.querySelectorAll("[data-log-file]").forEach(function (l) { l.classList.toggle("active", l.dataset.logFile === self.file); });
+    });
+    window.addEventListener("hashchange", function () { self.goToHash(); });
     this.open(root.dataset.file);
   }
 
@@ -149,12 +170,13 @@
     this.live = false;
     this.follow = true;
     this.hits = [];
+    this.earlierLoads = 0;
     this.root.querySelector(".log-name").textContent = file;
     this.body.setAttribute("aria-label", file);
     this.root.querySelector("[data-log-download]").href = this.root.dataset.downloadUrl + "?file=" + encodeURIComponent(file);
     this.setState("Loading…");
     var self = this, gen = this.gen;
-    fetch(this.url(this.root.dataset.sliceUrl, { offset: -TAIL, limit: TAIL }), { credentials: "same-origin" })
+    fetch(this.url(this.root.dataset.sliceUrl, { offset: -TAIL, limit: TAIL, lines: 1 }), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (d) {
         if (gen !== self.gen) return;
@@ -163,15 +185,18 @@
         self.earlierBtn.hidden = d.offset <= 0;
         self.updateEarlier();
         var text = d.text;
+        self.lineNo = d.line || 1;
         if (d.offset > 0) {  // start at a whole line
           var nl = text.indexOf("\n");
           self.first = self.cursor = d.offset + nl + 1;
           text = text.slice(nl + 1);
+          self.lineNo += 1;
         }
         self.next = d.next_offset;
         self.append(text, true);
         if (!d.text) self.showEmpty(d.final);
         if (d.final) { self.finish(d.status); } else { self.connect(); }
+        self.goToHash();
       })
       .catch(function (err) { self.setState("Could not load the log (" + err.message + "); retrying…", "error"); setTimeout(function () { if (gen === self.gen) self.open(file); }, 2000); });
   };
@@ -206,6 +231,7 @@
       self.marker("… " + Math.round((d.to - d.from) / 1024) + " KB written faster than shown were skipped here (download the file for everything) …");
       self.next = d.to;
       self.cursor = d.to;
+      self.lineNo = 0;  // lines were skipped: numbering stops rather than lie
     });
     source.addEventListener("status", function (e) { self.root.dataset.status = JSON.parse(e.data).status; });
     source.addEventListener("end", function (e) {
@@ -247,15 +273,16 @@
     this.pending = parts.pop();
     var html = [];
     for (var i = 0; i < parts.length; i++) {
-      html.push('<div class="ln" data-o="' + this.cursor + '">' + (renderLine(parts[i], this.style) || " ") + "</div>");
+      html.push(row(this.cursor, this.lineNo, renderLine(parts[i], this.style)));
       this.cursor += parts[i].length + 1;
+      if (this.lineNo) this.lineNo += 1;
     }
     if (this.pendingEl) { this.pendingEl.remove(); this.pendingEl = null; }
     if (html.length) this.body.insertAdjacentHTML("beforeend", html.join(""));
     this.lines += parts.length;
     if (this.pending) {
       var st = Object.assign({}, this.style);
-      this.body.insertAdjacentHTML("beforeend", '<div class="ln live-line">' + renderLine(this.pending, st) + "</div>");
+      this.body.insertAdjacentHTML("beforeend", row(null, this.lineNo, renderLine(this.pending, st), " live-line"));
       this.pendingEl = this.body.lastElementChild;
     }
     this.trim();
@@ -264,7 +291,14 @@
 
   Viewer.prototype.flushPending = function () {
     this.flush();
-    if (this.pendingEl) { this.pendingEl.classList.remove("live-line"); this.pendingEl = null; this.cursor += this.pending.length; this.pending = ""; this.lines += 1; }
+    if (this.pendingEl) {
+      this.pendingEl.classList.remove("live-line");
+      this.pendingEl = null;
+      this.cursor += this.pending.length;
+      this.pending = "";
+      this.lines += 1;
+      if (this.lineNo) this.lineNo += 1;
+    }
   };
 
   Viewer.prototype.trim = function () {
@@ -286,18 +320,19 @@
   Viewer.prototype.loadEarlier = function () {
     var self = this, gen = this.gen, end = this.first, start = Math.max(0, end - EARLIER);
     this.earlierBtn.disabled = true;
-    fetch(this.url(this.root.dataset.sliceUrl, { offset: start, limit: end - start }), { credentials: "same-origin" })
+    fetch(this.url(this.root.dataset.sliceUrl, { offset: start, limit: end - start, lines: 1 }), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (d) {
         self.earlierBtn.disabled = false;
         if (gen !== self.gen) return;
-        var text = d.text, from = d.offset;
-        if (from > 0) { var nl = text.indexOf("\n"); from += nl + 1; text = text.slice(nl + 1); }
+        var text = d.text, from = d.offset, n = d.line || 1;
+        if (from > 0) { var nl = text.indexOf("\n"); from += nl + 1; text = text.slice(nl + 1); n += 1; }
         if (text.charAt(text.length - 1) === "\n") text = text.slice(0, -1);
         var st = freshStyle(), cursor = from, html = [];
         text.split("\n").forEach(function (line) {
-          html.push('<div class="ln" data-o="' + cursor + '">' + (renderLine(line, st) || " ") + "</div>");
+          html.push(row(cursor, n, renderLine(line, st)));
           cursor += line.length + 1;
+          n += 1;
         });
         var before = self.body.scrollHeight;
         self.body.insertAdjacentHTML("afterbegin", html.join(""));
@@ -305,8 +340,36 @@
         self.first = from;
         self.earlierBtn.hidden = from <= 0;
         self.updateEarlier();
+        if (self.wanted) self.goToLine(self.wanted);
       })
       .catch(function () { self.earlierBtn.disabled = false; });
+  };
+
+  // Links to a line: #L123 scrolls to it and marks it; earlier parts of a long log load as needed.
+  Viewer.prototype.goToHash = function () {
+    var m = /^#L(\d+)$/.exec(location.hash);
+    if (m) this.goToLine(parseInt(m[1], 10));
+  };
+
+  Viewer.prototype.goToLine = function (n) {
+    var target = document.getElementById("L" + n);
+    this.body.querySelectorAll(".ln.target").forEach(function (el) { el.classList.remove("target"); });
+    if (target && this.body.contains(target)) {
+      this.wanted = 0;
+      target.classList.add("target");
+      this.follow = false;
+      this.showFollow();
+      this.body.scrollTop = target.offsetTop - this.body.clientHeight / 3;
+      return;
+    }
+    var firstShown = this.body.querySelector(".ln[data-n]");
+    if (firstShown && n < parseInt(firstShown.dataset.n, 10) && this.first > 0 && (this.earlierLoads || 0) < 40) {
+      this.wanted = n;
+      this.earlierLoads = (this.earlierLoads || 0) + 1;
+      this.loadEarlier();
+    } else {
+      this.wanted = 0;
+    }
   };
 
   Viewer.prototype.scrollToEnd = function () { this.body.scrollTop = this.body.scrollHeight; };
@@ -319,7 +382,8 @@
     if (!q) { this.hitsEl.textContent = ""; return; }
     var rows = this.body.querySelectorAll(".ln");
     for (var i = 0; i < rows.length; i++) {
-      if (plain(rows[i].textContent).toLowerCase().indexOf(q) >= 0) { rows[i].classList.add("hit"); this.hits.push(rows[i]); }
+      var lt = rows[i].querySelector(".lt") || rows[i];
+      if (plain(lt.textContent).toLowerCase().indexOf(q) >= 0) { rows[i].classList.add("hit"); this.hits.push(rows[i]); }
     }
     this.hitsEl.textContent = this.hits.length ? this.hits.length + " found" : "no match";
     if (this.hits.length) this.step(1);

@@ -14,11 +14,6 @@
   on("click", "[data-close]", function (e, el) { el.closest("dialog").close(); });
   on("click", "[data-dismiss]", function (e, el) { el.parentElement.remove(); });
   on("click", "[data-history-back]", function () { window.history.back(); });
-  // A log that htmx appends to (out of band) stays scrolled to its newest line.
-  document.addEventListener("htmx:oobAfterSwap", function (e) {
-    var log = e.target;
-    if (log.matches && log.matches("[data-follow-tail]")) log.scrollTop = log.scrollHeight;
-  });
   on("click", "[data-toggle-nav]", function () { document.body.classList.toggle("nav-open"); });
   on("change", "[data-autosubmit]", function (e, el) { el.form.requestSubmit(); });
   on("submit", "form[data-confirm]", function (e, form) {
@@ -28,6 +23,25 @@
     var text = document.querySelector(el.dataset.copy).textContent;
     navigator.clipboard.writeText(text).then(function () { el.textContent = "Copied"; });
   });
+  // Top-bar menus (<details data-menu>): one open at a time; Esc or a click elsewhere closes them.
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("toggle", function (e) {
+    if (e.target.matches && e.target.matches("details[data-menu]") && e.target.open) closeMenus(e.target);
+  }, true);
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest("details[data-menu]"));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector("details[data-menu][open]");
+    if (!open) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
   function syncShown() {
     document.querySelectorAll("[data-shown-by]").forEach(function (block) {
       var box = document.getElementById(block.dataset.shownBy);
@@ -35,9 +49,54 @@
     });
   }
   on("change", "input[type=checkbox]", syncShown);
+  // A form that came back with errors: focus its first field in error (the summary if that field
+  // is not on screen), so keyboard and screen-reader users start where the problem is.
+  function focusFirstError() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    var field = document.querySelector(
+      ".has-error input:not([type=hidden]):not([disabled]), .has-error select:not([disabled]), .has-error textarea:not([disabled])");
+    var visible = field && field.offsetParent !== null && !field.closest("[hidden]");
+    (visible ? field : summary).focus();
+    summary.scrollIntoView({ block: "nearest" });
+  }
+  on("click", "[data-error-summary] a[href^='#']", function (e, link) {
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    e.preventDefault();
+    var closed = field.closest("details:not([open])");
+    if (closed) closed.open = true;
+    field.focus();
+  });
+  // A slug follows the name it is made from (data-slug-source) until the user edits it.
+  on("input", "[data-slug-source]", function (e, name) {
+    var slug = document.getElementById(name.dataset.slugSource);
+    if (!slug || slug.readOnly || slug.disabled) return;
+    if (slug.value && slug.value !== slug.dataset.auto) return;
+    var value = name.value.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 50);
+    slug.value = value;
+    slug.dataset.auto = value;
+  });
   document.addEventListener("DOMContentLoaded", function () {
     syncShown();
+    focusFirstError();
     document.querySelectorAll("dialog[data-open-on-load]").forEach(function (d) { d.showModal(); });
   });
   document.addEventListener("htmx:afterSwap", syncShown);
+
+  // A growing log box ([data-follow]) stays at its newest line unless the reader scrolled up,
+  // whatever appends to it (htmx out-of-band swaps, polling).
+  function follow(box) {
+    if (box.studioFollow) return;
+    box.studioFollow = true;
+    var stuck = true;
+    box.scrollTop = box.scrollHeight;
+    box.addEventListener("scroll", function () { stuck = box.scrollHeight - box.scrollTop - box.clientHeight < 40; });
+    new MutationObserver(function () { if (stuck) box.scrollTop = box.scrollHeight; })
+      .observe(box, { childList: true, subtree: true, characterData: true });
+  }
+  function followAll() { document.querySelectorAll("[data-follow]").forEach(follow); }
+  document.addEventListener("DOMContentLoaded", followAll);
+  document.addEventListener("htmx:load", followAll);
 })();

@@ -110,9 +110,11 @@ class AddMemberForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    name = forms.CharField(max_length=80)
+    name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"data-slug-source": "id_slug"}))
     slug = forms.CharField(
-        max_length=50, validators=[slug_validator], help_text="Used by the API and the CLI, e.g. ml_engineer."
+        max_length=50,
+        validators=[slug_validator],
+        help_text="Used by the API and the CLI, e.g. ml_engineer. Filled in from the name until you edit it.",
     )
     description = forms.CharField(max_length=300, required=False)
     actions = forms.MultipleChoiceField(

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum, Value
+from django.db.models.functions import Length, Replace
 
 from studio.models import LogChunk
 
@@ -74,6 +75,17 @@ def read(stream: str, offset: int = 0, limit: int = 1024 * 1024) -> LogSlice:
 def _first_chunk_start(stream: str, offset: int) -> int:
     row = LogChunk.objects.filter(stream=stream, start__lte=offset).aggregate(m=Max("start"))
     return row["m"] or 0
+
+
+def line_at(stream: str, offset: int) -> int:
+    """The 1-based number of the line holding character `offset` (for line numbers in a viewer
+    that opened at the tail). Whole chunks are counted in the database; their text never travels."""
+    start = _first_chunk_start(stream, offset)
+    before = LogChunk.objects.filter(stream=stream, start__lt=start).aggregate(
+        n=Sum(Length("text") - Length(Replace("text", Value("\n"), Value(""))))
+    )["n"]
+    head = LogChunk.objects.filter(stream=stream, start=start).values_list("text", flat=True).first() or ""
+    return (before or 0) + head[: max(0, offset - start)].count("\n") + 1
 
 
 def read_all(stream: str) -> str:

@@ -33,6 +33,21 @@ ACTIONS: dict[str, str] = {
 
 OWNER = "owner"
 
+
+def describe(action: str) -> str:
+    """An action in words, to finish "does not allow you to …" (never the raw `jobs.submit`)."""
+    text = ACTIONS.get(action, action)
+    return text[:1].lower() + text[1:]
+
+
+def denied_message(workspace: Workspace, action: str) -> str:
+    """What a 403 says, on a page and in the API."""
+    return (
+        f"Your role in workspace '{workspace.name}' does not allow you to {describe(action)}. "
+        "Ask an Owner of the workspace if you need to."
+    )
+
+
 # slug -> (name, description, actions). Order is the order shown in role pickers.
 BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "owner": ("Owner", "Everything, including members and deleting the workspace", frozenset(ACTIONS)),
@@ -73,6 +88,14 @@ def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) ->
         membership = Membership.objects.filter(workspace=workspace, user=user).select_related("role").first()
         cache[user.pk] = membership.role.action_set if membership else frozenset()
     return cache[user.pk]
+
+
+def operate_denied_message(target) -> str:
+    """What a 403 says when someone may not start or stop `target`."""
+    return (
+        f"Your role in workspace '{target.workspace.name}' does not allow you to {describe('compute.manage')}, "
+        f"and {target.name} is not a compute instance assigned to you."
+    )
 
 
 def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:

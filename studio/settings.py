@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -334,10 +335,6 @@ STUDIO_ALLOW_UNSANDBOXED = env_bool("STUDIO_ALLOW_UNSANDBOXED", False)
 STUDIO_INSTALL_ID = (
     env_str("STUDIO_INSTALL_ID", "") or hashlib.sha256(f"studio-install:{SECRET_KEY}".encode()).hexdigest()[:16]
 )
-CELERY_BEAT_SCHEDULE["environments-reap-stale-builds"] = {
-    "task": "environments.tasks.reap_stale_builds",
-    "schedule": 300.0,
-}
 
 # --- compute ---
 # Nodes heart-beat every STUDIO_NODE_HEARTBEAT_SECONDS; one silent for STUDIO_NODE_UNREACHABLE_SECONDS
@@ -353,6 +350,13 @@ if STUDIO_NODE_UNREACHABLE_SECONDS < 2 * STUDIO_NODE_HEARTBEAT_SECONDS:
 # vars) whenever a cluster's or instance's desired node count changes. Empty: Studio only shows it.
 STUDIO_SCALER_COMMAND = env_str("STUDIO_SCALER_COMMAND", "")
 STUDIO_SCALER_TIMEOUT_SECONDS = env_int("STUDIO_SCALER_TIMEOUT_SECONDS", 60, minimum=1)
+# The built-in local scaler (compute.local_scaler): the local queue's worker starts and stops
+# `studio_worker` processes for clusters and instances on this machine. `make run` turns it on;
+# a STUDIO_SCALER_COMMAND, when set, takes its place.
+STUDIO_LOCAL_SCALER = env_bool("STUDIO_LOCAL_SCALER", False)
+STUDIO_LOCAL_SCALER_SECONDS = env_int("STUDIO_LOCAL_SCALER_SECONDS", 3, minimum=1)
+# At most this many node processes in all (any member with compute.manage sizes clusters).
+STUDIO_LOCAL_SCALER_MAX_NODES = env_int("STUDIO_LOCAL_SCALER_MAX_NODES", max(2, (os.cpu_count() or 1) * 2), minimum=1)
 CELERY_BEAT_SCHEDULE["compute-autoscale"] = {
     "task": "compute.tasks.autoscale",
     "schedule": 15.0,

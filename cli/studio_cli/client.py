@@ -83,6 +83,9 @@ class Client:
     def post(self, path: str, json: Any = None, **kwargs) -> Any:
         return self.request("POST", path, json=json, **kwargs)
 
+    def patch(self, path: str, json: Any = None, **kwargs) -> Any:
+        return self.request("PATCH", path, json=json, **kwargs)
+
     def delete(self, path: str, **kwargs) -> Any:
         return self.request("DELETE", path, **kwargs)
 

@@ -129,17 +129,38 @@ _FAILURE_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
 ]
 
 
+# uv and pip follow an error with the chain of its causes ("  cause: …", "Caused by: …"); the last
+# one is the root ("invalid peer certificate: UnknownIssuer" under "Failed to fetch …").
+_CAUSE = re.compile(r"^(?:Caused by|cause):\s*(.+)$", re.I)
+
+
+def _root_cause(lines: list[str], at: int) -> str:
+    """The last cause line right after line `at` ("" when it has none)."""
+    cause = ""
+    for line in lines[at + 1 :]:
+        match = _CAUSE.match(line)
+        if not match:
+            break
+        cause = match[1]
+    return cause
+
+
 def failing_line(lines: Iterable[str]) -> str:
-    """The most telling line of a failed build log ("" when none stands out). Colour codes
-    (Docker paints a RUN step's stderr red) are dropped first, so the patterns see the text."""
+    """The most telling line of a failed build log ("" when none stands out), with its root cause
+    when the tool printed one. Colour codes (Docker paints a RUN step's stderr red) are dropped
+    first, so the patterns see the text."""
     from studio.templatetags.studio import strip_ansi
 
     lines = [strip_ansi(line).strip().lstrip("╰─▶").strip() for line in lines if line.strip()]
     for pattern, template in _FAILURE_PATTERNS:
-        for line in reversed(lines):
-            match = pattern.search(line)
+        for at in range(len(lines) - 1, -1, -1):
+            match = pattern.search(lines[at])
             if match:
-                return template.format(*match.groups()) if template else line[:500]
+                headline = template.format(*match.groups()) if template else lines[at]
+                cause = _root_cause(lines, at)
+                if cause and cause not in headline:
+                    headline = f"{headline} (cause: {cause})"
+                return headline[:500]
     return ""
 
 

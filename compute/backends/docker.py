@@ -165,9 +165,7 @@ class DockerBackend:
                 found = engine.images.get(image)
             except docker.errors.ImageNotFound:
                 raise BuildError(
-                    f"The base image {image} is not in this Docker engine.",
-                    f"Base image {image} is not in the local Docker engine, and Studio never pulls images: "
-                    f"load it first (docker load / docker build), or use {settings.STUDIO_BASE_IMAGE}.",
+                    f"The base image {image} is not in this Docker engine.", missing_image_message(engine, image)
                 ) from None
             log(f"Base image {image}: {found.id}")
             ids.append(found.id)
@@ -246,3 +244,27 @@ def from_lines(dockerfile: str) -> list[tuple[str, str]]:
         if match:
             out.append((match.group(1), match.group(2) or ""))
     return out
+
+
+def engine_images(engine, limit: int = 8) -> list[str]:
+    """Tagged images this engine has that an environment could start from (Studio's own
+    environment images left out), the configured base image first."""
+    tags = sorted({tag for found in engine.images.list() for tag in found.tags if not tag.startswith(REPOSITORY + ":")})
+    tags.sort(key=lambda tag: tag != settings.STUDIO_BASE_IMAGE)
+    return tags[:limit]
+
+
+def missing_image_message(engine, image: str) -> str:
+    """What to do about a base image the engine does not have (Studio never pulls)."""
+    have = engine_images(engine)
+    offer = f"This engine has: {', '.join(have)}." if have else "This engine has no tagged images."
+    if image == settings.STUDIO_BASE_IMAGE:
+        return (
+            f"Base image {image} (the configured STUDIO_BASE_IMAGE) is not in this Docker engine, and Studio never "
+            f"pulls images. {offer} Set STUDIO_BASE_IMAGE to one of them, "
+            "or load the image (docker load / docker build)."
+        )
+    return (
+        f"Base image {image} is not in this Docker engine, and Studio never pulls images. {offer} "
+        "Use one of them as the image, or load it first (docker load / docker build)."
+    )

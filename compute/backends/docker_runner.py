@@ -73,7 +73,10 @@ class DockerRun:
                 _chown_tree(mount.source, uid, gid)
         kwargs = {}
         if spec.cpu:
-            kwargs["nano_cpus"] = int(spec.cpu * 1e9)
+            # A target sized bigger than this engine (4 cores on a 2-core host) gets all it has,
+            # rather than Docker's "Range of CPUs is from 0.01 to 2.00" for every job.
+            engine_cpus = self.client.info().get("NCPU") or spec.cpu
+            kwargs["nano_cpus"] = int(min(spec.cpu, engine_cpus) * 1e9)
         if spec.memory:
             kwargs["mem_limit"] = spec.memory
             kwargs["memswap_limit"] = spec.memory

@@ -81,6 +81,12 @@ class VenvBackend:
         uv = uv_binary()
         interpreter = find_interpreter(spec.python)
         log(f"Python: {interpreter}" + (f" (the conda file asks for python={spec.python})" if spec.python else ""))
+        if spec.image:
+            version = _version_of(interpreter)
+            log(
+                f"The venv backend uses this machine's Python{' ' + version if version else ''} ({interpreter}); "
+                f"the image {spec.image} applies on docker targets."
+            )
         target = self.path_for(spec.spec_hash)
         tmp = self.root / f".tmp-{spec.spec_hash[:16]}-{uuid.uuid4().hex[:8]}"
         timeout = settings.STUDIO_BUILD_TIMEOUT

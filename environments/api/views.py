@@ -141,7 +141,7 @@ class VersionViewSet(WorkspaceScopedViewSet):
     def get_object(self) -> EnvironmentVersion:
         wanted = self.kwargs["version"]
         if wanted == "latest":
-            return resolve_environment(self.workspace, f"{self.kwargs['name']}@latest", field="version")
+            return resolve_environment(self.workspace, f"{self.kwargs['name']}@latest")
         version = self.get_queryset().filter(version=wanted).first()
         if version is None:
             raise Http404(f"{self.kwargs['name']} has no version {wanted!r}.")

@@ -89,7 +89,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         except ValueError:
             return Response({"detail": "offset and limit are whole numbers.", "errors": {}}, status=400)
         path = logfiles.check_file(request.query_params.get("file", ""))
-        return Response(logfiles.slice_payload(job, path, offset, limit))
+        with_line = request.query_params.get("lines") == "1"
+        return Response(logfiles.slice_payload(job, path, offset, limit, with_line=with_line))
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"], url_path="outputs")

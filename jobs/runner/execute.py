@@ -160,6 +160,7 @@ def _prepare_environment(job: Job, backend: str, runner, say) -> Built:
     set_wait(job.pk, f"preparing environment {label} (cache hit)" if hit else f"building environment {label} ({why})")
     from environments.builds import BuildFailed
 
+    asked = timezone.now()
     with LogWriter(job.log_stream(BUILD_LOG), interval=0.2) as build_log:
         try:
             build = integrations.ensure_built(
@@ -175,13 +176,14 @@ def _prepare_environment(job: Job, backend: str, runner, say) -> Built:
                 f"Building environment {label} failed: {exc.build.error or 'see the build log'}",
             ) from exc
     # A build finished before this job started counts as a cache hit too (another job built it).
-    reused = bool(build.cache_hit or (build.finished_at and job.started_at and build.finished_at < job.started_at))
+    reused = bool(build.cache_hit or (build.finished_at and build.finished_at < asked))
+    reason = integrations.reuse_note(build) if reused else build.reason  # never "cache miss" on a hit
     info = {
         "build_id": build.pk,
         "backend": backend,
         "spec_hash": build.spec_hash,
         "cache_hit": reused,
-        "reason": build.reason,
+        "reason": reason,
         "python": build.python,
         "image": build.image,
         "resolved_packages": len(build.resolved_packages or []),
@@ -192,8 +194,7 @@ def _prepare_environment(job: Job, backend: str, runner, say) -> Built:
     Job.objects.filter(pk=job.pk).update(build_info=info)
     job.build_info = info
     how = "cache hit" if reused else "built"
-    detail = build.reason if build.cache_hit else (f"build #{build.pk}" if reused else build.reason)
-    note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({detail})" if detail else ""))
+    note(job.pk, f"Environment {label} on {backend}: {how}" + (f" ({reason})" if reason else ""))
     say(f"Environment {label}: {how}; " + (f"image {image}" if image else f"python {build.python}"))
     return Built(python=build.python, image=image, info=info)
 

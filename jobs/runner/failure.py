@@ -39,10 +39,23 @@ def error_excerpt(lines: list[str]) -> str:
     return "\n".join((flagged or lines)[-5:])
 
 
+def exception_line(lines: list[str], limit: int = 300) -> str:
+    """The last Python exception line (`ValueError: learning rate must be > 0`), "" when none."""
+    for line in reversed(lines[-200:]):
+        if EXCEPTION_LINE.match(line.strip()) and not line.startswith(" "):
+            return line.strip()[:limit]
+    return ""
+
+
 def explain_exit(job, exit_code: int, lines: list[str]) -> tuple[str, str]:
     """(failure reason, error excerpt) for a command that exited with `exit_code`."""
     excerpt = error_excerpt(lines)
-    reason = f"The command exited with code {exit_code}."
+    raised = exception_line(lines)
+    reason = (
+        f"{raised} (the command exited with code {exit_code})"
+        if raised
+        else f"The command exited with code {exit_code}."
+    )
     missing = MODULE_MISSING.search(excerpt) or next((m for m in map(MODULE_MISSING.search, lines[-50:]) if m), None)
     if missing:
         module = missing[1].split(".")[0]

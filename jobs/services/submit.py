@@ -14,7 +14,7 @@ from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunT
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
-from studio import activity
+from studio import activity, logs
 from studio.errors import Conflict
 
 CODE_ID = re.compile(r"^(?:azureml:)?([0-9a-f]{64})$")
@@ -97,6 +97,17 @@ def experiment_for(workspace, name: str, actor) -> Experiment:
 def free_job_name(workspace, name: str = "") -> str:
     """`name` when valid and free in the workspace (else a field error), or a generated one."""
     return _name(workspace, JobSpec(command="", environment="", name=name))
+
+
+def _note_alias(job: Job, version) -> None:
+    """An Azure ML curated name was answered by a Studio one: say which, in the job's timeline and
+    at the top of its system log."""
+    from environments.aliases import note
+    from jobs.runner.execute import RUNNER_LOG
+
+    message = note(version.alias_of, version.reference)
+    JobEvent.objects.create(job=job, kind=JobEvent.Kind.INFO, message=message, created_at=job.created_at)
+    logs.append(job.log_stream(RUNNER_LOG), f"{job.created_at.isoformat(timespec='milliseconds')} {message}\n")
 
 
 def enqueue(job: Job) -> None:
@@ -197,6 +208,8 @@ def do_submit_job(
     JobEvent.objects.create(
         job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now
     )
+    if version.alias_of:
+        _note_alias(job, version)
     job.wait_reason = queue_wait_reason(job)
     Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
     activity.record(

@@ -28,6 +28,9 @@ PHASES = [
     (JobStatus.FINALIZING, "finalizing_at", "ended_at"),
 ]
 CODE_PREVIEW_BYTES = 256 * 1024
+# The runner still writes its last system-log lines just after the job turns final: the file
+# lists keep re-reading themselves this long after the end, so the last answer is the whole truth.
+FILES_SETTLE_SECONDS = 10
 
 
 def phases(job) -> list[dict]:
@@ -83,6 +86,10 @@ class JobDetailView(JobMixin, TemplateView):
         wanted = self.request.GET.get("file") or logfiles.DEFAULT_FILE
         context["selected_file"] = wanted if any(f["path"] == wanted for f in files) else logfiles.DEFAULT_FILE
         context["outputs"] = artifacts.list_outputs(job)
+        settled = job.is_final and (
+            job.ended_at is None or (timezone.now() - job.ended_at).total_seconds() > FILES_SETTLE_SECONDS
+        )
+        context["files_live"] = not settled
 
     def _context_metrics(self, job, context) -> None:
         """Nothing to add: the tab (jobs/_metrics.html) loads its own body while the job runs."""

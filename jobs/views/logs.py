@@ -40,7 +40,9 @@ class LogSliceView(JobMixin, View):
         job = self.get_job()
         path = logfiles.check_file(request.GET.get("file", ""))
         offset = _int(request.GET.get("offset"), 0)
-        return JsonResponse(logfiles.slice_payload(job, path, offset, _int(request.GET.get("limit"), 256 * 1024)))
+        limit = _int(request.GET.get("limit"), 256 * 1024)
+        with_line = request.GET.get("lines") == "1"
+        return JsonResponse(logfiles.slice_payload(job, path, offset, limit, with_line=with_line))
 
 
 class _Tail:

@@ -123,27 +123,49 @@ class JobCreateView(WorkspaceMixin, FormView):
     def form_valid(self, form):
         snapshot = None
         try:
-            source = form.cleaned_data["code_source"]
-            if source == "zip":
-                snapshot = services.do_create_code_snapshot(
-                    self.workspace, actor=self.request.user, zip_file=form.cleaned_data["code_zip"]
-                )
-            elif source == "folder":
-                uploads = self.request.FILES.getlist("code_folder")
-                paths = self.request.POST.getlist("code_paths")
-                if not uploads:
-                    raise ValidationError({"code_source": ["Choose a folder to upload (or pick another option)."]})
-                names = [paths[i] if i < len(paths) and paths[i] else f.name for i, f in enumerate(uploads)]
-                snapshot = services.do_create_code_snapshot(
-                    self.workspace, actor=self.request.user, files=list(zip(names, uploads, strict=True))
-                )
+            snapshot = self.upload_code(form.cleaned_data["code_source"])
             job = services.do_submit_job(
                 self.workspace, actor=self.request.user, data=form.to_spec(), code=snapshot, source="form"
             )
         except ValidationError as exc:
             apply_errors(form, _map_errors(exc))
-            return self.render_to_response(self.get_context_data(form=form), status=400)
+            return self.form_invalid(form, snapshot, status=400)
         return redirect("jobs:job_outputs", self.workspace.name, job.name)
+
+    def form_invalid(self, form, snapshot=None, status=200):
+        """Errors elsewhere never cost the user their upload: a browser cannot refill a file input,
+        so the picked code is stored now (snapshots are content-addressed: submitting again
+        reuses it) and the form comes back on "Same code as before"."""
+        if snapshot is None and form.data.get("code_source") in ("zip", "folder"):
+            try:
+                snapshot = self.upload_code(form.data["code_source"])
+            except ValidationError:
+                snapshot = None  # the upload itself is what is wrong; its error is on the form
+        if snapshot is not None:
+            data = form.data.copy()
+            data["code_source"], data["code_id"] = "reuse", snapshot.hash
+            form.data = data
+        context = self.get_context_data(form=form)
+        context["kept_code"] = snapshot
+        return self.render_to_response(context, status=status)
+
+    def upload_code(self, source: str):
+        """The code snapshot for a zip or folder upload (None for other sources)."""
+        if source == "zip":
+            upload = self.request.FILES.get("code_zip")
+            if not upload:
+                return None
+            return services.do_create_code_snapshot(self.workspace, actor=self.request.user, zip_file=upload)
+        if source == "folder":
+            uploads = self.request.FILES.getlist("code_folder")
+            paths = self.request.POST.getlist("code_paths")
+            if not uploads:
+                raise ValidationError({"code_source": ["Choose a folder to upload (or pick another option)."]})
+            names = [paths[i] if i < len(paths) and paths[i] else f.name for i, f in enumerate(uploads)]
+            return services.do_create_code_snapshot(
+                self.workspace, actor=self.request.user, files=list(zip(names, uploads, strict=True))
+            )
+        return None
 
 
 def _first_choice(form) -> str:

@@ -10,11 +10,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
 
 from studio.models import Workspace
-from studio.permissions import VIEW, can
-
-
-def denied_message(workspace: Workspace, action: str) -> str:
-    return f"Your role in workspace '{workspace.name}' does not allow {action}."
+from studio.permissions import VIEW, can, denied_message
 
 
 @extend_schema(parameters=[OpenApiParameter("workspace", str, OpenApiParameter.PATH, description="Workspace name")])

@@ -17,11 +17,11 @@ from rest_framework.response import Response
 
 from studio import services
 from studio.api import serializers as s
-from studio.api.base import WorkspaceScopedViewSet, denied_message
+from studio.api.base import WorkspaceScopedViewSet
 from studio.authentication import BearerTokenAuthentication, CountedBasicAuthentication
 from studio.filters import ActivityFilter
 from studio.models import AccessToken, ActivityEvent, Membership, Role, Workspace
-from studio.permissions import can
+from studio.permissions import can, denied_message
 from studio.roles import roles_for_workspace
 
 User = get_user_model()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_vary_headers
 
-from studio.api.base import denied_message
 from studio.models import Workspace
-from studio.permissions import VIEW, can
+from studio.permissions import VIEW, can, denied_message
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -32,9 +32,10 @@ class WorkspaceMixin(LoginRequiredMixin):
             action = self.post_action
         else:
             raise ImproperlyConfigured(f"{type(self).__name__} accepts {request.method} but declares no post_action")
+        # Set before the check, so a 403 page keeps this workspace's layout (sidebar, switcher).
+        request.studio_workspace = self.workspace
         if not can(request.user, self.workspace, action):
             raise PermissionDenied(denied_message(self.workspace, action))
-        request.studio_workspace = self.workspace
         if request.session.get("workspace") != self.workspace.name:
             request.session["workspace"] = self.workspace.name
         return super().dispatch(request, *args, **kwargs)
@@ -48,12 +49,26 @@ class WorkspaceMixin(LoginRequiredMixin):
 
 class PartialMixin:
     """Serve `partial_template_name` to htmx requests that target a fragment of the page, and the
-    whole page (which includes that partial) otherwise."""
+    whole page (which includes that partial) otherwise.
+
+    Both answers share one URL, so every response says `Vary: HX-Request`: without it the browser
+    may answer Back or a reload from its cache with the bare fragment. htmx's own history restore
+    (a cache miss after Back) asks with HX-History-Restore-Request and gets the whole page."""
 
     partial_template_name: str | None = None
 
+    def serves_partial(self) -> bool:
+        htmx = self.request.htmx
+        if not (self.partial_template_name and htmx) or htmx.boosted or htmx.history_restore_request:
+            return False
+        return bool(htmx.target)
+
     def get_template_names(self):
-        request = self.request
-        if self.partial_template_name and request.htmx and not request.htmx.boosted and request.htmx.target:
+        if self.serves_partial():
             return [self.partial_template_name]
         return super().get_template_names()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ("HX-Request",))
+        return response

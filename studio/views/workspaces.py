@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -45,11 +44,7 @@ class WorkspaceListView(LoginRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = (
-            Workspace.objects.for_user(self.request.user)
-            .annotate(member_count=Count("memberships", distinct=True))
-            .order_by("name")
-        )
+        qs = Workspace.objects.for_user(self.request.user).with_member_count().order_by("name")
         if q := self.request.GET.get("q", "").strip():
             qs = qs.filter(name__icontains=q)
         return qs

@@ -70,3 +70,38 @@ def test_compute_errors_are_one_line_from_the_server(cli):
         assert result.err.startswith("error: ") and len(result.err.strip().splitlines()) == 1
     assert "The built-in local target cannot be deleted." in deleted_local.err
     assert "max_instances" in misplaced.err
+
+
+def test_compute_update_changes_instances_idle_time_description_and_tags(cli):
+    write(cli.cwd, "cluster.yml", "name: cpu\ntype: amlcompute\nmax_instances: 1\ntags:\n  team: vision\n")
+    assert cli("compute", "create", "-f", "cluster.yml").code == 0
+
+    updated = cli(
+        "compute",
+        "update",
+        "--name",
+        "cpu",
+        "--min-instances",
+        "1",
+        "--max-instances",
+        "3",
+        "--idle-time-before-scale-down",
+        "60",
+        "--description",
+        "Three nodes at most",
+        "--tags",
+        "owner=rita",
+        "-o",
+        "json",
+    )
+    nothing = cli("compute", "update", "cpu")
+    too_few = cli("compute", "update", "cpu", "--max-instances", "0", "--min-instances", "2")
+
+    assert updated.code == 0, updated
+    target = ComputeTarget.objects.get(name="cpu")
+    assert (target.min_instances, target.max_instances, target.idle_time_before_scale_down) == (1, 3, 60)
+    assert target.description == "Three nodes at most"
+    assert target.tags == {"team": "vision", "owner": "rita"}
+    assert json.loads(updated.out)["max_instances"] == 3
+    assert nothing.code == 1 and "Nothing to change" in nothing.err
+    assert too_few.code == 1 and too_few.err.startswith("error: ")

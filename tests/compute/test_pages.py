@@ -148,13 +148,13 @@ def test_a_bad_yaml_says_where(browser, workspace):
 
 
 def test_editing_a_target(browser, workspace, owner):
-    make_target(workspace, owner, name="cpu", max_instances=2)
+    make_target(workspace, owner, name="cpu", max_instances=2, size="Standard_DS1_v2")
     form = page(browser, "/w/ws-main/compute/cpu/edit/")
     assert 'value="cpu"' in form and "disabled" in form.split('name="name"')[1][:80]
     response = browser.post(
         "/w/ws-main/compute/cpu/edit/",
         {
-            "size": "Standard_DS3_v2",
+            "size": "Standard_DS1_v2",
             "backend": "venv",
             "min_instances": "1",
             "max_instances": "6",

@@ -94,6 +94,17 @@ def test_a_path_must_exist_and_fit_the_type(workspace, blobstore, api):
     assert ok.json()["file_count"] == 1
 
 
+def test_a_uri_folder_that_does_not_exist_yet_is_created_as_azure_does(workspace, blobstore, api):
+    base = f"/api/v1/workspaces/{workspace.name}/data/results/versions/"
+    created = api.post(base, {"type": "uri_folder", "path": "azureml://datastores/workspaceblobstore/paths/new/run1"})
+    assert created.status_code == 201, created.content
+    assert created.json()["file_count"] == 0
+    assert store_for(blobstore).isdir("new/run1")
+    mltable = api.post(base, {"type": "mltable", "path": "azureml://datastores/workspaceblobstore/paths/new/none"})
+    assert mltable.status_code == 400  # an MLTable folder must hold an MLTable file: nothing is made up
+    assert not store_for(blobstore).exists("new/none")
+
+
 def test_web_urls_must_be_https(workspace, api):
     base = f"/api/v1/workspaces/{workspace.name}/data/web/versions/"
     assert api.post(base, {"type": "uri_file", "path": "http://example.com/a.csv"}).status_code == 400

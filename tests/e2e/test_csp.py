@@ -66,6 +66,8 @@ def test_main_pages_load_without_csp_violations(watched, transactional_db, monke
         w + "datastores/workspaceblobstore/",
         w + "data/",
         w + "data/new/",
+        w + "models/",
+        w + "models/new/",
     ]
     for url in pages:
         response = page.goto(url)
@@ -73,7 +75,7 @@ def test_main_pages_load_without_csp_violations(watched, transactional_db, monke
         page.wait_for_load_state("networkidle")
         violations = page.evaluate("window.__csp")
         assert violations == [], f"{url}: {violations}"
-    assert errors == []
+        assert errors == [], url
     page.goto("/admin/")  # Django's admin: no violations (its favicon 404 is Django's)
     page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__csp") == []

@@ -101,3 +101,16 @@ def test_a_base_image_that_is_not_in_the_engine_is_never_pulled(workspace, owner
         builds.ensure_built(version, "docker", workspace=workspace)
     assert "studio/not-here:never" in failed.value.build.error
     assert "never pulls" in failed.value.build.error
+    # It offers what the engine does have, the configured base image first.
+    assert f"This engine has: {settings.STUDIO_BASE_IMAGE}" in failed.value.build.error
+
+
+def test_a_missing_configured_base_image_is_not_offered_as_the_fix(workspace, owner, engine, settings):
+    settings.STUDIO_BASE_IMAGE = "python:3.11-slim-bookworm-not-here"
+    version = create(workspace, owner, {"name": "img", "image": settings.STUDIO_BASE_IMAGE})
+    with pytest.raises(builds.BuildFailed) as failed:
+        builds.ensure_built(version, "docker", workspace=workspace)
+    error = failed.value.build.error
+    assert "(the configured STUDIO_BASE_IMAGE) is not in this Docker engine" in error
+    assert "or use python:3.11-slim-bookworm-not-here" not in error
+    assert "studio/base:bookworm" in error and "Set STUDIO_BASE_IMAGE to one of them" in error

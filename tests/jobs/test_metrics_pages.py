@@ -36,7 +36,7 @@ def test_metrics_partial_shows_charts_tables_and_stops_polling_when_final(worksp
     response = client.get("/w/ws-main/jobs/run_a/metrics/partial/", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     body = response.content.decode()
-    assert 'data-metric-key="loss"' in body and 'id="metric-series"' in body
+    assert "/w/ws-main/jobs/run_a/metrics/csv/" in body  # exact values: the table and the download
     assert "alpha" in body and "&lt;b&gt;hi&lt;/b&gt;" in body
     assert '<td class="num">0.2</td><td class="num">0.2</td><td class="num">0.9</td>' in body
     running = make_job(workspace, members["owner"], experiment, "run_b", status=JobStatus.RUNNING)
@@ -62,7 +62,7 @@ def test_compare_overlays_selected_runs_and_marks_differing_params(workspace, me
         )
     client.force_login(members["reader"])
     body = client.get("/w/ws-main/experiments/diabetes/compare/?run=run_a&run=run_b").content.decode()
-    assert 'data-compare-key="loss"' in body
+    assert 'id="compare-charts"' in body and '"keys": ["loss"]' in body
     assert '"runs": ["run_a", "run_b"]' in body and "run_c" not in body
     assert 'alpha <span class="badge">differs</span>' in body
     assert "solver <span" not in body

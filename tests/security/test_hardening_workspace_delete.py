@@ -91,3 +91,18 @@ def test_the_confirmation_page_says_what_goes_and_deletes_on_the_name(node, work
 
 def test_an_empty_workspace_is_deleted_without_a_confirmation(workspace, owner):
     assert token_client(owner).delete("/api/v1/workspaces/ws-main/").status_code == 204
+
+
+def test_a_workspace_with_registered_models_is_deleted_too(workspace, owner):
+    from registry import services as registry_services
+    from registry.models import ModelVersion
+
+    sink = registry_services.upload_sink_for(workspace)
+    sink.open("weights.bin").write(b"w")
+    sink.finish()
+    registry_services.do_create_model_version_from_upload(workspace, sink, actor=owner, name="iris")
+    api = token_client(owner)
+    refused = api.delete("/api/v1/workspaces/ws-main/")
+    assert refused.status_code == 409 and "1 model" in refused.json()["errors"]["confirm"][0]
+    assert api.delete("/api/v1/workspaces/ws-main/?confirm=ws-main").status_code == 204
+    assert not ModelVersion.objects.filter(workspace_id=workspace.pk).exists()

@@ -70,3 +70,14 @@ def test_colour_codes_are_stripped_for_plain_log_views():
     from studio.templatetags.studio import strip_ansi
 
     assert strip_ansi("\x1b[0m\x1b[91mResolved 1 package\x1b[0m <b>") == "Resolved 1 package <b>"
+
+
+@pytest.mark.django_db
+def test_line_at_counts_lines_across_chunks_for_a_viewer_that_opened_at_the_tail():
+    text = "".join(f"line {i}\n" for i in range(1, 60_001))  # > one chunk (256 KiB)
+    logs.append("t/lines", text)
+    logs.append("t/lines", "tail a\ntail b\n")
+    assert logs.line_at("t/lines", 0) == 1
+    assert logs.line_at("t/lines", text.index("line 50000\n")) == 50_000
+    assert logs.line_at("t/lines", text.index("line 50000\n") + 3) == 50_000
+    assert logs.line_at("t/lines", len(text) + len("tail a\n")) == 60_002

@@ -1,11 +1,11 @@
-"""`studio compute list|show|create|start|stop|delete`."""
+"""`studio compute list|show|create|update|start|stop|delete`."""
 
 from __future__ import annotations
 
 import sys
 
 from studio_cli import schemas
-from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
+from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args, parse_tags
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import emit, info
@@ -16,7 +16,14 @@ COLUMNS = [
     ("Name", "name"),
     ("Type", "type"),
     ("Backend", "backend"),
-    ("State", "state"),
+    (
+        "State",
+        lambda c: " ".join(
+            filter(
+                None, [(c.get("status") or {}).get("state") or c.get("state"), (c.get("status") or {}).get("nodes_up")]
+            )
+        ),
+    ),
     ("Size", lambda c: c.get("size_label") or c.get("size")),
     ("Nodes", lambda c: (c.get("nodes") or {}).get("total")),
     ("Description", "description"),
@@ -41,6 +48,19 @@ def register(groups, common) -> None:
     create.add_argument("-n", "--name", help="override the file's name")
     create.add_argument("--type", help="override the file's type")
     create.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
+    update = add_command(
+        actions, "update", cmd_update, common, "Change a compute target (like `az ml compute update`)."
+    )
+    add_name_arguments(update)
+    update.add_argument("--min-instances", type=int, help="nodes kept up even when nothing runs (clusters)")
+    update.add_argument("--max-instances", type=int, help="at most this many nodes, one job each (clusters)")
+    update.add_argument(
+        "--idle-time-before-scale-down", type=int, metavar="SECONDS", help="idle seconds before a node is stopped"
+    )
+    update.add_argument("--description")
+    update.add_argument("--size", help="an Azure VM size name, e.g. Standard_DS2_v2")
+    update.add_argument("--tags", nargs="+", metavar="KEY=VALUE", help="tags to add or change (others are kept)")
+    update.add_argument("--set", action="append", metavar="KEY=VALUE", help="set any other key of the compute")
 
 
 def _name(ctx: Context) -> str:
@@ -76,6 +96,30 @@ def cmd_create(ctx: Context) -> int:
     created = ctx.client.post(ctx.ws_path("computes"), json=body)
     report_notices(spec, created)
     emit(created, ctx.output)
+    return 0
+
+
+UPDATE_OPTIONS = ("min_instances", "max_instances", "idle_time_before_scale_down", "description", "size")
+
+
+def cmd_update(ctx: Context) -> int:
+    args = ctx.args
+    name = _name(ctx)
+    body: dict = {}
+    apply_sets(body, args.set)
+    for key in UPDATE_OPTIONS:
+        value = getattr(args, key)
+        if value is not None:
+            body[key] = value
+    if args.tags:
+        current = ctx.client.get(ctx.ws_path("computes", name)).get("tags") or {}
+        body["tags"] = {**current, **parse_tags(args.tags)}
+    if not body:
+        raise CLIError(
+            "Nothing to change: give --min-instances, --max-instances, --idle-time-before-scale-down, "
+            "--description, --size, --tags or --set KEY=VALUE."
+        )
+    emit(ctx.client.patch(ctx.ws_path("computes", name), json=body), ctx.output)
     return 0
 
 
