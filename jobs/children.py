@@ -8,7 +8,9 @@ A handler gives two things for its type:
   reaches a final state, so the parent's state is advanced by the database, never by a loop that
   holds a worker;
 - `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
-  children too).
+  children too);
+- `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
+  job page sends it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class TypeHandler:
     submit: Callable
     child_ended: Callable[[int, int], None]
     cancel: Callable | None = None
+    page: str | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}

@@ -14,7 +14,10 @@ class SweepsConfig(AppConfig):
         children.register(
             JobType.SWEEP,
             children.TypeHandler(
-                submit=services.do_submit_sweep, child_ended=services.on_trial_ended, cancel=services.do_cancel_sweep
+                submit=services.do_submit_sweep,
+                child_ended=services.on_trial_ended,
+                cancel=services.do_cancel_sweep,
+                page="sweeps:sweep_detail",
             ),
         )
         register_messages(

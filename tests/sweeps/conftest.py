@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.jobs.conftest import _clean_job_dirs, make_environment, node  # noqa: F401 (fixtures)
+from tests.jobs.conftest import _clean_job_dirs, make_environment, no_dispatch, node, plain_env  # noqa: F401 - fixtures
 
 
 @pytest.fixture
