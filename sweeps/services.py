@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,7 +74,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         created_at=now,
     )
     activity.record(workspace, actor, "sweep.submitted", name, experiment=job.experiment.name, compute=job.compute_name)
-    _advance(sweep, spec)
+    _advance(sweep, spec, refuse=True)
     job.refresh_from_db()
     return job
 
@@ -90,7 +91,10 @@ def advance_sweep(job_id: int) -> None:
             _advance(sweep, SweepSpec.from_dict(sweep.spec))
 
 
-def _advance(sweep: Sweep, spec: SweepSpec) -> None:
+def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
+    """Close ended trials, start new ones, end the sweep when it is done. A trial that cannot be
+    submitted (its environment or compute deleted since) stops the sweep with the reason, unless
+    `refuse` (at submission: the whole sweep is refused instead)."""
     study = engine.study(spec, sweep.study_name)
     known = set(sweep.trials.values_list("number", flat=True))
     for frozen in study.get_trials(deepcopy=False):
@@ -107,18 +111,37 @@ def _advance(sweep: Sweep, spec: SweepSpec) -> None:
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
             number, values = engine.ask(study, spec)
-            child = do_submit_job(
-                parent.workspace,
-                actor=parent.created_by,
-                data=spec.trial_data(values, f"{parent.name[:88]}_trial_{number}"),
-                code=parent.code,
-                source=parent.source,
-                parent=parent,
-            )
+            try:
+                with transaction.atomic():
+                    child = do_submit_job(
+                        parent.workspace,
+                        actor=parent.created_by,
+                        data=spec.trial_data(values, f"{parent.name[:88]}_trial_{number}"),
+                        code=parent.code,
+                        source=parent.source,
+                        parent=parent,
+                    )
+            except (ValidationError, Conflict) as exc:
+                if refuse:
+                    raise
+                engine.tell(study, number, None, "fail")
+                sweep.stop_reason = f"Trial {number} could not be started: {'; '.join(_messages(exc))}"[:500]
+                sweep.save(update_fields=["stop_reason"])
+                note(parent.pk, sweep.stop_reason, kind=JobEvent.Kind.ERROR)
+                break
             SweepTrial.objects.create(sweep=sweep, job=child, number=number, params=values)
             running, total = running + 1, total + 1
     if running == 0 and parent.status == JobStatus.RUNNING and (total >= spec.max_total_trials or sweep.stop_reason):
         _finish(sweep, spec)
+
+
+def _messages(exc) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [f"{k}: {m}" for k, msgs in exc.message_dict.items() for m in msgs]
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, msgs in detail.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return [str(exc)]
 
 
 def _close(sweep: Sweep, spec: SweepSpec, study, trial: SweepTrial) -> None:

@@ -51,3 +51,25 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     assert partial.status_code == 286 and b"<html" not in partial.content
     client.force_login(outsider)
     assert client.get(f"/w/{workspace.name}/sweeps/tune/").status_code == 404
+
+
+def test_a_trial_that_cannot_be_started_stops_the_sweep_with_the_reason(
+    owner, workspace, plain_env, no_dispatch, django_capture_on_commit_callbacks
+):
+    from jobs import services
+
+    services.do_submit_job(
+        workspace, actor=owner, data={"command": "true", "environment": "plain:1", "name": "t_trial_2"}
+    )
+    assert _submit(owner, workspace, name="t").status_code == 201
+    sweep = Job.objects.get(name="t")
+    first, second = sweep.sweep.trials.select_related("job", "job__workspace")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_cancel_job(first.job, actor=owner)
+    sweep.sweep.refresh_from_db()
+    assert "Trial 2 could not be started" in sweep.sweep.stop_reason and "t_trial_2" in sweep.sweep.stop_reason
+    assert sweep.sweep.trials.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_cancel_job(second.job, actor=owner)
+    sweep.refresh_from_db()
+    assert sweep.status == JobStatus.FAILED and "could not be started" in sweep.failure_reason
