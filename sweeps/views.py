@@ -35,6 +35,14 @@ def metric_points(trials) -> list[dict]:
     ]
 
 
+def _short(value) -> str:
+    """A parameter value for the table: floats to 4 significant digits (the full value is on the
+    trial's job page and in the best-trial line)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
 class SweepDetailView(WorkspaceMixin, PartialMixin, TemplateView):
     template_name = "sweeps/sweep_detail.html"
     partial_template_name = "sweeps/_sweep_body.html"
@@ -61,6 +69,7 @@ class SweepDetailView(WorkspaceMixin, PartialMixin, TemplateView):
         counts = {state: 0 for state in TrialState.values}
         running = 0
         for trial in trials:
+            trial.shown = [_short(trial.params.get(name)) for name in spec.search_space]
             counts[trial.state] += 1
             running += trial.job.status in UNFINISHED_STATUSES
         context |= {
