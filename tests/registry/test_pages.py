@@ -23,16 +23,16 @@ def test_the_list_shows_latest_versions_aliases_and_filters(client, workspace, o
     _register(workspace, owner, trained_job, tags={"team": "vision"})
     v2 = _register(workspace, owner, trained_job)
     services.do_set_alias(v2, "champion", actor=owner)
-    _register(workspace, owner, trained_job, name="other", tags={"team": "nlp"})
+    _register(workspace, owner, trained_job, name="zebra-net", tags={"team": "nlp"})
     client.force_login(owner)
     page = client.get(f"/w/{workspace.name}/models/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "iris" in html and "@champion → 2" in html and "of 2" in html
     assert 'href="/w/ws-main/models/"' in html  # the left navigation entry
-    assert "other" not in client.get(f"/w/{workspace.name}/models/?q=iri").content.decode()
+    assert "zebra-net" not in client.get(f"/w/{workspace.name}/models/?q=iri").content.decode()
     tagged = client.get(f"/w/{workspace.name}/models/?tag=team=nlp").content.decode()
-    assert "other" in tagged and ">iris<" not in tagged
+    assert "zebra-net" in tagged and ">iris<" not in tagged
 
 
 def test_the_model_page_shows_lineage(client, workspace, owner, trained_job):

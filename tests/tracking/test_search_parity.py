@@ -5,6 +5,8 @@ orderings and pages."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import textwrap
@@ -114,10 +116,13 @@ def mlflow_server(mlflow_python, tmp_path_factory):
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers are stopped with it, as a group
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
+        for _ in range(600):  # a loaded CI machine takes minutes to start it
+            if process.poll() is not None:
+                pytest.fail(f"mlflow server exited with {process.returncode}")
             try:
                 urllib.request.urlopen(url + "/health", timeout=1)
                 break
@@ -127,8 +132,12 @@ def mlflow_server(mlflow_python, tmp_path_factory):
             pytest.fail("mlflow server did not start")
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def _results(python: str, env: dict[str, str]) -> list:
