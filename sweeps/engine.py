@@ -39,7 +39,13 @@ def storage():
             port=int(url["PORT"]) if url.get("PORT") else None,
             database=url["NAME"],
         )
-        return optuna.storages.RDBStorage(sa_url.render_as_string(hide_password=False))
+        from sqlalchemy.pool import NullPool
+
+        # No pool: a connection per operation, so none is left open on the database (a test
+        # database could not be dropped; a worker would hold idle connections).
+        return optuna.storages.RDBStorage(
+            sa_url.render_as_string(hide_password=False), engine_kwargs={"poolclass": NullPool}
+        )
     from optuna.storages.journal import JournalFileBackend
 
     path = settings.STUDIO_SWEEPS_JOURNAL
