@@ -40,6 +40,11 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     assert client.get(f"/w/{workspace.name}/jobs/tune/").url == f"/w/{workspace.name}/sweeps/tune/"
     page = client.get(f"/w/{workspace.name}/sweeps/tune/").content.decode()
     assert "2 of 5" in page and "Cancel sweep" in page and trials[0].name in page
+    for tab in ("outputs/", "metrics/", "code/", "environment/"):
+        assert client.get(f"/w/{workspace.name}/jobs/tune/{tab}").status_code == 200, tab
+    listed = token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert {r["name"]: r["parent"] for r in rows if r["name"].startswith("tune")}["tune_trial_0"] == "tune"
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/w/{workspace.name}/jobs/tune/cancel/")
     sweep.refresh_from_db()
