@@ -46,6 +46,7 @@ bench: venv
 	$(VENV)/bin/python bench/jobs.py
 	$(VENV)/bin/python bench/data.py
 	$(VENV)/bin/python bench/datastore_check.py
+	$(VENV)/bin/python bench/endpoints.py
 
 clean:
 	rm -rf $(VENV) var

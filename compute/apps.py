@@ -6,6 +6,11 @@ class ComputeConfig(AppConfig):
     verbose_name = "Compute"
 
     def ready(self) -> None:
+        from compute import search as compute_search
+        from studio import search
+
+        search.register("compute", "Compute", 50, compute_search.compute_targets)
+
         from compute import services
         from compute.deletion import PART
         from compute.node import connect_worker_signals

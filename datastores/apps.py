@@ -6,6 +6,12 @@ class DatastoresConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from datastores import search as datastores_search
+        from studio import search
+
+        search.register("data", "Data", 30, datastores_search.data_assets)
+        search.register("datastores", "Datastores", 60, datastores_search.datastores)
+
         from datastores.deletion import PART
         from datastores.services import create_builtin_datastores
         from studio import activity, deletion, navigation, services

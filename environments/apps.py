@@ -21,6 +21,11 @@ class EnvironmentsConfig(AppConfig):
     verbose_name = "Environments"
 
     def ready(self):
+        from environments import search as environments_search
+        from studio import search
+
+        search.register("environments", "Environments", 20, environments_search.environments)
+
         from environments.deletion import PART
         from studio import deletion
         from studio.activity import register_messages

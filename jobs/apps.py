@@ -6,6 +6,12 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from jobs import search as jobs_search
+        from studio import search
+
+        search.register("jobs", "Jobs", 10, jobs_search.jobs)
+        search.register("experiments", "Experiments", 15, jobs_search.experiments)
+
         from jobs.deletion import PART
         from studio import deletion
         from studio.activity import register_messages
@@ -20,6 +26,8 @@ class JobsConfig(AppConfig):
                 "job.submitted": "submitted the job {target} ({experiment}, on {compute})",
                 "job.canceled": "canceled the job {target}",
                 "job.deleted": "deleted the job {target}",
+                "job.archived": "archived the job {target}",
+                "job.restored": "restored the job {target}",
                 "job.refused": "did not run the job {target} on {compute}: {reason}",
                 "code.uploaded": "uploaded code snapshot {target} ({files} files)",
             }

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from jobs import columns
 from jobs.models import Job, JobStatus
 
 SORTS = {
@@ -20,6 +21,7 @@ SORTS = {
     "display_name": ("display_name", "-created_at", "-id"),
     "-display_name": ("-display_name", "-created_at", "-id"),
 }
+ARCHIVED_CHOICES = {"only": "Archived only", "all": "Archived and not"}
 SORT_LABELS = {"created": "Newest first", "-created": "Oldest first", "name": "Name A–Z", "status": "Status"}
 
 
@@ -32,10 +34,22 @@ class JobFilter(django_filters.FilterSet):
     until = django_filters.DateFilter(method="filter_until", label="Until")
     q = django_filters.CharFilter(method="filter_q", label="Name contains")
     sort = django_filters.CharFilter(method="filter_sort", label="Sort")
+    # Read in filter_queryset: archived jobs are hidden unless asked for ("only" or "all").
+    archived = django_filters.CharFilter(method="filter_archived", label="Archived")
 
     class Meta:
         model = Job
         fields: list[str] = []
+
+    def filter_queryset(self, queryset):
+        if self.form.cleaned_data.get("archived") not in ARCHIVED_CHOICES:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    def filter_archived(self, queryset, name, value):
+        if value == "only":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
 
     def filter_status(self, queryset, name, value):
         wanted = [s for s in (v.strip() for v in value.split(",")) if s]
@@ -56,7 +70,8 @@ class JobFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(display_name__icontains=value)) if value else queryset
 
     def filter_sort(self, queryset, name, value):
-        return queryset.order_by(*SORTS.get(value, SORTS["created"]))
+        by_column = columns.sorted_by_column(queryset, value)
+        return by_column if by_column is not None else queryset.order_by(*SORTS.get(value, SORTS["created"]))
 
 
 def _start_of(day) -> datetime:

@@ -22,3 +22,20 @@ def reap_stalled_jobs() -> int:
     from jobs import services
 
     return services.reap_stalled_jobs()
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=30,
+    time_limit=60,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=3,
+)
+def send_job_end_email(job_id: int) -> bool:
+    """E-mail a job's submitter that it ended (they opted in); retried only when the mail server
+    cannot be reached."""
+    from jobs import notices
+
+    return notices.send_end_email(job_id)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jobs.views import actions, detail, lists, logs, submit
+from jobs.views import actions, detail, lists, logs, notices, submit
 
 app_name = "jobs"
 
@@ -10,7 +10,10 @@ J = "w/<str:workspace>/jobs/"
 E = "w/<str:workspace>/experiments/"
 
 urlpatterns = [
+    path("notifications/jobs/", notices.EndedJobsFeedView.as_view(), name="ended_jobs_feed"),
+    path("account/notifications/", notices.NotificationSettingsView.as_view(), name="notification_settings"),
     path(J, lists.JobListView.as_view(), name="job_list"),
+    path(J + "bulk/", actions.JobBulkView.as_view(), name="job_bulk"),
     path(J + "new/", submit.JobCreateView.as_view(), name="job_create"),
     path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
     path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),

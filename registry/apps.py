@@ -7,6 +7,11 @@ class RegistryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from registry import search as registry_search
+        from studio import search
+
+        search.register("models", "Models", 40, registry_search.models)
+
         from registry import jobio
         from registry.deletion import PART
         from studio import activity, deletion, navigation

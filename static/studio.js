@@ -85,6 +85,54 @@
   });
   document.addEventListener("htmx:afterSwap", syncShown);
 
+  // Top-bar search: "/" focuses the box; arrows walk the dropdown; Esc or a click elsewhere closes it.
+  function searchBox() { return document.querySelector("[data-search] input[name=search]"); }
+  function closeSearch() {
+    var drop = document.getElementById("search-dropdown");
+    if (drop) drop.innerHTML = "";
+  }
+  document.addEventListener("keydown", function (e) {
+    var box = searchBox();
+    if (!box) return;
+    var typing = e.target.closest("input, textarea, select, [contenteditable]");
+    if (e.key === "/" && !typing) { e.preventDefault(); box.focus(); box.select(); return; }
+    var form = e.target.closest("[data-search]");
+    if (!form) return;
+    var hits = Array.prototype.slice.call(form.querySelectorAll("#search-dropdown a"));
+    var at = hits.indexOf(document.activeElement);
+    if (e.key === "Escape") { closeSearch(); box.focus(); }
+    else if (e.key === "ArrowDown" && hits.length) { e.preventDefault(); hits[Math.min(at + 1, hits.length - 1)].focus(); }
+    else if (e.key === "ArrowUp" && hits.length) { e.preventDefault(); if (at <= 0) box.focus(); else hits[at - 1].focus(); }
+  });
+  document.addEventListener("click", function (e) { if (!e.target.closest("[data-search]")) closeSearch(); });
+
+  // Run tables' column chooser: the choice is kept per user and table in localStorage and
+  // re-applied after every htmx refresh of the rows.
+  function colMemory(scope) {
+    try { return JSON.parse(localStorage.getItem("studio.cols." + scope)) || {}; } catch (e) { return {}; }
+  }
+  function applyColumns() {
+    document.querySelectorAll("[data-col-scope]").forEach(function (chooser) {
+      var memory = colMemory(chooser.dataset.colScope);
+      chooser.querySelectorAll("[data-col-toggle]").forEach(function (box) {
+        var id = box.dataset.colToggle;
+        if (id in memory) box.checked = memory[id];
+        document.querySelectorAll("[data-col]").forEach(function (cell) {
+          if (cell.dataset.col === id) cell.hidden = !box.checked;
+        });
+      });
+    });
+  }
+  on("change", "[data-col-toggle]", function (e, box) {
+    var scope = box.closest("[data-col-scope]").dataset.colScope;
+    var memory = colMemory(scope);
+    memory[box.dataset.colToggle] = box.checked;
+    try { localStorage.setItem("studio.cols." + scope, JSON.stringify(memory)); } catch (err) { /* no storage */ }
+    applyColumns();
+  });
+  document.addEventListener("DOMContentLoaded", applyColumns);
+  document.addEventListener("htmx:afterSwap", applyColumns);
+
   // A growing log box ([data-follow]) stays at its newest line unless the reader scrolled up,
   // whatever appends to it (htmx out-of-band swaps, polling).
   function follow(box) {

@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "datastores.write": "Register, edit and delete datastores (credentials)",
     "data.write": "Create data assets and upload data",
     "models.write": "Register, edit, archive and delete models",
+    "endpoints.write": "Create, change and delete online endpoints and deployments; read their keys",
 }
 
 OWNER = "owner"
@@ -59,8 +60,10 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "reader": ("Reader", "View only", frozenset({VIEW})),
     "data_scientist": (
         "Data Scientist",
-        "Environments, jobs, data assets and models; not compute management, datastores or settings",
-        frozenset({VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write", "models.write"}),
+        "Environments, jobs, data assets, models and endpoints; not compute management, datastores or settings",
+        frozenset(
+            {VIEW, "environments.write", "jobs.submit", "jobs.cancel", "data.write", "models.write", "endpoints.write"}
+        ),
     ),
     "compute_operator": (
         "Compute Operator",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "registry",
     "tracking",
     "sweeps",
+    "endpoints",
 ]
 
 MIDDLEWARE = [
@@ -235,6 +237,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "purge-old-tokens": {"task": "studio.tasks.purge_old_tokens", "schedule": 3600.0},
+    # Deployment instances: restart dead ones, mark started ones ready (endpoints/instances.py).
+    "reconcile-endpoint-instances": {"task": "endpoints.tasks.reconcile_instances", "schedule": 5.0},
 }
 
 STUDIO_TOKEN_PREFIX = "stu_"
@@ -248,6 +252,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- e-mail (job-end notices users opt into); Django's own settings, read from the environment.
+# Without EMAIL_HOST nothing leaves the machine: mails are written to the worker's log.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Studio <studio@localhost>")
 
 # --- jobs ---
 # Where workers stage jobs, where code snapshots and job outputs are kept, and the URL a job's
@@ -278,6 +296,14 @@ STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
 # The reapers run in `manage.py studio_reaper` (Procfile, docker-compose), not under beat: a task
 # needs a live worker, and the reaper matters most when every worker is dead.
 STUDIO_REAPER_INTERVAL_SECONDS = env_int("STUDIO_REAPER_INTERVAL_SECONDS", 5, minimum=1)
+
+# --- online endpoints ---
+# Instances of online deployments (scoring servers) run under this folder, on this node's name.
+STUDIO_ENDPOINTS_DIR = Path(env_str("STUDIO_ENDPOINTS_DIR", str(DATA_DIR / "endpoints"))).resolve()
+STUDIO_ENDPOINTS_NODE = env_str("STUDIO_ENDPOINTS_NODE", socket.gethostname())
+# A scoring request's body is refused (413) above this many bytes.
+STUDIO_SCORE_MAX_BYTES = env_int("STUDIO_SCORE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+STUDIO_SCORE_TIMEOUT_SECONDS = env_int("STUDIO_SCORE_TIMEOUT_SECONDS", 60, minimum=1)
 
 # --- datastores ---
 # Built-in datastores (workspaceblobstore, ...) are folders under STUDIO_DATASTORES_ROOT, unless

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studio.views import account, activity, members, workspaces
+from studio.views import account, activity, members, search, workspaces
 
 app_name = "studio"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path(W + "roles/new/", members.RoleCreateView.as_view(), name="role_create"),
     path(W + "roles/<str:slug>/edit/", members.RoleEditView.as_view(), name="role_edit"),
     path(W + "roles/<str:slug>/delete/", members.RoleDeleteView.as_view(), name="role_delete"),
+    path(W + "search/", search.SearchView.as_view(), name="search"),
     path(W + "activity/", activity.ActivityListView.as_view(), name="activity_list"),
     path(W + "soon/<str:section>/", workspaces.ComingSoonView.as_view(), name="coming_soon"),
 ]

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from jobs import notices
 from jobs.models import FINAL_STATUSES, Experiment, Job, JobStatus, LatestMetric, Metric, Param, RunTag
 from jobs.names import generate_job_name
 from studio import activity
@@ -267,6 +268,7 @@ def do_update_run(
                 ended = datetime.fromtimestamp(_int(end_time, "end_time") / 1000, tz=UTC)
             job.status, job.ended_at = final, ended
             Job.objects.filter(pk=job.pk).update(status=final, ended_at=ended)
+            notices.job_ended(job.pk)
             activity.record(job.workspace, actor, "run.ended", job.name, status=status)
     return job
 

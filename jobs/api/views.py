@@ -19,6 +19,7 @@ from jobs.api import serializers as s
 from jobs.filters import JobFilter
 from jobs.metric_values import last_metric_values
 from jobs.models import CodeSnapshot, Experiment, Job
+from jobs.services.archive import ARCHIVE_ACTION
 from jobs.spec import load_spec_text
 from studio.api.base import WorkspaceScopedViewSet
 
@@ -41,10 +42,20 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
     lookup_field = "name"
     filterset_class = JobFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    required_actions = {"create": "jobs.submit", "cancel": "jobs.cancel", "destroy": "jobs.delete"}
+    required_actions = {
+        "create": "jobs.submit",
+        "cancel": "jobs.cancel",
+        "destroy": "jobs.delete",
+        "archive": ARCHIVE_ACTION,
+        "restore": ARCHIVE_ACTION,
+    }
 
     def get_serializer_class(self):
         return s.JobListSerializer if self.action == "list" else s.JobSerializer
+
+    def filter_queryset(self, queryset):
+        # The list's filters (which hide archived jobs) must not hide a job asked for by name.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     @extend_schema(request=s.JobSubmitSerializer, responses={201: s.JobSerializer})
     def create(self, request, workspace=None):
@@ -70,6 +81,18 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
     @action(detail=True, methods=["post"])
     def cancel(self, request, workspace=None, name=None):
         job = services.do_cancel_job(self.get_object(), actor=request.user)
+        return Response(s.JobSerializer(job).data)
+
+    @extend_schema(request=None, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, workspace=None, name=None):
+        job = services.do_archive_job(self.get_object(), actor=request.user)
+        return Response(s.JobSerializer(job).data)
+
+    @extend_schema(request=None, responses=s.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, workspace=None, name=None):
+        job = services.do_restore_job(self.get_object(), actor=request.user)
         return Response(s.JobSerializer(job).data)
 
     @extend_schema(

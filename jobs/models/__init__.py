@@ -11,3 +11,4 @@ from jobs.models.job import (  # noqa: F401
     JobType,
 )
 from jobs.models.metrics import JobToken, LatestMetric, Metric, Param, RunTag  # noqa: F401
+from jobs.models.notices import NotificationPreference  # noqa: F401

@@ -145,6 +145,8 @@ class Job(models.Model):
     finalizing_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Archived jobs are hidden from lists (a filter shows them) and kept whole; restore clears it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = WorkspaceScopedQuerySet.as_manager()
 
@@ -159,6 +161,7 @@ class Job(models.Model):
             models.Index(fields=["workspace", "compute_name", "-created_at"], name="job_ws_compute_created"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
             models.Index(fields=["parent", "status"], name="job_parent_status"),
+            models.Index(fields=["created_by", "ended_at"], name="job_creator_ended"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import children
+from jobs import children, notices
 from jobs.models import FINAL_STATUSES, Job, JobEvent, JobStatus
 
 PHASE_FIELD = {
@@ -41,6 +41,7 @@ def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) ->
             )
             if to in FINAL_STATUSES:
                 _tell_parent(job_id)
+                notices.job_ended(job_id)
     return bool(moved)
 
 

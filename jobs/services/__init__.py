@@ -8,4 +8,5 @@ from jobs.services.actions import (  # noqa: F401
     do_refuse_claimed_job,
     reap_stalled_jobs,
 )
+from jobs.services.archive import do_archive_job, do_bulk, do_restore_job  # noqa: F401
 from jobs.services.submit import do_create_code_snapshot, do_submit_job, enqueue  # noqa: F401

@@ -7,12 +7,15 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
-from jobs.filters import SORT_LABELS, JobFilter
+from jobs import columns
+from jobs.filters import ARCHIVED_CHOICES, SORT_LABELS, JobFilter
 from jobs.metric_values import last_metric_values
 from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus, JobType
+from jobs.services.archive import ARCHIVE_ACTION
+from studio.permissions import can
 from studio.views.base import PartialMixin, WorkspaceMixin
 
-FILTER_KEYS = ("status", "experiment", "compute", "created_by", "since", "until", "q", "sort")
+FILTER_KEYS = ("status", "experiment", "compute", "created_by", "since", "until", "q", "sort", "archived")
 
 
 class JobListView(WorkspaceMixin, PartialMixin, ListView):
@@ -47,6 +50,13 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
             .values_list("username", flat=True)
         )
         context["sorts"] = SORT_LABELS
+        context["archived_choices"] = ARCHIVED_CHOICES
+        user = self.request.user
+        may_bulk = can(user, self.workspace, "jobs.cancel") or can(user, self.workspace, ARCHIVE_ACTION)
+        context["bulk_form"] = "bulk-form" if may_bulk else ""
+        context["show_tags"] = True
+        scope = f"{user.pk}:{self.workspace.name}:jobs"
+        context.update(_run_columns(self, context["jobs"], scope, metrics_shown=3, params_shown=0))
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
         context["filtered"] = any(context["filters"][k] for k in FILTER_KEYS if k != "sort")
         return context
@@ -127,16 +137,20 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
         context["hide_experiment"] = True
         context["compare_form"] = "compare-form"
-        context["metric_keys"], context["metric_values"] = _last_metrics(context["jobs"])
+        scope = f"{self.request.user.pk}:{self.workspace.name}:experiment:{self.experiment.name}"
+        context.update(_run_columns(self, context["jobs"], scope, metrics_shown=6, params_shown=4))
         return context
 
 
-MAX_METRIC_COLUMNS = 6
-
-
-def _last_metrics(jobs) -> tuple[list[str], dict[int, dict[str, float | None]]]:
-    """The metric keys the runs on this page logged (at most a few columns) and each run's last
-    value of each, in one query."""
-    values = last_metric_values(jobs)
-    keys = sorted({key for per_job in values.values() for key in per_job})[:MAX_METRIC_COLUMNS]
-    return keys, values
+def _run_columns(view, page_jobs, scope: str, *, metrics_shown: int, params_shown: int) -> dict:
+    """Param and metric columns over the jobs the filters match (so the chooser stays put while
+    paging), with this page's values in one query per kind. `column_scope` keys the chooser's
+    memory in the browser: per user and per table."""
+    matched = view.filterset.qs if view.filterset.is_valid() else view.filterset.queryset
+    sort = view.request.GET.get("sort", "")
+    return {
+        "columns": columns.columns(matched, sort, metrics_shown=metrics_shown, params_shown=params_shown),
+        "column_scope": scope,
+        "metric_values": last_metric_values(page_jobs),
+        "param_values": columns.param_values(page_jobs),
+    }

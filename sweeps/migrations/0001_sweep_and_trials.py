@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("jobs", "0003_job_type_and_parent"),
+        ("jobs", "0004_job_type_and_parent"),
     ]
 
     operations = [

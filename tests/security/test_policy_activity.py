@@ -19,7 +19,7 @@ from tests.factories import UserFactory, add_member
 from tests.jobs.conftest import make_environment, make_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("studio", "compute", "environments", "datastores", "jobs", "registry", "tracking")
+APPS = ("studio", "compute", "environments", "datastores", "jobs", "registry", "tracking", "endpoints")
 # do_* functions that write no activity event (themselves or through what they call), and why.
 EXEMPT = {
     "do_fail_lost_jobs": "the reaper's: recorded as compute.node_lost, each job's end on its timeline",
@@ -27,6 +27,9 @@ EXEMPT = {
     "do_create_token": "personal, in no workspace: the token list shows it",
     "do_revoke_token": "personal, in no workspace: the token list shows it",
     "do_delete_workspace": "the workspace and its log are gone with it",
+    "do_set_job_email": "a personal notification setting, in no workspace",
+    "do_connect": "adlfs's own connection hook (overridden for bounded retries), not a state change",
+    "do_bulk": "applies another do_* function to each job, which records its own event",
     # Run data a job logs through MLflow: kept on the run itself, like its log lines.
     **dict.fromkeys(
         [

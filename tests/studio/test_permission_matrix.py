@@ -23,6 +23,7 @@ EXPECTED = {
         "jobs.cancel",
         "data.write",
         "models.write",
+        "endpoints.write",
     },
     "compute_operator": {"workspace.view", "compute.manage"},
 }

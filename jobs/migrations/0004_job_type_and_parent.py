@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("compute", "0002_local_targets"),
         ("environments", "0002_build_lock"),
-        ("jobs", "0002_latestmetric"),
+        ("jobs", "0003_job_archive_and_notifications"),
         ("studio", "0002_action_choices_callable"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,270 @@
+"""Deployment instances: `azureml-inference-server-http` processes started through the sandbox on
+this node, each on a free loopback port, kept alive by `reconcile()` (desired vs running).
+
+A node's worker runs `reconcile()` periodically and whenever a deployment changes, one at a time
+per node (a file lock: a prefork worker runs it in any of its children). Liveness is by pid and
+command line, so any child sees the others' processes. The processes die with the worker child
+that started them (the sandbox's --die-with-parent), so a restarted worker finds its rows without
+processes and starts them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from compute import sandbox
+from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
+from registry import services as registry
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT = 2.0
+MAX_BACKOFF_SECONDS = 60
+# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own; the network is shared
+# with the host, so it is started bound to loopback: only the router (with keys) reaches it.
+LAUNCH = (
+    "import sys, azureml_inference_server_http.amlserver as server; "
+    "server.DEFAULT_HOST = '127.0.0.1'; sys.argv[0] = 'azmlinfsrv'; sys.exit(server.run())"
+)
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen
+    folder: Path
+
+
+# instance pk -> its process, for the instances this worker process started (to reap them).
+_RUNNING: dict[int, _Running] = {}
+_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _node_lock():
+    """One reconcile at a time on this node, across the worker's processes and threads."""
+    instances_root().mkdir(parents=True, exist_ok=True)
+    with _LOCK, open(instances_root() / ".reconcile.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def node_name() -> str:
+    return settings.STUDIO_ENDPOINTS_NODE
+
+
+def instances_root() -> Path:
+    return Path(settings.STUDIO_ENDPOINTS_DIR)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_path(instance: DeploymentInstance) -> Path:
+    return instances_root() / str(instance.deployment_id) / str(instance.pk) / "server.log"
+
+
+def _materialize_model(deployment: OnlineDeployment, dest: Path) -> None:
+    location = registry.files_location(deployment.model_version)
+    base = location.path
+    for entry in location.store.walk_files(base):
+        rel = entry.path[len(base) :].lstrip("/")
+        target = (dest / rel).resolve()
+        if dest.resolve() not in target.parents:
+            continue  # never outside the instance's folder
+        location.store.download_file(entry.path, target)
+
+
+def _python_for(deployment: OnlineDeployment) -> str:
+    from environments.builds import ensure_built
+
+    build = ensure_built(deployment.environment_version, "venv", workspace=deployment.endpoint.workspace, actor=None)
+    return build.python
+
+
+def _start(instance: DeploymentInstance) -> None:
+    deployment = instance.deployment
+    folder = log_path(instance).parent
+    # The log stays (appended to), so a crash before a restart can still be read.
+    shutil.rmtree(folder / "model", ignore_errors=True)
+    shutil.rmtree(folder / "code", ignore_errors=True)
+    (folder / "model").mkdir(parents=True)
+    _materialize_model(deployment, folder / "model")
+    shutil.copytree(deployment.code.path, folder / "code")
+    python = _python_for(deployment)
+    port, health = free_port(), free_port()
+    argv = [
+        python,
+        "-c",
+        LAUNCH,
+        "--entry_script",
+        str(folder / "code" / deployment.scoring_script),
+        "--port",
+        str(port),
+        "--health_port",
+        str(health),
+    ]
+    env = {
+        "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(folder),
+        "LANG": "C.UTF-8",
+        **deployment.environment_variables,
+        # Set last: a deployment's variables cannot point the server elsewhere.
+        "AZUREML_MODEL_DIR": str(folder / "model"),
+        "AZUREML_ENTRY_SCRIPT": str(folder / "code" / deployment.scoring_script),
+        "PYTHONUNBUFFERED": "1",
+    }
+    wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
+    with open(folder / "server.log", "ab") as out:
+        process = subprocess.Popen(wrapped, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    _RUNNING[instance.pk] = _Running(process, folder)
+    # `detail` keeps the last failure until the instance is ready again.
+    DeploymentInstance.objects.filter(pk=instance.pk).update(
+        port=port, pid=process.pid, status=InstanceStatus.STARTING, started_at=timezone.now()
+    )
+
+
+def _reap() -> None:
+    """Collect the exit status of processes this worker process started (no zombies)."""
+    for running in _RUNNING.values():
+        running.process.poll()
+
+
+def _pid_alive(instance: DeploymentInstance) -> bool:
+    """Whether the instance's process runs. By pid and command line, not by this process's own
+    handles: a prefork worker's reconciles run in different child processes."""
+    if not instance.pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{instance.pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    # A reused pid, or a zombie (empty command line), is not the instance.
+    return str(log_path(instance).parent).encode() in cmdline
+
+
+def _alive(instance_pk: int) -> bool:
+    instance = DeploymentInstance.objects.filter(pk=instance_pk).first()
+    return instance is not None and _pid_alive(instance)
+
+
+def _stop_pid(pid: int | None) -> None:
+    if not pid:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    running = next((r for r in _RUNNING.values() if r.process.pid == pid), None)
+    if running is not None:
+        try:
+            running.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(pid, signal.SIGKILL)
+            running.process.wait()
+
+
+def _stop(instance_pk: int, pid: int | None = None) -> None:
+    running = _RUNNING.pop(instance_pk, None)
+    _stop_pid(pid or (running.process.pid if running else None))
+
+
+def ready(instance: DeploymentInstance) -> bool:
+    """The server answers its liveness route (it runs the script's init() before it listens)."""
+    try:
+        return requests.get(f"http://127.0.0.1:{instance.port}/", timeout=READY_TIMEOUT).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _fail(instance: DeploymentInstance, why: str) -> None:
+    tail = ""
+    path = log_path(instance)
+    if path.is_file():
+        tail = path.read_bytes()[-2000:].decode(errors="replace")
+    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
+
+
+def reconcile() -> dict[str, int]:
+    """Make this node's instances match the deployments: start missing ones, restart dead ones,
+    mark started ones ready once they answer, stop what no deployment wants."""
+    counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
+    with _node_lock():
+        _reap()
+        node = node_name()
+        # Processes whose rows were told to stop (an update), or are gone (deployment deleted:
+        # only this worker process knows those pids).
+        for instance in DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED):
+            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+            instance.delete()
+            counts["stopped"] += 1
+        live_rows = set(DeploymentInstance.objects.filter(node=node).values_list("pk", flat=True))
+        for pk in list(_RUNNING):
+            if pk not in live_rows:
+                _stop(pk)
+                counts["stopped"] += 1
+        for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
+            rows = list(deployment.instances.filter(node=node).order_by("pk"))
+            for extra in rows[deployment.instance_count :]:
+                _stop(extra.pk, extra.pid if _pid_alive(extra) else None)
+                extra.delete()
+                counts["stopped"] += 1
+            rows = rows[: deployment.instance_count]
+            while len(rows) < deployment.instance_count:
+                rows.append(DeploymentInstance.objects.create(deployment=deployment, node=node))
+            for instance in rows:
+                instance.deployment = deployment
+                if not _pid_alive(instance):
+                    restarting = instance.pid is not None
+                    if restarting:
+                        if instance.status != InstanceStatus.FAILED:
+                            _RUNNING.pop(instance.pk, None)
+                            _fail(instance, "The server process ended; starting it again.")
+                            instance.refresh_from_db()
+                        # A server that keeps crashing (a broken init()) is retried less and less often.
+                        wait = min(2**instance.restarts, MAX_BACKOFF_SECONDS)
+                        if (timezone.now() - instance.started_at).total_seconds() < wait:
+                            continue
+                        DeploymentInstance.objects.filter(pk=instance.pk).update(restarts=instance.restarts + 1)
+                    try:
+                        _start(instance)
+                    except Exception as exc:  # noqa: BLE001 - any failure is the instance's, shown on it
+                        log.exception("starting %s failed", deployment)
+                        _fail(instance, f"Could not start: {exc}")
+                        continue
+                    counts["restarted" if restarting else "started"] += 1
+                    continue
+                instance.refresh_from_db()
+                if instance.status != InstanceStatus.READY and ready(instance):
+                    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
+                    counts["ready"] += 1
+    return counts
+
+
+def stop_all() -> None:
+    with _node_lock():
+        for instance in DeploymentInstance.objects.filter(node=node_name()):
+            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+        for pk in list(_RUNNING):
+            _stop(pk)
+        with transaction.atomic():
+            DeploymentInstance.objects.filter(node=node_name()).delete()

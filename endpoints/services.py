@@ -1,0 +1,189 @@
+"""State changes of online endpoints and deployments, one function each: atomic, an activity
+event each, the reconcile loop woken on commit. Permission checks are the caller's job;
+bad input raises ValidationError (400), a name clash studio.errors.Conflict (409)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from endpoints import keys, spec
+from endpoints.models import OnlineDeployment, OnlineEndpoint
+from environments.resolve import resolve_environment
+from jobs.code import open_file
+from jobs.models import CodeSnapshot
+from registry import services as registry
+from studio import activity
+from studio.errors import Conflict
+
+
+def _wake_reconcile() -> None:
+    from endpoints.tasks import reconcile_instances
+
+    transaction.on_commit(lambda: reconcile_instances.delay())
+
+
+@transaction.atomic
+def do_create_endpoint(workspace, data: dict[str, Any], *, actor) -> OnlineEndpoint:
+    name = spec.check_name(data.get("name"))
+    if OnlineEndpoint.objects.filter(workspace=workspace, name=name).exists():
+        raise Conflict(f"An online endpoint named {name} already exists in {workspace.name}.")
+    traffic = spec.check_traffic(data.get("traffic") or {}, set())
+    endpoint = OnlineEndpoint.objects.create(
+        workspace=workspace,
+        name=name,
+        description=str(data.get("description") or ""),
+        tags=data.get("tags") if isinstance(data.get("tags"), dict) else {},
+        auth_mode=spec.check_auth_mode(data.get("auth_mode", "key")),
+        traffic=traffic,
+        keys_encrypted=keys.new_keys(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    activity.record(workspace, actor, "endpoint.created", name)
+    return endpoint
+
+
+@transaction.atomic
+def do_update_endpoint(endpoint: OnlineEndpoint, data: dict[str, Any], *, actor) -> OnlineEndpoint:
+    endpoint = OnlineEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    fields = []
+    if "traffic" in data:
+        names = set(endpoint.deployments.values_list("name", flat=True))
+        endpoint.traffic = spec.check_traffic(data["traffic"], names)
+        fields.append("traffic")
+    if "auth_mode" in data:
+        endpoint.auth_mode = spec.check_auth_mode(data["auth_mode"])
+        fields.append("auth_mode")
+    if "description" in data:
+        endpoint.description = str(data["description"] or "")
+        fields.append("description")
+    if "tags" in data:
+        if not isinstance(data["tags"], dict):
+            raise ValidationError({"tags": ["tags maps names to values."]})
+        endpoint.tags = data["tags"]
+        fields.append("tags")
+    endpoint.save()
+    activity.record(endpoint.workspace, actor, "endpoint.updated", endpoint.name, fields=fields)
+    return endpoint
+
+
+@transaction.atomic
+def do_regenerate_key(endpoint: OnlineEndpoint, key_type: str, *, actor) -> None:
+    if key_type not in keys.KEY_TYPES:
+        raise ValidationError({"key_type": ["key_type is primary or secondary."]})
+    endpoint = OnlineEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    current = keys.read(endpoint)
+    current[key_type] = keys.new_key()
+    from studio import crypto
+
+    endpoint.keys_encrypted = crypto.encrypt_json(current)
+    endpoint.save(update_fields=["keys_encrypted"])
+    activity.record(endpoint.workspace, actor, "endpoint.keys_regenerated", endpoint.name, key_type=key_type)
+
+
+@transaction.atomic
+def do_delete_endpoint(endpoint: OnlineEndpoint, *, actor) -> None:
+    name, workspace = endpoint.name, endpoint.workspace
+    endpoint.delete()
+    activity.record(workspace, actor, "endpoint.deleted", name)
+    _wake_reconcile()
+
+
+def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
+    snapshot = None
+    if isinstance(code, int) or (isinstance(code, str) and code.isdigit()):
+        snapshot = CodeSnapshot.objects.filter(workspace=workspace, pk=int(code)).first()
+    if snapshot is None:
+        raise ValidationError(
+            {"code_configuration": [f"No code snapshot {code!r} in {workspace.name}: upload it to /codes/ first."]}
+        )
+    if open_file(snapshot, script) is None:
+        raise ValidationError(
+            {"code_configuration": [f"The scoring script {script} is not in the code snapshot {snapshot.pk}."]}
+        )
+    return snapshot
+
+
+def _deployment_fields(workspace, data: dict[str, Any]) -> dict[str, Any]:
+    model_ref = data.get("model")
+    if not isinstance(model_ref, str) or not model_ref:
+        raise ValidationError({"model": ["model is a registered model reference, e.g. azureml:my-model:1."]})
+    version = registry.resolve(workspace, model_ref, field="model")
+    code, script = spec.code_configuration(data.get("code_configuration"))
+    env_ref = data.get("environment")
+    if not isinstance(env_ref, str) or not env_ref:
+        raise ValidationError({"environment": ["environment is a reference, e.g. azureml:sklearn-serve:1."]})
+    return {
+        "model": model_ref,
+        "model_version": version,
+        "code": _resolve_code(workspace, code, script),
+        "scoring_script": script,
+        "environment": env_ref,
+        "environment_version": resolve_environment(workspace, env_ref),
+        "instance_type": str(data.get("instance_type") or ""),
+        "instance_count": spec.check_instance_count(data.get("instance_count", 1)),
+        "environment_variables": spec.check_environment_variables(data.get("environment_variables")),
+    }
+
+
+@transaction.atomic
+def do_create_deployment(endpoint: OnlineEndpoint, data: dict[str, Any], *, actor) -> OnlineDeployment:
+    name = spec.check_name(data.get("name"))
+    if data.get("endpoint_name") not in (None, endpoint.name):
+        raise ValidationError(
+            {"endpoint_name": [f"This deployment is for {data['endpoint_name']}, not {endpoint.name}."]}
+        )
+    if endpoint.deployments.filter(name=name).exists():
+        raise Conflict(f"{endpoint.name} already has a deployment named {name}.")
+    deployment = OnlineDeployment.objects.create(
+        endpoint=endpoint, name=name, **_deployment_fields(endpoint.workspace, data)
+    )
+    activity.record(endpoint.workspace, actor, "deployment.created", str(deployment), model=deployment.model)
+    _wake_reconcile()
+    return deployment
+
+
+@transaction.atomic
+def do_update_deployment(deployment: OnlineDeployment, data: dict[str, Any], *, actor) -> OnlineDeployment:
+    """Changed fields replace the old ones; the instances are replaced at the next reconcile."""
+    workspace = deployment.endpoint.workspace
+    merged = {
+        "model": deployment.model,
+        "code_configuration": {"code": deployment.code_id, "scoring_script": deployment.scoring_script},
+        "environment": deployment.environment,
+        "instance_type": deployment.instance_type,
+        "instance_count": deployment.instance_count,
+        "environment_variables": deployment.environment_variables,
+    } | {k: v for k, v in data.items() if k not in ("name", "endpoint_name")}
+    fields = _deployment_fields(workspace, merged)
+    changed = sorted(k for k in data if k in merged)
+    for key, value in fields.items():
+        setattr(deployment, key, value)
+    deployment.save()
+    if set(changed) - {"instance_count"}:
+        # What the instances run changed: the next reconcile starts them afresh.
+        deployment.instances.update(status="stopped")
+    activity.record(workspace, actor, "deployment.updated", str(deployment), fields=changed)
+    _wake_reconcile()
+    return deployment
+
+
+@transaction.atomic
+def do_delete_deployment(deployment: OnlineDeployment, *, actor) -> None:
+    endpoint = OnlineEndpoint.objects.select_for_update().get(pk=deployment.endpoint_id)
+    if endpoint.traffic.get(deployment.name):
+        raise ValidationError(
+            {
+                "traffic": [
+                    f"{deployment.name} still takes {endpoint.traffic[deployment.name]}% of the traffic: move it first."
+                ]
+            }
+        )
+    endpoint.traffic.pop(deployment.name, None)
+    endpoint.save(update_fields=["traffic"])
+    label = str(deployment)
+    deployment.delete()
+    activity.record(endpoint.workspace, actor, "deployment.deleted", label)
+    _wake_reconcile()

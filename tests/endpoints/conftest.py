@@ -1,0 +1,71 @@
+"""Endpoint fixtures: a venv environment with Azure's inference server and scikit-learn, a real
+scikit-learn model trained in it and registered, and a scoring script uploaded as code."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import require
+from tests.jobs.conftest import make_environment, make_zip
+
+CONDA = """dependencies:
+  - python=3.11
+  - pip:
+    - azureml-inference-server-http==1.5.1
+    - scikit-learn==1.9.1
+"""
+
+SCORE = """
+import json, os, pickle
+
+def init():
+    global model
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl"), "rb") as f:
+        model = pickle.load(f)
+
+def run(raw_data):
+    data = json.loads(raw_data)["data"]
+    return {"predictions": model.predict(data).tolist(), "who": os.environ.get("WHO", "")}
+"""
+
+TRAIN = """
+import pickle, sys
+from sklearn.linear_model import LinearRegression
+model = LinearRegression().fit([[0], [1], [2]], [0, 2, 4])
+with open(sys.argv[1], "wb") as f:
+    pickle.dump(model, f)
+"""
+
+
+@pytest.fixture
+def serve_env(transactional_db, workspace, owner):
+    from compute.backends import get_backend
+    from environments.builds import ensure_built
+
+    ok, why = get_backend("venv").available()
+    require(ok, f"venv backend: {why}")
+    version = make_environment(workspace, owner, "sklearn-serve", conda_file=CONDA)
+    build = ensure_built(version, "venv", workspace=workspace, actor=owner)
+    return version, build.python
+
+
+@pytest.fixture
+def sklearn_model(workspace, owner, serve_env, tmp_path):
+    from registry import services
+
+    _, python = serve_env
+    subprocess.run([python, "-c", TRAIN, str(tmp_path / "model.pkl")], check=True, timeout=120)
+    sink = services.upload_sink_for(workspace)
+    writer = sink.open("model.pkl")
+    writer.write((tmp_path / "model.pkl").read_bytes())
+    sink.finish()
+    return services.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
+
+
+@pytest.fixture
+def score_code(workspace, owner):
+    from jobs.code import snapshot_from_zip
+
+    return snapshot_from_zip(workspace, make_zip({"score.py": SCORE}), actor=owner)
