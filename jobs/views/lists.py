@@ -126,7 +126,8 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
         self.experiment = get_object_or_404(Experiment, workspace=self.workspace, name=self.kwargs["name"])
         base = Job.objects.filter(experiment=self.experiment).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
-        return self.filterset.qs if self.filterset.is_valid() else base
+        qs = self.filterset.qs if self.filterset.is_valid() else base
+        return qs.filter(parent__isnull=True)  # children are folded under their parent
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

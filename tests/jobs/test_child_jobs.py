@@ -56,3 +56,5 @@ def test_the_jobs_list_folds_children_under_their_parent(client, no_dispatch, wo
     assert page.count('class="child-row"') == 2
     assert page.index(parent.name) < page.index("trial-b") < page.index("trial-a")
     assert page.index("solo") < page.index(parent.name), "newest top-level job first"
+    experiment = client.get(f"/w/{workspace.name}/experiments/Default/").content.decode()
+    assert experiment.count('class="child-row"') == 2 and experiment.count('aria-label="Compare trial-a"') == 1
