@@ -11,7 +11,7 @@ export STUDIO_DATA_DIR := $(abspath $(STUDIO_DATA_DIR))
 STUDIO_LOCAL_SCALER ?= true
 RUN_ENV := DEBUG=false STUDIO_SECURE_SSL=false ALLOWED_HOSTS=127.0.0.1,localhost STUDIO_LOCAL_SCALER=$(STUDIO_LOCAL_SCALER)
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint contracts bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,8 +33,13 @@ run: venv
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: contracts
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# The layer contract (pyproject [tool.importlinter]) and the typed modules (pyproject [tool.mypy]).
+contracts: venv
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Benchmarks print figures; dispatch and jobs need Redis (CELERY_BROKER_URL), env_builds Docker.
 bench: venv

@@ -12,14 +12,10 @@ or multipart with a "spec" file. Thin: compute.spec validates, compute.services 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -28,43 +24,11 @@ from compute.filters import ComputeFilter
 from compute.models import ComputeTarget
 from compute.overview import attach
 from compute.serializers import ComputeInputSerializer, ComputeSerializer, NodeSerializer
-from compute.spec import parse_yaml
 from studio.api.base import WorkspaceScopedViewSet
-from studio.permissions import VIEW, can_operate_compute, operate_denied_message
+from studio.api.body import read_spec
+from studio.permissions import VIEW
 
 MANAGE = "compute.manage"
-
-
-class YAMLParser(BaseParser):
-    """An Azure ML CLI v2 YAML body; keeps each key's line for error messages."""
-
-    media_type = "application/yaml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return parse_yaml(stream.read().decode("utf-8", errors="replace"), source="request body")
-
-
-class TextYAMLParser(YAMLParser):
-    media_type = "text/yaml"
-
-
-class XYAMLParser(YAMLParser):
-    media_type = "application/x-yaml"
-
-
-def definition_from(request) -> Mapping:
-    """The compute definition of a POST/PATCH, whatever form it came in."""
-    data = request.data
-    if hasattr(data, "getlist"):  # multipart or form: a "spec" file or field holds YAML or JSON
-        spec = data.get("spec")
-        if spec is None:
-            raise ValidationError({"spec": ["Send the definition as JSON, as YAML, or as a multipart 'spec' file."]})
-        if hasattr(spec, "read"):
-            return parse_yaml(spec.read().decode("utf-8", errors="replace"), source=getattr(spec, "name", "spec"))
-        return parse_yaml(str(spec), source="spec")
-    if not isinstance(data, Mapping):
-        raise ValidationError({"spec": ["Expected an object of keys to values."]})
-    return data
 
 
 class ComputeViewSet(WorkspaceScopedViewSet):
@@ -74,7 +38,6 @@ class ComputeViewSet(WorkspaceScopedViewSet):
     serializer_class = ComputeSerializer
     filterset_class = ComputeFilter
     lookup_field = "name"
-    parser_classes = [JSONParser, YAMLParser, TextYAMLParser, XYAMLParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     required_actions = {
         "create": MANAGE,
@@ -100,12 +63,12 @@ class ComputeViewSet(WorkspaceScopedViewSet):
 
     @extend_schema(request=ComputeInputSerializer, responses={201: ComputeSerializer})
     def create(self, request, workspace=None):
-        target = services.do_create_compute(self.workspace, data=definition_from(request), actor=request.user)
+        target = services.do_create_compute(self.workspace, data=read_spec(request)[0], actor=request.user)
         return self._answer(target, status.HTTP_201_CREATED)
 
     @extend_schema(request=ComputeInputSerializer, responses={200: ComputeSerializer})
     def partial_update(self, request, workspace=None, name=None):
-        target = services.do_update_compute(self.get_object(), data=definition_from(request), actor=request.user)
+        target = services.do_update_compute(self.get_object(), data=read_spec(request)[0], actor=request.user)
         return self._answer(target)
 
     def destroy(self, request, workspace=None, name=None):
@@ -113,10 +76,7 @@ class ComputeViewSet(WorkspaceScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _operable(self) -> ComputeTarget:
-        target = self.get_object()
-        if not can_operate_compute(self.request.user, target):
-            raise exceptions.PermissionDenied(operate_denied_message(target))
-        return target
+        return services.check_can_operate(self.request.user, self.get_object())
 
     @extend_schema(request=None, responses={200: ComputeSerializer})
     @action(detail=True, methods=["post"])

@@ -14,10 +14,9 @@ class ComputeConfig(AppConfig):
         from compute import services
         from compute.deletion import PART
         from compute.node import connect_worker_signals
-        from studio import activity, deletion, navigation
+        from studio import activity, deletion, home
         from studio import services as studio_services
 
-        navigation.replace_section("compute", "compute:compute_list")
         deletion.register(PART)
         activity.register_messages(
             {
@@ -38,4 +37,15 @@ class ComputeConfig(AppConfig):
         )
         if services.create_local_target not in studio_services.WORKSPACE_CREATED_HOOKS:
             studio_services.WORKSPACE_CREATED_HOOKS.append(services.create_local_target)
+        home.register_cards("compute", _home_cards, order=30)
         connect_worker_signals()
+
+
+def _home_cards(workspace):
+    from django.urls import reverse
+
+    from compute.models import ComputeTarget
+    from studio.home import Card
+
+    targets = ComputeTarget.objects.filter(workspace=workspace).count()
+    return [Card("compute targets", targets, reverse("compute:compute_list", args=[workspace.name]), "cpu")]

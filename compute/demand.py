@@ -1,25 +1,18 @@
 """Demand on compute targets: how many jobs wait for and run on each.
 
-The only place the compute app reads the jobs app's tables. It looks the Job model up lazily and
-answers zeros while jobs are not installed (or not yet migrated to know their compute), so the
-compute pages, the autoscaler and the tests work before and after the jobs app lands.
-Jobs are matched to a target by a `compute` foreign key when the model has one, else by
-(`workspace`, `compute_name`).
+Jobs sit above compute in the layers, so compute does not read the jobs' table itself: the jobs
+app registers the counter in its AppConfig.ready() (`register_counter`). Without one (compute used
+on its own), every target has no demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, Q
-
-# Job statuses (jobs.models.JobStatus values), written out so this module imports nothing of jobs.
-WAITING = ("NotStarted", "Queued")
-BUSY = ("Preparing", "Running", "Finalizing")
-UNFINISHED = WAITING + BUSY
+if TYPE_CHECKING:
+    from compute.models import ComputeTarget
 
 
 @dataclass(frozen=True)
@@ -32,63 +25,25 @@ class JobCounts:
         return self.queued + self.running
 
 
-def job_model():
-    """jobs.Job, or None while the jobs app is absent or has no notion of compute."""
-    if not apps.is_installed("jobs"):
-        return None
-    try:
-        model = apps.get_model("jobs", "Job")
-    except LookupError:
-        return None
-    if _has_field(model, "compute") or (_has_field(model, "compute_name") and _has_field(model, "workspace")):
-        return model
-    return None
+# targets -> {target pk: JobCounts} for the targets that have unfinished jobs, in one query.
+Counter = Callable[[list["ComputeTarget"]], dict[int, JobCounts]]
+_counter: Counter | None = None
 
 
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
+def register_counter(counter: Counter) -> None:
+    """Called by the jobs app's AppConfig.ready(): the one function that counts unfinished jobs."""
+    global _counter
+    _counter = counter
 
 
-def counts_for(targets: Iterable) -> dict[int, JobCounts]:
+def counts_for(targets: Iterable[ComputeTarget]) -> dict[int, JobCounts]:
     """target pk -> JobCounts, in one query for all `targets`."""
     targets = list(targets)
     result = {t.pk: JobCounts() for t in targets}
-    model = job_model()
-    if model is None or not targets:
-        return result
-    tallies: dict[int, dict[str, int]] = {t.pk: {"queued": 0, "running": 0} for t in targets}
-    if _has_field(model, "compute"):
-        rows = (
-            model.objects.filter(compute__in=[t.pk for t in targets], status__in=UNFINISHED)
-            .values("compute_id", "status")
-            .annotate(n=Count("pk"))
-        )
-        for row in rows:
-            _add(tallies[row["compute_id"]], row["status"], row["n"])
-    else:
-        by_key = {(t.workspace_id, t.name): t.pk for t in targets}
-        match = Q()
-        for workspace_id, name in by_key:
-            match |= Q(workspace_id=workspace_id, compute_name=name)
-        rows = (
-            model.objects.filter(match, status__in=UNFINISHED)
-            .values("workspace_id", "compute_name", "status")
-            .annotate(n=Count("pk"))
-        )
-        for row in rows:
-            pk = by_key.get((row["workspace_id"], row["compute_name"]))
-            if pk is not None:
-                _add(tallies[pk], row["status"], row["n"])
-    return {pk: JobCounts(**tally) for pk, tally in tallies.items()}
+    if _counter is not None and targets:
+        result.update(_counter(targets))
+    return result
 
 
-def _add(tally: dict[str, int], status: str, n: int) -> None:
-    tally["queued" if status in WAITING else "running"] += n
-
-
-def counts(target) -> JobCounts:
+def counts(target: ComputeTarget) -> JobCounts:
     return counts_for([target])[target.pk]

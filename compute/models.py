@@ -103,6 +103,8 @@ class ComputeTarget(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ComputeTargetQuerySet.as_manager()
+    # Not stored: what the last create/update wants the user to know, set by the service.
+    notices: list[str]
 
     class Meta:
         ordering = ["name"]

@@ -74,12 +74,12 @@ class NodeAgent:
         """Register the nodes (in the worker's main thread, before it takes a task) and start
         heart-beating."""
         from compute.capabilities import host_report
-        from compute.services import NodeRefused, register_node, target_for_queue
+        from compute.services import NodeRefused, do_register_node, target_for_queue
 
         for queue in self.queues:
             try:
                 report = host_report(target_for_queue(queue))
-                node = register_node(
+                node = do_register_node(
                     queue=queue,
                     worker_name=self.worker_name,
                     hostname=self.hostname,
@@ -152,7 +152,7 @@ class NodeAgent:
 
     def beat(self) -> None:
         from compute.capabilities import host_report
-        from compute.services import Directive, record_heartbeat, target_for_queue
+        from compute.services import Directive, do_record_heartbeat, target_for_queue
 
         close_old_connections()
         self._beats += 1
@@ -164,7 +164,7 @@ class NodeAgent:
                     report = host_report(target_for_queue(queue))
                 except Exception:
                     report = None
-            directive = record_heartbeat(
+            directive = do_record_heartbeat(
                 node_id,
                 running=len(running),
                 running_tasks=running,

@@ -26,9 +26,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from compute import demand
+from compute import demand, services
 from compute.models import ComputeTarget, ComputeType, TargetState
-from studio import activity
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +98,7 @@ def autoscale(now=None) -> list[tuple[ComputeTarget, int]]:
         changes.append((target, desired))
         if settings.STUDIO_SCALER_COMMAND:
             ok, status = call_scaler(target, desired, plan.live_nodes)
-            ComputeTarget.objects.filter(pk=target.pk).update(scaler_status=status, scaler_called_at=timezone.now())
-            activity.record(
-                target.workspace, None, "compute.scaled", target.name, previous=previous, desired=desired, status=status
-            )
-            if not ok and target.type == ComputeType.INSTANCE and target.state == TargetState.STARTING:
-                ComputeTarget.objects.filter(pk=target.pk, state=TargetState.STARTING).update(
-                    state=TargetState.FAILED, state_message=f"The scaler hook could not start it: {status}"
-                )
+            services.do_record_scaler_call(target, previous=previous, desired=desired, ok=ok, status=status)
     return changes
 
 

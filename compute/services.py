@@ -1,7 +1,7 @@
 """State changes of compute targets and their nodes: one function each.
 
 Targets change through `do_*` functions called by pages, the API and the CLI alike. Nodes change
-through the functions a worker's node agent calls (`register_node`, `record_heartbeat`,
+through the functions a worker's node agent calls (`do_register_node`, `do_record_heartbeat`,
 `mark_node_stopped`) and through the reaper (`reap_nodes`), which finds nodes that went silent.
 
 For the jobs app:
@@ -16,14 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q, Sum
+from django.db.models import ProtectedError, Q, QuerySet, Sum
 from django.utils import timezone
 
 from compute import demand, engines
@@ -41,9 +41,17 @@ from compute.models import (
 from compute.signals import node_lost
 from compute.spec import CleanSpec, clean_changes, clean_new
 from studio import activity, crypto
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Membership, Workspace
-from studio.permissions import VIEW, can, can_manage_machine, machine_denied_message
+from studio.permissions import (
+    VIEW,
+    can,
+    can_manage_machine,
+    can_operate_compute,
+    machine_denied_message,
+    operate_denied_message,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -58,7 +66,7 @@ LOCAL_DEFAULTS = {
     "gpus": 0,
     "description": "Built in: processes on the worker that serves the local queue of this Studio server.",
 }
-KIND_WORDS = {  # for activity sentences: "created the compute cluster cpu"
+KIND_WORDS: dict[str, str] = {  # for activity sentences: "created the compute cluster cpu"
     ComputeType.CLUSTER: "compute cluster",
     ComputeType.INSTANCE: "compute instance",
     ComputeType.ATTACHED: "attached Docker engine",
@@ -74,7 +82,7 @@ KEEP_PROBES = timedelta(days=1)
 # --- targets ---------------------------------------------------------------------------------
 
 
-def create_local_target(workspace: Workspace, actor) -> ComputeTarget:
+def create_local_target(workspace: Workspace, actor: Actor) -> ComputeTarget:
     """The built-in `local` target every workspace has (a WORKSPACE_CREATED_HOOKS entry)."""
     target, _ = ComputeTarget.objects.get_or_create(
         workspace=workspace, name=LOCAL_NAME, defaults=LOCAL_DEFAULTS | {"created_by": actor}
@@ -82,7 +90,7 @@ def create_local_target(workspace: Workspace, actor) -> ComputeTarget:
     return target
 
 
-def do_create_compute(workspace: Workspace, *, data: Mapping, actor) -> ComputeTarget:
+def do_create_compute(workspace: Workspace, *, data: Mapping, actor: Actor) -> ComputeTarget:
     """Create a target from a definition (JSON body, YAML mapping or form values).
 
     An attached engine is contacted before anything is written and outside the transaction: a
@@ -107,7 +115,7 @@ def _check_unique(workspace: Workspace, name: str) -> None:
 
 
 @transaction.atomic
-def _insert(workspace: Workspace, spec: CleanSpec, actor) -> ComputeTarget:
+def _insert(workspace: Workspace, spec: CleanSpec, actor: Actor) -> ComputeTarget:
     _check_unique(workspace, spec.values["name"])
     target = ComputeTarget(workspace=workspace, created_by=actor, **spec.values)
     if spec.type == ComputeType.INSTANCE:
@@ -125,7 +133,7 @@ def _insert(workspace: Workspace, spec: CleanSpec, actor) -> ComputeTarget:
     return target
 
 
-def _assignee(workspace: Workspace, username: str):
+def _assignee(workspace: Workspace, username: str) -> Actor:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None or not Membership.objects.filter(workspace=workspace, user=user).exists():
         raise ValidationError({"assigned_to": [f"{username!r} is not a member of {workspace.name}."]})
@@ -134,7 +142,7 @@ def _assignee(workspace: Workspace, username: str):
     return user
 
 
-def do_update_compute(target: ComputeTarget, *, data: Mapping, actor) -> ComputeTarget:
+def do_update_compute(target: ComputeTarget, *, data: Mapping, actor: Actor) -> ComputeTarget:
     """Change some settings of a target. Name and type stay; an attached engine whose address or
     TLS material changes is contacted again before saving."""
     spec = clean_changes(target, data)
@@ -154,7 +162,7 @@ def do_update_compute(target: ComputeTarget, *, data: Mapping, actor) -> Compute
 
 
 @transaction.atomic
-def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarget:
+def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor: Actor) -> ComputeTarget:
     target = ComputeTarget.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=target.pk)
     changed = []
     for field, value in spec.values.items():
@@ -176,7 +184,7 @@ def _apply_changes(target: ComputeTarget, spec: CleanSpec, actor) -> ComputeTarg
 
 
 @transaction.atomic
-def do_delete_compute(target: ComputeTarget, *, actor) -> None:
+def do_delete_compute(target: ComputeTarget, *, actor: Actor) -> None:
     """Delete a target. Refused for the built-in local target and while jobs wait or run on it;
     its nodes' rows go with it and their workers drain and exit at their next heartbeat."""
     if target.type == ComputeType.LOCAL:
@@ -200,7 +208,7 @@ def do_delete_compute(target: ComputeTarget, *, actor) -> None:
 
 
 @transaction.atomic
-def do_start_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
+def do_start_compute(target: ComputeTarget, *, actor: Actor) -> ComputeTarget:
     """Start a compute instance: it accepts jobs again and its paused node resumes consuming (the
     instance is Starting until a node confirms, then Running). Idempotent."""
     target = _lock(target)
@@ -215,7 +223,7 @@ def do_start_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
 
 
 @transaction.atomic
-def do_stop_compute(target: ComputeTarget, *, actor) -> ComputeTarget:
+def do_stop_compute(target: ComputeTarget, *, actor: Actor) -> ComputeTarget:
     """Stop a compute instance: it accepts no new jobs at once; its node stops consuming at its
     next heartbeat and lets running jobs finish (Stopping), then it is Stopped. Idempotent."""
     target = _lock(target)
@@ -254,7 +262,7 @@ def _require_instance(target: ComputeTarget, verb: str) -> None:
 
 
 @transaction.atomic
-def do_request_node(target: ComputeTarget, *, actor) -> ComputeTarget:
+def do_request_node(target: ComputeTarget, *, actor: Actor) -> ComputeTarget:
     """ "Start a node": ask the local scaler for one more node of a cluster now (up to
     max_instances). The autoscaler lowers the count again once the cluster has been idle for
     idle_time_before_scale_down, as for any node it started."""
@@ -280,7 +288,7 @@ def do_request_node(target: ComputeTarget, *, actor) -> ComputeTarget:
 
 
 @transaction.atomic
-def do_request_drain(node: Node, *, target: ComputeTarget, actor) -> Node:
+def do_request_drain(node: Node, *, target: ComputeTarget, actor: Actor) -> Node:
     """Ask a node of `target` to finish its running jobs, take no new ones and exit (at its next
     heartbeat). The shared local worker is the Studio administrator's, not any workspace's."""
     if not can_manage_machine(actor, target):
@@ -291,12 +299,12 @@ def do_request_drain(node: Node, *, target: ComputeTarget, actor) -> Node:
     if not node.drain_requested:
         node.drain_requested = True
         node.save(update_fields=["drain_requested"])
-        target_name = node.target.name if node.target_id else LOCAL_NAME
+        target_name = node.target.name if node.target is not None else LOCAL_NAME
         activity.record(target.workspace, actor, "compute.node_drain_requested", target_name, node=node.worker_name)
     return node
 
 
-def do_send_probe(target: ComputeTarget, *, actor, hold_seconds: float = 0) -> DispatchProbe:
+def do_send_probe(target: ComputeTarget, *, actor: Actor | None, hold_seconds: float = 0) -> DispatchProbe:
     """Send a no-op task to the target's queue; the node that runs it records who and how fast.
     `actor` None is Studio itself (bench/dispatch.py)."""
     from compute import tasks
@@ -309,14 +317,22 @@ def do_send_probe(target: ComputeTarget, *, actor, hold_seconds: float = 0) -> D
         activity.record(target.workspace, actor, "compute.probe_sent", target.name)
     queue = target.queue_name
 
-    def send():
+    def send() -> None:
         tasks.probe.apply_async(args=[probe.pk, time.time(), hold_seconds], queue=queue, expires=600)
 
     transaction.on_commit(send)
     return probe
 
 
-def check_can_accept(target: ComputeTarget, user) -> None:
+def check_can_operate(user: Actor, target: ComputeTarget) -> ComputeTarget:
+    """Start or stop `target`: PermissionDenied (403 on pages and in the API) unless `user` may
+    (studio.permissions.can_operate_compute); returns the target."""
+    if not can_operate_compute(user, target):
+        raise PermissionDenied(operate_denied_message(target))
+    return target
+
+
+def check_can_accept(target: ComputeTarget, user: Actor) -> None:
     """Raise a ValidationError (on "compute") saying why a job of `user` cannot go to `target`."""
     kind = target.get_type_display()
     if target.type == ComputeType.INSTANCE:
@@ -335,7 +351,7 @@ def check_can_accept(target: ComputeTarget, user) -> None:
         _refuse(f"{kind} {target.name} failed{reason}. Start it again or pick another compute target.")
 
 
-def refusal_to_run(target: ComputeTarget | None, user) -> str:
+def refusal_to_run(target: ComputeTarget | None, user: Actor | None) -> str:
     """Why a claimed job of `user` must not run on `target` now ("" when it may): a compute
     instance runs only its current assignee's jobs, so a job queued before it was reassigned fails
     at the claim instead of running in the new user's instance."""
@@ -359,6 +375,20 @@ def _refuse(message: str) -> None:
     raise ValidationError({"compute": [message]})
 
 
+@transaction.atomic
+def do_record_scaler_call(target: ComputeTarget, *, previous: int, desired: int, ok: bool, status: str) -> None:
+    """What the operator's scaler hook answered when asked for `desired` nodes: kept on the target
+    for its page and in the activity log. A compute instance the hook could not start fails."""
+    ComputeTarget.objects.filter(pk=target.pk).update(scaler_status=status, scaler_called_at=timezone.now())
+    activity.record(
+        target.workspace, None, "compute.scaled", target.name, previous=previous, desired=desired, status=status
+    )
+    if not ok and target.type == ComputeType.INSTANCE and target.state == TargetState.STARTING:
+        ComputeTarget.objects.filter(pk=target.pk, state=TargetState.STARTING).update(
+            state=TargetState.FAILED, state_message=f"The scaler hook could not start it: {status}"
+        )
+
+
 # --- nodes -----------------------------------------------------------------------------------
 
 
@@ -367,7 +397,7 @@ class NodeRefused(Exception):
 
 
 class Directive:
-    """What `record_heartbeat` tells a node to do next."""
+    """What `do_record_heartbeat` tells a node to do next."""
 
     RUN = "run"
     PAUSE = "pause"  # stop consuming (its instance was stopped)
@@ -414,7 +444,7 @@ def check_room(target: ComputeTarget | None, capacity: int, worker_name: str = "
 
 
 @transaction.atomic
-def register_node(*, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping) -> Node:
+def do_register_node(*, queue: str, worker_name: str, hostname: str, pid: int, capacity: int, report: Mapping) -> Node:
     """A worker announces itself for `queue` (called when it is ready to consume)."""
     target = target_for_queue(queue)
     if target is not None:
@@ -457,7 +487,7 @@ def _should_pause(target: ComputeTarget) -> bool:
 
 
 @transaction.atomic
-def record_heartbeat(
+def do_record_heartbeat(
     node_id: int,
     *,
     running: int,
@@ -551,7 +581,7 @@ def mark_node_stopped(node_id: int, *, message: str = "") -> None:
             _set_target_state(target, TargetState.STARTING, "Its node stopped; waiting for a node to serve it.")
 
 
-def reap_nodes(now=None) -> list[Node]:
+def reap_nodes(now: datetime | None = None) -> list[Node]:
     """Mark nodes silent for longer than STUDIO_NODE_UNREACHABLE_SECONDS as Unreachable, send
     `node_lost` for each, and settle their targets. Also forgets old node rows and probes.
     Returns the nodes marked lost in this round."""
@@ -597,7 +627,12 @@ def _settle_targets(lost_target_ids: set[int]) -> None:
                 _set_target_state(target, TargetState.UNREACHABLE, "Every node stopped heart-beating.")
 
 
-def lost_nodes(since=None):
+def lost_nodes(since: datetime | None = None) -> QuerySet[Node]:
     """Nodes marked Unreachable (optionally since a time): for the jobs app's own sweeps."""
     nodes = Node.objects.filter(state=NodeState.UNREACHABLE)
     return nodes.filter(stopped_at__gte=since) if since else nodes
+
+
+# The names before every state change was a do_* function; for branches written against them.
+register_node = do_register_node
+record_heartbeat = do_record_heartbeat

@@ -27,6 +27,7 @@ from compute.models import (
     compute_name_validator,
 )
 from studio import netcheck
+from studio.tags import clean_tags
 from studio.yamlspec import load_mapping
 
 # What people write in `type:` -> Studio's type.
@@ -251,11 +252,10 @@ def _read_common(data: Mapping, kind: str, spec: CleanSpec, errors: dict, existi
             errors.setdefault("description", []).append("Keep the description under 2000 characters.")
         values["description"] = text
     if "tags" in data:
-        tags = data["tags"] or {}
-        if not isinstance(tags, Mapping):
-            errors.setdefault("tags", []).append("Tags must be a mapping of names to values.")
-        else:
-            values["tags"] = {str(k).strip(): "" if v is None else str(v) for k, v in tags.items() if str(k).strip()}
+        try:
+            values["tags"] = clean_tags(data["tags"])
+        except ValidationError as exc:
+            errors.setdefault("tags", []).extend(exc.message_dict["tags"])
     if _given(data, "backend"):
         backend = str(data["backend"]).strip().lower()
         if backend not in Backend.values:
@@ -283,7 +283,7 @@ def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTa
                 "or give cpu_cores, memory_mb and gpus."
             )
             return
-    explicit = {}
+    explicit: dict[str, Any] = {}
     if _given(data, "cpu_cores"):
         explicit["cpu_cores"] = _decimal(data["cpu_cores"], "cpu_cores", errors)
     if _given(data, "memory_mb"):
@@ -296,6 +296,7 @@ def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTa
         if _given(data, "size"):  # "custom" with nothing else
             errors.setdefault("size", []).append("A custom size needs cpu_cores and memory_mb.")
         return
+    base: dict[str, Any]
     if size is not None:
         base = {"cpu_cores": Decimal(str(size.cpu_cores)), "memory_mb": size.memory_mb, "gpus": size.gpus}
     elif existing is not None:

@@ -19,10 +19,10 @@ from compute.forms import ComputeForm, YAMLForm
 from compute.models import TAB_OF_TYPE, ComputeTarget, ComputeType, NodeState, TargetState
 from compute.overview import attach
 from compute.spec import parse_yaml
+from studio.forms import apply_errors
 from studio.models import ActivityEvent, Membership
-from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute, operate_denied_message
+from studio.permissions import VIEW, can, can_manage_machine, can_operate_compute
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 MANAGE = "compute.manage"
 STATUS_STOP_POLLING = 286  # htmx stops polling on this status
@@ -57,17 +57,9 @@ SEGMENT_LABEL = {
 
 
 class TargetMixin(WorkspaceMixin):
-    """Fetches the target named in the URL through the workspace (404 elsewhere)."""
+    """Pages of the target named in the URL (`get_object`: through the workspace, 404 elsewhere)."""
 
-    def get_target(self) -> ComputeTarget:
-        if not hasattr(self, "_target"):
-            self._target = get_object_or_404(
-                ComputeTarget.objects.filter(workspace=self.workspace).select_related(
-                    "workspace", "created_by", "assigned_to"
-                ),
-                name=self.kwargs["name"],
-            )
-        return self._target
+    queryset = ComputeTarget.objects.select_related("workspace", "created_by", "assigned_to")
 
 
 class LiveMixin(PartialMixin):
@@ -139,9 +131,6 @@ class ComputeDetailView(TargetMixin, LiveMixin, DetailView):
     partial_template_name = "compute/_live.html"
     context_object_name = "target"
     section = "compute"
-
-    def get_object(self, queryset=None):
-        return self.get_target()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -256,7 +245,7 @@ class ComputeEditView(TargetMixin, FormView):
     section = "compute"
 
     def get_form_kwargs(self):
-        target = self.get_target()
+        target = self.get_object()
         return super().get_form_kwargs() | {
             "kind": target.type,
             "members": _members(self.workspace),
@@ -265,7 +254,7 @@ class ComputeEditView(TargetMixin, FormView):
         }
 
     def get_initial(self):
-        t = self.get_target()
+        t = self.get_object()
         custom = not t.size  # named sizes leave the override boxes empty, so picking another size works
         return {
             "name": t.name,
@@ -286,13 +275,13 @@ class ComputeEditView(TargetMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        target = self.get_target()
+        target = self.get_object()
         context.update(target=target, kind=target.type, title=f"Edit {target.name}", tab=target.tab)
         return context
 
     def form_valid(self, form):
         try:
-            target = services.do_update_compute(self.get_target(), data=form.definition(), actor=self.request.user)
+            target = services.do_update_compute(self.get_object(), data=form.definition(), actor=self.request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
@@ -307,7 +296,7 @@ class ComputeDeleteView(TargetMixin, View):
     post_action = MANAGE
 
     def post(self, request, workspace, name):
-        target = self.get_target()
+        target = self.get_object()
         try:
             services.do_delete_compute(target, actor=request.user)
         except ValidationError as exc:
@@ -325,9 +314,7 @@ class _OperateView(TargetMixin, View):
     verb = ""
 
     def post(self, request, workspace, name):
-        target = self.get_target()
-        if not can_operate_compute(request.user, target):
-            raise PermissionDenied(operate_denied_message(target))
+        target = services.check_can_operate(request.user, self.get_object())
         try:
             target = self.act(target)
         except ValidationError as exc:
@@ -358,7 +345,7 @@ class NodeDrainView(TargetMixin, View):
     post_action = VIEW
 
     def post(self, request, workspace, name, node):
-        target = self.get_target()
+        target = self.get_object()
         node = get_object_or_404(target.nodes(), pk=node)
         try:
             services.do_request_drain(node, target=target, actor=request.user)
@@ -378,7 +365,7 @@ class NodeStartView(TargetMixin, View):
     post_action = MANAGE
 
     def post(self, request, workspace, name):
-        target = self.get_target()
+        target = self.get_object()
         try:
             target = services.do_request_node(target, actor=request.user)
         except ValidationError as exc:
@@ -398,7 +385,7 @@ class ComputeProbeView(TargetMixin, View):
     post_action = VIEW
 
     def post(self, request, workspace, name):
-        target = self.get_target()
+        target = self.get_object()
         services.do_send_probe(target, actor=request.user)
         if not target.nodes().filter(state=NodeState.READY).exists():
             messages.warning(request, "Test task sent; no node consumes this target's queue right now, so it waits.")

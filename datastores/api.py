@@ -15,7 +15,6 @@ workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATC
 from __future__ import annotations
 
 import contextlib
-import json
 import mimetypes
 from collections.abc import Iterator
 
@@ -26,7 +25,6 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -38,7 +36,7 @@ from datastores.storage import StorageError, StorageNotFound, store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
-from studio.yamlspec import check_keys, load_mapping
+from studio.yamlspec import check_keys, check_tree
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
 DATASTORE_YAML_KEYS = {
@@ -51,20 +49,6 @@ DATASTORE_YAML_KEYS = {
 }
 AZURE_IGNORED = {"properties", "file_share_name", "filesystem", "store_name", "stage", "auto_delete_setting"}
 MAX_BROWSE = 5000
-
-
-class YAMLParser(BaseParser):
-    """Azure ML CLI v2 YAML bodies (application/yaml, text/yaml, application/x-yaml)."""
-
-    media_type = "*/yaml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        text = stream.read().decode("utf-8", errors="replace") if stream else ""
-        return load_mapping(text, source="YAML", field="spec")
-
-
-class XYAMLParser(YAMLParser):
-    media_type = "application/x-yaml"
 
 
 @contextlib.contextmanager
@@ -117,7 +101,6 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
     queryset = Datastore.objects.select_related("workspace", "created_by")
     serializer_class = s.DatastoreSerializer
     lookup_field = "name"
-    parser_classes = [JSONParser, YAMLParser, XYAMLParser, MultiPartParser]
     required_actions = {
         "create": "datastores.write",
         "partial_update": "datastores.write",
@@ -246,20 +229,6 @@ def _truthy(value) -> bool:
     return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
-def _parse_tags(value):
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return {}
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            from studio.forms import parse_tags  # "a=b, c=d"
-
-            return parse_tags(value)
-    return value
-
-
 class _DataCreateMixin:
     """POST bodies for a new data version: JSON, an Azure ML data YAML, or multipart with a
     `spec` (YAML/JSON) or plain fields plus the files of a local upload."""
@@ -270,7 +239,6 @@ class _DataCreateMixin:
         "destroy": "data.write",
         "restore": "data.write",
     }
-    parser_classes = [JSONParser, YAMLParser, XYAMLParser, MultiPartParser]
 
     def _create(self, request, name: str | None):
         sink = None
@@ -282,10 +250,15 @@ class _DataCreateMixin:
             except Exception:
                 discard(sink)
                 raise
+            try:
+                check_tree(dict(form), source="form")
+            except ValidationError:
+                discard(sink)
+                raise
             body = {}
             if form.get("spec"):
                 text = form["spec"]
-                body.update(json.loads(text) if text.lstrip().startswith("{") else data_services.parse_data_yaml(text))
+                body.update(data_services.parse_data_yaml(text))
             for key in ("name", "version", "type", "path", "description", "tags"):
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
@@ -300,27 +273,11 @@ class _DataCreateMixin:
             body = dict(serializer.validated_data)
         if name is not None:
             if body.get("name") not in (None, "", name):
+                if sink is not None:
+                    discard(sink)
                 raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
             body["name"] = name
-        if not body.get("name"):
-            raise ValidationError({"name": ["This field is required."]})
-        tags = _parse_tags(body.get("tags"))
-        fields = {
-            "actor": request.user,
-            "name": str(body["name"]),
-            "type": body.get("type") or DataVersion.Type.URI_FOLDER,
-            "version": body.get("version"),
-            "description": body.get("description") or "",
-            "tags": tags,
-        }
-        if sink is not None and (sink.files or sink.current):
-            path = str(body.get("path") or "")
-            if path.startswith("azureml://") or data_services.is_url(path):
-                discard(sink)
-                raise ValidationError({"path": ["Send either files or a path, not both."]})
-            version = data_services.do_create_data_from_upload(self.workspace, sink, **fields)
-        else:
-            version = data_services.do_create_data_version(self.workspace, path=str(body.get("path") or ""), **fields)
+        version = data_services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
         return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
 

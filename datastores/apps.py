@@ -14,14 +14,13 @@ class DatastoresConfig(AppConfig):
 
         from datastores.deletion import PART
         from datastores.services import create_builtin_datastores
-        from studio import activity, deletion, navigation, services
+        from studio import activity, deletion, home, services
 
         deletion.register(PART)
 
-        navigation.replace_section("datastores", "datastores:datastore_list")
-        navigation.replace_section("data", "datastores:data_list")
         if create_builtin_datastores not in services.WORKSPACE_CREATED_HOOKS:
             services.WORKSPACE_CREATED_HOOKS.append(create_builtin_datastores)
+        home.register_cards("datastores", _home_cards, order=40)
         activity.register_messages(
             {
                 "datastore.registered": "registered the datastore {target} ({type})",
@@ -36,3 +35,18 @@ class DatastoresConfig(AppConfig):
                 "data.restored": "restored the data asset {target}",
             }
         )
+
+
+def _home_cards(workspace):
+    from django.urls import reverse
+
+    from datastores.models import DataAsset, Datastore
+    from studio.home import Card
+
+    ws = workspace.name
+    assets = DataAsset.objects.filter(workspace=workspace).count()
+    stores = Datastore.objects.filter(workspace=workspace).count()
+    return [
+        Card("data assets", assets, reverse("datastores:data_list", args=[ws]), "table"),
+        Card("datastores", stores, reverse("datastores:datastore_list", args=[ws]), "database"),
+    ]

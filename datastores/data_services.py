@@ -3,6 +3,7 @@ archive, restore, edit description/tags; and lineage (which jobs used which vers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +14,13 @@ from django.db import IntegrityError, transaction
 from datastores import paths
 from datastores.models import DataAsset, Datastore, DataUsage, DataVersion, asset_name_validator
 from datastores.preview import read_mltable
-from datastores.services import clean_tags
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, discard, settle_local_upload
 from studio import activity, netcheck, versioning
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
+from studio.tags import clean_tags
 from studio.yamlspec import check_keys, load_mapping
 
 DATA_YAML_KEYS = {"name", "version", "type", "path", "description", "tags"}
@@ -218,6 +220,49 @@ def do_create_data_from_upload(
     return do_create_data_version(
         workspace, actor=actor, name=name, path=path, type=type, version=version, description=description, tags=tags
     )
+
+
+def do_create_data(
+    workspace: Workspace, *, actor: Actor, body: Mapping[str, Any], sink: UploadSink | None = None
+) -> DataVersion:
+    """A new data version from a definition (`name`, `version`, `type`, `path`, `description`,
+    `tags`: the API's body, a data YAML, the page's form) and, for a local upload, the files staged
+    in `sink`. The one way pages and the API create data; staged files are discarded on error."""
+    has_files = sink is not None and bool(sink.files or sink.current)
+    try:
+        if not body.get("name"):
+            raise ValidationError({"name": ["Give the data asset a name."]})
+        path = str(body.get("path") or "")
+        if has_files and path:
+            raise ValidationError({"path": ["Send either files or a path, not both."]})
+        if path and not path.startswith("azureml://") and not is_url(path):
+            raise ValidationError(
+                {
+                    "path": [
+                        f"path {path!r} is local to your machine: upload its files, or use a datastore URI "
+                        "(azureml://datastores/<name>/paths/<path>) or a URL."
+                    ]
+                }
+            )
+        version = body.get("version")
+        fields: dict[str, Any] = {
+            "actor": actor,
+            "name": str(body["name"]),
+            "type": body.get("type") or DataVersion.Type.URI_FOLDER,
+            "version": str(version) if version not in (None, "") else None,
+            "description": str(body.get("description") or ""),
+            "tags": body.get("tags"),
+        }
+        if has_files:
+            assert sink is not None
+            return do_create_data_from_upload(workspace, sink, **fields)
+        if not path:
+            raise ValidationError({"path": ["Give a path, or upload files."]})
+        return do_create_data_version(workspace, path=path, **fields)
+    except Exception:
+        if sink is not None:
+            discard(sink)
+        raise
 
 
 def resolve_version(

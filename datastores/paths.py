@@ -12,32 +12,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-MAX_PATH = 1024
+from studio.paths import clean_relative_path
+
 DATASTORE_NAME = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 AZUREML_URI = re.compile(r"^azureml://datastores/(?P<datastore>[^/]+)/paths/?(?P<path>.*)$")
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def clean_path(path: str | None, *, field: str = "path") -> str:
-    """A safe relative path ("a/b/c", or "" for the root). Refuses absolute paths, `..`,
-    backslashes, drive letters and control characters rather than guessing what was meant."""
-    raw = "" if path is None else str(path)
-    if len(raw) > MAX_PATH:
-        raise ValidationError({field: [f"Paths are at most {MAX_PATH} characters."]})
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
-        raise ValidationError({field: ["The path contains control characters."]})
-    if "\\" in raw:
-        raise ValidationError({field: ["Use '/' to separate folders in a path."]})
-    if raw.startswith("/") or raw.startswith("~") or _DRIVE.match(raw):
-        raise ValidationError({field: [f"{raw!r} is absolute: give a path relative to the datastore's root."]})
-    parts = []
-    for part in raw.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            raise ValidationError({field: ["'..' is not allowed in a path."]})
-        parts.append(part)
-    return "/".join(parts)
+    """A safe relative path inside a datastore ("a/b/c", or "" for the root)."""
+    return clean_relative_path(path, field=field)
 
 
 def join(base: str, name: str, *, field: str = "path") -> str:

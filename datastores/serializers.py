@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from datastores.models import Datastore, DataVersion
 from studio import netcheck
+from studio.api.serializers import TagsField
 
 CONNECTION = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
 
@@ -48,7 +49,7 @@ class DatastoreWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     type = serializers.CharField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    tags = TagsField(required=False)
     path = serializers.CharField(required=False, allow_blank=True, max_length=1024)
     account_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     container_name = serializers.CharField(required=False, allow_blank=True, max_length=63)
@@ -116,4 +117,4 @@ class DataVersionWriteSerializer(serializers.Serializer):
     type = serializers.CharField(required=False)
     path = serializers.CharField(required=False, allow_blank=True, max_length=2048)
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    tags = TagsField(required=False)

@@ -18,8 +18,10 @@ from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
 from datastores.paths import DATASTORE_NAME
 from datastores.storage import StorageError, check_local_folder, endpoint_problems, store_for
 from studio import activity
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
+from studio.tags import clean_tags
 
 CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
     Datastore.Type.LOCAL: ("path",),
@@ -28,16 +30,6 @@ CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
 }
 ALL_CONNECTION_FIELDS = tuple(sorted({f for fields in CONNECTION_FIELDS.values() for f in fields}))
 CREDENTIAL_KEYS = {"account_key", "sas_token", "access_key_id", "secret_access_key"}
-
-
-def clean_tags(tags: Any) -> dict[str, str]:
-    """Tags of datastores and data versions: a mapping of trimmed names to trimmed values.
-    (Like studio.services' workspace tags, but a bad value is a 400 here, not a 409.)"""
-    if tags in (None, ""):
-        return {}
-    if not isinstance(tags, dict):
-        raise ValidationError({"tags": ["Tags are a mapping of names to values."]})
-    return {str(k).strip(): str(v).strip() for k, v in tags.items() if str(k).strip()}
 
 
 @sensitive_variables("credentials")
@@ -125,7 +117,7 @@ def _check_storage(datastore: Datastore) -> None:
 def do_register_datastore(
     workspace: Workspace,
     *,
-    actor,
+    actor: Actor,
     name: str,
     type: str,
     description: str = "",
@@ -174,7 +166,7 @@ def do_register_datastore(
 def do_update_datastore(
     datastore: Datastore,
     *,
-    actor,
+    actor: Actor,
     description: str | None = None,
     tags: dict | None = None,
     credentials: dict | None = None,
@@ -217,7 +209,7 @@ def do_update_datastore(
 
 
 @transaction.atomic
-def do_set_default_datastore(datastore: Datastore, *, actor) -> Datastore:
+def do_set_default_datastore(datastore: Datastore, *, actor: Actor) -> Datastore:
     """Make `datastore` the workspace's default (where uploads and job outputs go unless told)."""
     if datastore.is_default:
         return datastore
@@ -231,7 +223,7 @@ def do_set_default_datastore(datastore: Datastore, *, actor) -> Datastore:
 
 
 @transaction.atomic
-def do_delete_datastore(datastore: Datastore, *, actor) -> None:
+def do_delete_datastore(datastore: Datastore, *, actor: Actor) -> None:
     """Forget a datastore (its data stays where it is). Built-in, default and in-use datastores stay."""
     if datastore.builtin:
         raise Conflict({"__all__": ["Built-in datastores cannot be removed."]})
@@ -248,7 +240,7 @@ def do_delete_datastore(datastore: Datastore, *, actor) -> None:
     activity.record(workspace, actor, "datastore.deleted", name)
 
 
-def create_builtin_datastores(workspace: Workspace, actor=None) -> list[Datastore]:
+def create_builtin_datastores(workspace: Workspace, actor: Actor | None = None) -> list[Datastore]:
     """The four datastores every workspace has (idempotent); workspaceblobstore is the default."""
     from datastores.storage import builtin_backend
 
@@ -280,14 +272,14 @@ BUILTIN_DESCRIPTIONS = {
 }
 
 
-def do_record_upload(datastore: Datastore, *, actor, folder: str, files: int, size: int) -> None:
+def do_record_upload(datastore: Datastore, *, actor: Actor, folder: str, files: int, size: int) -> None:
     """Uploads write straight into storage as they stream (uploads.py); this records the event."""
     activity.record(
         datastore.workspace, actor, "datastore.uploaded", datastore.name, folder=folder or "/", files=files, size=size
     )
 
 
-def do_delete_path(datastore: Datastore, path: str, *, actor) -> None:
+def do_delete_path(datastore: Datastore, path: str, *, actor: Actor) -> None:
     """Delete a file or folder in a datastore (not its root)."""
     from datastores.paths import clean_path
 

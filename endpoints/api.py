@@ -14,11 +14,9 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from datastores.api import XYAMLParser, YAMLParser
 from endpoints import instances, keys, services
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from studio.api.base import WorkspaceScopedViewSet
@@ -74,7 +72,6 @@ def _body(request) -> dict:
 class OnlineEndpointViewSet(WorkspaceScopedViewSet):
     queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
     lookup_field = "name"
-    parser_classes = [JSONParser, YAMLParser, XYAMLParser]
     required_actions = {
         "create": WRITE,
         "update": WRITE,
@@ -129,7 +126,6 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
 class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
     queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
     lookup_field = "name"
-    parser_classes = [JSONParser, YAMLParser, XYAMLParser]
     required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
 
     def get_queryset(self):

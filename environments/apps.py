@@ -27,13 +27,11 @@ class EnvironmentsConfig(AppConfig):
         search.register("environments", "Environments", 20, environments_search.environments)
 
         from environments.deletion import PART
-        from studio import deletion
+        from studio import deletion, home
         from studio.activity import register_messages
-        from studio.navigation import replace_section
 
         deletion.register(PART)
 
-        replace_section("environments", "environments:environment_list")
         register_messages(
             {
                 "environment.created": "created the environment {target}",
@@ -45,4 +43,16 @@ class EnvironmentsConfig(AppConfig):
                 "environment.build_failed": "could not build {target} on {backend}: {error}",
             }
         )
+        home.register_cards("environments", _home_cards, order=20)
         post_migrate.connect(_load_curated, sender=self, dispatch_uid="environments.load_curated")
+
+
+def _home_cards(workspace):
+    from django.urls import reverse
+
+    from environments.models import Environment
+    from studio.home import Card
+
+    custom = Environment.objects.filter(workspace=workspace).count()
+    url = reverse("environments:environment_list", args=[workspace.name])
+    return [Card("custom environments", custom, url, "box", "plus the curated catalog")]

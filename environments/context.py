@@ -11,10 +11,12 @@ import hashlib
 import io
 import stat
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from studio.paths import clean_relative_path
 
 MAX_FILES = 5000
 FIELD = "build"
@@ -26,18 +28,10 @@ def _invalid(message: str) -> ValidationError:
 
 def safe_path(name: str) -> str:
     """A relative POSIX path inside the context, or a ValidationError (zip-slip and friends)."""
-    raw = name
-    name = name.replace("\\", "/")
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise _invalid(f"The build context contains an absolute path ({raw!r}); paths must stay inside the context.")
-    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise _invalid(f"The build context contains a path that leaves it ({raw!r}); '..' is not allowed.")
-    if not parts:
-        raise _invalid(f"The build context contains an empty path ({raw!r}).")
-    if any("\x00" in p for p in parts):
-        raise _invalid("The build context contains a path with a NUL byte.")
-    return "/".join(parts)
+    path = clean_relative_path(name, field=FIELD, what="path in the build context")
+    if not path:
+        raise _invalid(f"The build context contains an empty path ({name!r}).")
+    return path
 
 
 def _check_size(files: dict[str, bytes]) -> None:

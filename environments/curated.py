@@ -50,6 +50,6 @@ def sync(directory: Path = CURATED_DIR) -> list[str]:
             continue
         if definition.version and env and env.versions.filter(version=definition.version).exists():
             definition.version = None  # the file kept its version but changed: number it after the others
-        version, _ = services.create_version(None, definition, actor=None)
+        version = services.do_add_curated_version(definition)
         changes.append(f"added {version.reference}")
     return changes

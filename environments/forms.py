@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from environments import context, spec
+from studio import forms as studio_forms
 from studio.forms import TagsField, format_tags, parse_tags
-from studio.views import workspaces
 
 KINDS = [
     ("image", "Docker image"),
@@ -199,7 +199,7 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
         for key, messages in exc.message_dict.items():
             by_field.setdefault(FIELD_OF.get(key, NON_FIELD_ERRORS), []).extend(messages)
         exc = ValidationError(by_field)
-    workspaces.apply_errors(form, exc)
+    studio_forms.apply_errors(form, exc)
 
 
 def initial_from(version) -> dict:

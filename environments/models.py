@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from compute.models import Backend
 from environments.querysets import BuildQuerySet, EnvironmentQuerySet, VersionQuerySet
 from studio.models import Workspace
 
@@ -130,11 +131,6 @@ class BuildStatus(models.TextChoices):
 
 
 FINAL_STATUSES = {BuildStatus.SUCCEEDED, BuildStatus.FAILED}
-
-
-class Backend(models.TextChoices):
-    VENV = "venv", "venv (uv)"
-    DOCKER = "docker", "Docker"
 
 
 class EnvironmentBuild(models.Model):

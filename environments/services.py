@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from compute.backends import KINDS
 from environments import builds, context, hashing
 from environments.models import BuildStatus, Environment, EnvironmentBuild, EnvironmentVersion
 from environments.spec import Definition
 from studio import activity, versioning
+from studio.actor import Actor
 from studio.errors import Conflict
+from studio.models import Workspace
 
 
-def _environment_for(workspace, name: str, actor) -> tuple[Environment, bool]:
+def _environment_for(workspace: Workspace | None, name: str, actor: Actor | None) -> tuple[Environment, bool]:
     """The (locked) environment row, created if new; its lock serialises version numbering."""
     env = Environment.objects.select_for_update().filter(workspace=workspace, name=name).first()
     if env is not None:
@@ -35,7 +38,9 @@ def _environment_for(workspace, name: str, actor) -> tuple[Environment, bool]:
     return env, True
 
 
-def create_version(workspace, definition: Definition, *, actor) -> tuple[EnvironmentVersion, bool]:
+def _store_version(
+    workspace: Workspace | None, definition: Definition, *, actor: Actor | None
+) -> tuple[EnvironmentVersion, bool]:
     """Store a checked definition as a new version (numbered unless it names one). Returns the
     version and whether the environment is new. Callers hold a transaction."""
     env, created = _environment_for(workspace, definition.name, actor)
@@ -75,13 +80,13 @@ def create_version(workspace, definition: Definition, *, actor) -> tuple[Environ
 
 
 @transaction.atomic
-def do_create_environment_version(workspace, *, actor, definition: Definition) -> EnvironmentVersion:
+def do_create_environment_version(workspace: Workspace, *, actor: Actor, definition: Definition) -> EnvironmentVersion:
     """A new version of a workspace environment (the environment is created with its first
     version). Curated names were refused by spec.parse; this refuses them again for callers that
     built a Definition themselves."""
     if definition.name.lower().startswith("studio-"):
         raise ValidationError({"name": ["Names starting with 'Studio-' are reserved for curated environments."]})
-    version, created = create_version(workspace, definition, actor=actor)
+    version, created = _store_version(workspace, definition, actor=actor)
     activity.record(
         workspace,
         actor,
@@ -92,13 +97,42 @@ def do_create_environment_version(workspace, *, actor, definition: Definition) -
     return version
 
 
+@transaction.atomic
+def do_add_curated_version(definition: Definition) -> EnvironmentVersion:
+    """A new version of a curated environment, from the files in environments/curated (Studio
+    itself adds it: no workspace, no actor, so no activity event)."""
+    version, _ = _store_version(None, definition, actor=None)
+    return version
+
+
+# Queued -> Running -> Succeeded | Failed (EnvironmentBuild's state machine); a Queued build may
+# also fail without running (its worker was lost before it started).
+BUILD_MOVES: dict[str, set[str]] = {
+    BuildStatus.QUEUED: {BuildStatus.RUNNING, BuildStatus.FAILED},
+    BuildStatus.RUNNING: {BuildStatus.SUCCEEDED, BuildStatus.FAILED},
+}
+
+
+def advance_build(build_id: int, from_status: str, to: str, **fields: object) -> bool:
+    """Move a build from `from_status` to `to` in one conditional update (the claim of a worker,
+    the reaper's verdict); False, and nothing written, when it had moved on meanwhile. Sets the
+    phase timestamp."""
+    if to not in BUILD_MOVES.get(from_status, set()):
+        raise ValueError(f"a build does not go from {from_status} to {to}")
+    stamp = "started_at" if to == BuildStatus.RUNNING else "finished_at"
+    values = {"status": to, stamp: timezone.now(), **fields}
+    return bool(EnvironmentBuild.objects.filter(pk=build_id, status=from_status).update(**values))
+
+
 def _writable(version: EnvironmentVersion) -> None:
     if version.environment.curated:
         raise PermissionDenied("Curated environments are read-only; create your own from one with 'New version'.")
 
 
 @transaction.atomic
-def do_archive_environment_version(version: EnvironmentVersion, *, actor, workspace) -> EnvironmentVersion:
+def do_archive_environment_version(
+    version: EnvironmentVersion, *, actor: Actor, workspace: Workspace
+) -> EnvironmentVersion:
     """Hide a version from lists and from `@latest`; `name:version` still resolves."""
     _writable(version)
     if not version.archived:
@@ -109,7 +143,9 @@ def do_archive_environment_version(version: EnvironmentVersion, *, actor, worksp
 
 
 @transaction.atomic
-def do_restore_environment_version(version: EnvironmentVersion, *, actor, workspace) -> EnvironmentVersion:
+def do_restore_environment_version(
+    version: EnvironmentVersion, *, actor: Actor, workspace: Workspace
+) -> EnvironmentVersion:
     _writable(version)
     if version.archived:
         version.archived = False
@@ -120,7 +156,7 @@ def do_restore_environment_version(version: EnvironmentVersion, *, actor, worksp
 
 @transaction.atomic
 def do_start_build(
-    version: EnvironmentVersion, *, backend: str, workspace, actor, force: bool = False
+    version: EnvironmentVersion, *, backend: str, workspace: Workspace, actor: Actor, force: bool = False
 ) -> tuple[EnvironmentBuild, str]:
     """Ask for `version` on `backend`. Idempotent by spec hash: returns ("running", build) when one
     is under way, ("cached", build) when the spec is already built (a cache-hit record, made at

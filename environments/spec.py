@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from environments import conda, context
 from environments.models import CURATED_PREFIX
 from studio import versioning, yamlspec
+from studio.tags import clean_tags
 
 ALLOWED_KEYS = {
     "name",
@@ -134,7 +135,7 @@ def parse(
     if data.get("version") not in (None, ""):
         d.version = versioning.validate_version(str(data["version"]))
     d.description = _text(data.get("description"), "description", max_length=2000)
-    d.tags = _mapping(data.get("tags"), "tags")
+    d.tags = clean_tags(data.get("tags"))
     d.image = _text(data.get("image"), "image", max_length=500)
     if d.image and not IMAGE.match(d.image):
         raise _err("image", f"{d.image!r} is not an image reference (e.g. python:3.11-slim or studio/base:bookworm).")

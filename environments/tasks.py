@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from environments import builds
+from environments import builds, services
 from environments.models import BuildStatus, EnvironmentBuild
 from studio import logs
 
@@ -21,10 +21,7 @@ _HARD = settings.STUDIO_BUILD_TIMEOUT + 120
 def build_environment(build_id: int) -> str:
     """Run a Queued build. Claimed atomically: a second delivery of the same message, or a build
     already taken by another worker, does nothing."""
-    claimed = EnvironmentBuild.objects.filter(pk=build_id, status=BuildStatus.QUEUED).update(
-        status=BuildStatus.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    if not services.advance_build(build_id, BuildStatus.QUEUED, BuildStatus.RUNNING):
         return "not queued"
     build = EnvironmentBuild.objects.select_related("version__environment", "workspace", "requested_by").get(
         pk=build_id
@@ -43,9 +40,6 @@ def reap_stale_builds() -> int:
     stale = list(EnvironmentBuild.objects.filter(status=BuildStatus.RUNNING, started_at__lt=cutoff))
     for build in stale:
         message = "The worker running this build stopped before it finished; start the build again."
-        updated = EnvironmentBuild.objects.filter(pk=build.pk, status=BuildStatus.RUNNING).update(
-            status=BuildStatus.FAILED, error=message, finished_at=timezone.now()
-        )
-        if updated:
+        if services.advance_build(build.pk, BuildStatus.RUNNING, BuildStatus.FAILED, error=message):
             logs.append(build.log_stream, f"\n{message}\n")
     return len(stale)

@@ -19,7 +19,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from compute.backends import KINDS
 from environments import builds, context, filters, services, spec
 from environments.forms import EnvironmentForm, apply_errors, initial_from
-from environments.models import Environment, EnvironmentBuild, EnvironmentVersion
+from environments.models import BuildStatus, Environment, EnvironmentBuild, EnvironmentVersion
 from environments.resolve import environment_named, resolve_environment
 from studio import logs, versioning, yamlspec
 from studio.views.base import PartialMixin, WorkspaceMixin
@@ -211,7 +211,9 @@ class VersionDetailView(VersionMixin, TemplateView):
             "venv_python": _venv_python(version),
             "poll_ms": int(POLL_SECONDS * 1000),
             "queued_long": bool(
-                selected and selected.status == "Queued" and (timezone.now() - selected.created_at).total_seconds() > 10
+                selected
+                and selected.status == BuildStatus.QUEUED
+                and (timezone.now() - selected.created_at).total_seconds() > 10
             ),
         }
         return ctx

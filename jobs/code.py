@@ -14,7 +14,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from jobs.models import CodeSnapshot
+from studio.paths import clean_relative_path
 
 IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".venv", ".mypy_cache", ".pytest_cache"}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
@@ -29,23 +30,15 @@ IGNORED_SUFFIXES = (".pyc", ".pyo")
 
 
 def clean_member_path(name: str, *, field: str = "code") -> str | None:
-    """The safe relative POSIX path for an archive member, None for entries to skip; raises on
-    anything that would land outside the snapshot."""
-    raw = name.replace("\\", "/")
-    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
-        raise ValidationError(
-            {field: [f"The archive entry {name!r} is an absolute path; only relative paths are allowed."]}
-        )
-    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise ValidationError({field: [f"The archive entry {name!r} points outside the code folder ('..')."]})
-    if not parts or raw.endswith("/"):
+    """The safe relative POSIX path for an archive member, None for entries to skip (folders,
+    caches, editor litter); raises on anything that would land outside the snapshot."""
+    rel = clean_relative_path(name, field=field, what="archive entry")
+    parts = rel.split("/") if rel else []
+    if not parts or name.endswith("/"):
         return None
     if any(p in IGNORED_PARTS for p in parts) or parts[-1] in IGNORED_NAMES or parts[-1].endswith(IGNORED_SUFFIXES):
         return None
-    if any(len(p) > 255 or "\x00" in p for p in parts):
-        raise ValidationError({field: [f"The archive entry {name!r} has an invalid name."]})
-    return "/".join(parts)
+    return rel
 
 
 class _Builder:
@@ -57,6 +50,7 @@ class _Builder:
         root.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
         self.entries: dict[str, str] = {}
+        self.folders: set[str] = set()
         self.total = 0
 
     def add(self, rel: str, source: IO[bytes], executable: bool = False) -> None:
@@ -64,6 +58,11 @@ class _Builder:
             raise ValidationError({self.field: [f"The file {rel!r} appears twice."]})
         if len(self.entries) >= settings.STUDIO_CODE_MAX_FILES:
             raise ValidationError({self.field: [f"Too many files (over {settings.STUDIO_CODE_MAX_FILES})."]})
+        parents = ["/".join(rel.split("/")[:i]) for i in range(1, rel.count("/") + 1)]
+        clash = rel if rel in self.folders else next((p for p in parents if p in self.entries), None)
+        if clash is not None:
+            raise ValidationError({self.field: [f"{clash!r} is both a file and a folder in the upload."]})
+        self.folders.update(parents)
         target = self.tmp / rel
         if not target.resolve().is_relative_to(self.tmp.resolve()):
             raise ValidationError({self.field: [f"The file {rel!r} points outside the code folder."]})
@@ -154,7 +153,7 @@ def snapshot_from_files(
     builder = _Builder(field)
     try:
         items = list(files)
-        names = [name.replace("\\", "/").lstrip("/") for name, _ in items]
+        names = [name for name, _ in items]
         tops = {n.split("/", 1)[0] for n in names if "/" in n}
         strip = strip_top and len(tops) == 1 and all("/" in n for n in names)
         for name, source in zip(names, (s for _, s in items), strict=True):

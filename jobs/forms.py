@@ -3,6 +3,7 @@ CLI YAML or JSON body gives, and the one submit service does the rest."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
@@ -41,6 +42,8 @@ def _literal(text: str):
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+    if isinstance(value, float) and not math.isfinite(value):
+        return text  # `.nan` and `.inf` stay words: JSON (and so the job's inputs) has no such numbers
     return value if isinstance(value, (str, int, float, bool)) else text
 
 

@@ -1,4 +1,5 @@
-"""The jobs app's calls into environments, compute, datastores and MLflow tracking, in one place.
+"""The jobs app's calls into environments, compute and datastores (the apps below it), and the
+hook through which MLflow tracking (above it) joins a run, in one place.
 
 Each is a thin adapter over the owning app's public function, so the runner and the services read
 as one story and a changed contract is fixed here only.
@@ -6,22 +7,26 @@ as one story and a changed contract is fixed here only.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from compute import services as compute_services
+from compute.models import ComputeTarget, Node, NodeState
+from datastores import materialize
+from datastores.models import asset_name_validator
+from datastores.paths import parse_uri
+from environments import builds, hashing
+from environments import resolve as environment_resolve
+from environments import services as environment_services
+from environments import spec as environment_spec
+from environments.models import EnvironmentVersion
 from jobs import io_types
-
-
-def _optional(module: str, name: str):
-    """A function of another app, or None while that app does not provide it."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
+from studio.permissions import can
+from studio.versioning import validate_version
 
 # --- environments -------------------------------------------------------------------------------
 
@@ -33,12 +38,8 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
     """Pin an environment reference to a concrete EnvironmentVersion. An inline definition (a
     mapping, as in CLI YAML) becomes a version of the workspace's `CliV2AnonymousEnvironment`
     numbered by its spec hash, as Azure ML does, so equal definitions share one version."""
-    from environments.resolve import resolve_environment as resolve
-
     if isinstance(ref, str):
-        return resolve(workspace, ref)
-    from studio.permissions import can
-
+        return environment_resolve.resolve_environment(workspace, ref)
     if actor is None or not can(actor, workspace, "environments.write"):
         # It becomes a listed workspace environment that others may use: the same right as creating one.
         raise ValidationError(
@@ -50,12 +51,9 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
                 ]
             }
         )
-    from environments import hashing, services, spec
-    from environments.models import EnvironmentVersion
-
     data = {k: v for k, v in ref.items() if k not in ("name", "version", "$schema")}
     try:
-        definition = spec.parse({**data, "name": ANONYMOUS_ENVIRONMENT}, source="inline environment")
+        definition = environment_spec.parse({**data, "name": ANONYMOUS_ENVIRONMENT}, source="inline environment")
     except ValidationError as exc:
         raise ValidationError({"environment": [" ".join(exc.messages)]}) from None
     digest = hashing.spec_hash(definition)
@@ -69,14 +67,12 @@ def resolve_environment(workspace, ref: str | dict, *, actor=None):
     if found is not None:
         return found
     definition.version = digest[:16]
-    return services.do_create_environment_version(workspace, actor=actor, definition=definition)
+    return environment_services.do_create_environment_version(workspace, actor=actor, definition=definition)
 
 
 def ensure_built(version, backend_kind: str, log, *, workspace=None, actor=None):
     """Build (or reuse) `version` on `backend_kind`, streaming build lines to `log`."""
-    from environments.builds import ensure_built as build
-
-    return build(version, backend_kind, log=log, workspace=workspace, actor=actor)
+    return builds.ensure_built(version, backend_kind, log=log, workspace=workspace, actor=actor)
 
 
 def reuse_note(build) -> str:
@@ -88,9 +84,7 @@ def reuse_note(build) -> str:
 
 def cache_outlook(version, backend_kind: str, workspace) -> tuple[bool, str]:
     """(cache hit?, reason) for building `version` on `backend_kind` now."""
-    from environments.builds import find_reusable
-
-    hit, reason = find_reusable(version, backend_kind, workspace=workspace)
+    hit, reason = builds.find_reusable(version, backend_kind, workspace=workspace)
     return hit is not None, reason
 
 
@@ -104,8 +98,6 @@ def environment_variables_of(job) -> dict[str, str]:
 
 def find_compute(workspace, name: str):
     """The workspace's compute target called `name` (case-insensitive), or a ValidationError."""
-    from compute.models import ComputeTarget
-
     target = ComputeTarget.objects.filter(workspace=workspace, name__iexact=name).first()
     if target is None:
         names = list(ComputeTarget.objects.filter(workspace=workspace).values_list("name", flat=True))
@@ -120,16 +112,12 @@ def find_compute(workspace, name: str):
 
 
 def check_can_accept(target, user) -> None:
-    check = _optional("compute.services", "check_can_accept")
-    if check is not None:
-        check(target, user)
+    compute_services.check_can_accept(target, user)
 
 
 def run_refusal(job) -> str:
     """Why this claimed job may not run on its compute target now ("" when it may)."""
-    from compute.services import refusal_to_run
-
-    return refusal_to_run(job.compute, job.created_by)
+    return compute_services.refusal_to_run(job.compute, job.created_by)
 
 
 def queue_for(job) -> str:
@@ -139,10 +127,6 @@ def queue_for(job) -> str:
 
 def lost_node_names() -> set[str]:
     """Worker names of nodes the compute reaper has marked Unreachable."""
-    try:
-        from compute.models import Node, NodeState
-    except ImportError:
-        return set()
     return set(Node.objects.filter(state=NodeState.UNREACHABLE).values_list("worker_name", flat=True))
 
 
@@ -156,18 +140,12 @@ def resolve_input(workspace, name: str, item: dict) -> dict:
     handler = io_types.INPUT_TYPES.get(item.get("type", ""))
     if handler is not None:
         return handler.resolve(workspace, name, item)
-    resolve = _optional("datastores.materialize", "resolve_input")
-    if resolve is None:
-        raise ValidationError({f"inputs.{name}": ["Data inputs need the datastores app, which is not available."]})
-    resolved = resolve(workspace, item, name=name)
+    resolved = materialize.resolve_input(workspace, item, name=name)
     return {**item, "uri": resolved.uri, "asset": resolved.asset, "resolved": resolved.as_dict()}
 
 
 def record_input_usage(job) -> None:
     """Lineage: the data asset versions this job reads."""
-    record = _optional("datastores.materialize", "record_usage")
-    if record is None:
-        return
     for name, item in job.inputs.items():
         handler = io_types.INPUT_TYPES.get(item.get("type", ""))
         if handler is not None:
@@ -175,7 +153,7 @@ def record_input_usage(job) -> None:
             continue
         version_id = (item.get("resolved") or {}).get("asset_version_id")
         if version_id:
-            record(version_id, job.name, port=name)
+            materialize.record_usage(version_id, job.name, port=name)
 
 
 def materialize_input(job, item: dict, dest: Path) -> Path:
@@ -183,9 +161,7 @@ def materialize_input(job, item: dict, dest: Path) -> Path:
     handler = io_types.INPUT_TYPES.get(item.get("type", ""))
     if handler is not None:
         return Path(handler.materialize(job, item, dest))
-    from datastores.materialize import materialize_input as materialize
-
-    return Path(materialize(item.get("resolved") or item, dest))
+    return Path(materialize.materialize_input(item.get("resolved") or item, dest))
 
 
 def check_output(item: dict) -> None:
@@ -193,10 +169,6 @@ def check_output(item: dict) -> None:
     touched): `path` is a datastore URI, `name` a data asset name, `version` a version label.
     Types registered in io_types (models) check their own `name`."""
     handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
-    from datastores.models import asset_name_validator
-    from datastores.paths import parse_uri
-    from studio.versioning import validate_version
-
     if item.get("path"):
         try:
             parse_uri(item["path"])
@@ -220,24 +192,22 @@ def check_output(item: dict) -> None:
 
 def check_output_access(workspace, *, actor, job_name: str, output_name: str, item: dict) -> None:
     """Who may write where: see datastores.materialize.check_output_destination."""
-    from datastores.materialize import check_output_destination
-
     spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
-    check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
+    materialize.check_output_destination(workspace, actor=actor, job_name=job_name, output_name=output_name, spec=spec)
 
 
 def upload_named_outputs(job, outputs_dir: Path, log) -> None:
     """Named outputs go to a datastore, as on Azure ML (the spec's `path`, else
     workspaceblobstore/azureml/<job>/<output>), and are registered as data assets when they have
     a `name`. The URIs are kept on the job."""
-    upload = _optional("datastores.materialize", "upload_output")
-    register = _optional("datastores.materialize", "register_output_asset")
-    if upload is None or not job.outputs:
+    if not job.outputs:
         return
     outputs = {k: dict(v) for k, v in job.outputs.items()}
     for name, item in outputs.items():
         spec = {k: v for k, v in item.items() if k in ("type", "mode", "path", "name", "version")}
-        uri = upload(job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=spec)
+        uri = materialize.upload_output(
+            job.workspace, outputs_dir / name, job_name=job.name, output_name=name, spec=spec
+        )
         item["uri"] = uri
         log(f"Output {name}: uploaded to {uri}")
         handler = io_types.OUTPUT_TYPES.get(item.get("type", ""))
@@ -245,8 +215,10 @@ def upload_named_outputs(job, outputs_dir: Path, log) -> None:
             item.update(handler.register(job, name, item, uri))
             if item.get("asset"):
                 log(f"Output {name}: registered as {item['asset']}")
-        elif item.get("name") and register is not None:
-            version = register(job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by)
+        elif item.get("name"):
+            version = materialize.register_output_asset(
+                job.workspace, uri, spec=spec, job_name=job.name, output_name=name, actor=job.created_by
+            )
             if version is not None:
                 item["asset"] = version.reference
                 log(f"Output {name}: registered as {item['asset']}")
@@ -254,18 +226,34 @@ def upload_named_outputs(job, outputs_dir: Path, log) -> None:
     job.outputs = outputs
 
 
-# --- MLflow tracking ----------------------------------------------------------------------------
+# --- run hooks (MLflow tracking) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunHook:
+    """What a higher app adds to every run: `env(job, server_url)` gives variables for the job's
+    process (MLFLOW_* with a job-scoped token), `finished(job)` cleans up when it ends."""
+
+    env: Callable[..., dict[str, str]]
+    finished: Callable[..., None]
+
+
+_run_hooks: dict[str, RunHook] = {}
+
+
+def register_run_hook(key: str, hook: RunHook) -> None:
+    """Called from an AppConfig.ready(); `key` keeps a second registration from doubling it."""
+    _run_hooks[key] = hook
 
 
 def tracking_env(job) -> dict[str, str]:
-    """MLFLOW_* variables (with a fresh job-scoped token) pointing the job's mlflow client at us."""
-    make = _optional("jobs.tracking", "tracking_env")
-    if make is None:
-        return {}
-    return make(job, settings.STUDIO_PUBLIC_URL)
+    """The variables every registered hook adds to the job's process."""
+    env: dict[str, str] = {}
+    for hook in _run_hooks.values():
+        env.update(hook.env(job, settings.STUDIO_PUBLIC_URL))
+    return env
 
 
 def revoke_tracking(job) -> None:
-    revoke = _optional("jobs.tracking", "revoke_job_tokens")
-    if revoke is not None:
-        revoke(job)
+    for hook in _run_hooks.values():
+        hook.finished(job)

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from jobs import io_types
+from studio.tags import clean_tags
 from studio.yamlspec import check_keys, load_mapping
 
 TOP_KEYS = {
@@ -319,7 +320,7 @@ def parse_job_spec(data: dict, *, source: str = "job") -> JobSpec:
         display_name=str(data.get("display_name") or "").strip(),
         description=str(data.get("description") or "").strip(),
         experiment_name=str(data.get("experiment_name") or "Default").strip() or "Default",
-        tags=_parse_str_map(data.get("tags"), "tags"),
+        tags=clean_tags(data.get("tags")),
         inputs=_parse_inputs(data.get("inputs")),
         outputs=_parse_outputs(data.get("outputs")),
         environment_variables=_parse_str_map(data.get("environment_variables"), "environment_variables", env=True),

@@ -8,7 +8,7 @@ import itertools
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -35,7 +35,7 @@ class JobMetricsPartialView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        self.job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+        self.job = self.get_object(Job)
         context.update(
             job=self.job,
             summary=sorted(tracking.metric_summary(self.job).items()),
@@ -50,7 +50,7 @@ class JobMetricSeriesView(WorkspaceMixin, View):
     logged since. `final` tells the page to stop asking."""
 
     def get(self, request, *args, **kwargs):
-        job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+        job = self.get_object(Job)
         after = request.GET.get("after", "")
         if after and not (after.isdigit() and len(after) <= 18):  # a row id, never past a 64-bit key
             return JsonResponse(
@@ -75,7 +75,7 @@ class JobMetricsCsvView(WorkspaceMixin, View):
     """Every logged value of every metric, exact (the charts may show fewer points)."""
 
     def get(self, request, *args, **kwargs):
-        job = get_object_or_404(Job, workspace=self.workspace, name=self.kwargs["name"])
+        job = self.get_object(Job)
 
         class Echo:
             def write(self, value):
@@ -96,7 +96,7 @@ class ExperimentCompareView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        experiment = get_object_or_404(Experiment, workspace=self.workspace, name=self.kwargs["experiment"])
+        experiment = self.get_object(Experiment, name=self.kwargs["experiment"])
         names = [n for n in self.request.GET.getlist("run") if n][:MAX_COMPARED]
         jobs = list(Job.objects.filter(experiment=experiment, name__in=names).order_by("created_at"))
         if names and not jobs:

@@ -1,17 +1,36 @@
-"""Why a queued job waits, in words ("waiting for a free node on cpu-cluster (3 queued, max 2)")."""
+"""Demand on compute and why a queued job waits, in words ("waiting for a free node on
+cpu-cluster (3 queued, max 2)")."""
 
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
+
+from compute import demand
+from compute.models import ComputeTarget, ComputeType
+from jobs.models import UNFINISHED_STATUSES, Job, JobStatus
+
+WAITING = (JobStatus.NOT_STARTED, JobStatus.QUEUED)
+
+
+def count_unfinished(targets: list[ComputeTarget]) -> dict[int, demand.JobCounts]:
+    """target pk -> queued and running jobs, for the targets that have any (compute's demand
+    counter, registered in JobsConfig.ready())."""
+    tallies: dict[int, dict[str, int]] = {}
+    rows = (
+        Job.objects.filter(compute__in=[t.pk for t in targets], status__in=UNFINISHED_STATUSES)
+        .values("compute_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        tally = tallies.setdefault(row["compute_id"], {"queued": 0, "running": 0})
+        tally["queued" if row["status"] in WAITING else "running"] += row["n"]
+    return {pk: demand.JobCounts(**tally) for pk, tally in tallies.items()}
 
 
 def queue_wait_reason(job) -> str:
     target = job.compute
     if target is None:
         return "waiting for a node to pick it up"
-    from compute import demand
-    from compute.models import ComputeType
-
     counts = demand.counts(target)
     nodes = target.nodes().responsive()
     slots = nodes.aggregate(n=Sum("capacity"))["n"] or 0

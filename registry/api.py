@@ -23,11 +23,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from datastores.api import XYAMLParser, YAMLParser, download_response, storage_errors
+from datastores.api import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
 from registry import serializers as s
 from registry import services
@@ -35,6 +34,7 @@ from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
 from studio.api.base import WorkspaceScopedViewSet
 from studio.forms import parse_tags
+from studio.tags import clean_tags
 from studio.yamlspec import check_keys
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
@@ -46,7 +46,7 @@ def _truthy(value) -> bool:
 
 
 def _mapping_field(value, field: str):
-    """Multipart fields carry tags as JSON or `a=b, c=d`; JSON bodies as a mapping."""
+    """Multipart fields carry properties as JSON or `a=b, c=d`; JSON bodies as a mapping."""
     if not isinstance(value, str):
         return value
     value = value.strip()
@@ -70,8 +70,6 @@ def _versions_of(queryset):
 class _CreateVersionMixin:
     """POST bodies for a new version: JSON, an Azure ML model YAML, or multipart with `spec`
     (YAML or JSON) or plain fields plus the files of a local folder or one zip."""
-
-    parser_classes = [JSONParser, YAMLParser, XYAMLParser, MultiPartParser]
 
     def _create(self, request, name: str | None):
         sink = None
@@ -121,7 +119,7 @@ class _CreateVersionMixin:
                 "type": body.get("type") or None,
                 "version": body.get("version"),
                 "description": str(body.get("description") or ""),
-                "tags": _mapping_field(body.get("tags"), "tags"),
+                "tags": clean_tags(body.get("tags")),
                 "properties": _mapping_field(body.get("properties"), "properties"),
             }
         except ValidationError:

@@ -14,11 +14,10 @@ class RegistryConfig(AppConfig):
 
         from registry import jobio
         from registry.deletion import PART
-        from studio import activity, deletion, navigation
+        from studio import activity, deletion
 
         jobio.register_handlers()
         deletion.register(PART)
-        navigation.replace_section("models", "registry:model_list")
 
         activity.register_messages(
             {

@@ -25,9 +25,9 @@ from registry import lineage, services
 from registry.forms import RegisterForm, VersionEditForm
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
+from studio.forms import apply_errors
 from studio.versioning import sort_versions
 from studio.views.base import WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 WRITE = "models.write"
 PREVIEW_BYTES = 64 * 1024

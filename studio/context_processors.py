@@ -14,10 +14,7 @@ def shell(request):
     workspace_name = workspace.name
     nav = []
     for section in SECTIONS:
-        if section.url_name == "studio:coming_soon":
-            url = reverse(section.url_name, args=[workspace_name, section.key])
-        else:
-            url = reverse(section.url_name, args=[workspace_name])
+        url = reverse(section.url_name, args=[workspace_name])
         nav.append(
             {"key": section.key, "label": section.label, "url": url, "icon": section.icon, "group": section.group}
         )

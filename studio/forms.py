@@ -2,28 +2,28 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from studio.models import Workspace, name_validator, slug_validator
 from studio.permissions import ACTIONS
+from studio.tags import parse_tag_text
 
 User = get_user_model()
 
 
 def parse_tags(text: str) -> dict[str, str]:
-    """`key=value` pairs, one per line or comma-separated; a bare word is a tag with no value."""
-    tags: dict[str, str] = {}
-    for chunk in text.replace("\n", ",").split(","):
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        key, _, value = chunk.partition("=")
-        key = key.strip()
-        if not key:
-            raise forms.ValidationError(f"'{chunk}' has no name before '='.")
-        if len(key) > 128 or len(value) > 256:
-            raise forms.ValidationError(f"The tag '{key[:30]}' is too long.")
-        tags[key] = value.strip()
-    return tags
+    """A tags field's text; errors are the field's own (no "tags:" prefix)."""
+    try:
+        return parse_tag_text(text)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.message_dict["tags"]) from None
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError onto the form's fields (unknown fields go on top)."""
+    for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
 
 
 def format_tags(tags: dict[str, str]) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
 
+    from studio.actor import Actor
     from studio.models import Workspace
 
 VIEW = "workspace.view"
@@ -73,14 +74,14 @@ BUILTIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
 }
 
 
-def can(user: AbstractBaseUser | AnonymousUser, workspace: Workspace, action: str) -> bool:
+def can(user: Actor | AnonymousUser, workspace: Workspace, action: str) -> bool:
     """True when `user` holds `action` in `workspace` through their membership's role."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     return action in actions_for(user, workspace)
 
 
-def actions_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace) -> frozenset[str]:
+def actions_for(user: Actor | AnonymousUser, workspace: Workspace) -> frozenset[str]:
     """The actions `user` holds in `workspace`; cached on the workspace object for the request."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
@@ -101,7 +102,7 @@ def operate_denied_message(target) -> str:
     )
 
 
-def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:
+def can_operate_compute(user: Actor | AnonymousUser, target) -> bool:
     """Start or stop a compute target: anyone with compute.manage, or, for a compute instance, the
     member it is assigned to (who may also be a Data Scientist)."""
     workspace = target.workspace
@@ -115,13 +116,13 @@ def can_operate_compute(user: AbstractBaseUser | AnonymousUser, target) -> bool:
     )
 
 
-def is_studio_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_studio_admin(user: Actor | AnonymousUser) -> bool:
     """Studio's administrators (staff or superusers): they own what is shared by every workspace,
     such as the machine-wide `local` worker; no workspace role grants that."""
     return bool(user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser))
 
 
-def can_manage_machine(user: AbstractBaseUser | AnonymousUser, target) -> bool:
+def can_manage_machine(user: Actor | AnonymousUser, target) -> bool:
     """Drain the nodes of `target`, send it test tasks, change its resource limits: compute.manage
     on the workspace's own targets; only a Studio administrator on the shared `local` target, whose
     worker serves every workspace of the server."""

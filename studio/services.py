@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from studio import activity, deletion
+from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import AccessToken, Membership, Role, RolePermission, Workspace, hash_token
 from studio.permissions import ACTIONS, BUILTIN_ROLES, OWNER
 from studio.roles import builtin_role
+from studio.tags import clean_tags
 
 User = get_user_model()
 
@@ -28,25 +30,15 @@ logger = logging.getLogger(__name__)
 
 # Every app that gives a new workspace something (built-in datastores, the local compute
 # target...) appends a callable(workspace, actor) here.
-WORKSPACE_CREATED_HOOKS: list = []
-
-
-def _clean_tags(tags: dict | None) -> dict[str, str]:
-    if tags is None:
-        return {}
-    if not isinstance(tags, dict):
-        raise Conflict({"tags": ["Tags must be a mapping of names to values."]})
-    return {str(k).strip(): str(v).strip() for k, v in tags.items() if str(k).strip()}
+WORKSPACE_CREATED_HOOKS: list[Callable[[Workspace, Actor], object]] = []
 
 
 @transaction.atomic
-def do_create_workspace(
-    *, name: str, actor: AbstractBaseUser, description: str = "", tags: dict | None = None
-) -> Workspace:
+def do_create_workspace(*, name: str, actor: Actor, description: str = "", tags: dict | None = None) -> Workspace:
     """Create a workspace with `actor` as its Owner."""
     if Workspace.objects.filter(name__iexact=name).exists():
         raise Conflict({"name": [f"A workspace named {name!r} already exists."]})
-    workspace = Workspace(name=name, description=description, tags=_clean_tags(tags), created_by=actor)
+    workspace = Workspace(name=name, description=description, tags=clean_tags(tags), created_by=actor)
     workspace.full_clean()
     try:
         with transaction.atomic():
@@ -62,7 +54,7 @@ def do_create_workspace(
 
 @transaction.atomic
 def do_update_workspace(
-    workspace: Workspace, *, actor, description: str | None = None, tags: dict | None = None
+    workspace: Workspace, *, actor: Actor, description: str | None = None, tags: dict | None = None
 ) -> Workspace:
     """Change description and/or tags. The name is the workspace's address and stays."""
     changed = []
@@ -70,7 +62,7 @@ def do_update_workspace(
         workspace.description = description
         changed.append("description")
     if tags is not None:
-        cleaned = _clean_tags(tags)
+        cleaned = clean_tags(tags)
         if cleaned != workspace.tags:
             workspace.tags = cleaned
             changed.append("tags")
@@ -81,7 +73,7 @@ def do_update_workspace(
     return workspace
 
 
-def do_delete_workspace(workspace: Workspace, *, actor, confirm: str | None = None) -> dict[str, int]:
+def do_delete_workspace(workspace: Workspace, *, actor: Actor, confirm: str | None = None) -> dict[str, int]:
     """Delete the workspace and everything in it: its jobs with their logs and outputs, code
     snapshots, environments and the builds no other workspace shares, data, datastores and
     compute (each app's part, studio.deletion). A workspace holding anything members made is
@@ -122,7 +114,7 @@ def resolve_role(workspace: Workspace, slug: str) -> Role:
 
 
 @transaction.atomic
-def do_add_member(workspace: Workspace, *, user: AbstractBaseUser, role: Role, actor) -> Membership:
+def do_add_member(workspace: Workspace, *, user: Actor, role: Role, actor: Actor) -> Membership:
     if role.workspace_id not in (None, workspace.pk):
         raise Conflict({"role": ["That role belongs to another workspace."]})
     if Membership.objects.filter(workspace=workspace, user=user).exists():
@@ -133,7 +125,7 @@ def do_add_member(workspace: Workspace, *, user: AbstractBaseUser, role: Role, a
 
 
 @transaction.atomic
-def do_create_user(*, username: str, password: str, email: str = "", actor=None) -> AbstractBaseUser:
+def do_create_user(*, username: str, password: str, email: str = "", actor: Actor | None = None) -> Actor:
     """Create a user account (staff via the API, or an Owner inviting someone new)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -152,14 +144,14 @@ def do_create_user(*, username: str, password: str, email: str = "", actor=None)
     return User.objects.create_user(username=username, password=password, email=email)
 
 
-def _invalid(errors: dict[str, list[str]]):
+def _invalid(errors: dict[str, list[str]]) -> Exception:
     from django.core.exceptions import ValidationError
 
     return ValidationError(errors)
 
 
 @transaction.atomic
-def do_change_member_role(membership: Membership, *, role: Role, actor) -> Membership:
+def do_change_member_role(membership: Membership, *, role: Role, actor: Actor) -> Membership:
     membership = Membership.objects.select_for_update().select_related("role", "user").get(pk=membership.pk)
     if role.workspace_id not in (None, membership.workspace_id):
         raise Conflict({"role": ["That role belongs to another workspace."]})
@@ -188,7 +180,7 @@ def _owner_count_locked(workspace: Workspace) -> int:
 
 
 @transaction.atomic
-def do_remove_member(membership: Membership, *, actor) -> None:
+def do_remove_member(membership: Membership, *, actor: Actor) -> None:
     membership = (
         Membership.objects.select_for_update().select_related("role", "user", "workspace").get(pk=membership.pk)
     )
@@ -198,7 +190,7 @@ def do_remove_member(membership: Membership, *, actor) -> None:
     activity.record(membership.workspace, actor, "member.removed", membership.user.get_username())
 
 
-def _clean_actions(actions) -> list[str]:
+def _clean_actions(actions: Iterable[str]) -> list[str]:
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
         raise _invalid({"actions": [f"Unknown action(s): {', '.join(unknown)}."]})
@@ -209,7 +201,9 @@ def _clean_actions(actions) -> list[str]:
 
 
 @transaction.atomic
-def do_create_role(workspace: Workspace, *, slug: str, name: str, actions, description: str = "", actor) -> Role:
+def do_create_role(
+    workspace: Workspace, *, slug: str, name: str, actions: Iterable[str], description: str = "", actor: Actor
+) -> Role:
     """A custom role: a named set of actions. Viewing the workspace is always included."""
     if slug in BUILTIN_ROLES or Role.objects.filter(workspace=workspace, slug=slug).exists():
         raise Conflict({"slug": [f"A role with the slug {slug!r} already exists."]})
@@ -223,8 +217,15 @@ def do_create_role(workspace: Workspace, *, slug: str, name: str, actions, descr
 
 
 @transaction.atomic
-def do_update_role(role: Role, *, actor, name: str | None = None, description: str | None = None, actions=None) -> Role:
-    if role.builtin:
+def do_update_role(
+    role: Role,
+    *,
+    actor: Actor,
+    name: str | None = None,
+    description: str | None = None,
+    actions: Iterable[str] | None = None,
+) -> Role:
+    if role.builtin or role.workspace is None:
         raise Conflict({"detail": ["Built-in roles cannot be changed."]})
     if name is not None:
         role.name = name
@@ -241,8 +242,8 @@ def do_update_role(role: Role, *, actor, name: str | None = None, description: s
 
 
 @transaction.atomic
-def do_delete_role(role: Role, *, actor) -> None:
-    if role.builtin:
+def do_delete_role(role: Role, *, actor: Actor) -> None:
+    if role.builtin or role.workspace is None:
         raise Conflict({"detail": ["Built-in roles cannot be deleted."]})
     in_use = role.memberships.count()
     if in_use:
@@ -254,7 +255,7 @@ def do_delete_role(role: Role, *, actor) -> None:
     activity.record(workspace, actor, "role.deleted", name)
 
 
-def do_create_token(*, user, name: str, expires_at: datetime | None = None) -> tuple[AccessToken, str]:
+def do_create_token(*, user: Actor, name: str, expires_at: datetime | None = None) -> tuple[AccessToken, str]:
     """Returns the token row and the raw token, which is never retrievable again."""
     name = (name or "").strip()
     if not name:

@@ -209,6 +209,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # One body reader for every API (studio/api/body.py): JSON, YAML, multipart, forms, all checked.
+    "DEFAULT_PARSER_CLASSES": [
+        "studio.api.body.JSONBodyParser",
+        "studio.api.body.YAMLBodyParser",
+        "studio.api.body.TextYAMLBodyParser",
+        "studio.api.body.XYAMLBodyParser",
+        "studio.api.body.MultiPartBodyParser",
+        "studio.api.body.FormBodyParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "studio.api.pagination.StudioPagination",
     "PAGE_SIZE": 50,
@@ -221,7 +230,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Workspaces, members, roles, environments, compute, jobs and data of a Studio server.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus", "BackendEnum": "compute.models.Backend"},
 }
 
 # Celery: a serverless broker (SQLite through SQLAlchemy) unless CELERY_BROKER_URL says otherwise.

@@ -24,5 +24,4 @@ urlpatterns = [
     path(W + "roles/<str:slug>/delete/", members.RoleDeleteView.as_view(), name="role_delete"),
     path(W + "search/", search.SearchView.as_view(), name="search"),
     path(W + "activity/", activity.ActivityListView.as_view(), name="activity_list"),
-    path(W + "soon/<str:section>/", workspaces.ComingSoonView.as_view(), name="coming_soon"),
 ]

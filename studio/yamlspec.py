@@ -5,6 +5,8 @@ Used by the API (a YAML body) and the CLI alike, so both say the same thing abou
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Set
 from typing import Any
 
 import yaml
@@ -37,19 +39,28 @@ class LineDict(dict):
         self.lines: dict[Any, int] = {}
 
 
-def load_yaml(text: str, *, source: str = "YAML", field: str = "spec") -> Any:
-    """Parse `text`; a syntax error becomes a ValidationError naming the source and line."""
+def load_yaml(text: str | bytes, *, source: str = "YAML", field: str = "spec") -> Any:
+    """Parse `text` (YAML, which includes JSON); a syntax error becomes a ValidationError naming the
+    source and line, and so does anything `check_tree` refuses."""
+    if isinstance(text, bytes):
+        text = decode(text, source=source, field=field)
+    if "\x00" in text:
+        raise ValidationError({field: [f"{source}: text may not contain NUL characters."]})
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except RecursionError:
+        raise ValidationError({field: [f"{source}: nested deeper than {MAX_DEPTH} levels."]}) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}, line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise ValidationError({field: [f"{where}: {exc.problem or exc}"]}) from None
     except yaml.YAMLError as exc:
         raise ValidationError({field: [f"{source}: {exc}"]}) from None
+    check_tree(data, source=source, field=field)
+    return data
 
 
-def load_mapping(text: str, *, source: str = "YAML", field: str = "spec") -> LineDict:
+def load_mapping(text: str | bytes, *, source: str = "YAML", field: str = "spec") -> LineDict:
     data = load_yaml(text, source=source, field=field)
     if not isinstance(data, dict):
         raise ValidationError({field: [f"{source}: expected a mapping of keys to values at the top level."]})
@@ -57,7 +68,7 @@ def load_mapping(text: str, *, source: str = "YAML", field: str = "spec") -> Lin
 
 
 def check_keys(
-    data: dict, allowed: set[str], *, source: str = "YAML", field: str = "spec", ignored: set[str] = frozenset()
+    data: dict, allowed: set[str], *, source: str = "YAML", field: str = "spec", ignored: Set[str] = frozenset()
 ) -> list[str]:
     """Raise for keys outside `allowed` ∪ `ignored`, naming each with its line. Returns notices for
     the `ignored` keys present (accepted for compatibility, not used). `$schema` is always ignored."""
@@ -74,6 +85,54 @@ def check_keys(
             }
         )
     return [f"{k!r} is accepted but ignored by Studio." for k in data if k in ignored]
+
+
+MAX_DEPTH = 32
+# Beyond 2**53 a JSON number loses integer precision; nothing Studio stores is that large.
+MAX_NUMBER = 2**53
+
+
+def check_tree(value: Any, *, source: str = "request body", field: str = "spec") -> None:
+    """Raise a ValidationError naming the first NUL character, over-deep nesting or absurd
+    number in a parsed body (keys included). The error is on the top-level key it was found
+    under (`description`, `tags` …), else on `field`."""
+    stack: list[tuple[Any, int, str, str]] = [(value, 1, "", field)]
+    while stack:
+        item, depth, where, on = stack.pop()
+        at = f" at {where}" if where else ""
+
+        def refuse(message: str) -> ValidationError:
+            return ValidationError({on: [f"{source}: {message}{at}."]})  # noqa: B023 - raised at once
+
+        if depth > MAX_DEPTH:
+            raise refuse(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise refuse("text may not contain NUL characters")
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, (int, float)):
+            if isinstance(item, float) and not math.isfinite(item):
+                raise refuse(f"{item} is not a number Studio accepts")
+            if abs(item) > MAX_NUMBER:
+                shown = f"{item:.3g}" if isinstance(item, float) else f"of {len(str(abs(item)))} digits"
+                raise refuse(f"a number {shown} is too large")
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                path = f"{where}.{key}" if where else str(key)
+                under = on if where else str(key)
+                stack.append((key, depth + 1, where, on))
+                stack.append((sub, depth + 1, path, under))
+        elif isinstance(item, (list, tuple)):
+            for i, sub in enumerate(item):
+                stack.append((sub, depth + 1, f"{where}[{i}]", on))
+
+
+def decode(raw: bytes, *, source: str = "request body", field: str = "spec") -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError({field: [f"{source} is not UTF-8 text (byte {exc.start})."]}) from None
 
 
 # Let yaml.safe_dump write what load_yaml read.

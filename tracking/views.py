@@ -31,7 +31,7 @@ def _ext(name: str) -> str:
 
 class RunArtifactsMixin(JobMixin):
     def artifacts(self):
-        job = self.get_job()
+        job = self.get_object()
         root = f"runs/{job.name}/artifacts"
         return store_for_workspace(self.workspace), root
 
@@ -49,7 +49,7 @@ class RunArtifactsView(RunArtifactsMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = self.get_job()
+        job = self.get_object()
         store, root = self.artifacts()
         folder = self.rel(self.request.GET.get("path", ""))
         selected = self.rel(self.request.GET.get("file", ""))
@@ -144,5 +144,5 @@ class RunArtifactsZipView(RunArtifactsMixin, View):
         if not files:
             raise Http404("This run has no artifacts.")
         response = StreamingHttpResponse(iter_zip(store, files), content_type="application/zip")
-        response["Content-Disposition"] = content_disposition_header(True, f"{self.get_job().name}-artifacts.zip")
+        response["Content-Disposition"] = content_disposition_header(True, f"{self.get_object().name}-artifacts.zip")
         return response

@@ -11,19 +11,21 @@ Builds are idempotent by spec hash: the venv folder and the image tag are named 
 from __future__ import annotations
 
 from compute.backends.base import BuildError, BuildOutput, BuildSpec, failing_line
+from compute.models import Backend
 
-KINDS = ("venv", "docker")
+# The backend kinds, in the order pages show them: compute.models.Backend is their one definition.
+KINDS = tuple(Backend.values)
 
 __all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "get_backend", "runner_for"]
 
 
 def get_backend(kind: str):
     """The backend for `kind` ("venv" or "docker")."""
-    if kind == "venv":
+    if kind == Backend.VENV:
         from compute.backends.venv import VenvBackend
 
         return VenvBackend()
-    if kind == "docker":
+    if kind == Backend.DOCKER:
         from compute.backends.docker import DockerBackend
 
         return DockerBackend()

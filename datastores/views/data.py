@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views import View
@@ -18,9 +18,9 @@ from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import Preview, preview
 from datastores.storage import StorageError, store_for
 from datastores.uploads import discard, parse_multipart
+from studio.forms import apply_errors
 from studio.versioning import sort_versions
 from studio.views.base import WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 
 class DataListView(WorkspaceMixin, ListView):
@@ -101,30 +101,19 @@ class DataCreateView(WorkspaceMixin, TemplateView):
                 discard(sink)
             return None, {"form": form}
         fields = form.cleaned_data
-        common = {
-            "actor": request.user,
-            "name": fields["name"],
-            "version": fields["version"] or None,
-            "type": fields["type"],
-            "description": fields["description"],
-            "tags": fields["tags"],
-        }
+        if fields["source"] == "upload" and (sink is None or not sink.files):
+            if sink is not None:
+                discard(sink)
+            form.add_error("source", "Choose the file(s) to upload.")
+            return None, {"form": form}
+        if fields["source"] != "upload" and sink is not None:
+            discard(sink)
+            sink = None
+        body = {key: fields[key] for key in ("name", "version", "type", "description", "tags")}
+        body["path"] = "" if fields["source"] == "upload" else form.path()
         try:
-            if fields["source"] == "upload":
-                if sink is None or not sink.files:
-                    raise ValidationError({"source": ["Choose the file(s) to upload."]})
-                return data_services.do_create_data_from_upload(self.workspace, sink, **common), None
-            if sink is not None:
-                discard(sink)
-            path = form.path()
-            if not path:
-                raise ValidationError(
-                    {"datastore_path" if fields["source"] == "datastore" else "url": ["Give a path."]}
-                )
-            return data_services.do_create_data_version(self.workspace, path=path, **common), None
+            return data_services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink), None
         except ValidationError as exc:
-            if sink is not None:
-                discard(sink)
             apply_errors(form, _field_errors(exc, fields["source"]))
             return None, {"form": form}
 
@@ -133,28 +122,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         if yaml_form.is_valid():
             try:
                 spec = data_services.parse_data_yaml(yaml_form.cleaned_data["yaml"])
-                if not spec.get("name"):
-                    raise ValidationError({"spec": ["The YAML needs a name."]})
-                path = str(spec.get("path") or "")
-                if path and not path.startswith("azureml://") and not data_services.is_url(path):
-                    raise ValidationError(
-                        {
-                            "spec": [
-                                f"path {path!r} is local to your machine: upload it with the Local files tab, "
-                                "or use a datastore URI."
-                            ]
-                        }
-                    )
-                version = data_services.do_create_data_version(
-                    self.workspace,
-                    actor=request.user,
-                    name=str(spec["name"]),
-                    version=spec.get("version"),
-                    type=spec.get("type") or DataVersion.Type.URI_FOLDER,
-                    path=path,
-                    description=str(spec.get("description") or ""),
-                    tags=spec.get("tags"),
-                )
+                version = data_services.do_create_data(self.workspace, actor=request.user, body=spec)
                 return version, None
             except ValidationError as exc:
                 messages_ = exc.message_dict if hasattr(exc, "error_dict") else {"yaml": exc.messages}
@@ -196,7 +164,7 @@ class DataVersionMixin(WorkspaceMixin):
     section = "data"
 
     def get_asset(self) -> DataAsset:
-        return get_object_or_404(DataAsset, workspace=self.workspace, name=self.kwargs["name"])
+        return self.get_object(DataAsset)
 
     def get_versions(self, asset: DataAsset) -> list[DataVersion]:
         """All versions of `asset`, oldest first (by version, then creation)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
@@ -20,9 +20,8 @@ from datastores.models import Datastore
 from datastores.storage import StorageError, store_for
 from datastores.uploads import UploadSink, parse_multipart
 from studio import netcheck
-from studio.forms import format_tags
+from studio.forms import apply_errors, format_tags
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 SECRETS = ("account_key", "sas_token", "access_key_id", "secret_access_key")
 MAX_ENTRIES = 1000
@@ -36,16 +35,11 @@ def browse_url(workspace: str, name: str, path: str = "") -> str:
 class DatastoreObjectMixin(WorkspaceMixin):
     section = "datastores"
 
-    def get_datastore(self) -> Datastore:
-        if not hasattr(self, "datastore"):
-            self.datastore = get_object_or_404(
-                Datastore.objects.select_related("workspace"), workspace=self.workspace, name=self.kwargs["name"]
-            )
-        return self.datastore
+    queryset = Datastore.objects.select_related("workspace")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["datastore"] = self.get_datastore()
+        context["datastore"] = self.get_object()
         return context
 
 
@@ -102,10 +96,10 @@ class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
 class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "datastore": self.get_datastore()}
+        return {**super().get_form_kwargs(), "datastore": self.get_object()}
 
     def get_initial(self):
-        d = self.get_datastore()
+        d = self.get_object()
         fields = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
         initial = {f: getattr(d, f) for f in fields}
         initial |= {f: netcheck.without_secrets(initial[f]) for f in ("endpoint", "endpoint_url")}
@@ -114,7 +108,7 @@ class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
         return initial
 
     def form_valid(self, form):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         data = form.cleaned_data
         connection = {} if datastore.builtin else form.connection()
         try:
@@ -141,7 +135,7 @@ class DatastoreDetailView(DatastoreObjectMixin, PartialMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         entries, error = [], ""
         try:
             path = paths.clean_path(self.request.GET.get("path", ""))
@@ -173,7 +167,7 @@ class DatastoreDefaultView(DatastoreObjectMixin, View):
     post_action = "datastores.write"
 
     def post(self, request, workspace, name):
-        datastore = services.do_set_default_datastore(self.get_datastore(), actor=request.user)
+        datastore = services.do_set_default_datastore(self.get_object(), actor=request.user)
         messages.success(request, f"{datastore.name} is now the default datastore.")
         return redirect(datastore)
 
@@ -182,7 +176,7 @@ class DatastoreDeleteView(DatastoreObjectMixin, View):
     post_action = "datastores.write"
 
     def post(self, request, workspace, name):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         try:
             services.do_delete_datastore(datastore, actor=request.user)
         except ValidationError as exc:
@@ -204,7 +198,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
         return HttpResponseNotAllowed(["PUT", "POST"])
 
     def _upload(self, request, overwrite: bool):
-        datastore = self.get_datastore()
+        datastore = self.get_object()
         try:
             folder = paths.clean_path(request.GET.get("path", ""))
             sink = UploadSink(store=store_for(datastore), folder=folder, overwrite=overwrite, datastore=datastore)
@@ -238,7 +232,7 @@ class DatastoreUploadView(DatastoreObjectMixin, View):
 class DatastoreDownloadView(DatastoreObjectMixin, View):
     def get(self, request, workspace, name):
         try:
-            return download_response(request, self.get_datastore(), request.GET.get("path", ""))
+            return download_response(request, self.get_object(), request.GET.get("path", ""))
         except (ValidationError, StorageError) as exc:
             raise Http404(_message(exc)) from None
 
@@ -249,7 +243,7 @@ class DatastorePathDeleteView(DatastoreObjectMixin, View):
     def post(self, request, workspace, name):
         path = request.POST.get("path", "")
         try:
-            services.do_delete_path(self.get_datastore(), path, actor=request.user)
+            services.do_delete_path(self.get_object(), path, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -7,58 +7,26 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from environments import context, filters, services, spec
 from environments.api.serializers import BuildSerializer, VersionSerializer
 from environments.models import Environment, EnvironmentBuild, EnvironmentVersion
 from environments.resolve import environment_named, resolve_environment
-from studio import logs, versioning, yamlspec
+from studio import logs, versioning
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import is_form, read_spec
 
 WRITE = "environments.write"
 
 
-class YAMLParser(BaseParser):
-    """`Content-Type: application/yaml`: the CLI's environment file as the request body."""
-
-    media_type = "application/yaml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DRFValidationError({"spec": ["The YAML body is not UTF-8 text."]}) from None
-        return yamlspec.load_mapping(text, source="YAML body")
-
-
-class TextYAMLParser(YAMLParser):
-    media_type = "text/yaml"
-
-
-PARSERS = [JSONParser, YAMLParser, TextYAMLParser, MultiPartParser, FormParser]
-
-
 def definition_from_request(request, *, name: str | None = None) -> spec.Definition:
     """JSON or YAML body, or multipart with `spec` (YAML/JSON text or file) and `context` (a zip)."""
+    data, how = read_spec(request)
     files = None
-    if request.content_type.startswith("multipart/") or request.content_type.startswith(
-        "application/x-www-form-urlencoded"
-    ):
-        raw = request.FILES.get("spec") or request.data.get("spec")
-        if raw is None:
-            raise DRFValidationError({"spec": ["Send the definition in the 'spec' part (YAML or JSON)."]})
-        text = raw.read().decode("utf-8", errors="replace") if hasattr(raw, "read") else str(raw)
-        data = yamlspec.load_mapping(text, source="spec")
-        if upload := request.FILES.get("context"):
-            files = context.from_zip(upload.read())
-    else:
-        data = request.data
-    source = "YAML body" if request.content_type.endswith("yaml") else "spec"
-    return spec.parse(data, source=source, files=files, name=name)
+    if is_form(request) and (upload := request.FILES.get("context")):
+        files = context.from_zip(upload.read())
+    return spec.parse(data, source="YAML body" if how == "yaml" else "spec", files=files, name=name)
 
 
 class EnvironmentViewSet(WorkspaceScopedViewSet):
@@ -67,7 +35,6 @@ class EnvironmentViewSet(WorkspaceScopedViewSet):
     queryset = Environment.objects.all()
     serializer_class = VersionSerializer
     lookup_field = "name"
-    parser_classes = PARSERS
     required_actions = {"create": WRITE}
 
     def get_queryset(self):
@@ -123,7 +90,6 @@ class VersionViewSet(WorkspaceScopedViewSet):
     queryset = EnvironmentVersion.objects.all()
     serializer_class = VersionSerializer
     lookup_field = "version"
-    parser_classes = PARSERS
     required_actions = {"create": WRITE, "destroy": WRITE, "restore": WRITE, "build": WRITE}
 
     def environment(self) -> Environment:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from jobs.models import CodeSnapshot, Experiment, Job
+from studio.api.serializers import TagsField
 
 
 def inputs_as_yaml(job: Job) -> dict:
@@ -143,7 +144,7 @@ class JobSubmitSerializer(serializers.Serializer):
     inputs = serializers.DictField(required=False)
     outputs = serializers.DictField(required=False)
     environment_variables = serializers.DictField(required=False)
-    tags = serializers.DictField(required=False)
+    tags = TagsField(required=False)
     limits = serializers.DictField(required=False)
     resources = serializers.DictField(required=False)
 

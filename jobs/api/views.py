@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from jobs import artifacts, code, logfiles, services
@@ -20,8 +19,8 @@ from jobs.filters import JobFilter
 from jobs.metric_values import last_metric_values
 from jobs.models import CodeSnapshot, Experiment, Job
 from jobs.services.archive import ARCHIVE_ACTION
-from jobs.spec import load_spec_text
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import is_form, read_spec
 
 
 def _output_entries(job: Job) -> list[dict]:
@@ -41,7 +40,6 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
     queryset = Job.objects.select_related("experiment", "code", "created_by", "canceled_by", "workspace")
     lookup_field = "name"
     filterset_class = JobFilter
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_actions = {
         "create": "jobs.submit",
         "cancel": "jobs.cancel",
@@ -59,17 +57,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
 
     @extend_schema(request=s.JobSubmitSerializer, responses={201: s.JobSerializer})
     def create(self, request, workspace=None):
+        # JSON or YAML body, or multipart: the job as YAML or JSON text in "spec", its code as a zip in "code"
+        data, source = read_spec(request)
         snapshot = None
-        if "spec" in request.data:  # multipart: the job as YAML or JSON text, and its code as a zip
-            text = request.data["spec"]
-            text = text.read().decode("utf-8", "replace") if hasattr(text, "read") else str(text)
-            data = load_spec_text(text)
-            source = "yaml"
-            if upload := request.FILES.get("code"):
-                snapshot = services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)
-        else:
-            data = request.data if isinstance(request.data, dict) else {}
-            source = "api"
+        if is_form(request) and (upload := request.FILES.get("code")):
+            snapshot = services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)
         job = services.do_submit_job(self.workspace, actor=request.user, data=data, code=snapshot, source=source)
         return Response(s.JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
@@ -138,7 +130,6 @@ class CodeViewSet(mixins.RetrieveModelMixin, WorkspaceScopedViewSet):
     queryset = CodeSnapshot.objects.select_related("created_by")
     serializer_class = s.CodeSnapshotSerializer
     lookup_field = "hash"
-    parser_classes = [MultiPartParser, FormParser]
     required_actions = {"create": "jobs.submit"}
 
     @extend_schema(

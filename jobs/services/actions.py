@@ -13,10 +13,11 @@ from jobs import artifacts, children, integrations
 from jobs.models import ACTIVE_STATUSES, FailureKind, Job, JobStatus, JobType
 from jobs.runner.lifecycle import advance, note
 from studio import activity, logs
+from studio.actor import Actor
 from studio.errors import Conflict
 
 
-def do_cancel_job(job: Job, *, actor) -> Job:
+def do_cancel_job(job: Job, *, actor: Actor) -> Job:
     """Cancel a job. Not yet started (Queued, Preparing): it is Canceled at once and its node will
     not run it. Running or Finalizing: the request is recorded and the node's watcher stops the
     process tree or container within a second or two, then marks it Canceled. A parent (sweep ...)
@@ -53,7 +54,7 @@ def do_cancel_job(job: Job, *, actor) -> Job:
     return job
 
 
-def do_delete_job(job: Job, *, actor) -> None:
+def do_delete_job(job: Job, *, actor: Actor) -> None:
     """Delete a finished job with its logs, metrics and outputs."""
     if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED):
         raise Conflict({"status": [f"Job {job.name} is {job.status}: cancel it before deleting it."]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from studio import activity
+from studio.actor import Actor
 from studio.errors import Conflict
 
 # Archiving tidies the workspace's job list: whoever may submit jobs may archive and restore them.
@@ -17,7 +19,7 @@ ARCHIVE_ACTION = "jobs.submit"
 
 
 @transaction.atomic
-def do_archive_job(job: Job, *, actor) -> Job:
+def do_archive_job(job: Job, *, actor: Actor) -> Job:
     """Hide a finished job from the lists (a filter still shows it); its logs, metrics and outputs
     stay. An unfinished job must be canceled first, so nothing runs unseen."""
     if not job.is_final:
@@ -29,7 +31,7 @@ def do_archive_job(job: Job, *, actor) -> Job:
 
 
 @transaction.atomic
-def do_restore_job(job: Job, *, actor) -> Job:
+def do_restore_job(job: Job, *, actor: Actor) -> Job:
     """Bring an archived job back into the lists."""
     if Job.objects.filter(pk=job.pk, archived_at__isnull=False).update(archived_at=None):
         activity.record(job.workspace, actor, "job.restored", job.name)
@@ -45,7 +47,7 @@ class BulkResult:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def do_bulk(jobs, action, *, actor) -> BulkResult:
+def do_bulk(jobs: Iterable[Job], action: Callable[..., object], *, actor: Actor) -> BulkResult:
     """Apply one `do_*` job function to each job on its own (one transaction each), so one job that
     cannot change does not hold back the others; the caller has already checked permission."""
     result = BulkResult()

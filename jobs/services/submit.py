@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from environments.models import EnvironmentVersion
 from jobs import children, integrations
 from jobs import code as code_store
 from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
@@ -15,12 +18,20 @@ from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
 from studio import activity, logs
+from studio.actor import Actor
 from studio.errors import Conflict
+from studio.models import Workspace
 
 CODE_ID = re.compile(r"^(?:azureml:)?([0-9a-f]{64})$")
 
 
-def do_create_code_snapshot(workspace, *, actor, zip_file=None, files=None) -> CodeSnapshot:
+def do_create_code_snapshot(
+    workspace: Workspace,
+    *,
+    actor: Actor | None,
+    zip_file: IO[bytes] | None = None,
+    files: Iterable[tuple[str, IO[bytes]]] | None = None,
+) -> CodeSnapshot:
     """Store uploaded code (a zip, or (relative path, file) pairs of a folder) as a snapshot."""
     if zip_file is not None:
         snapshot = code_store.snapshot_from_zip(workspace, zip_file, actor=actor)
@@ -32,7 +43,7 @@ def do_create_code_snapshot(workspace, *, actor, zip_file=None, files=None) -> C
     return snapshot
 
 
-def _code_for(workspace, spec: JobSpec, code: CodeSnapshot | None) -> CodeSnapshot | None:
+def _code_for(workspace: Workspace, spec: JobSpec, code: CodeSnapshot | None) -> CodeSnapshot | None:
     if code is not None:
         return code
     if not spec.code:
@@ -55,7 +66,7 @@ def _code_for(workspace, spec: JobSpec, code: CodeSnapshot | None) -> CodeSnapsh
     return found
 
 
-def _experiment(workspace, name: str, actor) -> Experiment:
+def _experiment(workspace: Workspace, name: str, actor: Actor) -> Experiment:
     experiment = Experiment.objects.filter(workspace=workspace, name=name).first()
     if experiment is not None:
         return experiment
@@ -72,7 +83,7 @@ def _experiment(workspace, name: str, actor) -> Experiment:
     return experiment
 
 
-def _name(workspace, spec: JobSpec) -> str:
+def _name(workspace: Workspace, spec: JobSpec) -> str:
     if spec.name:
         job = Job(name=spec.name)
         try:
@@ -89,17 +100,17 @@ def _name(workspace, spec: JobSpec) -> str:
     raise Conflict({"name": ["Could not find a free job name; give one."]})
 
 
-def experiment_for(workspace, name: str, actor) -> Experiment:
+def experiment_for(workspace: Workspace, name: str, actor: Actor) -> Experiment:
     """The workspace's experiment `name`, created (validated) on first use."""
     return _experiment(workspace, name, actor)
 
 
-def free_job_name(workspace, name: str = "") -> str:
+def free_job_name(workspace: Workspace, name: str = "") -> str:
     """`name` when valid and free in the workspace (else a field error), or a generated one."""
     return _name(workspace, JobSpec(command="", environment="", name=name))
 
 
-def _note_alias(job: Job, version) -> None:
+def _note_alias(job: Job, version: EnvironmentVersion) -> None:
     """An Azure ML curated name was answered by a Studio one: say which, in the job's timeline and
     at the top of its system log."""
     from environments.aliases import note
@@ -125,9 +136,9 @@ def send_run(job_id: int, queue: str) -> None:
 
 @transaction.atomic
 def do_submit_job(
-    workspace,
+    workspace: Workspace,
     *,
-    actor,
+    actor: Actor,
     data: dict,
     code: CodeSnapshot | None = None,
     source: str = "api",
@@ -172,6 +183,7 @@ def do_submit_job(
             errors.setdefault(f"outputs.{key}", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
+    assert version is not None and target is not None  # both found, else `errors` said why
     now = timezone.now()
     job = Job.objects.create(
         workspace=workspace,

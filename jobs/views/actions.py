@@ -24,7 +24,7 @@ class JobCancelView(JobMixin, View):
     post_action = "jobs.cancel"
 
     def post(self, request, workspace, name):
-        job = self.get_job()
+        job = self.get_object()
         try:
             job = services.do_cancel_job(job, actor=request.user)
         except ValidationError as exc:
@@ -43,7 +43,7 @@ class JobDeleteView(JobMixin, View):
     post_action = "jobs.delete"
 
     def post(self, request, workspace, name):
-        job = self.get_job()
+        job = self.get_object()
         try:
             services.do_delete_job(job, actor=request.user)
         except ValidationError as exc:

@@ -77,7 +77,7 @@ class JobDetailView(JobMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = self.get_job()
+        job = self.get_object()
         context |= header_context(job, self.workspace)
         context["tab"] = self.tab
         context["tabs"] = TABS
@@ -145,7 +145,7 @@ class JobStatusView(JobMixin, TemplateView):
     286 once the job is over so the polling stops."""
 
     def get(self, request, *args, **kwargs):
-        job = self.get_job()
+        job = self.get_object()
         context = header_context(job, self.workspace) | {"request": request, "tab": request.GET.get("tab", "")}
         if request.GET.get("part") == "overview":
             context["events"] = list(job.events.all())

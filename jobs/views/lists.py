@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
-from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
 from jobs import columns
@@ -123,7 +122,7 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
     section = "experiments"
 
     def get_queryset(self):
-        self.experiment = get_object_or_404(Experiment, workspace=self.workspace, name=self.kwargs["name"])
+        self.experiment = self.get_object(Experiment)
         base = Job.objects.filter(experiment=self.experiment).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
         qs = self.filterset.qs if self.filterset.is_valid() else base

@@ -37,7 +37,7 @@ class LogSliceView(JobMixin, View):
     """GET ?file=&offset=&limit= -> {"text", "offset", "next_offset", "size", "status", "final"}."""
 
     def get(self, request, workspace, name):
-        job = self.get_job()
+        job = self.get_object()
         path = logfiles.check_file(request.GET.get("file", ""))
         offset = _int(request.GET.get("offset"), 0)
         limit = _int(request.GET.get("limit"), 256 * 1024)
@@ -108,7 +108,7 @@ class LogStreamView(JobMixin, View):
     the browser got) wins over ?offset=, so a reconnecting EventSource resumes exactly."""
 
     def get(self, request, workspace, name):
-        job = self.get_job()
+        job = self.get_object()
         path = logfiles.check_file(request.GET.get("file", ""))
         offset = _int(request.headers.get("Last-Event-ID"), _int(request.GET.get("offset"), 0))
         tail = _Tail(job.pk, job.log_stream(path), offset)
@@ -150,7 +150,7 @@ async def _async_events(tail: _Tail):
 
 class LogDownloadView(JobMixin, View):
     def get(self, request, workspace, name):
-        job = self.get_job()
+        job = self.get_object()
         path = logfiles.check_file(request.GET.get("file", ""))
         response = StreamingHttpResponse(logfiles.iter_all(job, path), content_type="text/plain; charset=utf-8")
         filename = f"{job.name}-{path.replace('/', '_')}"
@@ -160,7 +160,7 @@ class LogDownloadView(JobMixin, View):
 
 class OutputDownloadView(JobMixin, View):
     def get(self, request, workspace, name, path):
-        target = artifacts.open_output(self.get_job(), path)
+        target = artifacts.open_output(self.get_object(), path)
         if target is None:
             raise Http404("No such output file.")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -169,7 +169,7 @@ class OutputDownloadView(JobMixin, View):
 
 class CodeFileView(JobMixin, View):
     def get(self, request, workspace, name, path):
-        job = self.get_job()
+        job = self.get_object()
         target = code.open_file(job.code, path) if job.code_id else None
         if target is None:
             raise Http404("No such file in the code snapshot.")

@@ -11,8 +11,8 @@ from jobs import services
 from jobs.forms import JobForm, inputs_text, outputs_text, pairs_text
 from jobs.models import Experiment, Job
 from studio import versioning
+from studio.forms import apply_errors
 from studio.views.base import WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 
 def environment_choices(workspace) -> list:

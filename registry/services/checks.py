@@ -3,13 +3,14 @@ tags and properties, aliases, stages, and the Azure ML model YAML (with the line
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from datastores.services import clean_tags
 from registry.models import ModelVersion, alias_validator, model_name_validator
 from studio import versioning
+from studio.tags import clean_tags
 from studio.yamlspec import check_keys, load_mapping
 
 MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties"}
@@ -33,10 +34,14 @@ def no_nul(value: Any, field: str) -> None:
 def clean_mapping(value: Any, field: str) -> dict[str, str]:
     """Tags and properties: a mapping of trimmed names to trimmed string values."""
     no_nul(value, field)
-    try:
-        cleaned = clean_tags(value)
-    except ValidationError:
-        raise ValidationError({field: [f"{field.capitalize()} are a mapping of names to values."]}) from None
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError({field: [f"{field.capitalize()} are a mapping of names to values."]})
+    if field == "tags":
+        cleaned = clean_tags(value)  # the one tag rule (studio.tags)
+    else:  # properties: longer values than tags, checked below
+        cleaned = {str(k).strip(): "" if v is None else str(v).strip() for k, v in value.items() if str(k).strip()}
     if len(cleaned) > 200 or any(len(k) > 250 or len(v) > 5000 for k, v in cleaned.items()):
         raise ValidationError({field: ["At most 200 entries, names up to 250 and values up to 5000 characters."]})
     return cleaned

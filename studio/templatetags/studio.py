@@ -1,11 +1,10 @@
 """Template helpers; `can` is how templates decide which buttons to show (never a rule of their own)."""
 
-import re
-
 from django import template
 from django.utils.http import urlencode
 
 from studio import permissions
+from studio.text import strip_ansi
 
 register = template.Library()
 
@@ -34,13 +33,8 @@ def initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
-
-@register.filter
-def strip_ansi(text: str) -> str:
-    """Terminal colour codes (docker and uv write them) read as noise in an HTML page."""
-    return ANSI_ESCAPE.sub("", str(text))
+# Also importable from here while the runner modules move to studio.text (one release).
+register.filter("strip_ansi", strip_ansi)
 
 
 @register.filter

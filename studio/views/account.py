@@ -13,9 +13,8 @@ from django.views import View
 from django.views.generic import FormView
 
 from studio import services
-from studio.forms import TokenForm
+from studio.forms import TokenForm, apply_errors
 from studio.models import AccessToken
-from studio.views.workspaces import apply_errors
 
 
 class TokenListView(LoginRequiredMixin, FormView):

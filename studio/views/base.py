@@ -3,8 +3,11 @@ action, and one helper that serves a full page or its htmx partial from the same
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_vary_headers
 
@@ -15,12 +18,39 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class WorkspaceMixin(LoginRequiredMixin):
-    """`required_action` guards GET; `post_action` guards every other method."""
+    """`required_action` guards GET; `post_action` guards every other method.
+
+    Pages fetch objects only through `get_object`, which narrows `queryset` (or the one given) to
+    the URL's workspace: a page cannot forget the workspace and show another one's row.
+    """
 
     required_action: str = VIEW
     post_action: str | None = None
     section: str = ""
     workspace: Workspace
+    # The rows an object page reads its object from (any model with a `workspace`), and which URL
+    # argument names it.
+    queryset: QuerySet | None = None
+    lookup_field: str = "name"
+    lookup_url_kwarg: str = "name"
+
+    def get_object(self, queryset: QuerySet | type[Model] | None = None, **lookup: Any) -> Any:
+        """The row of this workspace that `lookup` (default: `lookup_field` = the URL's
+        `lookup_url_kwarg`) names, from `queryset` (default: the view's); 404 when there is none.
+        The view's own object is fetched once per request."""
+        default = queryset is None and not lookup
+        if default and "_object" in self.__dict__:
+            return self.__dict__["_object"]
+        source = self.queryset if queryset is None else queryset
+        if source is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} declares no queryset to fetch its object from")
+        rows = source._default_manager.all() if isinstance(source, type) else source
+        found = get_object_or_404(
+            rows.filter(workspace=self.workspace), **(lookup or {self.lookup_field: self.kwargs[self.lookup_url_kwarg]})
+        )
+        if default:
+            self.__dict__["_object"] = found
+        return found
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import FormView, ListView
 
 from studio import services
-from studio.forms import AddMemberForm, RoleForm
+from studio.forms import AddMemberForm, RoleForm, apply_errors
 from studio.models import Membership, Role
 from studio.permissions import ACTIONS, BUILTIN_ROLES
 from studio.roles import roles_for_workspace
 from studio.views.base import PartialMixin, WorkspaceMixin
-from studio.views.workspaces import apply_errors
 
 User = get_user_model()
 
@@ -80,9 +79,7 @@ class MemberRoleView(WorkspaceMixin, View):
     required_action = "members.manage"
 
     def post(self, request, workspace, username):
-        membership = get_object_or_404(
-            Membership.objects.select_related("user", "role"), workspace=self.workspace, user__username=username
-        )
+        membership = self.get_object(Membership.objects.select_related("user", "role"), user__username=username)
         try:
             role = services.resolve_role(self.workspace, request.POST.get("role", ""))
             membership = services.do_change_member_role(membership, role=role, actor=request.user)
@@ -98,7 +95,7 @@ class MemberRemoveView(WorkspaceMixin, View):
     required_action = "members.manage"
 
     def post(self, request, workspace, username):
-        membership = get_object_or_404(Membership, workspace=self.workspace, user__username=username)
+        membership = self.get_object(Membership, user__username=username)
         try:
             services.do_remove_member(membership, actor=request.user)
         except ValidationError as exc:
@@ -150,7 +147,7 @@ class RoleEditView(WorkspaceMixin, FormView):
     section = "members"
 
     def get_role(self) -> Role:
-        return get_object_or_404(Role, workspace=self.workspace, slug=self.kwargs["slug"])
+        return self.get_object(Role, slug=self.kwargs["slug"])
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -186,7 +183,7 @@ class RoleDeleteView(WorkspaceMixin, View):
     required_action = "members.manage"
 
     def post(self, request, workspace, slug):
-        role = get_object_or_404(Role, workspace=self.workspace, slug=slug)
+        role = self.get_object(Role, slug=slug)
         try:
             services.do_delete_role(role, actor=request.user)
         except ValidationError as exc:

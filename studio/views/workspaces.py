@@ -1,27 +1,18 @@
-"""Workspace pages: list, create, home, settings, delete, and placeholders for coming sections."""
+"""Workspace pages: list, create, home, settings, delete."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, ListView, TemplateView
 
 from studio import deletion, home, services
-from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm
+from studio.forms import WorkspaceCreateForm, WorkspaceDeleteForm, WorkspaceSettingsForm, apply_errors
 from studio.models import ActivityEvent, Membership, Workspace
-from studio.navigation import COMING_SOON, SECTIONS
 from studio.views.base import WorkspaceMixin
-
-
-def apply_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError onto the form's fields (unknown fields go on top)."""
-    for field, msgs in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -83,24 +74,8 @@ class WorkspaceHomeView(WorkspaceMixin, TemplateView):
         context["member_count"] = Membership.objects.filter(workspace=ws).count()
         context["recent"] = ActivityEvent.objects.filter(workspace=ws).select_related("actor")[:8]
         context["my_membership"] = Membership.objects.select_related("role").get(workspace=ws, user=self.request.user)
-        context["sections"] = [s for s in SECTIONS if s.key in COMING_SOON]
-        context["coming"] = COMING_SOON
         context["cards"] = home.summary_cards(ws, context["member_count"])
         context["recent_jobs"] = home.recent_jobs(ws)
-        return context
-
-
-class ComingSoonView(WorkspaceMixin, TemplateView):
-    template_name = "studio/coming_soon.html"
-
-    def get_context_data(self, **kwargs):
-        key = self.kwargs["section"]
-        if key not in COMING_SOON:
-            raise Http404("No such section.")
-        context = super().get_context_data(**kwargs)
-        context["section"] = key
-        context["title"] = next(s.label for s in SECTIONS if s.key == key)
-        context["what"] = COMING_SOON[key]
         return context
 
 

@@ -31,7 +31,7 @@ def make_target(workspace, actor, **data) -> ComputeTarget:
 
 def register(target, worker="w1@host", capacity=1) -> Node:
     """A node as a worker's agent registers it (no process behind it)."""
-    return services.register_node(
+    return services.do_register_node(
         queue=target.queue_name, worker_name=worker, hostname="host", pid=123, capacity=capacity, report=REPORT
     )
 

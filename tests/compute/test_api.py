@@ -167,9 +167,10 @@ def test_editing_changes_only_what_is_given_and_records_it(api, workspace):
 
 
 def test_editing_checks_against_the_saved_values(api, workspace):
-    api.post(
+    created = api.post(
         url(workspace), {"name": "cpu", "type": "amlcompute", "min_instances": 2, "max_instances": 4}, format="json"
     )
+    assert created.status_code == 201, created.content
     response = api.patch(url(workspace, "cpu"), {"max_instances": 1}, format="json")
     assert response.status_code == 400
     assert "min_instances (2) cannot be more than max_instances (1)" in response.json()["errors"]["min_instances"][0]

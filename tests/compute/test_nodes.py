@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def beat(node, **kw):
     kw.setdefault("running", 0)
-    return services.record_heartbeat(node.pk, **kw)
+    return services.do_record_heartbeat(node.pk, **kw)
 
 
 def age(node, seconds):
@@ -34,7 +34,9 @@ def test_a_registered_node_is_ready_and_reports_its_machine(cluster):
 
 
 def test_local_nodes_serve_the_shared_local_queue(workspace, owner):
-    node = services.register_node(queue=LOCAL_QUEUE, worker_name="local@h", hostname="h", pid=1, capacity=2, report={})
+    node = services.do_register_node(
+        queue=LOCAL_QUEUE, worker_name="local@h", hostname="h", pid=1, capacity=2, report={}
+    )
     assert node.target is None
     local = ComputeTarget.objects.get(workspace=workspace, name="local")
     assert list(local.nodes()) == [node]
@@ -42,9 +44,9 @@ def test_local_nodes_serve_the_shared_local_queue(workspace, owner):
 
 def test_unknown_queues_and_targets_are_refused(workspace):
     with pytest.raises(NodeRefused, match="not a compute queue"):
-        services.register_node(queue="studio", worker_name="w", hostname="h", pid=1, capacity=1, report={})
+        services.do_register_node(queue="studio", worker_name="w", hostname="h", pid=1, capacity=1, report={})
     with pytest.raises(NodeRefused, match="no compute target ws-main/ghost"):
-        services.register_node(
+        services.do_register_node(
             queue="compute.ws-main.ghost", worker_name="w", hostname="h", pid=1, capacity=1, report={}
         )
 

@@ -20,10 +20,9 @@ _names = itertools.count()
 
 
 def make_job(target, status):
-    """An unfinished job on `target`, written the way the jobs app stores one."""
-    from jobs.models import Experiment
+    """A job on `target` in `status`, written the way the jobs app stores one."""
+    from jobs.models import Experiment, Job
 
-    Job = demand.job_model()
     experiment, _ = Experiment.objects.get_or_create(workspace=target.workspace, name="scaling")
     fields = {
         "workspace": target.workspace,
@@ -32,11 +31,9 @@ def make_job(target, status):
         "status": status,
         "command": "true",
         "environment_ref": "env@latest",
+        "compute": target,
+        "compute_name": target.name,
     }
-    if any(f.name == "compute" for f in Job._meta.get_fields()):
-        fields["compute"] = target
-    else:
-        fields["compute_name"] = target.name
     return Job.objects.create(**fields)
 
 
@@ -71,8 +68,9 @@ def test_demand_counts_queued_and_running_jobs_per_target(cluster, workspace, ow
     assert (counts[other.pk].queued, counts[other.pk].running) == (0, 1)
 
 
-def test_demand_is_zero_while_jobs_know_no_compute(cluster, monkeypatch):
-    monkeypatch.setattr(demand, "job_model", lambda: None)
+def test_finished_jobs_are_no_demand(cluster):
+    for status in ("Completed", "Failed", "Canceled"):
+        make_job(cluster, status)
     assert demand.counts(cluster) == demand.JobCounts(0, 0)
 
 

@@ -75,5 +75,6 @@ def test_outsiders_get_404_everywhere(workspace, owner, outsider, client):
 def test_anonymous_callers_are_refused(workspace, client):
     from rest_framework.test import APIClient
 
-    assert APIClient().get("/api/v1/workspaces/ws-main/environments/").status_code in (401, 403)
+    response = APIClient().get("/api/v1/workspaces/ws-main/environments/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
     assert client.get("/w/ws-main/environments/").status_code == 302

@@ -127,6 +127,19 @@ def test_json_submission_errors_are_field_messages(no_dispatch, workspace, owner
     assert again.status_code == 409
 
 
+def test_a_yaml_body_submits_a_job_and_its_errors_name_the_line(no_dispatch, workspace, owner, plain_env):
+    api = token_client(owner)
+    url = f"/api/v1/workspaces/{workspace.name}/jobs/"
+    text = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+    text += "name: from-yaml\ncommand: echo hi\nenvironment: azureml:plain:1\nexperiment_name: yaml\n"
+    response = api.post(url, text.encode(), content_type="application/yaml")
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(workspace=workspace, name="from-yaml")
+    assert (job.command, job.experiment.name, job.environment_version_label) == ("echo hi", "yaml", "1")
+    bad = api.post(url, b"command: echo\nenvironment: plain:1\ncompte: local\n", content_type="application/yaml")
+    assert bad.status_code == 400 and "line 3" in bad.json()["detail"]
+
+
 def test_generated_names_look_like_azure_ones(no_dispatch, workspace, owner, plain_env):
     job = services.do_submit_job(workspace, actor=owner, data={"command": "echo", "environment": "plain:1"})
     adjective, noun, suffix = job.name.split("_")

@@ -28,8 +28,9 @@ EXEMPT = {
     "do_revoke_token": "personal, in no workspace: the token list shows it",
     "do_delete_workspace": "the workspace and its log are gone with it",
     "do_set_job_email": "a personal notification setting, in no workspace",
-    "do_connect": "adlfs's own connection hook (overridden for bounded retries), not a state change",
     "do_bulk": "applies another do_* function to each job, which records its own event",
+    "do_add_curated_version": "curated environments belong to no workspace: Studio adds them from its own files",
+    "do_connect": "adlfs's connection method, overridden in datastores/storage.py: not a Studio state change",
     # Run data a job logs through MLflow: kept on the run itself, like its log lines.
     **dict.fromkeys(
         [

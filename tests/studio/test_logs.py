@@ -67,7 +67,7 @@ def test_the_writer_flushes_in_the_background_and_on_close():
 
 
 def test_colour_codes_are_stripped_for_plain_log_views():
-    from studio.templatetags.studio import strip_ansi
+    from studio.text import strip_ansi
 
     assert strip_ansi("\x1b[0m\x1b[91mResolved 1 package\x1b[0m <b>") == "Resolved 1 package <b>"
 

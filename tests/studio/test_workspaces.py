@@ -75,17 +75,6 @@ def test_home_redirects_to_the_last_workspace(workspace, owner, login):
     assert client.get("/")["Location"] == "/w/ws-main/"
 
 
-def test_coming_soon_sections_say_so_honestly(workspace, members, client):
-    client.force_login(members["reader"])
-    from studio.navigation import COMING_SOON
-
-    for key in COMING_SOON:
-        response = client.get(f"/w/ws-main/soon/{key}/")
-        assert response.status_code == 200
-        assert b"Not available yet" in response.content
-    assert client.get("/w/ws-main/soon/nonsense/").status_code == 404
-
-
 def test_every_page_renders_for_a_member(workspace, members, client):
     client.force_login(members["reader"])
     for url in [
