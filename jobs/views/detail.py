@@ -69,7 +69,7 @@ class JobDetailView(JobMixin, TemplateView):
     tab = "overview"
 
     def get(self, request, *args, **kwargs):
-        job = self.get_job()
+        job = self.get_object()
         handler = children.handler_for(job.type) if job.type != JobType.COMMAND else None
         if handler is not None and handler.page and self.tab == "overview":  # a sweep has its own page
             return redirect(handler.page, self.workspace.name, job.name)
