@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "datastores",
     "registry",
     "tracking",
+    "sweeps",
     "endpoints",
 ]
 
@@ -299,6 +300,16 @@ STUDIO_CODE_MAX_FILES = env_int("STUDIO_CODE_MAX_FILES", 20000, minimum=1)
 STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
 # A running job whose runner has not heart-beaten for this long is failed with "node lost".
 STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
+
+# --- sweeps ---
+# Optuna's study storage when the database is SQLite (on PostgreSQL it uses Optuna's own tables
+# there); trials' intermediate metrics are read and pruned every STUDIO_SWEEP_CHECK_SECONDS.
+STUDIO_SWEEPS_JOURNAL = Path(env_str("STUDIO_SWEEPS_JOURNAL", str(DATA_DIR / "sweeps" / "optuna.journal"))).resolve()
+STUDIO_SWEEP_CHECK_SECONDS = env_int("STUDIO_SWEEP_CHECK_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["sweeps-check-trials"] = {
+    "task": "sweeps.tasks.check_sweeps",
+    "schedule": float(STUDIO_SWEEP_CHECK_SECONDS),
+}
 STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
 # Processes (threads included) one docker job may have at once: a fork bomb stops there.
 STUDIO_JOB_PIDS_LIMIT = env_int("STUDIO_JOB_PIDS_LIMIT", 4096, minimum=16)

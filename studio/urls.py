@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("environments.urls")),
     path("", include("compute.urls")),
     path("", include("jobs.urls")),
+    path("", include("sweeps.urls")),
     path("", include("datastores.urls")),
     path("", include("tracking.urls")),
     path("", include("registry.urls")),

@@ -89,6 +89,29 @@ JOB = {
     "status",
     "is_deterministic",
 }
+# A sweep job (sweepJob.schema.json); the server checks the search space, objective and limits.
+SWEEP = {
+    "type",
+    "name",
+    "display_name",
+    "experiment_name",
+    "description",
+    "tags",
+    "properties",
+    "trial",
+    "compute",
+    "inputs",
+    "outputs",
+    "search_space",
+    "sampling_algorithm",
+    "objective",
+    "limits",
+    "early_termination",
+    "identity",
+    "queue_settings",
+    "status",
+}
+SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables", "resources"}
 JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
 JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
 JOB_LIMITS = {"timeout", "max_retries"}

@@ -75,10 +75,14 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
 
 def job_body(spec: SpecFile, data: dict) -> Prepared:
     """A command job: `code` to be zipped, an inline environment resolved, inputs/outputs checked."""
-    check_keys(spec, data, schemas.JOB)
     job_type = data.get("type", "command")
+    if job_type == "sweep":
+        return sweep_body(spec, data)
+    check_keys(spec, data, schemas.JOB)
     if job_type != "command":
-        raise SpecError(f"{spec.where(data, 'type')}: Studio runs command jobs; type {job_type!r} is not supported.")
+        raise SpecError(
+            f"{spec.where(data, 'type')}: Studio runs command and sweep jobs; type {job_type!r} is not supported."
+        )
     if not data.get("command"):
         raise SpecError(f"{spec.name}: a command job needs a `command`.")
     body = {k: plain(v) for k, v in data.items() if k != "$schema"}
@@ -107,6 +111,23 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
                     uploads[f"inputs.{name}"] = spec.local_path(entry, "path")
     if isinstance(data.get("limits"), dict):
         check_keys(spec, data["limits"], schemas.JOB_LIMITS, context="limits")
+    return Prepared(body=body, uploads=uploads)
+
+
+def sweep_body(spec: SpecFile, data: dict) -> Prepared:
+    """A sweep job: its trial's local `code` folder is zipped and sent with it; the server
+    validates the rest (search space, objective, limits) and answers with the line at fault."""
+    check_keys(spec, data, schemas.SWEEP)
+    trial = data.get("trial")
+    if not isinstance(trial, dict):
+        raise SpecError(f"{spec.where(data, 'trial')}: a sweep job needs a trial (command, environment, code).")
+    check_keys(spec, trial, schemas.SWEEP_TRIAL, context="trial")
+    body = {k: plain(v) for k, v in data.items() if k != "$schema"}
+    uploads: dict[str, Path] = {}
+    code = trial.get("code")
+    if code is not None and not is_remote(str(code)):
+        uploads["code"] = spec.local_path(trial, "code")
+        body["trial"].pop("code")
     return Prepared(body=body, uploads=uploads)
 
 

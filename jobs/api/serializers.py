@@ -21,6 +21,7 @@ def inputs_as_yaml(job: Job) -> dict:
 
 class JobSerializer(serializers.ModelSerializer):
     type = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()
     experiment_name = serializers.CharField(source="experiment.name")
     code = serializers.SerializerMethodField()
     environment = serializers.CharField(source="environment_label")
@@ -37,6 +38,7 @@ class JobSerializer(serializers.ModelSerializer):
         fields = [
             "name",
             "type",
+            "parent",
             "display_name",
             "description",
             "tags",
@@ -76,7 +78,10 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_type(self, job) -> str:
-        return "command"
+        return job.type
+
+    def get_parent(self, job) -> str | None:
+        return job.parent.name if job.parent_id else None
 
     def get_code(self, job) -> str | None:
         return job.code.hash if job.code_id else None
@@ -105,6 +110,7 @@ class JobListSerializer(JobSerializer):
         fields = [
             "name",
             "type",
+            "parent",
             "display_name",
             "experiment_name",
             "status",

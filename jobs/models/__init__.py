@@ -8,6 +8,7 @@ from jobs.models.job import (  # noqa: F401
     Job,
     JobEvent,
     JobStatus,
+    JobType,
 )
 from jobs.models.metrics import JobToken, LatestMetric, Metric, Param, RunTag  # noqa: F401
 from jobs.models.notices import NotificationPreference  # noqa: F401

@@ -57,6 +57,15 @@ UNFINISHED_STATUSES = (JobStatus.NOT_STARTED, JobStatus.QUEUED, *ACTIVE_STATUSES
 FINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
+class JobType(models.TextChoices):
+    """What a job is. A sweep's trials and a pipeline's steps are command jobs with a `parent`."""
+
+    COMMAND = "command", "Command"
+    SWEEP = "sweep", "Sweep"
+    PIPELINE = "pipeline", "Pipeline"
+    BATCH_SCORING = "batch_scoring", "Batch scoring"
+
+
 class FailureKind(models.TextChoices):
     """Why a job did not complete; the first line of the failure banner."""
 
@@ -88,6 +97,10 @@ class Job(models.Model):
     tags = models.JSONField(default=dict, blank=True)
     experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="jobs")
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.NOT_STARTED)
+    type = models.CharField(max_length=20, choices=JobType.choices, default=JobType.COMMAND)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", help_text="sweep or pipeline"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -147,6 +160,7 @@ class Job(models.Model):
             models.Index(fields=["workspace", "created_by", "-created_at"], name="job_ws_creator_created"),
             models.Index(fields=["workspace", "compute_name", "-created_at"], name="job_ws_compute_created"),
             models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat"),
+            models.Index(fields=["parent", "status"], name="job_parent_status"),
             models.Index(fields=["created_by", "ended_at"], name="job_creator_ended"),
         ]
 

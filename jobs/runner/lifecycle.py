@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import notices
+from jobs import children, notices
 from jobs.models import FINAL_STATUSES, Job, JobEvent, JobStatus
 
 PHASE_FIELD = {
@@ -40,6 +40,7 @@ def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) ->
                 job_id=job_id, kind=JobEvent.Kind.STATUS, status=to, message=message[:1000], created_at=now
             )
             if to in FINAL_STATUSES:
+                _tell_parent(job_id)
                 notices.job_ended(job_id)
     return bool(moved)
 
@@ -48,3 +49,10 @@ def set_wait(job_id: int, reason: str) -> None:
     """Say why a job waits (shown on its page and in its timeline)."""
     Job.objects.filter(pk=job_id).update(wait_reason=reason[:500])
     note(job_id, reason, kind=JobEvent.Kind.WAIT)
+
+
+def _tell_parent(job_id: int) -> None:
+    """A child just ended: its parent's type handler advances the parent once this commits."""
+    row = Job.objects.filter(pk=job_id, parent__isnull=False).values_list("parent_id", "parent__type").first()
+    if row is not None:
+        children.child_ended_on_commit(row[0], row[1], job_id)

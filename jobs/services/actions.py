@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs import artifacts, integrations
-from jobs.models import ACTIVE_STATUSES, FailureKind, Job, JobStatus
+from jobs import artifacts, children, integrations
+from jobs.models import ACTIVE_STATUSES, FailureKind, Job, JobStatus, JobType
 from jobs.runner.lifecycle import advance, note
 from studio import activity, logs
 from studio.actor import Actor
@@ -20,7 +20,11 @@ from studio.errors import Conflict
 def do_cancel_job(job: Job, *, actor: Actor) -> Job:
     """Cancel a job. Not yet started (Queued, Preparing): it is Canceled at once and its node will
     not run it. Running or Finalizing: the request is recorded and the node's watcher stops the
-    process tree or container within a second or two, then marks it Canceled."""
+    process tree or container within a second or two, then marks it Canceled. A parent (sweep ...)
+    is canceled by its type's handler, which cancels its children."""
+    handler = children.handler_for(job.type) if job.type != JobType.COMMAND else None
+    if handler is not None and handler.cancel is not None:
+        return handler.cancel(job, actor=actor)
     who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
     reason = f"Canceled by {who}."
     user = actor if actor is not None and actor.is_authenticated else None
@@ -134,7 +138,9 @@ def reap_stalled_jobs() -> int:
     count = 0
     # Runs started through the MLflow API have no runner to heart-beat; their script ends them.
     for job_id, node in (
-        Job.objects.filter(stale, status__in=ACTIVE_STATUSES).exclude(source="mlflow").values_list("pk", "node")
+        Job.objects.filter(stale, status__in=ACTIVE_STATUSES, type=JobType.COMMAND)
+        .exclude(source="mlflow")
+        .values_list("pk", "node")
     ):
         why = f"node {node or '?'} stopped heart-beating" if node else "its runner stopped heart-beating"
         with transaction.atomic():

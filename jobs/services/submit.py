@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from environments.models import EnvironmentVersion
+from jobs import children, integrations
 from jobs import code as code_store
-from jobs import integrations
 from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
@@ -100,6 +100,16 @@ def _name(workspace: Workspace, spec: JobSpec) -> str:
     raise Conflict({"name": ["Could not find a free job name; give one."]})
 
 
+def experiment_for(workspace: Workspace, name: str, actor: Actor) -> Experiment:
+    """The workspace's experiment `name`, created (validated) on first use."""
+    return _experiment(workspace, name, actor)
+
+
+def free_job_name(workspace: Workspace, name: str = "") -> str:
+    """`name` when valid and free in the workspace (else a field error), or a generated one."""
+    return _name(workspace, JobSpec(command="", environment="", name=name))
+
+
 def _note_alias(job: Job, version: EnvironmentVersion) -> None:
     """An Azure ML curated name was answered by a Studio one: say which, in the job's timeline and
     at the top of its system log."""
@@ -133,9 +143,15 @@ def do_submit_job(
     code: CodeSnapshot | None = None,
     source: str = "api",
     spec: JobSpec | None = None,
+    parent: Job | None = None,
 ) -> Job:
     """Validate `data` (a CLI-YAML/JSON job mapping), pin its environment, check the compute, store
-    the job Queued, record the event, and enqueue the run when the transaction commits."""
+    the job Queued, record the event, and enqueue the run when the transaction commits. Another
+    `type:` (sweep, ...) goes to the handler its app registered (jobs.children)."""
+    kind = data.get("type", "command") if spec is None and isinstance(data, dict) else "command"
+    handler = children.handler_for(kind) if kind != "command" else None
+    if handler is not None:
+        return handler.submit(workspace, actor=actor, data=data, code=code, source=source)
     spec = spec or parse_job_spec(data, source="job YAML" if source == "yaml" else "job")
     snapshot = _code_for(workspace, spec, code)
     errors: dict[str, list[str]] = {}
@@ -196,6 +212,7 @@ def do_submit_job(
         timeout_seconds=spec.timeout,
         max_retries=spec.max_retries,
         source=source,
+        parent=parent,
     )
     # A job's `tags:` are its MLflow run tags (searchable with tags.<key>).
     RunTag.objects.bulk_create([RunTag(job=job, key=str(k)[:250], value=str(v)) for k, v in (spec.tags or {}).items()])

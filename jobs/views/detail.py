@@ -4,13 +4,14 @@ Metrics, Code, Environment)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from jobs import artifacts, code, logfiles
+from jobs import artifacts, children, code, logfiles
 from jobs.api.serializers import inputs_as_yaml
-from jobs.models import JobStatus
+from jobs.models import JobStatus, JobType
 from jobs.views.base import JobMixin
 from jobs.waits import queue_wait_reason
 
@@ -69,6 +70,13 @@ def header_context(job, workspace) -> dict:
 class JobDetailView(JobMixin, TemplateView):
     template_name = "jobs/job_detail.html"
     tab = "overview"
+
+    def get(self, request, *args, **kwargs):
+        job = self.get_object()
+        handler = children.handler_for(job.type) if job.type != JobType.COMMAND else None
+        if handler is not None and handler.page and self.tab == "overview":  # a sweep has its own page
+            return redirect(handler.page, self.workspace.name, job.name)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

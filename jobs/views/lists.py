@@ -9,7 +9,7 @@ from django.views.generic import ListView
 from jobs import columns
 from jobs.filters import ARCHIVED_CHOICES, SORT_LABELS, JobFilter
 from jobs.metric_values import last_metric_values
-from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus
+from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus, JobType
 from jobs.services.archive import ARCHIVE_ACTION
 from studio.permissions import can
 from studio.views.base import PartialMixin, WorkspaceMixin
@@ -28,12 +28,14 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
         base = Job.objects.filter(workspace=self.workspace).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
         qs = self.filterset.qs if self.filterset.is_valid() else base
+        qs = qs.filter(parent__isnull=True)  # children are folded under their parent
         if "sort" not in self.request.GET:
             qs = qs.order_by("-created_at", "-id")
         return qs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["jobs"] = fold_children(context["jobs"])
         context["filters"] = {k: self.request.GET.get(k, "") for k in FILTER_KEYS}
         context["statuses"] = list(JobStatus)
         context["experiments"] = list(
@@ -57,6 +59,29 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])
         context["filtered"] = any(context["filters"][k] for k in FILTER_KEYS if k != "sort")
         return context
+
+
+FOLDED_CHILDREN = 50
+
+
+def fold_children(parents) -> list[Job]:
+    """The page's jobs with each parent's children (a sweep's trials) right after it, marked
+    `is_child`, newest first; a parent with more shows the first FOLDED_CHILDREN."""
+    parents = list(parents)
+    ids = [job.pk for job in parents if job.type != JobType.COMMAND]
+    by_parent: dict[int, list[Job]] = {}
+    if ids:
+        children = Job.objects.filter(parent_id__in=ids).select_related("experiment", "created_by")
+        for child in children.order_by("-created_at", "-id"):
+            siblings = by_parent.setdefault(child.parent_id, [])
+            if len(siblings) < FOLDED_CHILDREN:
+                child.is_child = True
+                siblings.append(child)
+    rows = []
+    for job in parents:
+        rows.append(job)
+        rows.extend(by_parent.get(job.pk, ()))
+    return rows
 
 
 def _compute_names(workspace) -> list[str]:
@@ -100,11 +125,13 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
         self.experiment = self.get_object(Experiment)
         base = Job.objects.filter(experiment=self.experiment).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
-        return self.filterset.qs if self.filterset.is_valid() else base
+        qs = self.filterset.qs if self.filterset.is_valid() else base
+        return qs.filter(parent__isnull=True)  # children are folded under their parent
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["experiment"] = self.experiment
+        context["jobs"] = fold_children(context["jobs"])
         context["filters"] = {k: self.request.GET.get(k, "") for k in FILTER_KEYS}
         context["statuses"] = list(JobStatus)
         context["has_unfinished"] = any(job.status in UNFINISHED_STATUSES for job in context["jobs"])

@@ -253,3 +253,52 @@ def test_a_job_reads_a_local_data_input_and_a_registered_data_asset(cli, node, p
     for result in results:
         assert result.code == 0, result
         assert "Training on 5 rows" in result.out
+
+
+SWEEP_TRAIN = """
+import sys
+import mlflow
+
+mlflow.log_metric("score", float(sys.argv[1]) * 10 + float(sys.argv[2]))
+"""
+SWEEP = """\
+$schema: https://azuremlschemas.azureedge.net/latest/sweepJob.schema.json
+type: sweep
+trial:
+  code: src
+  command: python train.py ${{search_space.a}} ${{search_space.b}}
+  environment: azureml:host-python@latest
+compute: azureml:local
+search_space:
+  a:
+    type: choice
+    values: [1, 2]
+  b:
+    type: choice
+    values: [3, 5]
+objective:
+  primary_metric: score
+  goal: maximize
+sampling_algorithm: grid
+limits:
+  max_total_trials: 4
+  max_concurrent_trials: 2
+"""
+
+
+def test_a_sweep_yaml_uploads_its_trial_code_and_bad_bounds_name_their_line(cli, no_dispatch, host_python):
+    from jobs.models import Job
+
+    write(cli.cwd, "sweep/src/train.py", SWEEP_TRAIN)
+    write(cli.cwd, "sweep/sweep.yml", SWEEP)
+    write(cli.cwd, "sweep/bad.yml", SWEEP.replace("type: choice\n    values: [3, 5]", "type: randint\n    upper: 0"))
+
+    created = cli("job", "create", "-f", "sweep/sweep.yml", "--name", "tune", "-o", "json")
+    refused = cli("job", "create", "-f", "sweep/bad.yml")
+
+    assert created.code == 0, created
+    assert json.loads(created.out)["type"] == "sweep"
+    trials = Job.objects.filter(parent__name="tune")
+    assert trials.count() == 2 and all(t.code is not None and t.code.file_count == 1 for t in trials)
+    assert refused.code == 1
+    assert "bad.yml, line 14: search_space.b.upper" in refused.err and "from 1" in refused.err

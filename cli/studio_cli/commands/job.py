@@ -7,7 +7,7 @@ from pathlib import Path
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
-from studio_cli.errors import CLIError
+from studio_cli.errors import ApiError, CLIError
 from studio_cli.jobfiles import download_outputs
 from studio_cli.output import emit, info
 from studio_cli.specs import job_body
@@ -73,12 +73,15 @@ def cmd_create(ctx: Context) -> int:
             "create it with `studio environment create` and refer to it by name."
         )
     for what, local in prepared.uploads.items():
-        if what == "code":
-            body["code"] = _upload_code(ctx, local)
+        if what == "code":  # a sweep's code is its trial's
+            (body["trial"] if body.get("type") == "sweep" else body)["code"] = _upload_code(ctx, local)
         else:  # inputs.<name>
             key = what.split(".", 1)[1]
             body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
-    job = ctx.client.post(ctx.ws_path("jobs"), json=body)
+    try:
+        job = ctx.client.post(ctx.ws_path("jobs"), json=body)
+    except ApiError as exc:
+        raise (_at_line(spec, exc) if body.get("type") == "sweep" else exc) from None
     if ctx.output == "table":
         emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
     else:
@@ -86,6 +89,26 @@ def cmd_create(ctx: Context) -> int:
     if args.stream:
         return follow(ctx, job["name"])
     return 0
+
+
+def _at_line(spec: SpecFile, exc: ApiError) -> ApiError:
+    """The server's field errors (`search_space.lr.min_value: ...`) with the file and line of the
+    deepest key of the field path found in the YAML."""
+    if not exc.errors:
+        return exc
+    errors = {}
+    for field_path, messages in exc.errors.items():
+        mapping, where = spec.data, ""
+        for key in str(field_path).split("."):
+            if not isinstance(mapping, dict) or key not in mapping:
+                break
+            where = spec.where(mapping, key)
+            mapping = mapping[key]
+        errors[f"{where}: {field_path}" if where else field_path] = messages
+    detail = "; ".join(
+        f"{field}: {m}" for field, msgs in errors.items() for m in (msgs if isinstance(msgs, list) else [msgs])
+    )
+    return ApiError(exc.status, detail, errors)
 
 
 def _upload_code(ctx: Context, local: Path) -> str:

@@ -1,0 +1,58 @@
+"""Job types and their handlers: the hook through which higher apps (sweeps, pipelines, batch
+scoring) own a parent job. jobs/ never imports them; each registers here in `AppConfig.ready()`.
+
+A handler gives two things for its type:
+- `submit(workspace, *, actor, data, code, source) -> Job`: create the parent from a validated spec
+  (called by `do_submit_job` when `type:` names it);
+- `child_ended(parent_id, child_id)`: called on commit each time one of the parent's children
+  reaches a final state, so the parent's state is advanced by the database, never by a loop that
+  holds a worker;
+- `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
+  children too);
+- `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
+  job page sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TypeHandler:
+    submit: Callable
+    child_ended: Callable[[int, int], None]
+    cancel: Callable | None = None
+    page: str | None = None
+
+
+_handlers: dict[str, TypeHandler] = {}
+
+
+def register(job_type: str, handler: TypeHandler) -> None:
+    _handlers[job_type] = handler
+
+
+def handler_for(job_type: str) -> TypeHandler | None:
+    return _handlers.get(job_type)
+
+
+def child_ended_on_commit(parent_id: int, parent_type: str, child_id: int) -> None:
+    """Tell the parent's handler, once the transaction that ended the child commits."""
+    handler = _handlers.get(parent_type)
+    if handler is None:
+        return
+
+    def notify() -> None:
+        try:
+            handler.child_ended(parent_id, child_id)
+        except Exception:  # a parent's bookkeeping must never fail the child's runner
+            logger.exception("advancing parent job %s after child %s ended", parent_id, child_id)
+
+    transaction.on_commit(notify)

@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+
+
+class SweepsConfig(AppConfig):
+    name = "sweeps"
+    verbose_name = "Sweeps"
+
+    def ready(self) -> None:
+        from jobs import children
+        from jobs.models import JobType
+        from studio.activity import register_messages
+        from sweeps import services
+
+        children.register(
+            JobType.SWEEP,
+            children.TypeHandler(
+                submit=services.do_submit_sweep,
+                child_ended=services.on_trial_ended,
+                cancel=services.do_cancel_sweep,
+                page="sweeps:sweep_detail",
+            ),
+        )
+        register_messages(
+            {
+                "sweep.submitted": "submitted the sweep {target} ({experiment}, on {compute})",
+                "sweep.canceled": "canceled the sweep {target}",
+                "sweep.ended": "the sweep {target} ended: {status}",
+            }
+        )

@@ -1,0 +1,190 @@
+"""The optimiser: Optuna in ask-and-tell mode, its study kept in durable storage (Optuna's tables
+on the Django database when it is PostgreSQL, a journal file beside the SQLite database
+otherwise), so any process can pick a sweep up after a restart.
+
+Azure's search space functions map to Optuna distributions; the ones Optuna has no distribution
+for (normal and its kin) are sampled as a uniform quantile and transformed, so every sampler,
+TPE included, can still model them.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from statistics import NormalDist
+
+import optuna
+from django.conf import settings
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.pruners import BasePruner, NopPruner, PercentilePruner
+from optuna.trial import TrialState
+
+from sweeps.spec import SweepSpec
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+QUANTILE = (1e-6, 1 - 1e-6)
+
+
+@lru_cache(maxsize=1)
+def storage():
+    url = settings.DATABASES["default"]
+    if url["ENGINE"].endswith("postgresql"):
+        from sqlalchemy.engine import URL
+
+        sa_url = URL.create(
+            "postgresql+psycopg",
+            username=url.get("USER") or None,
+            password=url.get("PASSWORD") or None,
+            host=url.get("HOST") or None,
+            port=int(url["PORT"]) if url.get("PORT") else None,
+            database=url["NAME"],
+        )
+        from sqlalchemy.pool import NullPool
+
+        # No pool: a connection per operation, so none is left open on the database (a test
+        # database could not be dropped; a worker would hold idle connections).
+        return optuna.storages.RDBStorage(
+            sa_url.render_as_string(hide_password=False), engine_kwargs={"poolclass": NullPool}
+        )
+    from optuna.storages.journal import JournalFileBackend
+
+    path = settings.STUDIO_SWEEPS_JOURNAL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+
+
+def distributions(spec: SweepSpec) -> dict:
+    out = {}
+    for name, p in spec.search_space.items():
+        kind = p["type"]
+        if kind == "choice":
+            out[name] = CategoricalDistribution(p["values"])
+        elif kind == "randint":
+            out[name] = IntDistribution(0, p["upper"] - 1)
+        elif kind in ("uniform", "quniform"):
+            out[name] = FloatDistribution(p["min_value"], p["max_value"])
+        elif kind in ("loguniform", "qloguniform"):
+            out[name] = FloatDistribution(math.exp(p["min_value"]), math.exp(p["max_value"]), log=True)
+        else:  # normal, qnormal, lognormal, qlognormal: a quantile of the normal
+            out[name] = FloatDistribution(*QUANTILE)
+    return out
+
+
+def values(spec: SweepSpec, params: dict) -> dict:
+    """The values a trial runs with, from Optuna's raw parameters (quantised, transformed)."""
+    out = {}
+    for name, p in spec.search_space.items():
+        raw = params[name]
+        kind = p["type"]
+        if kind in ("normal", "qnormal", "lognormal", "qlognormal"):
+            raw = NormalDist(p["mu"], p["sigma"]).inv_cdf(raw)
+            if kind.endswith("lognormal"):
+                raw = math.exp(raw)
+        if kind.startswith("q"):
+            raw = round(raw / p["q"]) * p["q"]
+        out[name] = raw
+    return out
+
+
+class _Grid(optuna.samplers.GridSampler):
+    """Optuna's grid sampler without its stop when the grid is exhausted (a call meant for
+    study.optimize); Studio's limits already cap a grid sweep at the grid's size."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
+
+
+def _sampler(spec: SweepSpec, asked: int):
+    """A sampler for the study as it stands after `asked` trials. The study is loaded afresh each
+    time it is advanced, so a seeded sampler is seeded with seed + asked: the same sweep asks the
+    same values again, but each load does not start the sequence over."""
+    seed = None if spec.seed is None else spec.seed + asked
+    if spec.algorithm == "grid":
+        return _Grid({n: p["values"] for n, p in spec.search_space.items()}, seed=seed)
+    if spec.algorithm == "bayesian":
+        return optuna.samplers.TPESampler(seed=seed)
+    if spec.rule == "sobol":  # Sobol points are indexed by trial, so the seed (scrambling) stays fixed
+        return optuna.samplers.QMCSampler(qmc_type="sobol", seed=spec.seed)
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+class BanditPruner(BasePruner):
+    """Azure ML's bandit policy: stop a trial whose value at an evaluation step is outside the
+    slack (a factor or an amount) of the best value any trial reached at that step."""
+
+    def __init__(self, *, slack_factor=None, slack_amount=None, interval: int = 1, delay: int = 0):
+        self.slack_factor, self.slack_amount, self.interval, self.delay = slack_factor, slack_amount, interval, delay
+
+    def prune(self, study, trial) -> bool:
+        step = trial.last_step
+        if step is None or step < self.delay or (step - self.delay) % self.interval:
+            return False
+        value = trial.intermediate_values[step]
+        others = [
+            t.intermediate_values[step]
+            for t in study.get_trials(deepcopy=False)
+            if t.number != trial.number and step in t.intermediate_values
+        ]
+        if not others:
+            return False
+        maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        best = max(others) if maximize else min(others)
+        if self.slack_factor is not None:
+            limit = best / (1 + self.slack_factor) if maximize else best * (1 + self.slack_factor)
+        else:
+            limit = best - self.slack_amount if maximize else best + self.slack_amount
+        return value < limit if maximize else value > limit
+
+
+def pruner(spec: SweepSpec):
+    policy = spec.early_termination
+    if not policy:
+        return NopPruner()
+    interval, delay = policy["evaluation_interval"], policy["delay_evaluation"]
+    if policy["type"] == "bandit":
+        return BanditPruner(
+            slack_factor=policy.get("slack_factor"),
+            slack_amount=policy.get("slack_amount"),
+            interval=interval,
+            delay=delay,
+        )
+    # Median stopping is the 50th percentile; truncation keeps the best (100 - p) percent.
+    percentile = 50.0 if policy["type"] == "median_stopping" else 100.0 - policy["truncation_percentage"]
+    return PercentilePruner(percentile, n_startup_trials=0, n_warmup_steps=delay, interval_steps=interval)
+
+
+def study(spec: SweepSpec, study_name: str, *, create: bool = False):
+    kwargs = {"study_name": study_name, "storage": storage(), "pruner": pruner(spec)}
+    if create:
+        return optuna.create_study(direction=spec.goal, sampler=_sampler(spec, 0), **kwargs)
+    loaded = optuna.load_study(sampler=_sampler(spec, 0), **kwargs)
+    loaded.sampler = _sampler(spec, len(loaded.get_trials(deepcopy=False)))
+    return loaded
+
+
+def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:
+    """A new trial: its number and the values it runs with."""
+    trial = the_study.ask(distributions(spec))
+    return trial.number, values(spec, trial.params)
+
+
+def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
+    """Give a running trial its new intermediate values; True when the pruner stops it."""
+    frozen = the_study.get_trials(deepcopy=False)[number]
+    if frozen.state != TrialState.RUNNING:
+        return False
+    trial = optuna.trial.Trial(the_study, frozen._trial_id)
+    for step, value in points:
+        trial.report(value, step)
+    return bool(points) and trial.should_prune()
+
+
+def tell(the_study, number: int, value: float | None, state: str) -> None:
+    """Close a trial: complete with its value, pruned, or failed. Telling twice is harmless."""
+    frozen = the_study.get_trials(deepcopy=False)[number]
+    if frozen.state != TrialState.RUNNING:
+        return
+    if state == "complete":
+        the_study.tell(number, value)
+    else:
+        the_study.tell(number, state=TrialState.PRUNED if state == "pruned" else TrialState.FAIL)

@@ -1,0 +1,283 @@
+"""Submitting, advancing and canceling sweeps. A sweep is advanced (finished trials told to
+Optuna, new trials started up to max_concurrent_trials, the end recorded) by `advance_sweep`,
+called on commit when a trial ends and by the periodic check, under a lock on the sweep row, so
+any process can do it and none holds a worker while trials run."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.models import (
+    ACTIVE_STATUSES,
+    UNFINISHED_STATUSES,
+    FailureKind,
+    Job,
+    JobEvent,
+    JobStatus,
+    JobType,
+    LatestMetric,
+    Metric,
+)
+from jobs.runner.lifecycle import advance, note
+from jobs.services import do_cancel_job, do_submit_job
+from jobs.services.submit import experiment_for, free_job_name
+from studio import activity
+from studio.errors import Conflict
+from sweeps import engine
+from sweeps.models import Sweep, SweepTrial, TrialState
+from sweeps.spec import SweepSpec, parse_sweep_spec
+
+
+@transaction.atomic
+def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "api") -> Job:
+    """Validate a sweep job, store it Running with its Optuna study, and start its first trials
+    in the same transaction (so a bad environment or compute refuses the whole submission)."""
+    spec = parse_sweep_spec(data, source="sweep YAML" if source == "yaml" else "sweep job")
+    name = free_job_name(workspace, str(data.get("name") or ""))
+    now = timezone.now()
+    user = actor if actor is not None and actor.is_authenticated else None
+    environment = spec.trial.get("environment", "")
+    job = Job.objects.create(
+        workspace=workspace,
+        name=name,
+        type=JobType.SWEEP,
+        display_name=str(data.get("display_name") or "")[:255],
+        description=str(data.get("description") or "")[:5000],
+        tags=data.get("tags") or {},
+        experiment=experiment_for(workspace, str(data.get("experiment_name") or "Default"), actor),
+        status=JobStatus.RUNNING,
+        created_by=user,
+        created_at=now,
+        queued_at=now,
+        started_at=now,
+        running_at=now,
+        code=code,
+        command=spec.trial["command"],
+        environment_ref=environment if isinstance(environment, str) else "inline",
+        compute_name=str(spec.top.get("compute") or "local"),
+        inputs=spec.top.get("inputs") or {},
+        timeout_seconds=spec.timeout,
+        source=source,
+    )
+    sweep = Sweep.objects.create(job=job, spec=spec.to_dict(), study_name=f"studio-{uuid.uuid4().hex}")
+    engine.study(spec, sweep.study_name, create=True)
+    who = user.get_username() if user else "someone"
+    JobEvent.objects.create(
+        job=job,
+        kind=JobEvent.Kind.STATUS,
+        status=JobStatus.RUNNING,
+        message=f"Sweep submitted by {who}",
+        created_at=now,
+    )
+    activity.record(workspace, actor, "sweep.submitted", name, experiment=job.experiment.name, compute=job.compute_name)
+    _advance(sweep, spec, refuse=True)
+    job.refresh_from_db()
+    return job
+
+
+def on_trial_ended(parent_id: int, child_id: int) -> None:
+    """The jobs hook: one of a sweep's trials reached a final state."""
+    advance_sweep(parent_id)
+
+
+def advance_sweep(job_id: int) -> None:
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
+        if sweep is not None:
+            _advance(sweep, SweepSpec.from_dict(sweep.spec))
+
+
+def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
+    """Close ended trials, start new ones, end the sweep when it is done. A trial that cannot be
+    submitted (its environment or compute deleted since) stops the sweep with the reason, unless
+    `refuse` (at submission: the whole sweep is refused instead)."""
+    study = engine.study(spec, sweep.study_name)
+    known = set(sweep.trials.values_list("number", flat=True))
+    for frozen in study.get_trials(deepcopy=False):
+        if frozen.number not in known:  # asked in a transaction that rolled back: never ran
+            engine.tell(study, frozen.number, None, "fail")
+    for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
+        if trial.job.status not in UNFINISHED_STATUSES:
+            _close(sweep, spec, study, trial)
+    parent = sweep.job
+    parent.refresh_from_db()
+    # A pruned trial counts until its job has really stopped: never more than max_concurrent at once.
+    running = sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).count()
+    total = sweep.trials.count()
+    if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
+        while running < spec.max_concurrent_trials and total < spec.max_total_trials:
+            number, values = engine.ask(study, spec)
+            try:
+                with transaction.atomic():
+                    child = do_submit_job(
+                        parent.workspace,
+                        actor=parent.created_by,
+                        data=spec.trial_data(values, f"{parent.name[:88]}_trial_{number}"),
+                        code=parent.code,
+                        source=parent.source,
+                        parent=parent,
+                    )
+            except (ValidationError, Conflict) as exc:
+                if refuse:
+                    raise
+                engine.tell(study, number, None, "fail")
+                sweep.stop_reason = f"Trial {number} could not be started: {'; '.join(_messages(exc))}"[:500]
+                sweep.save(update_fields=["stop_reason"])
+                note(parent.pk, sweep.stop_reason, kind=JobEvent.Kind.ERROR)
+                break
+            SweepTrial.objects.create(sweep=sweep, job=child, number=number, params=values)
+            running, total = running + 1, total + 1
+    if running == 0 and parent.status == JobStatus.RUNNING and (total >= spec.max_total_trials or sweep.stop_reason):
+        _finish(sweep, spec)
+
+
+def _messages(exc) -> list[str]:
+    if hasattr(exc, "message_dict"):
+        return [f"{k}: {m}" for k, msgs in exc.message_dict.items() for m in msgs]
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, msgs in detail.items() for m in (msgs if isinstance(msgs, list) else [msgs])]
+    return [str(exc)]
+
+
+def _close(sweep: Sweep, spec: SweepSpec, study, trial: SweepTrial) -> None:
+    """Record how an ended trial did and tell Optuna."""
+    job = trial.job
+    if job.status == JobStatus.COMPLETED:
+        last = LatestMetric.objects.filter(job=job, key=spec.primary_metric, value__isnull=False).first()
+        if last is None:
+            trial.state = TrialState.NO_METRIC
+            sweep.notice = (
+                f"Trial {trial.number} ({job.name}) completed without logging the primary metric "
+                f"{spec.primary_metric!r}: log it with mlflow.log_metric({spec.primary_metric!r}, value)."
+            )[:1000]
+            sweep.save(update_fields=["notice"])
+            engine.tell(study, trial.number, None, "fail")
+        else:
+            trial.state, trial.value = TrialState.COMPLETED, last.value
+            engine.tell(study, trial.number, last.value, "complete")
+    else:
+        trial.state = TrialState.FAILED if job.status == JobStatus.FAILED else TrialState.CANCELED
+        engine.tell(study, trial.number, None, "fail")
+    trial.save(update_fields=["state", "value"])
+    if trial.state == TrialState.COMPLETED:
+        best = sweep.best_trial
+        better = best is None or (trial.value > best.value if spec.goal == "maximize" else trial.value < best.value)
+        if better:
+            sweep.best_trial = trial
+            sweep.save(update_fields=["best_trial"])
+
+
+def _finish(sweep: Sweep, spec: SweepSpec) -> None:
+    job = sweep.job
+    if sweep.best_trial_id:
+        best = sweep.best_trial
+        message = f"Best trial {best.number}: {spec.primary_metric} = {best.value:g}"
+        moved = advance(job.pk, JobStatus.RUNNING, JobStatus.COMPLETED, message)
+        status = JobStatus.COMPLETED
+    else:
+        reason = sweep.notice or f"No trial completed with a value of {spec.primary_metric!r}."
+        if sweep.stop_reason:
+            reason = f"{sweep.stop_reason} {reason}"
+        moved = advance(
+            job.pk,
+            JobStatus.RUNNING,
+            JobStatus.FAILED,
+            reason,
+            failure_kind=FailureKind.USER_ERROR,
+            failure_reason=reason,
+        )
+        status = JobStatus.FAILED
+    if moved:
+        activity.record(job.workspace, None, "sweep.ended", job.name, status=status)
+
+
+def check_sweep(job_id: int) -> None:
+    """The periodic look at a running sweep: new intermediate values of the primary metric go to
+    the pruner (a stopped trial is canceled and marked early terminated with the rule), the
+    sweep's timeout is applied, and ended trials missed by the hook are picked up."""
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
+        if sweep is None or sweep.job.status != JobStatus.RUNNING:
+            return
+        spec = SweepSpec.from_dict(sweep.spec)
+        job = sweep.job
+        if spec.timeout and not sweep.stop_reason and job.running_at:
+            if (timezone.now() - job.running_at).total_seconds() > spec.timeout:
+                sweep.stop_reason = f"The sweep reached its timeout of {spec.timeout} s."
+                sweep.save(update_fields=["stop_reason"])
+                note(job.pk, sweep.stop_reason)
+                for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
+                    if trial.job.status in UNFINISHED_STATUSES:
+                        do_cancel_job(trial.job, actor=None)
+        if spec.early_termination and not sweep.stop_reason:
+            _prune(sweep, spec)
+        _advance(sweep, spec)
+
+
+def _prune(sweep: Sweep, spec: SweepSpec) -> None:
+    study = engine.study(spec, sweep.study_name)
+    rule = spec.early_termination["type"]
+    for trial in sweep.trials.filter(state=TrialState.RUNNING, job__status__in=ACTIVE_STATUSES).select_related("job"):
+        points: dict[int, float] = {}
+        rows = Metric.objects.filter(job=trial.job, key=spec.primary_metric, value__isnull=False)
+        if trial.last_step is not None:
+            rows = rows.filter(step__gt=trial.last_step)
+        for step, value in rows.order_by("step", "timestamp", "pk").values_list("step", "value"):
+            points[step] = value
+        if not points:
+            continue
+        ordered = sorted(points.items())
+        stop = engine.report(study, trial.number, ordered)
+        trial.last_step = ordered[-1][0]
+        if stop:
+            step, value = ordered[-1]
+            trial.state = TrialState.EARLY_TERMINATED
+            trial.value = value
+            trial.terminated_by = f"{rule} at step {step} ({spec.primary_metric} = {value:g})"
+            engine.tell(study, trial.number, None, "pruned")
+            if trial.job.status in UNFINISHED_STATUSES and not trial.job.cancel_requested_at:
+                do_cancel_job(trial.job, actor=None)
+            note(trial.job.pk, f"Early terminated by the sweep's {trial.terminated_by}")
+        trial.save(update_fields=["state", "value", "terminated_by", "last_step"])
+
+
+def check_sweeps() -> int:
+    count = 0
+    for job_id in Sweep.objects.filter(job__status=JobStatus.RUNNING).values_list("job_id", flat=True):
+        check_sweep(job_id)
+        count += 1
+    return count
+
+
+def do_cancel_sweep(job: Job, *, actor) -> Job:
+    """Cancel a sweep: no new trials, and every unfinished trial is canceled."""
+    who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
+    reason = f"Canceled by {who}."
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update().get(job=job)
+        user = actor if actor is not None and actor.is_authenticated else None
+        if not advance(
+            job.pk,
+            UNFINISHED_STATUSES,
+            JobStatus.CANCELED,
+            reason,
+            failure_kind=FailureKind.CANCELED,
+            failure_reason=reason,
+            canceled_by=user,
+            cancel_requested_at=timezone.now(),
+        ):
+            job.refresh_from_db()
+            raise Conflict({"status": [f"Sweep {job.name} is already {job.status}; there is nothing to cancel."]})
+        sweep.stop_reason = reason
+        sweep.save(update_fields=["stop_reason"])
+        for trial in sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).select_related("job", "job__workspace"):
+            if not trial.job.cancel_requested_at:
+                do_cancel_job(trial.job, actor=actor)
+        activity.record(job.workspace, actor, "sweep.canceled", job.name)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,11 @@
+"""Pages of the sweeps app, under /w/<workspace>/sweeps/."""
+
+from django.urls import path
+
+from sweeps import views
+
+app_name = "sweeps"
+
+urlpatterns = [
+    path("w/<str:workspace>/sweeps/<str:name>/", views.SweepDetailView.as_view(), name="sweep_detail"),
+]

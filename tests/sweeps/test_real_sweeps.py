@@ -1,0 +1,166 @@
+"""Real sweeps on real workers: trials are child command jobs that log their metric with MLflow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs.models import Job, JobStatus
+from sweeps.models import TrialState
+from tests.conftest import token_client
+from tests.jobs.conftest import make_zip, wait_status
+
+TRAIN = """
+import sys, time
+import mlflow
+
+x, y = float(sys.argv[1]), float(sys.argv[2])
+steps, pause = int(sys.argv[3]), float(sys.argv[4])
+for step in range(steps):
+    mlflow.log_metric("score", (x + 10 * y) * (step + 1) / steps, step=step)
+    time.sleep(pause)
+"""
+
+
+def _sweep(api, workspace, env, *, space, algorithm, limits, extra_args="1 0", **more):
+    """Upload the trial's code, then submit the sweep through the jobs API, as the CLI does."""
+    base = f"/api/v1/workspaces/{workspace.name}"
+    code = api.post(f"{base}/codes/", {"file": make_zip({"train.py": TRAIN})}, format="multipart").json()["id"]
+    answer = api.post(
+        f"{base}/jobs/",
+        {
+            "type": "sweep",
+            "trial": {
+                "command": f"python train.py ${{{{search_space.x}}}} ${{{{search_space.y}}}} {extra_args}",
+                "environment": env,
+                "code": code,
+            },
+            "search_space": space,
+            "objective": {"primary_metric": "score", "goal": "maximize"},
+            "sampling_algorithm": algorithm,
+            "limits": limits,
+            **more,
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["type"] == "sweep"
+    return Job.objects.get(workspace=workspace, name=answer.json()["name"])
+
+
+def _max_overlap(jobs) -> int:
+    """The most trials unfinished at one moment, from their queued/ended times."""
+    points = sorted([(j.queued_at, 1) for j in jobs] + [(j.ended_at, -1) for j in jobs], key=lambda p: (p[0], p[1]))
+    most = now = 0
+    for _, delta in points:
+        now += delta
+        most = max(most, now)
+    return most
+
+
+def test_grid_2x2_runs_4_trials_two_at_a_time_and_finds_the_best(node, mlflow_env, workspace, owner):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        space={"x": {"type": "choice", "values": [1, 2]}, "y": {"type": "choice", "values": [0, 1]}},
+        algorithm="grid",
+        limits={"max_total_trials": 10, "max_concurrent_trials": 2},
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=180)
+    trials = list(sweep.sweep.trials.select_related("job"))
+    assert sweep.status == JobStatus.COMPLETED, (
+        sweep.failure_reason,
+        [(t.state, t.job.failure_reason) for t in trials],
+    )
+    assert len(trials) == 4 and {(t.params["x"], t.params["y"]) for t in trials} == {(1, 0), (1, 1), (2, 0), (2, 1)}
+    assert all(t.state == TrialState.COMPLETED for t in trials)
+    best = sweep.sweep.best_trial
+    assert best.params == {"x": 2, "y": 1} and best.value == 12.0
+    assert _max_overlap([t.job for t in trials]) <= 2
+    assert all(t.job.parent_id == sweep.pk for t in trials)
+    page = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{sweep.name}/").json()
+    assert page["type"] == "sweep"
+
+
+def _random_params(api, workspace, env):
+    sweep = _sweep(
+        api,
+        workspace,
+        env,
+        space={"x": {"type": "uniform", "min_value": 0, "max_value": 1}, "y": {"type": "randint", "upper": 100}},
+        algorithm={"type": "random", "seed": 42},
+        limits={"max_total_trials": 3, "max_concurrent_trials": 1},
+        extra_args="1 0",
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=180)
+    assert sweep.status == JobStatus.COMPLETED, sweep.failure_reason
+    trials = list(sweep.sweep.trials.select_related("job"))
+    assert _max_overlap([t.job for t in trials]) == 1
+    return [t.params for t in trials]
+
+
+def test_random_with_a_seed_is_reproducible(node, mlflow_env, workspace, owner):
+    api = token_client(owner)
+    first = _random_params(api, workspace, mlflow_env)
+    second = _random_params(api, workspace, mlflow_env)
+    assert first == second
+    assert len({p["x"] for p in first}) == 3, "each trial gets its own values"
+
+
+def test_median_stopping_cancels_poor_trials(node, beat, mlflow_env, workspace, owner):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        space={"x": {"type": "choice", "values": [1, 2, 3, 4]}, "y": {"type": "choice", "values": [0]}},
+        algorithm={"type": "grid"},
+        limits={"max_total_trials": 4, "max_concurrent_trials": 1},
+        extra_args="40 0.25",
+        early_termination={"type": "median_stopping", "evaluation_interval": 1, "delay_evaluation": 2},
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=240)
+    trials = list(sweep.sweep.trials.select_related("job"))
+    assert sweep.status == JobStatus.COMPLETED, sweep.failure_reason
+    stopped = [t for t in trials if t.state == TrialState.EARLY_TERMINATED]
+    assert stopped, [(t.params, t.state) for t in trials]
+    for trial in stopped:
+        assert trial.job.status == JobStatus.CANCELED and "median_stopping" in trial.terminated_by
+        assert trial.job.ended_at - trial.job.running_at < timedelta(seconds=9), "stopped before its 10 s"
+    assert len(trials) == 4
+
+
+def test_a_trial_that_never_logs_the_metric_makes_the_sweep_say_so(node, mlflow_env, workspace, owner):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        space={"x": {"type": "choice", "values": [1]}, "y": {"type": "choice", "values": [0]}},
+        algorithm="grid",
+        limits={"max_total_trials": 1},
+        extra_args="0 0",
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=120)
+    assert sweep.status == JobStatus.FAILED
+    assert "without logging the primary metric 'score'" in sweep.failure_reason
+
+
+def test_canceling_the_sweep_cancels_its_trials(node, mlflow_env, workspace, owner):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        space={"x": {"type": "choice", "values": [1, 2]}, "y": {"type": "choice", "values": [0, 1]}},
+        algorithm="grid",
+        limits={"max_total_trials": 4, "max_concurrent_trials": 2},
+        extra_args="200 0.25",
+    )
+    answer = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{sweep.name}/cancel/")
+    assert answer.status_code == 200, answer.content
+    for child in Job.objects.filter(parent=sweep):
+        assert wait_status(child, JobStatus.CANCELED, timeout=60)
+    sweep.refresh_from_db()
+    assert sweep.status == JobStatus.CANCELED and Job.objects.filter(parent=sweep).count() == 2
