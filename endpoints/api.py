@@ -12,6 +12,8 @@ Bodies use Azure ML CLI v2 YAML's field names; a YAML body is accepted like JSON
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -69,6 +71,24 @@ def _body(request) -> dict:
     return dict(data)
 
 
+@extend_schema_view(
+    list=extend_schema(operation_id="online_endpoints_list", request=None, responses=OpenApiTypes.OBJECT),
+    create=extend_schema(
+        operation_id="online_endpoints_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    retrieve=extend_schema(operation_id="online_endpoints_retrieve", request=None, responses=OpenApiTypes.OBJECT),
+    update=extend_schema(
+        operation_id="online_endpoints_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    partial_update=extend_schema(
+        operation_id="online_endpoints_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    destroy=extend_schema(operation_id="online_endpoints_destroy", request=None, responses=OpenApiTypes.OBJECT),
+    keys=extend_schema(operation_id="online_endpoints_keys", request=None, responses=OpenApiTypes.OBJECT),
+    regenerate_keys=extend_schema(
+        operation_id="online_endpoints_regenerate_keys", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+)
 class OnlineEndpointViewSet(WorkspaceScopedViewSet):
     queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
     lookup_field = "name"
@@ -123,6 +143,21 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(operation_id="online_deployments_list", request=None, responses=OpenApiTypes.OBJECT),
+    create=extend_schema(
+        operation_id="online_deployments_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    retrieve=extend_schema(operation_id="online_deployments_retrieve", request=None, responses=OpenApiTypes.OBJECT),
+    update=extend_schema(
+        operation_id="online_deployments_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    partial_update=extend_schema(
+        operation_id="online_deployments_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    destroy=extend_schema(operation_id="online_deployments_destroy", request=None, responses=OpenApiTypes.OBJECT),
+    logs=extend_schema(operation_id="online_deployments_logs", request=None, responses=OpenApiTypes.OBJECT),
+)
 class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
     queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
     lookup_field = "name"

@@ -154,6 +154,9 @@ API_PROBES = {
         format="json",
     ),
     "models.write": _model_upload,
+    "endpoints.write": lambda c, ws: c.post(
+        f"/api/v1/workspaces/{ws}/online-endpoints/", {"name": "probe-ep", "auth_mode": "key"}, format="json"
+    ),
     "workspace.view": lambda c, ws: c.get(f"/api/v1/workspaces/{ws}/"),
     "environments.write": lambda c, ws: c.post(
         f"/api/v1/workspaces/{ws}/environments/", {"name": "probe", "image": "studio/base:bookworm"}, format="json"
@@ -174,8 +177,13 @@ def test_the_table_covers_every_action_and_role():
     assert all(expected <= ALL for expected in EXPECTED.values())
 
 
+# Actions with no page yet: online endpoints are API-only so far. Remove an action from here when
+# its page lands (and add its page probe).
+API_ONLY = {"endpoints.write"}
+
+
 def test_every_action_is_probed_on_a_page_and_on_the_api():
-    assert set(PAGE_PROBES) == ALL
+    assert set(PAGE_PROBES) == ALL - API_ONLY
     assert set(API_PROBES) == ALL
 
 
