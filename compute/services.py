@@ -631,8 +631,3 @@ def lost_nodes(since: datetime | None = None) -> QuerySet[Node]:
     """Nodes marked Unreachable (optionally since a time): for the jobs app's own sweeps."""
     nodes = Node.objects.filter(state=NodeState.UNREACHABLE)
     return nodes.filter(stopped_at__gte=since) if since else nodes
-
-
-# The names before every state change was a do_* function; for branches written against them.
-register_node = do_register_node
-record_heartbeat = do_record_heartbeat

@@ -149,7 +149,7 @@ def failing_line(lines: Iterable[str]) -> str:
     """The most telling line of a failed build log ("" when none stands out), with its root cause
     when the tool printed one. Colour codes (Docker paints a RUN step's stderr red) are dropped
     first, so the patterns see the text."""
-    from studio.templatetags.studio import strip_ansi
+    from studio.text import strip_ansi
 
     lines = [strip_ansi(line).strip().lstrip("╰─▶").strip() for line in lines if line.strip()]
     for pattern, template in _FAILURE_PATTERNS:

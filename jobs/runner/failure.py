@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from studio import logs
-from studio.templatetags.studio import strip_ansi
+from studio.text import strip_ansi
 
 TAIL_CHARS = 64 * 1024
 MAX_EXCERPT_LINES = 12

@@ -37,7 +37,7 @@ def test_the_form_offers_sizes_that_fit_and_more_once_a_bigger_node_reports(clie
         assert f'value="{size.name}"' not in form
     assert 'value="Standard_DS1_v2"' in form or here.memory_mb < 3584
     target = make_target(workspace, owner, name="big", size="Standard_DS1_v2")
-    services.register_node(
+    services.do_register_node(
         queue=target.queue_name,
         worker_name="big@box",
         hostname="box",

@@ -32,7 +32,7 @@ def test_the_compute_page_shouts_when_a_node_has_no_sandbox(client, owner, works
     target = make_target(workspace, owner, name="gpu-pool", min_instances=0, max_instances=2)
     report = host_report(target)
     assert report["backends"]["venv"]["available"] is False
-    services.register_node(
+    services.do_register_node(
         queue=target.queue_name, worker_name="w1@box", hostname="box", pid=1, capacity=1, report=report
     )
     client.force_login(owner)

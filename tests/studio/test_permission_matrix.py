@@ -254,8 +254,8 @@ MACHINE_PROBES = {
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("probe", sorted(MACHINE_PROBES))
 def test_no_workspace_role_reaches_machine_wide_things(role, probe, workspace, members):
-    from compute.services import register_node
+    from compute.services import do_register_node
 
-    node = register_node(queue="compute.local", worker_name="local@m", hostname="m", pid=1, capacity=2, report={})
+    node = do_register_node(queue="compute.local", worker_name="local@m", hostname="m", pid=1, capacity=2, report={})
     response = MACHINE_PROBES[probe](token_client(members[role]), workspace.name, node)
     assert response.status_code == 403
