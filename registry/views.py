@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 from django.views import View
@@ -67,7 +67,7 @@ class ModelMixin(WorkspaceMixin):
     section = "models"
 
     def get_model(self) -> Model:
-        return get_object_or_404(Model, workspace=self.workspace, name=self.kwargs["name"])
+        return self.get_object(Model, name=self.kwargs["name"])
 
     def get_version(self) -> ModelVersion:
         return services.get_version(self.workspace, self.kwargs["name"], self.kwargs["version"])
