@@ -148,7 +148,7 @@ class Trigger:
                 moment = (changed or now) + self.every
             moment = max(moment, now)  # overdue: beat sends it at once
             while len(runs) < count and (self.end is None or moment <= self.end):
-                runs.append(moment)
+                runs.append(moment.astimezone(self.zone))
                 moment += self.every
             return runs
         if self.start and self.start > now:
