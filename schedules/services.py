@@ -79,6 +79,7 @@ def do_create_schedule(workspace: Workspace, data: dict, *, actor: Actor, source
     """Validate a schedule (the Azure ML schedule YAML as a mapping), store it enabled, and give
     beat its entry."""
     spec = parse_schedule(data, workspace, actor=actor, source=source)
+    assert spec.trigger is not None  # required when not partial
     if Schedule.objects.filter(workspace=workspace, name=spec.name).exists():
         raise Conflict({"name": [f"A schedule named {spec.name!r} already exists in this workspace."]})
     schedule = Schedule.objects.create(
@@ -113,7 +114,7 @@ def do_update_schedule(schedule: Schedule, data: dict, *, actor: Actor, source: 
         if key in data:
             setattr(schedule, key, getattr(spec, key))
             fields.append(key)
-    if "trigger" in data:
+    if spec.trigger is not None:
         schedule.trigger = spec.trigger.raw or {}
         schedule.trigger_type = spec.trigger.type
         fields += ["trigger", "trigger_type"]
@@ -122,7 +123,7 @@ def do_update_schedule(schedule: Schedule, data: dict, *, actor: Actor, source: 
         fields += ["job_spec", "create_job", "job_type"]
     schedule.updated_at = timezone.now()
     schedule.save(update_fields=fields)
-    if "trigger" in data:
+    if spec.trigger is not None:
         _beat_entry(schedule, spec.trigger)
     activity.record(
         schedule.workspace, actor, "schedule.updated", schedule.name, fields=sorted(set(fields) - {"updated_at"})
@@ -213,7 +214,7 @@ def fire_schedule(schedule_id: int) -> ScheduleRun | None:
             return None
         run = ScheduleRun(schedule=schedule, fired_at=now)
         reason = refusal(schedule)
-        if not reason:
+        if not reason and schedule.created_by is not None:
             data = dict(schedule.job_spec)
             data["tags"] = {**(data.get("tags") or {}), SCHEDULE_TAG: schedule.name}
             try:

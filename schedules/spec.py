@@ -39,7 +39,7 @@ RESOLVED_KEYS = {"uri", "asset", "resolved"}
 @dataclass
 class ScheduleSpec:
     name: str
-    trigger: Trigger
+    trigger: Trigger | None  # None in a partial update that leaves it
     job_spec: dict
     job_type: str
     create_job: str = ""
@@ -86,7 +86,7 @@ def parse_schedule(
         raise _refuse("description", f"{where(data, 'description', source)}: description is text of ≤ 5000 characters.")
     spec = ScheduleSpec(
         name=name,
-        trigger=parse_trigger(data["trigger"], source=source) if "trigger" in data else None,  # type: ignore[arg-type]
+        trigger=parse_trigger(data["trigger"], source=source) if "trigger" in data else None,
         job_spec={},
         job_type="",
         display_name=display_name.strip(),
@@ -196,7 +196,7 @@ def job_as_spec(job: Job, *, source: str) -> dict:
         "outputs": _requested(job.outputs),
         "environment_variables": dict(job.environment_variables or {}),
     }
-    if job.code_id:
+    if job.code is not None:
         spec["code"] = job.code.hash
     if job.resources:
         spec["resources"] = {k: v for k, v in job.resources.items() if k in ("cpu", "memory", "instance_count")}
