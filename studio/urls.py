@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/v1/", include("environments.api")),
     path("api/v1/", include("compute.api")),
     path("api/v1/", include("jobs.api")),
-    path("api/v1/", include("datastores.api")),
+    path("api/v1/", include("datastores.api.urls")),
     path("api/v1/", include("registry.api")),
     path("api/v1/", include("endpoints.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
