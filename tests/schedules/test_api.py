@@ -179,3 +179,14 @@ def test_a_schedule_of_another_workspace_cannot_be_reached_through_mine(workspac
     for method, path in (("get", ""), ("post", "disable/"), ("delete", "")):
         answer = getattr(stranger, method)(f"/api/v1/workspaces/ws-other/schedules/every-minute/{path}")
         assert answer.status_code == 404
+
+
+@pytest.mark.django_db
+def test_deleting_the_workspace_takes_its_schedules_and_their_beat_entries(workspace, owner, source_job):
+    from studio.services import do_delete_workspace
+
+    assert token_client(owner).post(URL, cron_schedule(), format="json").status_code == 201
+    found = do_delete_workspace(workspace, actor=owner, confirm="ws-main")
+    assert found.get("schedules") == 1
+    assert not Schedule.objects.exists()
+    assert not PeriodicTask.objects.filter(name__startswith="studio-schedule-").exists()
