@@ -36,6 +36,7 @@ def next_run_times(schedule: Schedule, trigger: Trigger, count: int = 5) -> list
 
 
 def schedule_data(schedule: Schedule, *, runs: bool = False) -> dict:
+    """A schedule as the API shows it; a list (`runs` False) gives each its next run only."""
     trigger = services.trigger_of(schedule)
     data = {
         "name": schedule.name,
@@ -49,7 +50,7 @@ def schedule_data(schedule: Schedule, *, runs: bool = False) -> dict:
         "status": schedule.status,
         "trigger_description": trigger.describe(),
         "time_zone": trigger.time_zone,
-        "next_run_times": next_run_times(schedule, trigger),
+        "next_run_times": next_run_times(schedule, trigger, 5 if runs else 1),
         "problem": schedule.problem,
         "last_fired_at": schedule.last_fired_at,
         "created_by": schedule.created_by.get_username() if schedule.created_by else None,

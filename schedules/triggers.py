@@ -7,6 +7,7 @@ so the page shows what beat will do.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,12 +47,17 @@ def _refuse(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())  # walks the tz database: once per process
+
+
 def zone_for(name: str) -> ZoneInfo:
     """An IANA zone (`Europe/Berlin`) or a Windows one as Azure ML writes them (`Pacific Standard
     Time`); ValueError when it is neither."""
     name = name.strip()
-    iana = name if name in available_timezones() else win_tz.get(name, name)
-    if iana not in available_timezones() and iana != "UTC":
+    iana = name if name in _zone_names() else win_tz.get(name, name)
+    if iana not in _zone_names() and iana != "UTC":
         raise ValueError(name)
     try:
         return ZoneInfo(iana)

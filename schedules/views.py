@@ -23,11 +23,11 @@ FORM_FIELDS = {"name": "name", "display_name": "display_name", "trigger.expressi
 FORM_FIELDS |= {"trigger.time_zone": "time_zone", "create_job": "job", "trigger": "expression"}
 
 
-def _shown(schedule: Schedule) -> Schedule:
-    """Attach what the pages show of the trigger (a description, the next run times)."""
+def _shown(schedule: Schedule, runs: int = 5) -> Schedule:
+    """Attach what the pages show of the trigger (a description, the next `runs` run times)."""
     trigger = services.trigger_of(schedule)
     schedule.trigger_text = trigger.describe()  # type: ignore[attr-defined]
-    schedule.next_runs = next_run_times(schedule, trigger)  # type: ignore[attr-defined]
+    schedule.next_runs = next_run_times(schedule, trigger, runs)  # type: ignore[attr-defined]
     return schedule
 
 
@@ -38,7 +38,7 @@ class ScheduleListView(WorkspaceMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rows = Schedule.objects.filter(workspace=self.workspace).select_related("periodic_task", "created_by")
-        context["schedules"] = [_shown(s) for s in rows]
+        context["schedules"] = [_shown(s, runs=1) for s in rows]
         return context
 
 
