@@ -79,10 +79,17 @@ class ScheduleRun(models.Model):
     )
     job_name = models.CharField(max_length=100, blank=True)
     error = models.CharField(max_length=1000, blank=True)
+    task_id = models.CharField(max_length=255, blank=True, help_text="the Celery message that fired it")
 
     class Meta:
         ordering = ["-fired_at", "-pk"]
         indexes = [models.Index(fields=["schedule", "-fired_at"])]
+        constraints = [
+            # A message delivered again (acks_late, its worker died after the commit) fires nothing new.
+            models.UniqueConstraint(
+                fields=["task_id"], condition=~models.Q(task_id=""), name="schedulerun_once_per_message"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.schedule} at {self.fired_at:%Y-%m-%d %H:%M}"

@@ -195,10 +195,10 @@ def _messages(exc: ValidationError) -> str:
     return "; ".join(parts)[:1000]
 
 
-def fire_schedule(schedule_id: int) -> ScheduleRun | None:
+def fire_schedule(schedule_id: int, *, task_id: str = "") -> ScheduleRun | None:
     """One firing (the beat task's body): submit the schedule's job as its creator, recorded as a
     run of the schedule and tagged with its name, or record why nothing was submitted. A paused,
-    deleted or ended schedule does nothing."""
+    deleted or ended schedule does nothing, and so does a message (`task_id`) that already fired."""
     with transaction.atomic():
         schedule = (
             Schedule.objects.select_for_update(of=("self",))
@@ -208,11 +208,13 @@ def fire_schedule(schedule_id: int) -> ScheduleRun | None:
         )
         if schedule is None or not schedule.enabled:
             return None
+        if task_id and ScheduleRun.objects.filter(task_id=task_id).exists():
+            return None
         now = timezone.now()
         trigger = trigger_of(schedule)
         if trigger.end is not None and now > trigger.end:
             return None
-        run = ScheduleRun(schedule=schedule, fired_at=now)
+        run = ScheduleRun(schedule=schedule, fired_at=now, task_id=task_id[:255])
         reason = refusal(schedule)
         if not reason and schedule.created_by is not None:
             data = dict(schedule.job_spec)

@@ -147,3 +147,15 @@ def test_a_job_the_submission_path_refuses_is_recorded_not_raised(workspace, own
     run = services.fire_schedule(schedule.pk)
     assert run is not None and run.job is None
     assert run.error.startswith("the job was refused: environment:"), run.error
+
+
+@pytest.mark.django_db
+def test_a_message_delivered_twice_submits_one_job(workspace, owner, no_dispatch):
+    """acks_late: a worker that died after committing leaves its message to be delivered again."""
+    copy_source(workspace, owner)
+    schedule = services.do_create_schedule(workspace, cron_schedule(), actor=owner)
+    first = services.fire_schedule(schedule.pk, task_id="message-1")
+    assert first is not None and first.job is not None
+    assert services.fire_schedule(schedule.pk, task_id="message-1") is None
+    assert services.fire_schedule(schedule.pk, task_id="message-2") is not None
+    assert scheduled_jobs(schedule).count() == 2
