@@ -12,6 +12,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -159,3 +160,32 @@ def test_a_message_delivered_twice_submits_one_job(workspace, owner, no_dispatch
     assert services.fire_schedule(schedule.pk, task_id="message-1") is None
     assert services.fire_schedule(schedule.pk, task_id="message-2") is not None
     assert scheduled_jobs(schedule).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, owner, no_dispatch, settings, tmp_path):
+    settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
+    from sweeps import engine
+
+    engine.storage.cache_clear()
+    make_environment(workspace, owner, "plain")
+    sweep = {
+        "type": "sweep",
+        "experiment_name": "tuning",
+        "trial": {"command": "echo ${{search_space.lr}}", "environment": "azureml:plain:1"},
+        "search_space": {"lr": {"type": "uniform", "min_value": 0.1, "max_value": 0.5}},
+        "objective": {"primary_metric": "acc", "goal": "maximize"},
+        "sampling_algorithm": "random",
+        "limits": {"max_total_trials": 2, "max_concurrent_trials": 1},
+    }
+    schedule = services.do_create_schedule(workspace, cron_schedule(job=sweep), actor=owner)
+    assert schedule.job_type == "sweep"
+    run = services.fire_schedule(schedule.pk)
+    engine.storage.cache_clear()
+    assert run is not None and run.job is not None, run and run.error
+    assert run.job.type == "sweep" and run.job.children.count() == 1
+    assert run.job.tags[services.SCHEDULE_TAG] == "every-minute"
+    bad = cron_schedule("bad-sweep", job=sweep | {"objective": {"primary_metric": "acc", "goal": "up"}})
+    with pytest.raises(ValidationError) as refused:
+        services.do_create_schedule(workspace, bad, actor=owner)
+    assert "objective" in str(refused.value)
