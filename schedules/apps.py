@@ -7,8 +7,12 @@ class SchedulesConfig(AppConfig):
 
     def ready(self) -> None:
         from schedules import deletion
+        from schedules import search as schedule_search
         from studio import deletion as studio_deletion
+        from studio import search
         from studio.activity import register_messages
+
+        search.register("schedules", "Schedules", 25, schedule_search.schedules)
 
         studio_deletion.register(deletion.PART)
         register_messages(

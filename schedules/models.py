@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models.job import job_name_validator
@@ -59,6 +60,9 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("schedules:schedule_detail", args=[self.workspace.name, self.name])
 
     @property
     def title(self) -> str:

@@ -80,3 +80,15 @@ def test_the_page_lists_the_jobs_it_made_and_what_went_wrong(workspace, owner, s
     client.post(f"{PAGES}every-minute/disable/")
     page = client.get(f"{PAGES}every-minute/").content.decode()
     assert "none while paused" in page and ">Resume</button>" in page
+
+
+@pytest.mark.django_db
+def test_the_top_bar_search_finds_a_schedule_for_members_only(workspace, owner, outsider, source_job, client):
+    services.do_create_schedule(workspace, cron_schedule() | {"display_name": "Nightly retrain"}, actor=owner)
+    from studio.search import search
+
+    groups = search(owner, workspace, "retrain", 5)
+    assert [(key, [hit.url for hit in hits]) for key, _, hits in groups] == [
+        ("schedules", ["/w/ws-main/schedules/every-minute/"])
+    ]
+    assert search(outsider, workspace, "retrain", 5) == []
