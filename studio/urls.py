@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/v1/", include("studio.api.urls")),
     path("mlflow/", include("tracking.api.urls")),
     path("api/v1/", include("environments.api")),
-    path("api/v1/", include("compute.api")),
+    path("api/v1/", include("compute.api.urls")),
     path("api/v1/", include("jobs.api")),
     path("api/v1/", include("datastores.api.urls")),
     path("api/v1/", include("registry.api")),
