@@ -1,17 +1,4 @@
-"""REST endpoints of models, mounted under /api/v1/ (like environments and data):
-
-workspaces/{ws}/models/                               GET the latest version of each model (?name=, ?tag=,
-                                                      ?archived=true); POST a version (name in the body)
-workspaces/{ws}/models/{name}/                        GET the model (description, tags, aliases); PATCH
-workspaces/{ws}/models/{name}/versions/               GET, POST (JSON, Azure ML model YAML, or multipart with
-                                                      the files of a folder or one zip, plus fields or `spec`)
-workspaces/{ws}/models/{name}/versions/{v}/           GET ({v} may be "latest"), PATCH description/tags,
-                                                      DELETE archives; /restore/ POST
-workspaces/{ws}/models/{name}/versions/{v}/files/     GET the file list; ?path=<file> downloads that file
-workspaces/{ws}/models/{name}/versions/{v}/download/  GET every file as one zip (streamed)
-workspaces/{ws}/models/{name}/versions/{v}/aliases/   POST {"alias"}: point name@alias here; DELETE ?alias=
-workspaces/{ws}/models/{name}/versions/{v}/stage/     POST {"stage", "archive_existing_versions"}
-"""
+"""The models API's viewsets (the routes are in urls.py beside this module)."""
 
 from __future__ import annotations
 
@@ -24,12 +11,11 @@ from django.utils.http import content_disposition_header
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from datastores.downloads import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
-from registry import serializers as s
 from registry import services
+from registry.api import serializers as s
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
 from studio.api.base import WorkspaceScopedViewSet
@@ -37,7 +23,6 @@ from studio.forms import parse_tags
 from studio.tags import clean_tags
 from studio.yamlspec import check_keys
 
-WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "models.write"
 
 
@@ -291,10 +276,3 @@ class ModelVersionViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
             archive_existing=serializer.validated_data["archive_existing_versions"],
         )
         return Response(s.ModelVersionDetailSerializer(found).data)
-
-
-router = SimpleRouter()
-router.register(rf"{WS}/models/(?P<name>[^/]+)/versions", ModelVersionViewSet, basename="model-version")
-router.register(rf"{WS}/models", ModelViewSet, basename="model")
-
-urlpatterns = router.urls
