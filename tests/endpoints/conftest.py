@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.conftest import require
-from tests.jobs.conftest import make_environment, make_zip
+from tests.jobs.conftest import _clean_job_dirs, make_environment, make_zip, no_dispatch, node  # noqa: F401 - fixtures
 
 CONDA = """dependencies:
   - python=3.11
