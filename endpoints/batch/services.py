@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from datastores.data_services import get_datastore, resolve_reference
+from datastores.services.data import get_datastore, resolve_reference
 from datastores.storage import StorageError, store_for
 from endpoints import mlflow_scoring
 from endpoints import spec as online_spec

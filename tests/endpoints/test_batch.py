@@ -41,8 +41,8 @@ FILES = {name: f"x\n{i}\n{i + 10}\n" for i, name in enumerate(["a.csv", "b.csv",
 
 
 def _data_asset(workspace, owner, name: str, files: dict[str, str]) -> str:
-    from datastores import data_services
-    from datastores.data_services import get_datastore
+    from datastores.services import data as data_services
+    from datastores.services.data import get_datastore
     from datastores.storage import store_for
 
     store = store_for(get_datastore(workspace, "workspaceblobstore"))
