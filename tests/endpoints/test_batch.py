@@ -138,3 +138,120 @@ def test_a_batch_deployment_scores_4_files_in_mini_batches_of_2_on_two_instances
     ]
     progress = api.get(f"{base}/jobs/").json()[0]["progress"]
     assert progress["done"] == progress["total"] == 2 and progress["retries"] == 1
+
+
+def test_bad_deployments_and_invocations_are_clear_400s(workspace, owner, scorer, no_dispatch):
+    api, common = scorer
+    base = f"/api/v1/workspaces/{workspace.name}/batch-endpoints/doubler-batch"
+    code = api.post(
+        f"/api/v1/workspaces/{workspace.name}/codes/",
+        {"file": make_zip({"score.py": "def init():\n    pass\n", "broken.py": "def run(:\n"})},
+        format="multipart",
+    ).json()["id"]
+
+    def deploy(**change):
+        return api.post(f"{base}/deployments/", {"name": "blue", **common, **change}, format="json")
+
+    no_run = deploy(code_configuration={"code": code, "scoring_script": "score.py"})
+    assert no_run.status_code == 400 and "has no run()" in no_run.json()["errors"]["code_configuration"][0]
+    broken = deploy(code_configuration={"code": code, "scoring_script": "broken.py"})
+    assert broken.status_code == 400 and "broken.py, line 1" in broken.json()["errors"]["code_configuration"][0]
+    zero = deploy(settings={"mini_batch_size": 0})
+    assert zero.status_code == 400 and "from 1 to" in zero.json()["errors"]["settings.mini_batch_size"][0]
+    text = deploy(settings={"mini_batch_size": "ten"})
+    assert text.status_code == 400 and "settings.mini_batch_size" in text.json()["errors"]
+    action = deploy(settings={"output_action": "append_rows"})
+    assert (
+        action.status_code == 400
+        and "append_row or summary_only" in action.json()["errors"]["settings.output_action"][0]
+    )
+    escape = deploy(settings={"output_file_name": "../../etc/passwd"})
+    assert escape.status_code == 400 and "settings.output_file_name" in escape.json()["errors"]
+    no_compute = deploy(compute="azureml:nowhere")
+    assert no_compute.status_code == 400 and "nowhere" in no_compute.json()["errors"]["compute"][0]
+    custom_no_driver = deploy(code_configuration=None)
+    assert (
+        custom_no_driver.status_code == 400
+        and "only an mlflow_model" in custom_no_driver.json()["errors"]["code_configuration"][0]
+    )
+
+    # Nothing deployed yet: invoking says so.
+    nothing = api.post(f"{base}/invoke/", {"input": "azureml:four:1"}, format="json")
+    assert nothing.status_code == 400 and "no deployment" in nothing.json()["errors"]["deployment_name"][0]
+    assert deploy(settings={"mini_batch_size": 1}, resources={"instance_count": 2}).status_code == 201
+    missing = api.post(f"{base}/invoke/", {"input": "azureml:missing:1"}, format="json")
+    assert missing.status_code == 400 and "missing" in missing.json()["errors"]["input"][0]
+    assert api.post(f"{base}/invoke/", {}, format="json").json()["errors"]["input"][0].startswith("Give the data")
+    empty = _data_asset(workspace, owner, "six", {})
+    nothing_there = api.post(f"{base}/invoke/", {"input": empty}, format="json")
+    assert nothing_there.status_code == 400 and "no files" in nothing_there.json()["errors"]["input"][0]
+    outside = api.post(
+        f"{base}/invoke/", {"input": "azureml://datastores/workspaceblobstore/paths/../../etc"}, format="json"
+    )
+    assert outside.status_code == 400 and "input" in outside.json()["errors"]
+    assert Job.objects.count() == 0
+
+
+def test_no_more_mini_batches_run_at_once_than_instances_times_concurrency(
+    workspace, owner, members, scorer, no_dispatch
+):
+    from jobs.services import do_cancel_job
+
+    api, common = scorer
+    base = f"/api/v1/workspaces/{workspace.name}/batch-endpoints/doubler-batch"
+    body = {"name": "blue", **common, "resources": {"instance_count": 2}, "settings": {"mini_batch_size": 1}}
+    assert api.post(f"{base}/deployments/", body, format="json").status_code == 201
+    files = {f"{n}.csv": "x\n1\n" for n in "abcdef"}
+    data = _data_asset(workspace, owner, "six", files)
+
+    reader = token_client(members["reader"])
+    assert reader.post(f"{base}/invoke/", {"input": data}, format="json").status_code == 403
+    assert reader.get(f"{base}/jobs/").status_code == 200
+
+    invoked = api.post(f"{base}/invoke/", {"input": data}, format="json")
+    assert invoked.status_code == 201, invoked.content
+    assert invoked.json()["progress"] == {
+        "total": 6,
+        "done": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "running": 2,
+        "pending": 4,
+        "retries": 0,
+    }
+    job = Job.objects.get(name=invoked.json()["name"])
+    assert Job.objects.filter(parent=job).count() == 2  # 2 instances x 1 mini-batch each
+
+    # Canceling the batch job cancels its mini-batches and starts no more.
+    do_cancel_job(job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED
+    assert set(Job.objects.filter(parent=job).values_list("status", flat=True)) == {JobStatus.CANCELED}
+    assert Job.objects.filter(parent=job).count() == 2
+
+
+def test_batch_endpoints_of_another_workspace_are_not_found(workspace, owner, outsider, scorer):
+    api = token_client(outsider)
+    assert api.get(f"/api/v1/workspaces/{workspace.name}/batch-endpoints/doubler-batch/").status_code in (403, 404)
+    from studio.services import do_create_workspace
+
+    other = do_create_workspace(name="elsewhere", actor=outsider)
+    assert api.get(f"/api/v1/workspaces/{other.name}/batch-endpoints/doubler-batch/").status_code == 404
+    assert (
+        api.post(
+            f"/api/v1/workspaces/{other.name}/batch-endpoints/doubler-batch/invoke/", {}, format="json"
+        ).status_code
+        == 404
+    )
+    # Another workspace's model and code ids mean nothing here.
+    assert (
+        api.post(f"/api/v1/workspaces/{other.name}/batch-endpoints/", {"name": "mine"}, format="json").status_code
+        == 201
+    )
+    _, common = scorer
+    stolen = api.post(
+        f"/api/v1/workspaces/{other.name}/batch-endpoints/mine/deployments/",
+        {"name": "blue", **common, "environment": "azureml:missing:1"},
+        format="json",
+    )
+    assert stolen.status_code == 400 and "model" in stolen.json()["errors"]
