@@ -6,7 +6,8 @@ script deployment. With no `environment` either, its environment is made from th
 files: the Python of `python_env.yaml` (or `conda.yaml`), the packages of `requirements.txt` (or
 the `pip:` list of `conda.yaml`), plus what the server needs. That environment is a version of
 `<model>-mlflow-env` in the workspace, reused while the model's requirements stay the same (one
-build per spec hash, by the existing build machinery).
+build per spec hash, by the existing build machinery); batch deployments of the model with no
+driver use the same environment, so online and batch share one build.
 """
 
 from __future__ import annotations

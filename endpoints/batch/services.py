@@ -124,7 +124,7 @@ def _deployment_fields(workspace, data: dict[str, Any], *, actor, current: Batch
             )
         code, script = None, ""
         if env_ref in (None, ""):
-            made = mlflow_scoring.environment_for(workspace, version, actor=actor, extra=())
+            made = mlflow_scoring.environment_for(workspace, version, actor=actor)  # shared with online
             env_ref = f"azureml:{made.environment.name}:{made.version}"
     else:
         code_id, script = online_spec.code_configuration(configuration)
@@ -172,6 +172,7 @@ def do_create_batch_deployment(endpoint: BatchEndpoint, data: dict[str, Any], *,
     )
     if not endpoint.default_deployment:  # the first deployment takes invocations that name none
         BatchEndpoint.objects.filter(pk=endpoint.pk).update(default_deployment=name)
+        endpoint.default_deployment = name
     activity.record(endpoint.workspace, actor, "batch_deployment.created", str(deployment), model=deployment.model)
     return deployment
 

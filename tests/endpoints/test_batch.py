@@ -12,30 +12,9 @@ import pytest
 from endpoints.batch.models import MiniBatch, MiniBatchState
 from jobs.models import Job, JobStatus
 from tests.conftest import token_client
-from tests.jobs.conftest import make_environment, make_zip, wait_status
+from tests.endpoints.conftest import scorer_parts
+from tests.jobs.conftest import make_zip, wait_status
 from tests.sweeps.test_real_sweeps import _max_overlap
-
-DRIVER = """
-import csv, os
-
-factor = None
-
-def init():
-    global factor
-    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "factor.txt")) as f:
-        factor = float(f.read())
-
-def run(mini_batch):
-    flaky = os.environ.get("FAIL_ONCE", "")
-    if flaky and os.environ["STUDIO_BATCH_ATTEMPT"] == "1" and any(p.endswith(flaky) for p in mini_batch):
-        raise RuntimeError("the storage hiccuped")
-    rows = []
-    for path in mini_batch:
-        with open(path) as f:
-            for record in csv.DictReader(f):
-                rows.append({"file": os.path.basename(path), "x": record["x"], "y": float(record["x"]) * factor})
-    return rows
-"""
 
 FILES = {name: f"x\n{i}\n{i + 10}\n" for i, name in enumerate(["a.csv", "b.csv", "c.csv", "d.csv"], 1)}
 
@@ -60,25 +39,16 @@ def _data_asset(workspace, owner, name: str, files: dict[str, str]) -> str:
 
 @pytest.fixture
 def scorer(workspace, owner):
-    """A custom model (a factor), a driver uploaded as code, an environment; returns the API
-    client and the deployment body's common part."""
-    from registry import services as registry
-
-    sink = registry.upload_sink_for(workspace)
-    sink.open("factor.txt").write(b"2")
-    sink.finish()
-    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
-    make_environment(workspace, owner, "plain")
+    """The API client and the deployment body's common part; the endpoint doubler-batch exists."""
     api = token_client(owner)
-    base = f"/api/v1/workspaces/{workspace.name}"
-    code = api.post(f"{base}/codes/", {"file": make_zip({"score.py": DRIVER})}, format="multipart").json()["id"]
-    assert api.post(f"{base}/batch-endpoints/", {"name": "doubler-batch"}, format="json").status_code == 201
-    return api, {
-        "model": "azureml:doubler:1",
-        "code_configuration": {"code": code, "scoring_script": "score.py"},
-        "environment": "azureml:plain:1",
-        "compute": "azureml:local",
-    }
+    common = scorer_parts(workspace, owner)
+    assert (
+        api.post(
+            f"/api/v1/workspaces/{workspace.name}/batch-endpoints/", {"name": "doubler-batch"}, format="json"
+        ).status_code
+        == 201
+    )
+    return api, common
 
 
 def test_a_batch_deployment_scores_4_files_in_mini_batches_of_2_on_two_instances_and_retries_a_failure(

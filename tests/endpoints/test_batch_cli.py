@@ -9,7 +9,7 @@ import json
 
 from jobs.models import Job, JobStatus
 from tests.cli.conftest import write
-from tests.endpoints.test_batch import DRIVER
+from tests.endpoints.conftest import DRIVER
 from tests.jobs.conftest import make_environment, wait_status
 
 ENDPOINT = """

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from endpoints import instances
-from jobs.models import JobStatus
+from jobs.artifacts import outputs_root
+from jobs.models import Job, JobStatus
 from registry.models import ModelVersion
 from tests.conftest import token_client
 from tests.endpoints.test_endpoints import _wait_ready
@@ -49,6 +50,7 @@ def iris_model(live_server, node, mlflow_python, workspace, owner, settings):  #
     return version
 
 
+@pytest.mark.timeout(900)  # a real training job, then a venv with mlflow built from PyPI (cached by uv)
 def test_an_mlflow_model_deploys_with_no_script_and_scores_azure_and_mlflow_bodies(
     client, workspace, owner, iris_model
 ):
@@ -92,6 +94,32 @@ def test_an_mlflow_model_deploys_with_no_script_and_scores_azure_and_mlflow_bodi
         )
     finally:
         instances.stop_all()
+
+    # The same model scores files in a batch with no driver either (Studio's pyfunc driver), in
+    # the same environment (one build).
+    from tests.endpoints.test_batch import _data_asset
+
+    batch = f"/api/v1/workspaces/{workspace.name}/batch-endpoints/"
+    assert api.post(batch, {"name": "iris-batch"}, format="json").status_code == 201
+    made = api.post(
+        f"{batch}iris-batch/deployments/",
+        {"name": "blue", "model": "azureml:iris-clf:1", "compute": "local", "settings": {"mini_batch_size": 1}},
+        format="json",
+    )
+    assert made.status_code == 201 and made.json()["environment"] == "azureml:iris-clf-mlflow-env:1", made.content
+    header = ",".join(f'"{c}"' for c in COLUMNS)
+    files = {f"{n}.csv": f"{header}\n{','.join(map(str, row))}\n" for n, row in zip("ab", ROWS, strict=True)}
+    invoked = api.post(
+        f"{batch}iris-batch/invoke/", {"input": _data_asset(workspace, owner, "iris", files)}, format="json"
+    )
+    assert invoked.status_code == 201, invoked.content
+    job = wait_status(Job.objects.get(name=invoked.json()["name"]), (JobStatus.COMPLETED, JobStatus.FAILED), 300)
+    assert job.status == JobStatus.COMPLETED, (
+        job.failure_reason,
+        list(Job.objects.filter(parent=job).values_list("failure_reason", "error_excerpt")),
+    )
+    with open(outputs_root(job) / "score" / "predictions.csv") as handle:
+        assert handle.read().split() == ["file,prediction", "a.csv,0", "b.csv,2"]
 
 
 def test_only_an_mlflow_model_deploys_without_a_script(workspace, owner):
