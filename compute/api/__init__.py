@@ -8,5 +8,5 @@ serializers.py, views.py (the viewset) and urls.py (the router).
     POST           workspaces/{ws}/computes/{name}/nodes/{worker_name}/drain/
 
 POST and PATCH take JSON, or an Azure ML CLI v2 compute YAML (Content-Type: application/yaml),
-or multipart with a "spec" file. Thin: compute.spec validates, compute.services acts.
+or multipart with a "spec" file. Thin: compute.spec.ComputeSpec validates, compute.services acts.
 """

@@ -9,10 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from compute import services
-from compute.api.serializers import ComputeInputSerializer, ComputeSerializer, NodeSerializer
+from compute.api.serializers import ComputeSerializer, NodeSerializer
 from compute.filters import ComputeFilter
 from compute.models import ComputeTarget
 from compute.overview import attach
+from compute.spec import ComputeSpec
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import read_spec
 from studio.permissions import VIEW
@@ -50,12 +51,12 @@ class ComputeViewSet(WorkspaceScopedViewSet):
             body["notices"] = target.notices
         return Response(body, status=code)
 
-    @extend_schema(request=ComputeInputSerializer, responses={201: ComputeSerializer})
+    @extend_schema(request=ComputeSpec, responses={201: ComputeSerializer})
     def create(self, request, workspace=None):
         target = services.do_create_compute(self.workspace, data=read_spec(request)[0], actor=request.user)
         return self._answer(target, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ComputeInputSerializer, responses={200: ComputeSerializer})
+    @extend_schema(request=ComputeSpec, responses={200: ComputeSerializer})
     def partial_update(self, request, workspace=None, name=None):
         target = services.do_update_compute(self.get_object(), data=read_spec(request)[0], actor=request.user)
         return self._answer(target)
