@@ -12,7 +12,7 @@ from django.views.generic import FormView, TemplateView
 
 from jobs.models import Job, JobType
 from schedules import services
-from schedules.api import next_run_times
+from schedules.api.views import next_run_times
 from schedules.forms import ScheduleForm, ScheduleYAMLForm
 from schedules.models import Schedule
 from studio.views.base import WorkspaceMixin

@@ -13,14 +13,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from schedules import services
 from schedules.models import Schedule
 from schedules.triggers import Trigger
 from studio.api.base import WorkspaceScopedViewSet
 
-WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "jobs.submit"  # a schedule submits jobs: managing one takes the right to submit them
 RECENT_RUNS = 20
 
@@ -123,8 +121,3 @@ class ScheduleViewSet(WorkspaceScopedViewSet):
     @action(detail=True, methods=["post"])
     def disable(self, request, workspace, name):
         return Response(schedule_data(services.do_disable_schedule(self.get_object(), actor=request.user), runs=True))
-
-
-router = SimpleRouter()
-router.register(rf"{WS}/schedules", ScheduleViewSet, basename="schedule")
-urlpatterns = router.urls
