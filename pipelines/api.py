@@ -42,8 +42,9 @@ class _CreateMixin:
     required_actions = {"create": "jobs.submit", "destroy": "jobs.submit", "restore": "jobs.submit"}
 
     def _create(self, request, name: str | None):
-        data, _source = read_spec(request)
-        data = dict(data)
+        data, _source = read_spec(request)  # a LineDict for YAML: errors name the line
+        if not isinstance(data, dict):
+            data = dict(data)
         snapshot = None
         if is_form(request) and (upload := request.FILES.get("code")):
             snapshot = job_services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=upload)

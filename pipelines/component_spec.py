@@ -194,8 +194,8 @@ def check_command(command: str, inputs: dict, outputs: dict, *, field_name: str 
             if inputs[name].get("optional") and match[0] in required_part and "default" not in inputs[name]:
                 raise error(
                     field_name,
-                    f"Input {name!r} is optional: put ${{{{inputs.{name}}}}} inside $[[ ... ]]{where} so the part is "
-                    "left out when it is not given.",
+                    f"Input {name!r} is optional{where}: put ${{{{inputs.{name}}}}} inside $[[ ... ]] so the part "
+                    "is left out when it is not given.",
                 )
         elif group == "outputs":
             if name not in outputs:

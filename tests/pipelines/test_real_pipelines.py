@@ -67,3 +67,79 @@ def test_prep_train_score_passes_a_folder_and_a_model_then_reuses_and_reruns_wha
     assert changed["score"].explanation == "inputs.model: content of train.outputs.model changed"
     page = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{third.name}/steps/").json()
     assert {s["name"]: s["state"] for s in page} == {"prep": "reused", "train": "completed", "score": "completed"}
+
+
+def _inline(command: str, **more) -> dict:
+    return {"type": "command", "command": command, "environment": "azureml:plain:1", **more}
+
+
+def test_parallel_branches_overlap_in_time_and_join(node, workspace, owner, plain_env):
+    api = token_client(owner)
+    slow = "sleep 2 && echo done > ${{outputs.out}}/done.txt"
+    body = {
+        "type": "pipeline",
+        "settings": {"force_rerun": True},
+        "jobs": {
+            "left": _inline(slow, outputs={"out": {"type": "uri_folder"}}),
+            "right": _inline(slow, outputs={"out": {"type": "uri_folder"}}),
+            "join": _inline(
+                "cat ${{inputs.a}}/done.txt ${{inputs.b}}/done.txt",
+                inputs={"a": "${{parent.jobs.left.outputs.out}}", "b": "${{parent.jobs.right.outputs.out}}"},
+            ),
+        },
+    }
+    job = wait_status(_submit(api, workspace, body), FINAL, timeout=120)
+    steps = _steps(job)
+    assert job.status == JobStatus.COMPLETED, {n: s.reason for n, s in steps.items()}
+    left, right, join = steps["left"].job, steps["right"].job, steps["join"].job
+    assert left.running_at < right.ended_at and right.running_at < left.ended_at, "the branches ran at once"
+    assert join.started_at >= max(left.ended_at, right.ended_at)
+    assert "force_rerun is set" in steps["left"].explanation
+
+
+def test_a_failed_step_stops_the_pipeline_unless_continue_on_step_failure(node, workspace, owner, plain_env):
+    api = token_client(owner)
+
+    def body(go_on: bool) -> dict:
+        return {
+            "type": "pipeline",
+            "settings": {"continue_on_step_failure": go_on},
+            "jobs": {
+                "bad": _inline("echo broken >&2; exit 3", outputs={"out": {"type": "uri_folder"}}),
+                "after_bad": _inline("ls ${{inputs.x}}", inputs={"x": "${{parent.jobs.bad.outputs.out}}"}),
+                "good": _inline("sleep 4; echo fine", is_deterministic=False),
+            },
+        }
+
+    stopped = wait_status(_submit(api, workspace, body(False)), FINAL, timeout=120)
+    steps = _steps(stopped)
+    assert stopped.status == JobStatus.FAILED and "step bad failed" in stopped.failure_reason
+    assert steps["after_bad"].state == StepState.SKIPPED
+    assert steps["good"].state == StepState.CANCELED, "a running sibling is canceled"
+
+    going = wait_status(_submit(api, workspace, body(True)), FINAL, timeout=120)
+    steps = _steps(going)
+    assert going.status == JobStatus.FAILED
+    assert steps["good"].state == StepState.COMPLETED, "independent steps go on"
+    assert steps["after_bad"].state == StepState.SKIPPED and "upstream step bad failed" in steps["after_bad"].reason
+
+
+def test_canceling_a_pipeline_cancels_its_running_step_and_the_rest(node, workspace, owner, plain_env):
+    api = token_client(owner)
+    body = {
+        "type": "pipeline",
+        "jobs": {
+            "long": _inline("for i in $(seq 100); do echo tick $i; sleep 0.2; done", outputs={"o": {}}),
+            "next": _inline("ls ${{inputs.i}}", inputs={"i": "${{parent.jobs.long.outputs.o}}"}),
+        },
+    }
+    job = _submit(api, workspace, body)
+    long_job = _steps(job)["long"].job
+    wait_status(long_job, JobStatus.RUNNING, timeout=60)
+    answer = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
+    assert answer.status_code == 200 and answer.json()["status"] == JobStatus.CANCELED
+    assert wait_status(long_job, FINAL, timeout=30).status == JobStatus.CANCELED
+    steps = _steps(Job.objects.get(pk=job.pk))
+    assert steps["long"].state == StepState.CANCELED and steps["next"].state == StepState.CANCELED
+    again = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
+    assert again.status_code == 409
