@@ -77,7 +77,8 @@ def project(cli):
     write(
         cli.cwd,
         "env.yml",
-        f"name: host-python\nimage: python:3.11-slim\nuser_managed_dependencies: true\ninterpreter_path: {sys.executable}\n",
+        "name: host-python\nimage: python:3.11-slim\nuser_managed_dependencies: true\n"
+        f"interpreter_path: {sys.executable}\n",
     )
     assert cli("environment", "create", "--file", "env.yml").code == 0
     write(cli.cwd, "pipe/src/prep.py", PREP_PY)
