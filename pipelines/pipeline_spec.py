@@ -333,6 +333,7 @@ def parse_pipeline(
     if len(jobs_raw) > MAX_STEPS:
         raise error("jobs", f"A pipeline has at most {MAX_STEPS} steps.")
     default_env = settings_raw.get("default_environment")
+    pinned: dict[str, str] = {}
     steps: dict[str, StepSpec] = {}
     component_outputs: dict[str, dict] = {}
     lines: dict[str, str] = {}
@@ -371,7 +372,12 @@ def parse_pipeline(
         if isinstance(environment, dict) or version is None or raw.get("environment"):
             from pipelines.services.components import environment_label
 
-            environment = environment_label(workspace, environment, actor=actor, field=f"jobs.{step_name}.environment")
+            key = environment if isinstance(environment, str) else None
+            if key is None or key not in pinned:  # one lookup per reference, not per step
+                label = environment_label(workspace, environment, actor=actor, field=f"jobs.{step_name}.environment")
+                if key is not None:
+                    pinned[key] = label
+            environment = pinned[key] if key is not None else label
         code = component.code
         if version is None and code:
             from pipelines.services.components import code_snapshot

@@ -35,6 +35,12 @@ class Digests:
         self.code: dict[str, dict[str, str]] = {}
         self.data: dict[str, str] = {}
         self.environments: dict[str, str] = {}
+        self.stores: dict[str, object] = {}
+
+    def store(self, datastore: str):
+        if datastore not in self.stores:
+            self.stores[datastore] = store_for(get_datastore(self.workspace, datastore))
+        return self.stores[datastore]
 
     def manifest(self, code_hash: str | None) -> dict[str, str]:
         """{relative path: sha256[:16]} of a code snapshot's files."""
@@ -81,7 +87,7 @@ class Digests:
         else:
             try:
                 located = parse_uri(uri)
-                store = store_for(get_datastore(self.workspace, located.datastore))
+                store = self.store(located.datastore)
                 entries = (
                     list(store.walk_files(located.path, limit=100_000))
                     if store.isdir(located.path)

@@ -14,7 +14,9 @@ from django.views.generic import TemplateView
 from jobs.models import UNFINISHED_STATUSES, Job, JobType, LatestMetric
 from pipelines.models import Component, ComponentVersion, PipelineStep, StepState
 from pipelines.services import pipelines as pipeline_services
+from jobs import services as job_services
 from studio import logs, versioning
+from studio.yamlspec import load_mapping
 from studio.views.base import PartialMixin, WorkspaceMixin
 
 STATE_CLASS = {
@@ -155,11 +157,12 @@ class PipelineGraphView(WorkspaceMixin, View):
         return JsonResponse(graph_payload(_pipeline_job(self.workspace, name)))
 
 
-class StepPanelView(WorkspaceMixin, TemplateView):
+class StepPanelView(WorkspaceMixin, PartialMixin, TemplateView):
     """The side panel of one step: its state, why it ran or was reused, its log tail, outputs
-    and latest metrics (of the job that made its outputs)."""
+    and latest metrics (of the job that made its outputs); a page of its own without htmx."""
 
-    template_name = "pipelines/_step_panel.html"
+    template_name = "pipelines/step_detail.html"
+    partial_template_name = "pipelines/_step_panel.html"
     section = "jobs"
 
     def get_context_data(self, **kwargs):
@@ -188,3 +191,65 @@ class RerunFromStepView(WorkspaceMixin, View):
             messages.error(request, " ".join(exc.messages))
             return redirect("pipelines:pipeline_detail", self.workspace.name, job.name)
         return redirect("pipelines:pipeline_detail", self.workspace.name, new.name)
+
+
+class PipelineSubmitView(WorkspaceMixin, TemplateView):
+    """Submit a pipeline from the browser: its YAML (typed or uploaded) referring to registered
+    components (azureml:train@latest) or inline commands, plus an optional code zip that is the
+    code of every inline command step without a code id of its own."""
+
+    template_name = "pipelines/pipeline_submit.html"
+    section = "jobs"
+    post_action = "jobs.submit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("spec_text", "")
+        context["components"] = ComponentVersion.objects.filter(
+            workspace=self.workspace, archived=False
+        ).select_related("component")[:50]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        text = request.POST.get("spec", "")
+        upload = request.FILES.get("spec_file")
+        if upload is not None:
+            text = upload.read(1024 * 1024 + 1).decode("utf-8", errors="replace")
+        errors: list[str] = []
+        if not text.strip():
+            errors.append("Paste the pipeline YAML or choose its file.")
+        else:
+            try:
+                data = load_mapping(text, source="pipeline YAML")
+                if str(data.get("type", "")) != "pipeline":
+                    raise ValidationError({"type": ["This page submits pipelines: the YAML needs type: pipeline."]})
+                code = request.FILES.get("code")
+                if code is not None:
+                    snapshot = job_services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=code)
+                    for step in (data.get("jobs") or {}).values():
+                        if (
+                            isinstance(step, dict)
+                            and step.get("component") is None
+                            and not _is_code_id(step.get("code"))
+                        ):
+                            step["code"] = snapshot.hash
+                job = job_services.do_submit_job(self.workspace, actor=request.user, data=data, source="form")
+                return redirect("pipelines:pipeline_detail", self.workspace.name, job.name)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    errors += [f"{field}: {m}" for field, msgs in exc.message_dict.items() for m in msgs]
+                else:
+                    errors += exc.messages
+            except Exception as exc:  # Conflict (a taken name) and friends: said, not a 500
+                detail = getattr(exc, "detail", None)
+                if detail is None:
+                    raise
+                errors.append(str(detail))
+        context = self.get_context_data(spec_text=text, errors=errors)
+        return self.render_to_response(context, status=400)
+
+
+def _is_code_id(value) -> bool:
+    from jobs.services.submit import CODE_ID
+
+    return isinstance(value, str) and bool(CODE_ID.match(value))

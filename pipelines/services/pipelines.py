@@ -50,7 +50,11 @@ def do_submit_pipeline(workspace, *, actor, data: dict, code=None, source: str =
 
 def _check_computes(workspace, spec: PipelineSpec, actor) -> None:
     errors: dict[str, list[str]] = {}
+    checked: set[str] = set()
     for step in spec.steps:
+        if step.compute in checked:
+            continue
+        checked.add(step.compute)
         try:
             target = integrations.find_compute(workspace, step.compute)
             integrations.check_can_accept(target, actor)
@@ -237,16 +241,20 @@ def _start(
             _reuse(row, earlier, reuse.explain_reuse(_origin(earlier).name, ident))
             return
     previous = (
-        PipelineStep.objects.filter(
-            workspace_id=row.workspace_id,
-            name=row.name,
-            state__in=DONE_STATES,
-            identity__component_name=ident["component_name"],
+        None
+        if reason
+        else (
+            PipelineStep.objects.filter(
+                workspace_id=row.workspace_id,
+                name=row.name,
+                state__in=DONE_STATES,
+                identity__component_name=ident["component_name"],
+            )
+            .exclude(pipeline=pipeline)
+            .order_by("-ended_at", "-pk")
+            .values_list("identity", flat=True)
+            .first()
         )
-        .exclude(pipeline=pipeline)
-        .order_by("-ended_at", "-pk")
-        .values_list("identity", flat=True)
-        .first()
     )
     row.explanation = reuse.explain_run(ident, previous, reason=reason)[:2000]
     try:
@@ -349,6 +357,8 @@ def _record_end(row: PipelineStep, step, digests) -> None:
 def _bind_parent_outputs(row: PipelineStep) -> None:
     """`${{parent.outputs.z}}`: the pipeline job's output z is the step's output."""
     spec = row.pipeline.spec
+    if not any(out.get("step") == row.name for out in (spec.get("outputs") or {}).values()):
+        return
     parent = row.pipeline.job
     changed = False
     outputs = dict(Job.objects.filter(pk=parent.pk).values_list("outputs", flat=True).first() or {})
