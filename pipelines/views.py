@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from jobs import services as job_services
 from jobs.models import UNFINISHED_STATUSES, Job, JobType, LatestMetric
 from pipelines.models import Component, ComponentVersion, PipelineStep, StepState
 from pipelines.services import pipelines as pipeline_services
-from jobs import services as job_services
 from studio import logs, versioning
-from studio.yamlspec import load_mapping
 from studio.views.base import PartialMixin, WorkspaceMixin
+from studio.yamlspec import load_mapping
 
 STATE_CLASS = {
     StepState.WAITING: "waiting",
