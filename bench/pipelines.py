@@ -178,9 +178,8 @@ def main() -> int:
     print(f"Pipelines ({args.steps}-step chain of trivial steps, venv backend, sandboxed)")
     print(f"  by hand, back to back : {by_hand:7.2f} s  ({by_hand / args.steps * 1000:.0f} ms per job)")
     print(f"  as one pipeline       : {as_pipeline:7.2f} s  ({as_pipeline / args.steps * 1000:.0f} ms per step)")
-    print(
-        f"  advancing the pipeline: {sum(spent):7.2f} s over {len(spent)} step ends ({sum(spent) / max(1, len(spent)) * 1000:.0f} ms each)"
-    )
+    each = sum(spent) / max(1, len(spent)) * 1000
+    print(f"  advancing the pipeline: {sum(spent):7.2f} s over {len(spent)} step ends ({each:.0f} ms each)")
     print(f"  overhead ratio        : {ratio:7.2f}x  (target <= 1.2x) {'OK' if ratio <= 1.2 else 'OVER'}")
     print(
         f"  resubmit, {reused}/{args.steps} reused: {decide * 1000:7.0f} ms for the whole submission "
