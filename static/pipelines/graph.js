@@ -62,6 +62,7 @@
         layout: { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 90 }
       });
       window.studioPipelineGraph = cy;
+      window.addEventListener("resize", function () { cy.resize(); cy.fit(undefined, 20); });
       cy.on("tap", "node", function (evt) { openPanel(box, evt.target.id()); });
       box.setAttribute("data-ready", "true");
       if (!data.final) { poll(cy, url); }

@@ -54,6 +54,7 @@ def _submit(page, workspace) -> None:
 
 def test_submit_watch_the_graph_open_a_log_and_see_reuse(page, live_server, transactional_db, node, owner, workspace):
     make_environment(workspace, owner, "plain")
+    page.goto("/login/", timeout=60_000)  # the live server's first answer can be slow on a busy machine
     sign_in(page, owner.username)
     _submit(page, workspace)
     waiting = _colour(page, "show")
