@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from datastores.models import Datastore
 from jobs import integrations
 from jobs.models import UNFINISHED_STATUSES, FailureKind, Job, JobEvent, JobStatus, JobType
 from jobs.runner.lifecycle import advance, note
@@ -26,6 +27,7 @@ from studio import activity
 from studio.errors import Conflict
 
 MODEL_TYPES = ("mlflow_model", "custom_model", "triton_model")
+DEFAULT_DATASTORE = "workspaceblobstore"
 
 
 def parse(workspace, data: dict, *, actor, source: str = "api") -> PipelineSpec:
@@ -60,6 +62,9 @@ def _check_computes(workspace, spec: PipelineSpec, actor) -> None:
             integrations.check_can_accept(target, actor)
         except ValidationError as exc:
             errors.setdefault(f"jobs.{step.name}.compute", []).extend(exc.messages)
+    store = spec.default_datastore
+    if store and not Datastore.objects.filter(workspace=workspace, name=store).exists():
+        errors["settings.default_datastore"] = [f"There is no datastore {store!r} in {workspace.name}."]
     if errors:
         raise ValidationError(errors)
 
@@ -312,11 +317,16 @@ def _child_data(parent: Job, spec: PipelineSpec, step, steps) -> dict:
         if kind in MODEL_TYPES and path.startswith("azureml://"):
             kind = "uri_folder"  # a model passed between steps is a folder of files, not a registered version
         inputs[name] = {"type": kind, "path": path, "mode": "ro_mount"}
-    outputs = {}
-    for name, out in step.outputs.items():
-        outputs[name] = {"type": out["type"]}
     candidate = f"{parent.name[: 99 - len(step.name)]}_{step.name}"
-    name = candidate if not Job.objects.filter(workspace=parent.workspace, name=candidate).exists() else ""
+    taken = Job.objects.filter(workspace=parent.workspace, name=candidate).exists()
+    name = free_job_name(parent.workspace) if taken else candidate
+    outputs = {}
+    for output, out in step.outputs.items():
+        outputs[output] = {"type": out["type"]}
+        if spec.default_datastore and spec.default_datastore != DEFAULT_DATASTORE:
+            folder = "" if out["type"] == "uri_file" else "/"
+            store = spec.default_datastore
+            outputs[output]["path"] = f"azureml://datastores/{store}/paths/azureml/{name}/{output}{folder}"
     return {
         "name": name,
         "display_name": step.display_name or step.name,

@@ -78,7 +78,7 @@ def test_parallel_branches_overlap_in_time_and_join(node, workspace, owner, plai
     slow = "sleep 2 && echo done > ${{outputs.out}}/done.txt"
     body = {
         "type": "pipeline",
-        "settings": {"force_rerun": True},
+        "settings": {"force_rerun": True, "default_datastore": "azureml:workspacefilestore"},
         "jobs": {
             "left": _inline(slow, outputs={"out": {"type": "uri_folder"}}),
             "right": _inline(slow, outputs={"out": {"type": "uri_folder"}}),
@@ -95,6 +95,7 @@ def test_parallel_branches_overlap_in_time_and_join(node, workspace, owner, plai
     assert left.running_at < right.ended_at and right.running_at < left.ended_at, "the branches ran at once"
     assert join.started_at >= max(left.ended_at, right.ended_at)
     assert "force_rerun is set" in steps["left"].explanation
+    assert steps["left"].outputs["out"]["uri"].startswith("azureml://datastores/workspacefilestore/paths/azureml/")
 
 
 def test_a_failed_step_stops_the_pipeline_unless_continue_on_step_failure(node, workspace, owner, plain_env):

@@ -166,3 +166,11 @@ def test_readers_cannot_create_components_and_other_workspaces_see_none(members,
     )
     assert "Unknown component" in errors, "a component of another workspace is not found"
     assert ComponentVersion.objects.filter(workspace=other).count() == 0
+
+
+def test_an_unknown_default_datastore_is_refused(api, workspace, plain_env):
+    text = (
+        "type: pipeline\nsettings:\n  default_datastore: azureml:nowhere\njobs:\n  only:\n    type: command\n"
+        "    environment: azureml:plain:1\n    command: echo hi\n"
+    )
+    assert "There is no datastore 'nowhere' in ws-main" in _errors(_post_yaml(api, workspace, text))
