@@ -17,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from datastores.data_services import get_datastore
 from datastores.paths import parse_uri
+from datastores.services.data import get_datastore
 from datastores.storage import StorageError, store_for
 from environments.models import EnvironmentVersion
 from jobs.models import CodeSnapshot
