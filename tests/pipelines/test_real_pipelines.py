@@ -144,3 +144,25 @@ def test_canceling_a_pipeline_cancels_its_running_step_and_the_rest(node, worksp
     assert steps["long"].state == StepState.CANCELED and steps["next"].state == StepState.CANCELED
     again = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
     assert again.status_code == 409
+
+
+def test_rerun_from_a_step_runs_it_and_what_follows_and_reuses_the_rest(node, workspace, owner, plain_env):
+    api = token_client(owner)
+    body = {
+        "type": "pipeline",
+        "jobs": {
+            "a": _inline("echo a > ${{outputs.o}}/a.txt", outputs={"o": {}}),
+            "b": _inline("cat ${{inputs.i}}/a.txt", inputs={"i": "${{parent.jobs.a.outputs.o}}"}),
+        },
+    }
+    first = wait_status(_submit(api, workspace, body), FINAL, timeout=120)
+    assert first.status == JobStatus.COMPLETED
+    answer = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{first.name}/steps/b/rerun/")
+    assert answer.status_code == 201, answer.content
+    rerun = wait_status(Job.objects.get(workspace=workspace, name=answer.json()["name"]), FINAL, timeout=120)
+    steps = _steps(rerun)
+    assert rerun.status == JobStatus.COMPLETED
+    assert steps["a"].state == StepState.REUSED and steps["a"].reused_from == _steps(first)["a"].job
+    assert steps["b"].state == StepState.COMPLETED and steps["b"].explanation == "rerun from this step was asked for"
+    missing = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{first.name}/steps/zzz/rerun/")
+    assert missing.status_code == 400 and "no step 'zzz'" in str(missing.json())
