@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from jobs import services as job_services
 from jobs.models import UNFINISHED_STATUSES, Job, JobType, LatestMetric
+from pipelines import uploads
 from pipelines.models import Component, ComponentVersion, PipelineStep, StepState
 from pipelines.services import pipelines as pipeline_services
 from studio import logs, versioning
@@ -224,15 +225,10 @@ class PipelineSubmitView(WorkspaceMixin, TemplateView):
                 if str(data.get("type", "")) != "pipeline":
                     raise ValidationError({"type": ["This page submits pipelines: the YAML needs type: pipeline."]})
                 code = request.FILES.get("code")
+                snapshot = None
                 if code is not None:
                     snapshot = job_services.do_create_code_snapshot(self.workspace, actor=request.user, zip_file=code)
-                    for step in (data.get("jobs") or {}).values():
-                        if (
-                            isinstance(step, dict)
-                            and step.get("component") is None
-                            and not _is_code_id(step.get("code"))
-                        ):
-                            step["code"] = snapshot.hash
+                uploads.apply_folder(self.workspace, actor=request.user, data=data, snapshot=snapshot)
                 job = job_services.do_submit_job(self.workspace, actor=request.user, data=data, source="form")
                 return redirect("pipelines:pipeline_detail", self.workspace.name, job.name)
             except ValidationError as exc:
@@ -247,9 +243,3 @@ class PipelineSubmitView(WorkspaceMixin, TemplateView):
                 errors.append(str(detail))
         context = self.get_context_data(spec_text=text, errors=errors)
         return self.render_to_response(context, status=400)
-
-
-def _is_code_id(value) -> bool:
-    from jobs.services.submit import CODE_ID
-
-    return isinstance(value, str) and bool(CODE_ID.match(value))

@@ -88,3 +88,42 @@ def test_canceling_a_pipeline_whose_steps_wait_cancels_them(workspace, owner, pi
     assert canceled.status == "Canceled"
     states = {s.name: s.state for s in pipeline.pipeline.steps.all()}
     assert states["second"] == StepState.CANCELED
+
+
+def test_the_browser_form_reads_component_files_and_code_folders_from_the_zip(
+    client, owner, workspace, plain_env, no_dispatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jobs import code as code_store
+    from pipelines.models import ComponentVersion
+    from tests.jobs.conftest import make_zip
+
+    component = (
+        "name: shout\ntype: command\ninputs:\n  word: {type: string, default: hi}\n"
+        "code: ./src\nenvironment: azureml:plain:1\ncommand: python shout.py ${{inputs.word}}\n"
+    )
+    folder = make_zip(
+        {"comps/shout.yml": component, "comps/src/shout.py": "print('x')\n", "tools/run.sh": "echo run\n"}
+    ).getvalue()
+    spec = (
+        "type: pipeline\njobs:\n  loud:\n    component: ./comps/shout.yml\n"
+        "  tool:\n    type: command\n    code: ./tools\n    environment: azureml:plain:1\n    command: sh run.sh\n"
+    )
+    client.force_login(owner)
+    url = f"/w/{workspace.name}/pipelines/new/"
+    answer = client.post(url, {"spec": spec, "code": SimpleUploadedFile("p.zip", folder)})
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    version = ComponentVersion.objects.get(workspace=workspace, component__name="shout")
+    assert [f["path"] for f in code_store.list_files(version.code)] == ["shout.py"]
+    tool = next(job for job in version.workspace.jobs.all() if job.name.endswith("_tool"))
+    assert [f["path"] for f in code_store.list_files(tool.code)] == ["run.sh"]
+
+    escape = spec.replace("./comps/shout.yml", "../../etc/passwd.yml")
+    answer = client.post(url, {"spec": escape, "code": SimpleUploadedFile("p.zip", folder)})
+    assert answer.status_code == 400 and "leaves its folder" in answer.content.decode()
+    missing = spec.replace("./comps/shout.yml", "./comps/nope.yml")
+    answer = client.post(url, {"spec": missing, "code": SimpleUploadedFile("p.zip", folder)})
+    assert answer.status_code == 400 and "The zip has no component file" in answer.content.decode()
+    answer = client.post(url, {"spec": spec})
+    assert answer.status_code == 400 and "add the pipeline" in answer.content.decode()
