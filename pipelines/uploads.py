@@ -37,13 +37,14 @@ def _relative(path: str, field: str) -> str:
 def apply_folder(workspace, *, actor, data: dict, snapshot: CodeSnapshot | None) -> None:
     """Rewrite `data` (a pipeline mapping) in place: component files from the zip become inline
     component mappings; local code folders become code ids. Errors name the step."""
-    jobs = data.get("jobs") if isinstance(data.get("jobs"), dict) else {}
+    raw = data.get("jobs")
+    jobs: dict = raw if isinstance(raw, dict) else {}
     for name, step in jobs.items():
         if not isinstance(step, dict):
             continue
         field = f"jobs.{name}.component"
         ref = step.get("component")
-        if is_local_component(ref):
+        if isinstance(ref, str) and is_local_component(ref):
             if snapshot is None:
                 raise ValidationError({field: [f"{ref!r} is a component file: add the pipeline's folder as a zip."]})
             rel = _relative(ref, field)
