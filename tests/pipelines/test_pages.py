@@ -127,3 +127,25 @@ def test_the_browser_form_reads_component_files_and_code_folders_from_the_zip(
     assert answer.status_code == 400 and "The zip has no component file" in answer.content.decode()
     answer = client.post(url, {"spec": spec})
     assert answer.status_code == 400 and "add the pipeline" in answer.content.decode()
+
+
+def test_the_periodic_check_advances_a_pipeline_whose_step_end_went_unheard(
+    client, workspace, owner, plain_env, no_dispatch
+):
+    from jobs.models import JobStatus
+    from jobs.runner.lifecycle import advance
+    from pipelines.services.pipelines import check_pipelines
+
+    body = {"type": "pipeline", "jobs": {"only": {"type": "command", "command": "true", "environment": "plain:1"}}}
+    job = job_services.do_submit_job(workspace, actor=owner, data=body)
+    step = job.pipeline.steps.get()
+    for status in (JobStatus.PREPARING, JobStatus.RUNNING, JobStatus.COMPLETED):
+        advance(step.job.pk, (JobStatus.QUEUED, JobStatus.PREPARING, JobStatus.RUNNING), status)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING, "the hook runs on commit, which this test never reaches"
+    assert check_pipelines() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED and job.pipeline.steps.get().state == StepState.COMPLETED
+    client.force_login(owner)
+    answer = client.get(f"/w/{workspace.name}/jobs/{job.name}/")
+    assert answer.status_code == 302 and answer["Location"].endswith(f"/pipelines/{job.name}/")
