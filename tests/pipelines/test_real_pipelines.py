@@ -8,7 +8,7 @@ import time
 from jobs.models import Job, JobStatus
 from pipelines.models import StepState
 from tests.conftest import token_client
-from tests.jobs.conftest import wait_status
+from tests.jobs.conftest import wait_for, wait_status
 from tests.pipelines.conftest import three_steps
 
 FINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
@@ -140,6 +140,8 @@ def test_canceling_a_pipeline_cancels_its_running_step_and_the_rest(node, worksp
     answer = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
     assert answer.status_code == 200 and answer.json()["status"] == JobStatus.CANCELED
     assert wait_status(long_job, FINAL, timeout=30).status == JobStatus.CANCELED
+    # The step is recorded by the hook that runs once the runner's transaction commits.
+    wait_for(lambda: _steps(job)["long"].state == StepState.CANCELED, timeout=10)
     steps = _steps(Job.objects.get(pk=job.pk))
     assert steps["long"].state == StepState.CANCELED and steps["next"].state == StepState.CANCELED
     again = api.post(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/cancel/")
