@@ -189,3 +189,27 @@ def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, own
     with pytest.raises(ValidationError) as refused:
         services.do_create_schedule(workspace, bad, actor=owner)
     assert "objective" in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_a_schedule_submits_a_pipeline_job_through_the_pipeline_handler(workspace, owner, no_dispatch):
+    make_environment(workspace, owner, "plain")
+    pipeline = {
+        "type": "pipeline",
+        "experiment_name": "nightly",
+        "settings": {"default_compute": "azureml:local"},
+        "jobs": {
+            "only": {
+                "type": "command",
+                "environment": "azureml:plain:1",
+                "command": "echo one > ${{outputs.o}}/x",
+                "outputs": {"o": {"type": "uri_folder"}},
+            }
+        },
+    }
+    schedule = services.do_create_schedule(workspace, cron_schedule(job=pipeline), actor=owner)
+    assert schedule.job_type == "pipeline"
+    run = services.fire_schedule(schedule.pk)
+    assert run is not None and run.job is not None, run and run.error
+    assert run.job.type == "pipeline" and run.job.created_by == owner
+    assert run.job.tags[services.SCHEDULE_TAG] == "every-minute"
