@@ -8,9 +8,12 @@ class EndpointsConfig(AppConfig):
 
     def ready(self) -> None:
         from endpoints.deletion import PART
+        from endpoints.views import deploy_link
+        from registry import hooks
         from studio import activity, deletion
 
         deletion.register(PART)
+        hooks.register_version_link(deploy_link)
         activity.register_messages(
             {
                 "endpoint.created": "created the online endpoint {target}",
