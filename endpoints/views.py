@@ -315,7 +315,14 @@ class DeploymentRowsView(EndpointMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         endpoint = self.get_endpoint()
         rows = deployment_rows(endpoint)
-        context.update(endpoint=endpoint, rows=rows, settling=any(r.state != "healthy" for r in rows))
+        context.update(
+            endpoint=endpoint,
+            rows=rows,
+            settling=any(r.state != "healthy" for r in rows),
+            state=endpoint_state(rows),
+            state_labels=STATE_LABELS,
+            oob=True,
+        )
         return context
 
     def render_to_response(self, context, **kwargs):

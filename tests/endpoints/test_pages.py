@@ -125,6 +125,8 @@ def test_the_tabs_show_state_and_readers_see_no_controls(client, workspace, owne
     assert "doubler-ep" in listing and "blue 100%" in listing and "Deploy a model" in listing
     page = client.get(base + "doubler-ep/deployments/").content.decode()
     assert "Save traffic" in page and "Add deployment" in page and 'hx-trigger="every 2s"' in page
+    rows = client.get(base + "doubler-ep/rows/", HTTP_HX_REQUEST="true")
+    assert rows.status_code == 200 and "hx-swap-oob" in rows.content.decode()  # no instance is ready: polling goes on
     consume = client.get(base + "doubler-ep/consume/").content.decode()
     uri = f"http://testserver/endpoints/{workspace.name}/doubler-ep/score"
     assert f'curl -X POST "{uri}"' in consume and f'url = "{uri}"' in consume and "Show keys" in consume
@@ -238,3 +240,15 @@ def test_the_log_viewer_reads_an_instance_log_by_offset_and_stream(client, works
     green = DeploymentInstance.objects.create(deployment=endpoint.deployments.get(name="green"), node="n1")
     assert client.get(log, {"file": green.pk}).status_code == 404
     assert client.get(log, {"file": "../../etc/passwd"}).status_code == 404
+
+
+def test_the_deployments_table_stops_polling_once_every_instance_is_ready(client, workspace, owner, endpoint):
+    from endpoints.models import InstanceStatus
+
+    client.force_login(owner)
+    url = W.format(ws=workspace.name) + "doubler-ep/rows/"
+    for deployment in endpoint.deployments.all():
+        DeploymentInstance.objects.create(deployment=deployment, node="n1", status=InstanceStatus.READY)
+    done = client.get(url, HTTP_HX_REQUEST="true")
+    assert done.status_code == 286  # htmx: stop polling
+    assert "every 2s" not in done.content.decode() and "Healthy" in done.content.decode()
