@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
-from django.db import close_old_connections
 from playwright.sync_api import expect
 
-from endpoints import instances
 from tests.e2e.conftest import screenshot, sign_in
 from tests.endpoints.conftest import score_code, serve_env, sklearn_model  # noqa: F401,F811 - fixtures
+from tests.endpoints.running import Reconciler
 
 # The conftest's scoring script, plus a line in the log for every request.
 SCORE = """
@@ -30,30 +28,6 @@ def run(raw_data):
     print(f"scored {len(data)} rows")
     return {"predictions": [round(x, 3) for x in model.predict(data).tolist()]}
 """
-
-
-class Reconciler:
-    """What a worker node does: reconcile this node's instances every half second."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        try:
-            while not self.stop.wait(0.5):
-                instances.reconcile()
-        finally:
-            close_old_connections()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=30)
-        instances.stop_all()
 
 
 def _deploy(page, *, environment: str):
