@@ -8,8 +8,6 @@ import json
 import subprocess
 import time
 
-import pytest
-
 from endpoints import keys
 from endpoints.models import DeploymentInstance, OnlineEndpoint
 from tests.cli.conftest import write
@@ -108,32 +106,33 @@ def test_endpoint_and_deployments_from_yaml_files_keys_traffic_and_bad_input(cli
     assert gone.code == 1
 
 
-@pytest.mark.parametrize(
-    ("text", "error"),
-    [
-        (
-            DEPLOYMENT_YML.replace("instance_count: 1", "instance_cout: 1"),
-            "blue.yml, line 11: unknown key 'instance_cout'. Did you mean 'instance_count'?",
-        ),
-        (
-            DEPLOYMENT_YML.replace("scoring_script: score.py", "scoring_script: nope.py"),
-            "blue.yml, line 8: 'nope.py' is not in",
-        ),
-        (DEPLOYMENT_YML.replace("path: ./model", "path: ./missing"), "blue.yml, line 5: path './missing': no such"),
-        (
-            DEPLOYMENT_YML.replace("{environment}", "azureml:nothing:1"),
-            "blue.yml, line 9: environment:",
-        ),
-    ],
-)
-def test_a_bad_deployment_file_is_one_line_naming_the_file_and_line(cli, alice, alice_workspace, text, error):
+BAD_FILES = [
+    (
+        DEPLOYMENT_YML.replace("instance_count: 1", "instance_cout: 1"),
+        "blue.yml, line 11: unknown key 'instance_cout'. Did you mean 'instance_count'?",
+    ),
+    (
+        DEPLOYMENT_YML.replace("scoring_script: score.py", "scoring_script: nope.py"),
+        "blue.yml, line 8: 'nope.py' is not in",
+    ),
+    (DEPLOYMENT_YML.replace("path: ./model", "path: ./missing"), "blue.yml, line 5: path './missing': no such"),
+    (DEPLOYMENT_YML.replace("{environment}", "azureml:nothing:1"), "blue.yml, line 9: environment:"),
+    (DEPLOYMENT_YML.replace("endpoint_name: doubler-ep", "endpoint_name: nosuch-ep"), "no online endpoint nosuch-ep"),
+]
+
+
+def test_a_bad_deployment_file_is_one_line_naming_the_file_and_line(cli, alice, alice_workspace):
     make_environment(alice_workspace, alice, "plain")
     _files(cli.cwd, "azureml:plain:1")
     assert cli("online-endpoint", "create", "--file", "endpoint.yml").code == 0
-    write(cli.cwd, "blue.yml", text.format(name="blue", environment="azureml:plain:1"))
-    result = cli("online-deployment", "create", "--file", "blue.yml")
-    assert result.code == 1 and error in result.err, result
+    for text, error in BAD_FILES:
+        write(cli.cwd, "blue.yml", text.format(name="blue", environment="azureml:plain:1"))
+        result = cli("online-deployment", "create", "--file", "blue.yml")
+        assert result.code == 1 and error in result.err, result
     assert not OnlineEndpoint.objects.get(name="doubler-ep").deployments.exists()
+    from registry.models import Model
+
+    assert not Model.objects.filter(name="nosuch-ep-blue-model").exists()  # checked before uploading
 
 
 def test_a_real_deployment_invoked_and_its_log_read_from_the_cli(

@@ -343,7 +343,21 @@ def _environment_ref(ctx: Context, spec: SpecFile, data: dict) -> str:
     return f"azureml:{name}:{created['version']}"
 
 
+def _require_endpoint(ctx: Context, name: str) -> dict:
+    """The endpoint, checked before anything is uploaded for its deployment."""
+    try:
+        return ctx.client.get(ctx.ws_path("online-endpoints", name))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise CLIError(
+                f"There is no online endpoint {name} in {ctx.workspace}: create it first "
+                "(studio online-endpoint create --file endpoint.yml)."
+            ) from None
+        raise
+
+
 def _deployment_body(ctx: Context, spec: SpecFile | None, data: dict) -> dict:
+    _require_endpoint(ctx, data["endpoint_name"])
     body = {k: plain(v) for k, v in data.items() if k not in ("$schema", "model", "environment", "code_configuration")}
     if spec is not None:
         if "model" in data:
