@@ -7,23 +7,34 @@ from __future__ import annotations
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from endpoints import services
 from endpoints.models import OnlineDeployment, OnlineEndpoint
-from jobs.code import snapshot_from_files, snapshot_from_zip
+from jobs import services as jobs_services
 from jobs.models import CodeSnapshot
 
 
-def code_from_upload(workspace, upload: IO[bytes], filename: str, *, actor) -> tuple[CodeSnapshot, str]:
-    """A code snapshot from a `.py` scoring script (the snapshot holds just it) or a `.zip` of the
-    code folder; returns the snapshot and, for a script, its path in the snapshot."""
-    if filename.lower().endswith(".zip"):
-        return snapshot_from_zip(workspace, upload, actor=actor), ""
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+def code_from_upload(
+    workspace, *, actor, upload: UploadedFile | None = None, folder: list[tuple[str, IO[bytes]]] | None = None
+) -> tuple[CodeSnapshot, str]:
+    """A code snapshot from the Deploy form: a `.py` scoring script (the snapshot holds just it),
+    a `.zip` of the code folder, or a picked folder's files (relative path, file). Returns the
+    snapshot and, for a lone script, its path in the snapshot."""
+    if folder:
+        return jobs_services.do_create_code_snapshot(workspace, actor=actor, files=folder), ""
+    if upload is None:
+        raise ValidationError(
+            {"code": ["Upload the scoring script (.py), a .zip of the code folder, or pick the folder."]}
+        )
+    if (upload.name or "").lower().endswith(".zip"):
+        return jobs_services.do_create_code_snapshot(workspace, actor=actor, zip_file=upload), ""
+    name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1]
     if not name.endswith(".py"):
         raise ValidationError({"code": ["Upload a .py scoring script or a .zip of the code folder."]})
-    return snapshot_from_files(workspace, [(name, upload)], actor=actor, strip_top=False), name
+    snapshot = jobs_services.do_create_code_snapshot(workspace, actor=actor, files=[(name, upload)])
+    return snapshot, name
 
 
 @transaction.atomic

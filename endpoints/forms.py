@@ -78,15 +78,16 @@ class DeployForm(forms.Form):
         label="Environment", help_text="Its packages must include azureml-inference-server-http."
     )
     code = forms.FileField(
-        label="Scoring script or code folder",
+        required=False,
+        label="Scoring script or zipped code folder",
         help_text="A .py file with init() and run(raw_data), or a .zip of the code folder.",
         widget=forms.ClearableFileInput(attrs={"accept": ".py,.zip"}),
     )
     scoring_script = forms.CharField(
         required=False,
         max_length=500,
-        label="Scoring script in the zip",
-        help_text="Path inside the zip, e.g. onlinescoring/score.py (not needed for a .py file).",
+        label="Scoring script in the code",
+        help_text="Its path inside the zip or folder, e.g. score.py (not needed for a lone .py file).",
     )
     instance_count = forms.IntegerField(min_value=1, max_value=spec.MAX_INSTANCES, initial=1, label="Instances")
 
@@ -104,7 +105,7 @@ class DeployForm(forms.Form):
 
     def clean_code(self):
         upload = self.cleaned_data["code"]
-        if not upload.name.lower().endswith(CODE_SUFFIXES):
+        if upload and not upload.name.lower().endswith(CODE_SUFFIXES):
             raise forms.ValidationError("Upload a .py scoring script or a .zip of the code folder.")
         return upload
 

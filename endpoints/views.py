@@ -190,9 +190,17 @@ class DeployView(WorkspaceMixin, FormView):
             if endpoint is None:
                 form.add_error("endpoint", f"There is no endpoint {data['endpoint']} any more.")
                 return self.form_invalid(form)
+        # A picked folder's files, each with its path relative to the folder (sent by the page's script).
+        files = self.request.FILES.getlist("code_folder")
+        paths = self.request.POST.getlist("code_paths")
+        folder = [(paths[i] if i < len(paths) and paths[i] else f.name, f) for i, f in enumerate(files)]
+        if folder and not data["scoring_script"]:
+            form.add_error("scoring_script", "Say which file in the folder is the scoring script.")
+            return self.form_invalid(form)
         try:
-            upload = data["code"]
-            code, script = deploying.code_from_upload(self.workspace, upload, upload.name, actor=self.request.user)
+            code, script = deploying.code_from_upload(
+                self.workspace, actor=self.request.user, upload=data["code"], folder=folder
+            )
             deployment = deploying.deploy(
                 self.workspace,
                 endpoint=endpoint,

@@ -42,13 +42,29 @@
     var code = form.querySelector("input[name=code]");
     var newFields = form.querySelector("[data-new-endpoint]");
     var zipOnly = form.querySelector("[data-zip-only]");
+    var folder = form.querySelector("[data-code-folder]");
     function update() {
       if (endpoint && newFields) newFields.hidden = endpoint.value !== "__new__";
       if (code && zipOnly) {
         var name = code.files && code.files.length ? code.files[0].name.toLowerCase() : "";
-        zipOnly.hidden = !(name.slice(-4) === ".zip" || zipOnly.querySelector(".error"));
+        var picked = folder && folder.files && folder.files.length;
+        zipOnly.hidden = !(name.slice(-4) === ".zip" || picked || zipOnly.querySelector(".error"));
       }
     }
+    // A picked folder: each file's path inside it goes along (the server drops the folder's own name).
+    if (folder) folder.addEventListener("change", function () {
+      form.querySelectorAll("input[name=code_paths]").forEach(function (i) { i.remove(); });
+      var bytes = 0;
+      Array.prototype.forEach.call(folder.files, function (f) {
+        var hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = "code_paths"; hidden.value = f.webkitRelativePath || f.name;
+        form.appendChild(hidden);
+        bytes += f.size;
+      });
+      form.querySelector("[data-code-folder-summary]").textContent =
+        folder.files.length + " file(s), " + (bytes / 1024).toFixed(1) + " KB";
+      if (code) code.value = "";
+    });
     form.addEventListener("change", update);
     update();
   }

@@ -79,6 +79,19 @@ def test_deploy_from_the_form_makes_an_endpoint_that_takes_all_traffic(client, w
     assert endpoint.traffic == {"blue": 100}
     assert endpoint.deployments.get(name="green").scoring_script == "src/score.py"
 
+    # A picked folder: its files with their paths under the folder's own name (dropped).
+    folder = _deploy_post(endpoint="web-ep", name="red", scoring_script="onlinescoring/score.py", code="")
+    folder["code_folder"] = [
+        SimpleUploadedFile("score.py", SCORE.encode()),
+        SimpleUploadedFile("util.py", b"X = 1\n"),
+    ]
+    folder["code_paths"] = ["project/onlinescoring/score.py", "project/util.py"]
+    assert client.post(W.format(ws=workspace.name) + "deploy/", folder).status_code == 302
+    red = endpoint.deployments.get(name="red")
+    assert red.scoring_script == "onlinescoring/score.py"
+    assert (red.code.path / "onlinescoring" / "score.py").read_text() == SCORE
+    assert (red.code.path / "util.py").is_file()
+
 
 @pytest.mark.parametrize(
     ("fields", "field", "words"),
@@ -95,6 +108,7 @@ def test_deploy_from_the_form_makes_an_endpoint_that_takes_all_traffic(client, w
             "nope.py",
         ),
         ({"model": "azureml:other:1"}, "model", "not one of the available choices"),
+        ({"code": ""}, "code", "or pick the folder"),
         ({"instance_count": "99"}, "instance_count", "less than or equal to 8"),
     ],
 )
