@@ -4,6 +4,7 @@ Consume, Test, Logs). Every change goes through the same services as the REST AP
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -31,20 +32,38 @@ WRITE = "endpoints.write"
 
 @dataclass(frozen=True)
 class Tab:
+    """One tab of the endpoint page: `/w/<ws>/endpoints/<name>/<key>/` renders
+    templates/endpoints/_tab_<key>.html with the page's context, plus what `context(request,
+    endpoint)` adds (a dict), for those whose role allows `action`."""
+
     key: str
     label: str
-    action: str = "workspace.view"  # who sees the tab
+    action: str = "workspace.view"
+    context: Callable[..., dict] | None = None
 
 
-# The endpoint page's tabs, in order; each renders templates/endpoints/_tab_<key>.html.
-# "metrics" (requests/s, latency, errors per deployment) and "comparison" (blue/green answers
-# on mirrored traffic) are added here, with their templates, when they exist: until then no
-# tab is drawn rather than an empty one.
+def _logs_context(request, endpoint: OnlineEndpoint) -> dict:
+    """The Logs tab: a deployment (?deployment=, else the first) and its instances, one open."""
+    deployments = list(endpoint.deployments.all())
+    wanted = request.GET.get("deployment", "")
+    selected = request.GET.get("file", "")
+    if not wanted and selected:  # the log viewer keeps only ?file=<instance> in the address
+        wanted = next((d.name for d in deployments for i in d.instances.all() if str(i.pk) == selected), "")
+    chosen = next((d for d in deployments if d.name == wanted), deployments[0] if deployments else None)
+    instances = list(chosen.instances.all()) if chosen else []
+    if not any(str(i.pk) == selected for i in instances):
+        selected = str(instances[0].pk) if instances else ""
+    return {"log_deployment": chosen, "log_instances": instances, "selected_instance": selected}
+
+
+# The endpoint page's tabs, in order. "metrics" (requests/s, latency, errors per deployment) and
+# "comparison" (blue/green answers on mirrored traffic) join here, each with its template and
+# context function, when they exist: until then no tab is drawn rather than an empty one.
 TABS: list[Tab] = [
     Tab("deployments", "Deployments"),
     Tab("consume", "Consume"),
     Tab("test", "Test", WRITE),
-    Tab("logs", "Logs"),
+    Tab("logs", "Logs", context=_logs_context),
 ]
 
 
@@ -296,21 +315,9 @@ class EndpointDetailView(EndpointMixin, TemplateView):
             scoring_uri=scoring_uri(self.request, endpoint),
             traffic_total=sum(r.share for r in rows),
         )
-        if tab.key == "logs":
-            context.update(self.logs_context(endpoint))
+        if tab.context is not None:
+            context.update(tab.context(self.request, endpoint))
         return context
-
-    def logs_context(self, endpoint: OnlineEndpoint) -> dict:
-        deployments = list(endpoint.deployments.all())
-        wanted = self.request.GET.get("deployment", "")
-        selected = self.request.GET.get("file", "")
-        if not wanted and selected:  # the log viewer keeps only ?file=<instance> in the address
-            wanted = next((d.name for d in deployments for i in d.instances.all() if str(i.pk) == selected), "")
-        chosen = next((d for d in deployments if d.name == wanted), deployments[0] if deployments else None)
-        instances = list(chosen.instances.all()) if chosen else []
-        if not any(str(i.pk) == selected for i in instances):
-            selected = str(instances[0].pk) if instances else ""
-        return {"log_deployment": chosen, "log_instances": instances, "selected_instance": selected}
 
 
 class DeploymentRowsView(EndpointMixin, TemplateView):
