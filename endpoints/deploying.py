@@ -18,16 +18,14 @@ from jobs.models import CodeSnapshot
 
 def code_from_upload(
     workspace, *, actor, upload: UploadedFile | None = None, folder: list[tuple[str, IO[bytes]]] | None = None
-) -> tuple[CodeSnapshot, str]:
+) -> tuple[CodeSnapshot | None, str]:
     """A code snapshot from the Deploy form: a `.py` scoring script (the snapshot holds just it),
     a `.zip` of the code folder, or a picked folder's files (relative path, file). Returns the
-    snapshot and, for a lone script, its path in the snapshot."""
+    snapshot (None when nothing was uploaded) and, for a lone script, its path in the snapshot."""
     if folder:
         return jobs_services.do_create_code_snapshot(workspace, actor=actor, files=folder), ""
     if upload is None:
-        raise ValidationError(
-            {"code": ["Upload the scoring script (.py), a .zip of the code folder, or pick the folder."]}
-        )
+        return None, ""  # no script: only an MLflow model deploys so (the services say so otherwise)
     if (upload.name or "").lower().endswith(".zip"):
         return jobs_services.do_create_code_snapshot(workspace, actor=actor, zip_file=upload), ""
     name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1]

@@ -75,12 +75,14 @@ class DeployForm(forms.Form):
     name = forms.CharField(max_length=32, label="Deployment name", initial="blue", help_text="e.g. blue, green.")
     model = forms.ChoiceField(label="Model version")
     environment = forms.ChoiceField(
-        label="Environment", help_text="Its packages must include azureml-inference-server-http."
+        required=False,
+        label="Environment",
+        help_text="Its packages must include azureml-inference-server-http. An MLflow model can use its own.",
     )
     code = forms.FileField(
         required=False,
         label="Scoring script or zipped code folder",
-        help_text="A .py file with init() and run(raw_data), or a .zip of the code folder.",
+        help_text="A .py file with init() and run(raw_data), or a .zip of the code folder. An MLflow model needs none.",
         widget=forms.ClearableFileInput(attrs={"accept": ".py,.zip"}),
     )
     scoring_script = forms.CharField(
@@ -95,7 +97,10 @@ class DeployForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["endpoint"].choices = [(NEW_ENDPOINT, "New endpoint…"), *[(e, e) for e in endpoints]]
         self.fields["model"].choices = model_choices(workspace)
-        self.fields["environment"].choices = environment_choices(workspace)
+        self.fields["environment"].choices = [
+            ("", "From the model (MLflow models only)"),
+            *environment_choices(workspace),
+        ]
 
     def clean_endpoint_name(self):
         return _name(self.cleaned_data["endpoint_name"]) if self.cleaned_data["endpoint_name"] else ""

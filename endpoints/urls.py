@@ -1,6 +1,7 @@
 from django.urls import path
 
 from endpoints import router, views, views_logs
+from endpoints.batch import views as batch_views
 
 app_name = "endpoints"
 
@@ -25,4 +26,11 @@ urlpatterns = [
     path(D + "log/download/", views_logs.DeploymentLogDownloadView.as_view(), name="deployment_log_download"),
     path(E, views.EndpointDetailView.as_view(), {"tab": "deployments"}, name="endpoint_home"),
     path(E + "<str:tab>/", views.EndpointDetailView.as_view(), name="endpoint_detail"),
+    path("w/<str:workspace>/batch-endpoints/", batch_views.BatchEndpointListView.as_view(), name="batch_endpoint_list"),
+    path(
+        "w/<str:workspace>/batch-endpoints/<str:name>/",
+        batch_views.BatchEndpointDetailView.as_view(),
+        name="batch_endpoint_detail",
+    ),
+    path("w/<str:workspace>/batch-jobs/<str:name>/", batch_views.BatchJobView.as_view(), name="batch_job"),
 ]

@@ -220,17 +220,16 @@ class DeployView(WorkspaceMixin, FormView):
             code, script = deploying.code_from_upload(
                 self.workspace, actor=self.request.user, upload=data["code"], folder=folder
             )
+            fields = {"name": data["name"], "model": data["model"], "instance_count": data["instance_count"]}
+            if data["environment"]:
+                fields["environment"] = data["environment"]
+            if code is not None:
+                fields["code_configuration"] = {"code": code.pk, "scoring_script": data["scoring_script"] or script}
             deployment = deploying.deploy(
                 self.workspace,
                 endpoint=endpoint,
                 new_endpoint={"name": data["endpoint_name"], "auth_mode": data["auth_mode"]},
-                deployment={
-                    "name": data["name"],
-                    "model": data["model"],
-                    "environment": data["environment"],
-                    "code_configuration": {"code": code.pk, "scoring_script": data["scoring_script"] or script},
-                    "instance_count": data["instance_count"],
-                },
+                deployment=fields,
                 actor=self.request.user,
             )
         except Conflict as exc:  # a name clash: of the new endpoint's name, or the deployment's

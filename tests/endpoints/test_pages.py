@@ -108,7 +108,7 @@ def test_deploy_from_the_form_makes_an_endpoint_that_takes_all_traffic(client, w
             "nope.py",
         ),
         ({"model": "azureml:other:1"}, "model", "not one of the available choices"),
-        ({"code": ""}, "code", "or pick the folder"),
+        ({"code": ""}, "code", "only an mlflow_model deploys with no script"),
         ({"instance_count": "99"}, "instance_count", "less than or equal to 8"),
     ],
 )

@@ -373,9 +373,8 @@ def _deployment_body(ctx: Context, spec: SpecFile | None, data: dict) -> dict:
 
 def cmd_deployment_create(ctx: Context) -> int:
     spec, data = _deployment_spec(ctx)
-    for key in ("model", "environment", "code_configuration"):
-        if key not in data:
-            raise SpecError(f"{spec.name if spec else 'The deployment'}: a deployment needs {key}.")
+    if "model" not in data:  # code and environment may be left out for an MLflow model
+        raise SpecError(f"{spec.name if spec else 'The deployment'}: a deployment needs a model.")
     endpoint = data["endpoint_name"]
     body = _deployment_body(ctx, spec, data)
     try:
