@@ -19,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from endpoints import deploying, keys, services
 from endpoints.api import scoring_uri
-from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm
+from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, environment_choices
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment, OnlineEndpoint
 from registry.hooks import Link
 from studio.errors import Conflict
@@ -184,6 +184,11 @@ class DeployView(WorkspaceMixin, FormView):
         if model:
             initial["model"] = model if model.startswith("azureml:") else f"azureml:{model}"
             initial["endpoint_name"] = _suggest_endpoint_name(model)
+        if not _is_mlflow(self.workspace, initial.get("model", "")):
+            # A script deployment needs an environment: offer the workspace's own first.
+            groups = environment_choices(self.workspace)
+            if groups:
+                initial["environment"] = groups[0][1][0][0]
         endpoint = OnlineEndpoint.objects.filter(
             workspace=self.workspace, name=self.request.GET.get("endpoint", "")
         ).first()
@@ -244,6 +249,15 @@ class DeployView(WorkspaceMixin, FormView):
             f"Deploying {deployment.model} as {deployment.name}: its instances start in the background.",
         )
         return redirect(_endpoint_url(deployment.endpoint))
+
+
+def _is_mlflow(workspace, ref: str) -> bool:
+    """Whether `azureml:name:version` names an MLflow model of the workspace."""
+    from registry.models import ModelVersion
+
+    name, _, version = ref.removeprefix("azureml:").partition(":")
+    found = ModelVersion.objects.filter(workspace=workspace, model__name=name, version=version).first()
+    return found is not None and found.type == ModelVersion.Type.MLFLOW
 
 
 def deploy_link(request, workspace, version) -> Link | None:

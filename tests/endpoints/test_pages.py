@@ -61,6 +61,7 @@ def test_deploy_from_the_form_makes_an_endpoint_that_takes_all_traffic(client, w
     page = client.get(W.format(ws=workspace.name) + "deploy/?model=azureml:doubler:1")
     assert page.status_code == 200
     assert page.context["form"].initial["endpoint_name"] == "doubler-ep"
+    assert page.context["form"].initial["environment"] == "azureml:serve:1"  # a script needs one
     answer = client.post(W.format(ws=workspace.name) + "deploy/", _deploy_post())
     assert answer.status_code == 302, answer.content[:2000]
     endpoint = OnlineEndpoint.objects.get(workspace=workspace, name="web-ep")
@@ -266,3 +267,25 @@ def test_the_deployments_table_stops_polling_once_every_instance_is_ready(client
     done = client.get(url, HTTP_HX_REQUEST="true")
     assert done.status_code == 286  # htmx: stop polling
     assert "every 2s" not in done.content.decode() and "Healthy" in done.content.decode()
+
+
+def test_an_mlflow_model_deploys_from_the_form_with_no_script_and_no_environment(client, workspace, owner, tmp_path):
+    from registry import services as registry
+    from tests.registry.conftest import write_mlflow_model
+
+    folder = write_mlflow_model(tmp_path / "model")
+    sink = registry.upload_sink_for(workspace)
+    for path in folder.iterdir():
+        sink.open(path.name).write(path.read_bytes())
+    sink.finish()
+    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="iris")
+    client.force_login(owner)
+    page = client.get(W.format(ws=workspace.name) + "deploy/?model=azureml:iris:1")
+    assert not page.context["form"].initial.get("environment")  # the model brings its own
+    data = _deploy_post(endpoint_name="iris-ep", model="azureml:iris:1", environment="", code="")
+    answer = client.post(W.format(ws=workspace.name) + "deploy/", data)
+    assert answer.status_code == 302, answer.context["form"].errors if answer.context else answer
+    deployment = OnlineEndpoint.objects.get(name="iris-ep").deployments.get()
+    assert deployment.scoring_script == "" and deployment.environment.startswith("azureml:iris-mlflow-env:")
+    page = client.get(W.format(ws=workspace.name) + "iris-ep/deployments/").content.decode()
+    assert "MLflow model, no script" in page
