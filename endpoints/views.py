@@ -18,7 +18,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from endpoints import deploying, keys, services
-from endpoints.api import scoring_uri
+from endpoints.api.views import scoring_uri
 from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, environment_choices
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment, OnlineEndpoint
 from registry.hooks import Link
