@@ -28,11 +28,7 @@ from pipelines.services import components as component_services
 from pipelines.services import pipelines as pipeline_services
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
-from studio.api.body import is_form, read_spec
-
-
-def _truthy(value) -> bool:
-    return str(value or "").lower() in ("1", "true", "yes", "on")
+from studio.api.body import is_form, read_spec, truthy
 
 
 class _CreateMixin:
@@ -64,7 +60,7 @@ class ComponentViewSet(_CreateMixin, WorkspaceScopedViewSet):
     serializer_class = s.ComponentVersionSerializer
 
     def list(self, request, workspace):
-        include_archived = _truthy(request.query_params.get("archived"))
+        include_archived = truthy(request.query_params.get("archived"))
         components = Component.objects.filter(workspace=self.workspace).order_by("name")
         page = self.paginate_queryset(components)
         rows: dict[int, list] = {}
