@@ -26,7 +26,20 @@ from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import FORMATS
 
-MODULES = [auth, workspace, environment, compute, component, job, schedule, data, model, datastore, endpoint, batch_endpoint]
+MODULES = [
+    auth,
+    workspace,
+    environment,
+    compute,
+    component,
+    job,
+    schedule,
+    data,
+    model,
+    datastore,
+    endpoint,
+    batch_endpoint,
+]
 
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:
