@@ -30,7 +30,8 @@ from jobs.spec import IDENTIFIER, LITERAL_TYPES, _parse_literal, _parse_str_map
 from pipelines import component_spec as cs
 from pipelines.component_spec import ComponentSpec, error, line_of, parse_component
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys
+from studio.yamlspec import LineDict, check_keys
+from sweeps.spec import parse_sweep_spec
 
 TOP_KEYS = {
     "type",
@@ -70,6 +71,23 @@ STEP_KEYS = {
     "is_deterministic",
 }
 STEP_IGNORED = {"properties", "resources", "distribution", "limits", "identity", "services", "queue_settings"}
+# A `type: sweep` step (Azure ML's sweep in a pipeline): `trial` names the component, the search
+# space names some of its (literal) inputs, and its outputs are the best trial's.
+SWEEP_PARTS = ("search_space", "objective", "sampling_algorithm", "limits", "early_termination")
+SWEEP_STEP_KEYS = {
+    "type",
+    "trial",
+    "inputs",
+    "outputs",
+    "compute",
+    "environment_variables",
+    "display_name",
+    "description",
+    "tags",
+    "is_deterministic",
+    *SWEEP_PARTS,
+}
+SWEEP_STEP_IGNORED = STEP_IGNORED - {"limits"}
 BINDING = re.compile(r"^\s*\$\{\{\s*parent\.(.+?)\s*\}\}\s*$")
 STEP_OUTPUT = re.compile(r"^jobs\.([A-Za-z_][A-Za-z0-9_]*)\.outputs\.([A-Za-z_][A-Za-z0-9_]*)$")
 PARENT_INPUT = re.compile(r"^inputs\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -104,6 +122,8 @@ class StepSpec:
     outputs: dict[str, dict] = field(default_factory=dict)
     environment_variables: dict[str, str] = field(default_factory=dict)
     upstream: list[str] = field(default_factory=list)
+    # A sweep step: {"command": the trial command with ${{search_space.x}}, and SWEEP_PARTS}.
+    sweep: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -347,15 +367,21 @@ def parse_pipeline(
         if not isinstance(raw, dict):
             raise error(f"jobs.{step_name}", f"A step is a mapping{line_of(jobs_raw, step_name)}.")
         lines[step_name] = line_of(jobs_raw, step_name)
-        notices += check_keys(
-            raw, STEP_KEYS, source=f"step {step_name}", field=f"jobs.{step_name}", ignored=STEP_IGNORED
-        )
         kind = str(raw.get("type") or "command")
-        if kind != "command":
+        if kind not in ("command", "sweep"):
             raise error(
                 f"jobs.{step_name}.type",
-                f"Studio runs command steps; type {kind!r}{line_of(raw, 'type')} is not supported yet.",
+                f"Studio runs command and sweep steps; type {kind!r}{line_of(raw, 'type')} is not supported.",
             )
+        notices += check_keys(
+            raw,
+            SWEEP_STEP_KEYS if kind == "sweep" else STEP_KEYS,
+            source=f"step {step_name}",
+            field=f"jobs.{step_name}",
+            ignored=SWEEP_STEP_IGNORED if kind == "sweep" else STEP_IGNORED,
+        )
+        if kind == "sweep":
+            raw = _sweep_trial(step_name, raw)
         if default_env and raw.get("component") is None and not raw.get("environment"):
             raw = {**raw, "environment": default_env}
         component, version = _component_for(
@@ -426,9 +452,11 @@ def parse_pipeline(
                 binding["declared"] = decl["type"]
                 _check_type(step_name, name, binding)
             step.inputs[name] = binding
+        if kind == "sweep":
+            step.sweep = _sweep_parts(step_name, raw, step, component)
         if declared is not None:
             for name, decl in declared.items():
-                if name in step.inputs:
+                if name in step.inputs or (kind == "sweep" and name in (raw.get("search_space") or {})):
                     continue
                 if "default" in decl:
                     step.inputs[name] = {"kind": "literal", "type": decl["type"], "value": decl["default"], "line": ""}
@@ -551,6 +579,74 @@ def parse_pipeline(
                 f"No step binds the pipeline output {name!r}: add ${{{{parent.outputs.{name}}}}} to a step's outputs.",
             )
     return spec
+
+
+def _sweep_trial(step: str, raw: dict) -> dict:
+    """A sweep step's `trial` (a component reference or mapping) read as the step's component."""
+    if "trial" not in raw:
+        raise error(
+            f"jobs.{step}.trial",
+            f"Sweep step {step!r}{line_of(raw, 'type')} needs a trial: a component (azureml:train:1, "
+            "or a component file the CLI reads).",
+        )
+    for part in ("search_space", "objective", "sampling_algorithm"):
+        if part not in raw:
+            raise error(f"jobs.{step}.{part}", f"Sweep step {step!r}{line_of(raw, 'type')} needs {part}.")
+    as_component = LineDict(raw)
+    as_component.lines = dict(getattr(raw, "lines", {}))
+    as_component["component"] = raw["trial"]
+    if "trial" in as_component.lines:
+        as_component.lines["component"] = as_component.lines["trial"]
+    return as_component
+
+
+def _sweep_parts(step_name: str, raw: dict, step: StepSpec, component: ComponentSpec) -> dict:
+    """Check a sweep step's search space against its component and the sweep settings as the
+    sweep YAML would be; return the trial command (`${{inputs.p}}` -> `${{search_space.p}}`) and
+    the settings."""
+    space = raw.get("search_space")
+    where = f"jobs.{step_name}.search_space"
+    if not isinstance(space, dict) or not space:
+        raise error(where, f"Sweep step {step_name!r}{line_of(raw, 'search_space')}: give at least one parameter.")
+    command = step.command
+    for name in space:
+        name = str(name)
+        decl = component.inputs.get(name)
+        if decl is None:
+            raise error(
+                f"{where}.{name}",
+                f"{name!r}{line_of(space, name)} is not an input of {step.component or 'the trial'} "
+                f"(it has: {', '.join(component.inputs) or 'none'}); the search space sets the trial's inputs.",
+            )
+        if decl["type"] not in LITERAL_TYPES:
+            raise error(
+                f"{where}.{name}",
+                f"{name!r}{line_of(space, name)} is a {decl['type']} input: a search space sets values "
+                "(number, integer, string, boolean), not data.",
+            )
+        if name in step.inputs and name in (raw.get("inputs") or {}):
+            raise error(
+                f"jobs.{step_name}.inputs.{name}",
+                f"{name!r}{line_of(raw.get('inputs') or {}, name)} is set by the search space: leave it out of inputs.",
+            )
+        step.inputs.pop(name, None)  # a default of the component, replaced by the sampled value
+        command = re.sub(r"\$\{\{\s*inputs\." + re.escape(name) + r"\s*\}\}", f"${{{{search_space.{name}}}}}", command)
+    check = LineDict({k: raw[k] for k in SWEEP_PARTS if k in raw})
+    check.lines = {k: v for k, v in getattr(raw, "lines", {}).items() if k in check}
+    check["trial"] = {"command": "true " + " ".join(f"${{{{search_space.{n}}}}}" for n in space), "environment": "x:1"}
+    try:
+        parse_sweep_spec(check, source=f"step {step_name}")
+    except ValidationError as exc:
+        raise _prefixed(exc, f"jobs.{step_name}") from None
+    return {"command": command, **{k: _plain(raw[k]) for k in SWEEP_PARTS if k in raw}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _check_type(step: str, name: str, binding: dict) -> None:

@@ -156,6 +156,7 @@ def identity(step: dict, upstream_outputs: dict[str, dict[str, dict]], digests: 
         "inputs": {name: input_identity(b, upstream_outputs, digests) for name, b in sorted(step["inputs"].items())},
         "outputs": sorted(step["outputs"]),
         "environment_variables": step.get("environment_variables") or {},
+        **({"sweep": step["sweep"]} if step.get("sweep") else {}),
     }
 
 
@@ -169,6 +170,8 @@ def fingerprint(ident: dict[str, Any]) -> str:
         "outputs": ident["outputs"],
         "environment_variables": ident["environment_variables"],
     }
+    if ident.get("sweep"):  # a sweep step: its search space and settings decide its result too
+        body["sweep"] = ident["sweep"]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -219,6 +222,8 @@ def explain_run(ident: dict[str, Any], previous: dict[str, Any] | None, *, reaso
             changes.append(f"inputs.{name}: no longer given")
     if (previous.get("environment_variables") or {}) != ident["environment_variables"]:
         changes.append("environment_variables changed")
+    if previous.get("sweep") != ident.get("sweep"):
+        changes.append("sweep settings changed (search space, objective, sampling or limits)")
     if previous.get("outputs") != ident["outputs"]:
         changes.append("outputs changed")
     if not changes:

@@ -42,8 +42,9 @@ def apply_folder(workspace, *, actor, data: dict, snapshot: CodeSnapshot | None)
     for name, step in jobs.items():
         if not isinstance(step, dict):
             continue
-        field = f"jobs.{name}.component"
-        ref = step.get("component")
+        key = "trial" if step.get("type") == "sweep" else "component"  # a sweep step's trial is a component
+        field = f"jobs.{name}.{key}"
+        ref = step.get(key)
         if isinstance(ref, str) and is_local_component(ref):
             if snapshot is None:
                 raise ValidationError({field: [f"{ref!r} is a component file: add the pipeline's folder as a zip."]})
@@ -56,7 +57,7 @@ def apply_folder(workspace, *, actor, data: dict, snapshot: CodeSnapshot | None)
             if isinstance(code, str) and not CODE_ID.match(code):
                 folder = _relative(posixpath.join(posixpath.dirname(rel), code), field)
                 component["code"] = _folder_snapshot(workspace, actor, snapshot, folder, field).hash
-            step["component"] = component
+            step[key] = component
         elif ref is None and snapshot is not None:
             code = step.get("code")
             if isinstance(code, str) and CODE_ID.match(code):

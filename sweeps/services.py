@@ -33,9 +33,10 @@ from sweeps.spec import SweepSpec, parse_sweep_spec
 
 
 @transaction.atomic
-def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "api") -> Job:
+def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "api", parent: Job | None = None) -> Job:
     """Validate a sweep job, store it Running with its Optuna study, and start its first trials
-    in the same transaction (so a bad environment or compute refuses the whole submission)."""
+    in the same transaction (so a bad environment or compute refuses the whole submission).
+    `parent`: the pipeline whose step the sweep is (told when the sweep ends, as for any child)."""
     spec = parse_sweep_spec(data, source="sweep YAML" if source == "yaml" else "sweep job")
     name = free_job_name(workspace, str(data.get("name") or ""))
     now = timezone.now()
@@ -62,6 +63,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         inputs=spec.top.get("inputs") or {},
         timeout_seconds=spec.timeout,
         source=source,
+        parent=parent,
     )
     sweep = Sweep.objects.create(job=job, spec=spec.to_dict(), study_name=f"studio-{uuid.uuid4().hex}")
     engine.study(spec, sweep.study_name, create=True)
@@ -177,7 +179,9 @@ def _finish(sweep: Sweep, spec: SweepSpec) -> None:
     if sweep.best_trial_id:
         best = sweep.best_trial
         message = f"Best trial {best.number}: {spec.primary_metric} = {best.value:g}"
-        moved = advance(job.pk, JobStatus.RUNNING, JobStatus.COMPLETED, message)
+        # The sweep's outputs are its best trial's (what a pipeline binds `...outputs.model` to).
+        outputs = {**(job.outputs or {}), **(best.job.outputs or {})}
+        moved = advance(job.pk, JobStatus.RUNNING, JobStatus.COMPLETED, message, outputs=outputs)
         status = JobStatus.COMPLETED
     else:
         reason = sweep.notice or f"No trial completed with a value of {spec.primary_metric!r}."

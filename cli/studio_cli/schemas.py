@@ -236,4 +236,10 @@ PIPELINE_STEP = {
     "identity",
     "services",
     "queue_settings",
+    # a `type: sweep` step
+    "trial",
+    "search_space",
+    "objective",
+    "sampling_algorithm",
+    "early_termination",
 }

@@ -180,7 +180,7 @@ def component_body(spec: SpecFile, data: dict) -> Prepared:
 def pipeline_body(spec: SpecFile, data: dict) -> Prepared:
     """A pipeline job: each step's component file (`./train.yml`) is read and sent inline, and
     every local code folder is listed for upload: `jobs.<step>` (an inline command's code) or
-    `jobs.<step>.component` (a component file's code)."""
+    `jobs.<step>.component` / `jobs.<step>.trial` (a component file's code)."""
     check_keys(spec, data, schemas.PIPELINE)
     jobs = data.get("jobs")
     if not isinstance(jobs, dict) or not jobs:
@@ -193,14 +193,15 @@ def pipeline_body(spec: SpecFile, data: dict) -> Prepared:
         if not isinstance(step, dict):
             raise SpecError(f"{spec.where(jobs, name)}: step {name!r} must be a mapping.")
         check_keys(spec, step, schemas.PIPELINE_STEP, context=f"jobs.{name}")
-        component = step.get("component")
+        key = "trial" if step.get("type") == "sweep" else "component"  # a sweep step's trial is a component
+        component = step.get(key)
         if isinstance(component, str) and _is_local_component(component):
-            path = spec.local_path(step, "component")
+            path = spec.local_path(step, key)
             inner = SpecFile(str(path))
             prepared = component_body(inner, inner.data)
-            body["jobs"][name]["component"] = prepared.body
+            body["jobs"][name][key] = prepared.body
             if "code" in prepared.uploads:
-                uploads[f"jobs.{name}.component"] = prepared.uploads["code"]
+                uploads[f"jobs.{name}.{key}"] = prepared.uploads["code"]
         code = step.get("code")
         if component is None and code is not None and not is_remote(str(code)):
             uploads[f"jobs.{name}"] = spec.local_path(step, "code")

@@ -25,6 +25,7 @@ from pipelines.pipeline_spec import PipelineSpec, parse_pipeline
 from pipelines.services.components import register_inline_component, resolve_component
 from studio import activity
 from studio.errors import Conflict
+from sweeps.services import do_submit_sweep
 
 MODEL_TYPES = ("mlflow_model", "custom_model", "triton_model")
 DEFAULT_DATASTORE = "workspaceblobstore"
@@ -264,14 +265,24 @@ def _start(
     row.explanation = reuse.explain_run(ident, previous, reason=reason)[:2000]
     try:
         with transaction.atomic():
-            child = do_submit_job(
-                parent.workspace,
-                actor=parent.created_by,
-                data=_child_data(parent, spec, step, steps),
-                code=None,
-                source=parent.source,
-                parent=parent,
-            )
+            if step.sweep:
+                child = do_submit_sweep(
+                    parent.workspace,
+                    actor=parent.created_by,
+                    data=_sweep_data(_child_data(parent, spec, step, steps), step),
+                    code=None,
+                    source=parent.source,
+                    parent=parent,
+                )
+            else:
+                child = do_submit_job(
+                    parent.workspace,
+                    actor=parent.created_by,
+                    data=_child_data(parent, spec, step, steps),
+                    code=None,
+                    source=parent.source,
+                    parent=parent,
+                )
     except (ValidationError, Conflict) as exc:
         if refuse:
             raise
@@ -339,6 +350,24 @@ def _child_data(parent: Job, spec: PipelineSpec, step, steps) -> dict:
         "outputs": outputs,
         "environment_variables": step.environment_variables,
     }
+
+
+def _sweep_data(data: dict, step) -> dict:
+    """A sweep step as a sweep job: the step's command job becomes the trial, with the search
+    space in place of the inputs it sets. Each trial writes its outputs to its own default path;
+    the sweep job's outputs are the best trial's when it ends (sweeps.services)."""
+    trial = {
+        "command": step.sweep["command"],
+        "environment": data.pop("environment"),
+        "environment_variables": data.pop("environment_variables"),
+    }
+    if data.get("code"):
+        trial["code"] = data["code"]
+    data.pop("code", None)
+    data.pop("command")
+    data["outputs"] = {k: {"type": v["type"]} for k, v in data["outputs"].items()}
+    sweep = {k: v for k, v in step.sweep.items() if k != "command"}
+    return {**data, "type": "sweep", "trial": trial, **sweep}
 
 
 def _record_end(row: PipelineStep, step, digests) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from jobs import services as job_services
 from tests.jobs.conftest import _clean_job_dirs, make_zip, no_dispatch, node, plain_env  # noqa: F401 - fixtures
+from tests.sweeps.conftest import mlflow_env  # noqa: F401 - fixture (sweep steps)
 
 PREP = """
 import sys, pathlib

@@ -93,7 +93,7 @@ def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
         if what.startswith("jobs."):  # a pipeline step's code, or its component file's
             parts = what.split(".")
             target = body["jobs"][parts[1]]
-            (target["component"] if len(parts) == 3 else target)["code"] = _upload_code(ctx, local)
+            (target[parts[2]] if len(parts) == 3 else target)["code"] = _upload_code(ctx, local)
         elif what == "code":  # a sweep's code is its trial's
             (body["trial"] if body.get("type") == "sweep" else body)["code"] = _upload_code(ctx, local)
         else:  # inputs.<name>
