@@ -9,6 +9,9 @@ A handler gives two things for its type:
   holds a worker;
 - `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
   children too);
+- `validate(workspace, *, actor, data, source)` (optional): check a job mapping of this type without
+  creating anything, raising ValidationError with the fields (and lines) at fault; what a schedule
+  calls when it is made, so a broken job is refused then rather than at each firing;
 - `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
   job page sends it.
 """
@@ -30,6 +33,7 @@ class TypeHandler:
     child_ended: Callable[[int, int], None]
     cancel: Callable | None = None
     page: str | None = None
+    validate: Callable | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}

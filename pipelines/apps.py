@@ -20,6 +20,7 @@ class PipelinesConfig(AppConfig):
                 child_ended=pipelines.on_step_ended,
                 cancel=pipelines.do_cancel_pipeline,
                 page="pipelines:pipeline_detail",
+                validate=pipelines.validate_pipeline,
             ),
         )
         workspace_deletion.register(deletion.PART)

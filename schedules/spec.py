@@ -149,11 +149,23 @@ def check_job(data: dict, workspace: Workspace, *, actor, source: str) -> None:
         if errors:
             raise ValidationError(errors)
         code = spec.code
-    elif children.handler_for(str(kind)) is None:
+    elif (handler := children.handler_for(str(kind))) is None:
         raise _refuse(
             "create_job.type", f"{where(data, 'type', source)}: Studio cannot schedule jobs of type {kind!r}."
         )
-    else:
+    else:  # a pipeline (…): its app checks it now, through the jobs.children hook, creating nothing
+        if handler.validate is not None:
+            try:
+                handler.validate(workspace, actor=actor, data=data, source=source)
+            except ValidationError as exc:
+                raise ValidationError(
+                    {
+                        f"create_job.{key}": [f"{source}: {m}" for m in messages]
+                        for key, messages in (
+                            exc.message_dict if hasattr(exc, "error_dict") else {"spec": exc.messages}
+                        ).items()
+                    }
+                ) from None
         code = data.get("code")
     if code:
         match = CODE_ID.match(str(code))

@@ -18,6 +18,7 @@ class SweepsConfig(AppConfig):
                 child_ended=services.on_trial_ended,
                 cancel=services.do_cancel_sweep,
                 page="sweeps:sweep_detail",
+                validate=services.validate_sweep,
             ),
         )
         register_messages(

@@ -81,6 +81,11 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
     return job
 
 
+def validate_sweep(workspace, *, actor, data: dict, source: str = "sweep job") -> None:
+    """The jobs.children `validate` hook: the sweep YAML's checks, nothing created."""
+    parse_sweep_spec(data, source=source)
+
+
 def on_trial_ended(parent_id: int, child_id: int) -> None:
     """The jobs hook: one of a sweep's trials reached a final state."""
     advance_sweep(parent_id)

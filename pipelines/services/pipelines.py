@@ -51,6 +51,23 @@ def do_submit_pipeline(workspace, *, actor, data: dict, code=None, source: str =
     return _create(workspace, actor=actor, spec=spec, source=source)
 
 
+class _DryRun(Exception):
+    """Raised to roll back what validating a pipeline registered (inline component versions)."""
+
+
+def validate_pipeline(workspace, *, actor, data: dict, source: str = "pipeline job") -> None:
+    """The jobs.children `validate` hook (a schedule being made): every check of a submission
+    (components, bindings, types, cycles, environments, data inputs, computes, datastore), with
+    nothing kept: inline components it registers are rolled back."""
+    try:
+        with transaction.atomic():
+            spec = parse(workspace, data, actor=actor, source="yaml" if "YAML" in source else "api")
+            _check_computes(workspace, spec, actor)
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
 def _check_computes(workspace, spec: PipelineSpec, actor) -> None:
     errors: dict[str, list[str]] = {}
     checked: set[str] = set()

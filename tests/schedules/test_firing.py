@@ -213,3 +213,53 @@ def test_a_schedule_submits_a_pipeline_job_through_the_pipeline_handler(workspac
     assert run is not None and run.job is not None, run and run.error
     assert run.job.type == "pipeline" and run.job.created_by == owner
     assert run.job.tags[services.SCHEDULE_TAG] == "every-minute"
+
+
+BROKEN_PIPELINE_SCHEDULE = """\
+name: broken-pipeline
+trigger: {type: cron, expression: "0 2 * * *"}
+create_job:
+  type: pipeline
+  settings: {default_compute: azureml:local}
+  jobs:
+    make:
+      component:
+        name: maker
+        type: command
+        outputs: {out: {type: uri_folder}}
+        environment: azureml:plain:1
+        command: echo hi > ${{outputs.out}}/x
+    use:
+      type: command
+      environment: azureml:plain:1
+      command: cat ${{inputs.data}}/x
+      inputs:
+        data: ${{parent.jobs.make.outputs.model}}
+"""
+
+
+@pytest.mark.django_db
+def test_a_broken_pipeline_schedule_is_refused_when_it_is_made_and_registers_nothing(workspace, owner):
+    """The pipeline handler's `validate` (jobs.children) runs when the schedule is made: a binding
+    to a missing output is refused with its line, and the inline component it read is not kept."""
+    from pipelines.models import ComponentVersion
+    from studio.yamlspec import load_yaml
+
+    make_environment(workspace, owner, "plain")
+    api = token_client(owner)
+    answer = api.post(
+        f"/api/v1/workspaces/{workspace.name}/schedules/",
+        BROKEN_PIPELINE_SCHEDULE,
+        content_type="application/yaml",
+    )
+    assert answer.status_code == 400, answer.content
+    errors = answer.json()["errors"]
+    assert "create_job.jobs.use.inputs.data" in errors, errors
+    message = " ".join(errors["create_job.jobs.use.inputs.data"])
+    assert "step 'make' has no output 'model' (it has: out)" in message and "(line 19)" in message, message
+    assert not Schedule.objects.filter(workspace=workspace).exists()
+    assert not ComponentVersion.objects.filter(workspace=workspace).exists(), "validating kept nothing"
+    fixed = load_yaml(BROKEN_PIPELINE_SCHEDULE.replace("outputs.model}}", "outputs.out}}"))
+    schedule = services.do_create_schedule(workspace, fixed, actor=owner)
+    assert schedule.job_type == "pipeline"
+    assert not ComponentVersion.objects.filter(workspace=workspace).exists(), "registered when a firing submits it"
