@@ -174,7 +174,10 @@ def on_step_ended(parent_id: int, child_id: int) -> None:
 def advance_pipeline(job_id: int) -> None:
     with transaction.atomic():
         pipeline = (
-            Pipeline.objects.select_for_update().select_related("job", "job__workspace").filter(job_id=job_id).first()
+            Pipeline.objects.select_for_update(of=("self", "job"))
+            .select_related("job", "job__workspace", "job__experiment", "job__created_by")
+            .filter(job_id=job_id)
+            .first()
         )
         if pipeline is not None:
             _advance(pipeline, PipelineSpec.from_dict(pipeline.spec))
@@ -186,9 +189,8 @@ def _origin(step: PipelineStep) -> Job:
 
 
 def _advance(pipeline: Pipeline, spec: PipelineSpec, *, refuse: bool = False, forced: set[str] | None = None) -> None:
-    parent = pipeline.job
-    parent.refresh_from_db()
-    steps = {s.name: s for s in pipeline.steps.select_related("job", "reused_from")}
+    parent = pipeline.job  # fresh: just created, or just read under the lock (advance_pipeline)
+    steps = _steps(pipeline)
     digests = reuse.Digests(parent.workspace)
     for row in steps.values():
         if row.state == StepState.RUNNING and row.job is not None and row.job.status not in UNFINISHED_STATUSES:
@@ -233,6 +235,19 @@ def _advance(pipeline: Pipeline, spec: PipelineSpec, *, refuse: bool = False, fo
                         break
     if all(s.is_final for s in steps.values()) and parent.status == JobStatus.RUNNING:
         _finish(pipeline, spec, steps)
+
+
+def _steps(pipeline: Pipeline) -> dict[str, PipelineStep]:
+    """The pipeline's steps by name, with the job of each running one (the only jobs advancing
+    reads): a chain's finished steps are not read again with their jobs at every step end."""
+    rows = list(pipeline.steps.defer("identity", "explanation"))
+    running = [r.job_id for r in rows if r.state == StepState.RUNNING and r.job_id is not None]
+    jobs = Job.objects.in_bulk(running) if running else {}
+    for row in rows:
+        row.pipeline = pipeline
+        if row.job_id in jobs:
+            row.job = jobs[row.job_id]
+    return {row.name: row for row in rows}
 
 
 def _start(
@@ -281,25 +296,7 @@ def _start(
     )
     row.explanation = reuse.explain_run(ident, previous, reason=reason)[:2000]
     try:
-        with transaction.atomic():
-            if step.sweep:
-                child = do_submit_sweep(
-                    parent.workspace,
-                    actor=parent.created_by,
-                    data=_sweep_data(_child_data(parent, spec, step, steps), step),
-                    code=None,
-                    source=parent.source,
-                    parent=parent,
-                )
-            else:
-                child = do_submit_job(
-                    parent.workspace,
-                    actor=parent.created_by,
-                    data=_child_data(parent, spec, step, steps),
-                    code=None,
-                    source=parent.source,
-                    parent=parent,
-                )
+        child = _submit_step(parent, spec, step, steps)
     except (ValidationError, Conflict) as exc:
         if refuse:
             raise
@@ -310,6 +307,35 @@ def _start(
     row.state = StepState.RUNNING
     row.started_at = timezone.now()
     row.save(update_fields=["identity", "fingerprint", "explanation", "job", "state", "started_at"])
+
+
+def _submit_step(parent: Job, spec: PipelineSpec, step, steps) -> Job:
+    """The step's child job, named `<pipeline>_<step>`, or a generated name when a job has that
+    name already (the submission says so, and is tried once more: no query ahead of it)."""
+    candidate = f"{parent.name[: 99 - len(step.name)]}_{step.name}"
+    try:
+        return _submit_child(parent, spec, step, steps, candidate)
+    except Conflict as exc:
+        if "name" not in getattr(exc, "error_dict", {}):
+            raise
+    return _submit_child(parent, spec, step, steps, free_job_name(parent.workspace))
+
+
+def _submit_child(parent: Job, spec: PipelineSpec, step, steps, name: str) -> Job:
+    """Both submissions are atomic (a savepoint here): a refused one leaves nothing behind."""
+    data = _child_data(parent, spec, step, steps, name)
+    if step.sweep:
+        return do_submit_sweep(
+            parent.workspace,
+            actor=parent.created_by,
+            data=_sweep_data(data, step),
+            code=None,
+            source=parent.source,
+            parent=parent,
+        )
+    return do_submit_job(
+        parent.workspace, actor=parent.created_by, data=data, code=None, source=parent.source, parent=parent
+    )
 
 
 def _reuse(row: PipelineStep, earlier: PipelineStep, explanation: str) -> None:
@@ -325,12 +351,12 @@ def _reuse(row: PipelineStep, earlier: PipelineStep, explanation: str) -> None:
     _bind_parent_outputs(row)
 
 
-def _child_data(parent: Job, spec: PipelineSpec, step, steps) -> dict:
+def _child_data(parent: Job, spec: PipelineSpec, step, steps, name: str) -> dict:
     inputs: dict[str, dict] = {}
-    for name, binding in step.inputs.items():
+    for key, binding in step.inputs.items():
         kind = binding.get("declared") or binding["type"]
         if binding["kind"] == "literal":
-            inputs[name] = {"type": kind, "value": binding["value"]}
+            inputs[key] = {"type": kind, "value": binding["value"]}
             continue
         if binding["kind"] == "step":
             out = steps[binding["step"]].outputs[binding["output"]]
@@ -344,10 +370,7 @@ def _child_data(parent: Job, spec: PipelineSpec, step, steps) -> dict:
             )
         if kind in MODEL_TYPES and path.startswith("azureml://"):
             kind = "uri_folder"  # a model passed between steps is a folder of files, not a registered version
-        inputs[name] = {"type": kind, "path": path, "mode": "ro_mount"}
-    candidate = f"{parent.name[: 99 - len(step.name)]}_{step.name}"
-    taken = Job.objects.filter(workspace=parent.workspace, name=candidate).exists()
-    name = free_job_name(parent.workspace) if taken else candidate
+        inputs[key] = {"type": kind, "path": path, "mode": "ro_mount"}
     outputs = {}
     for output, out in step.outputs.items():
         outputs[output] = {"type": out["type"]}
