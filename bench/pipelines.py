@@ -9,7 +9,8 @@ runner in a thread per job; only the Celery hop is left out, for both sides alik
   1. orchestration overhead: a --steps chain of trivial steps (each reads the previous step's
      output folder and writes its own) as one pipeline, against the same jobs submitted back to
      back by hand (each submitted when the one before completed, its output URI as the input).
-     Target: pipeline / by hand <= 1.2.
+     Target: pipeline / by hand <= 1.2. Also the time and the queries of each step end (recording
+     it and submitting the next step); the queries do not grow with the chain's length.
   2. reuse decision time: the same pipeline submitted again, every step reused; the whole
      submission and the time per step. Target: under 1 s for 20 steps.
 """
@@ -140,13 +141,19 @@ def main() -> int:
 
         profiler = cProfile.Profile()
 
+    from django.test.utils import CaptureQueriesContext
+
+    queries: list[int] = []
+
     def timed_advance(job_id: int) -> None:
         t0 = time.monotonic()
-        if profiler is not None:
-            profiler.runcall(plain_advance, job_id)
-        else:
-            plain_advance(job_id)
+        with CaptureQueriesContext(connection) as captured:  # this thread's connection
+            if profiler is not None:
+                profiler.runcall(plain_advance, job_id)
+            else:
+                plain_advance(job_id)
         spent.append(time.monotonic() - t0)
+        queries.append(len(captured))
 
     pipeline_services.advance_pipeline = timed_advance
     started = time.monotonic()
@@ -180,6 +187,8 @@ def main() -> int:
     print(f"  as one pipeline       : {as_pipeline:7.2f} s  ({as_pipeline / args.steps * 1000:.0f} ms per step)")
     each = sum(spent) / max(1, len(spent)) * 1000
     print(f"  advancing the pipeline: {sum(spent):7.2f} s over {len(spent)} step ends ({each:.0f} ms each)")
+    if queries:
+        print(f"  queries per step end  : {min(queries)}-{max(queries)} (the last one also ends the pipeline)")
     print(f"  overhead ratio        : {ratio:7.2f}x  (target <= 1.2x) {'OK' if ratio <= 1.2 else 'OVER'}")
     print(
         f"  resubmit, {reused}/{args.steps} reused: {decide * 1000:7.0f} ms for the whole submission "
