@@ -14,6 +14,8 @@ import pytest
 from tests.factories import PASSWORD, UserFactory, make_workspace
 from tests.jobs.conftest import no_dispatch, node  # noqa: F401 - fixtures reused: jobs run on an in-process node
 
+CLI_ROOT = Path(__file__).resolve().parents[2] / "cli"
+
 
 @dataclass
 class Result:
@@ -36,6 +38,8 @@ class Studio:
             k: v for k, v in os.environ.items() if not k.startswith("STUDIO_") and k not in ("XDG_CONFIG_HOME",)
         }
         self.env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "COLUMNS": "200"}
+        # This tree's CLI, whichever checkout the virtualenv's editable install points at.
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLI_ROOT), self.env.get("PYTHONPATH")]))
 
     @property
     def config_file(self) -> Path:
