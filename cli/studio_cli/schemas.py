@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ from studio_cli.errors import CLIError
 
 # Asset -> the name of its schema in the OpenAPI document's components.
 COMPUTE = "ComputeSpec"
+ENVIRONMENT = "EnvironmentSpec"
+
+# keys(component, *path): the keys of a mapping, from the server (see `keys` below); None when
+# the server's document does not describe it.
+Keys = Callable[..., "set[str] | None"]
 
 SCHEMA_PATH = "/api/schema/"
 OPENAPI_JSON = "application/vnd.oai.openapi+json"
@@ -85,6 +92,11 @@ def _resolve(doc: dict, node: dict) -> dict:
     return node
 
 
+def for_server(client: Client) -> Keys:
+    """`keys` bound to one server."""
+    return partial(keys, client)
+
+
 def keys(client: Client, component: str, *path: str) -> set[str] | None:
     """The keys a mapping of the asset may hold: the component's own (no `path`) or those of the
     mapping at `path` inside it ("*" stands for any entry of a name -> entry mapping). None when
@@ -108,21 +120,6 @@ def keys(client: Client, component: str, *path: str) -> set[str] | None:
 
 # Not yet described by the server (see the module docstring).
 COMMON = {"name", "version", "description", "tags", "properties"}
-
-ENVIRONMENT = COMMON | {
-    "image",
-    "conda_file",
-    "build",
-    "os_type",
-    "environment_variables",
-    "pip_requirements",
-    "user_managed_dependencies",
-    "interpreter_path",
-    "inference_config",
-    "datastore",
-    "intellectual_property",
-}
-ENVIRONMENT_BUILD = {"path", "dockerfile_path", "dockerfile"}
 
 JOB = {
     "type",
@@ -174,7 +171,6 @@ SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables"
 JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
 JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
 JOB_LIMITS = {"timeout", "max_retries"}
-JOB_ENVIRONMENT = ENVIRONMENT - {"version"}  # an inline (anonymous) environment
 
 DATA = COMMON | {"type", "path", "datastore", "stage", "auto_delete_setting"}
 

@@ -40,11 +40,12 @@ def _require_mapping(spec: SpecFile, parent: dict, key: str) -> dict:
     return value
 
 
-def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Prepared:
-    """An environment definition: `conda_file` read as text, `build.path` to be zipped."""
-    check_keys(
-        spec, data, schemas.JOB_ENVIRONMENT if inline else schemas.ENVIRONMENT, context="environment" if inline else ""
-    )
+def environment_body(spec: SpecFile, data: dict, keys: schemas.Keys, *, inline: bool = False) -> Prepared:
+    """An environment definition: `conda_file` read as text, `build.path` to be zipped; its keys
+    checked against the server's EnvironmentSpec (an inline one has no version)."""
+    allowed = keys(schemas.ENVIRONMENT)
+    if allowed is not None:
+        check_keys(spec, data, allowed - {"version"} if inline else allowed, context="environment" if inline else "")
     body = {k: plain(v) for k, v in data.items() if k != "$schema"}
     uploads: dict[str, Path] = {}
     conda = data.get("conda_file")
@@ -57,7 +58,9 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
         body["conda_file"] = path.read_text(encoding="utf-8")
     if "build" in data:
         build = _require_mapping(spec, data, "build")
-        check_keys(spec, build, schemas.ENVIRONMENT_BUILD, context="build")
+        build_keys = keys(schemas.ENVIRONMENT, "build")
+        if build_keys is not None:
+            check_keys(spec, build, build_keys, context="build")
         if not build.get("path") and not build.get("dockerfile"):
             raise SpecError(f"{spec.where(data, 'build')}: build needs a path (the Docker build context folder).")
         if build.get("path") and not is_remote(str(build["path"])):
@@ -73,7 +76,7 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
     return Prepared(body=body, uploads=uploads)
 
 
-def job_body(spec: SpecFile, data: dict) -> Prepared:
+def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A command job: `code` to be zipped, an inline environment resolved, inputs/outputs checked."""
     job_type = data.get("type", "command")
     if job_type == "sweep":
@@ -93,7 +96,7 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
         body.pop("code")
     env = data.get("environment")
     if isinstance(env, dict):
-        inner = environment_body(spec, env, inline=True)
+        inner = environment_body(spec, env, keys, inline=True)
         body["environment"] = inner.body
         if "build" in inner.uploads:
             uploads["environment.build"] = inner.uploads["build"]
@@ -144,7 +147,7 @@ def report_notices(spec: SpecFile | None, answer: dict) -> None:
     from studio_cli.output import info
 
     for notice in answer.pop("notices", None) or []:
-        match = re.match(r"'([^']+)' is accepted", str(notice))
+        match = re.match(r"'([^']+)'(?: \(line \d+\))? is accepted", str(notice))
         if spec is not None and match and match[1] in getattr(spec.data, "lines", {}):
             notice = f"{spec.where(spec.data, match[1])}: {notice}"
         info(f"note: {notice}")

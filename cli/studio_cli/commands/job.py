@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio_cli import schemas
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
@@ -63,7 +64,7 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    prepared = job_body(spec, spec.data)
+    prepared = job_body(spec, spec.data, schemas.for_server(ctx.client))
     body = prepared.body
     if args.name:
         body["name"] = args.name
