@@ -27,6 +27,7 @@ from studio_cli.errors import CLIError
 # Asset -> the name of its schema in the OpenAPI document's components.
 COMPUTE = "ComputeSpec"
 ENVIRONMENT = "EnvironmentSpec"
+DATA = "DataSpec"
 
 # keys(component, *path): the keys of a mapping, from the server (see `keys` below); None when
 # the server's document does not describe it.
@@ -171,8 +172,6 @@ SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables"
 JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
 JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
 JOB_LIMITS = {"timeout", "max_retries"}
-
-DATA = COMMON | {"type", "path", "datastore", "stage", "auto_delete_setting"}
 
 MODEL = COMMON | {"type", "path", "stage", "flavors", "datastore", "job_name", "intellectual_property"}
 

@@ -6,11 +6,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from datastores import paths, services
+from datastores import spec as data_spec
 from datastores.api import serializers as s
 from datastores.downloads import download_response, storage_errors
 from datastores.models import DataAsset, Datastore, DataVersion
@@ -19,7 +21,7 @@ from datastores.storage import store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
-from studio.yamlspec import check_keys, check_tree
+from studio.yamlspec import LineDict, check_keys, check_tree
 
 DATASTORE_YAML_KEYS = {
     "name",
@@ -197,27 +199,21 @@ class _DataCreateMixin:
             except ValidationError:
                 discard(sink)
                 raise
-            body = {}
-            if form.get("spec"):
-                text = form["spec"]
-                body.update(services.parse_data_yaml(text))
+            body = services.parse_data_yaml(form["spec"]) if form.get("spec") else LineDict()
             for key in ("name", "version", "type", "path", "description", "tags"):
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
-        elif _is_yaml(request):
-            check_keys(request.data, services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
-            body = dict(request.data)
-        else:
-            serializer = s.DataVersionWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            body = dict(serializer.validated_data)
+            source = "data YAML" if form.get("spec") else "form"
+        else:  # JSON or a data YAML: datastores.spec.DataSpec checks either in do_create_data
+            body = request.data
+            source = "data YAML" if _is_yaml(request) else "spec"
         if name is not None:
             if body.get("name") not in (None, "", name):
                 if sink is not None:
                     discard(sink)
                 raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
             body["name"] = name
-        version = services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
+        version = services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink, source=source)
         return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -244,6 +240,7 @@ class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
                 out.append(versioning.newest(candidates))
         return self.get_paginated_response(s.DataVersionSerializer(out, many=True).data)
 
+    @extend_schema(request=data_spec.DataSpec, responses={201: s.DataVersionDetailSerializer})
     def create(self, request, workspace):
         return self._create(request, None)
 
@@ -276,13 +273,13 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name, version):
         return Response(s.DataVersionDetailSerializer(self.get_object()).data)
 
+    @extend_schema(request=data_spec.DataSpec, responses={201: s.DataVersionDetailSerializer})
     def create(self, request, workspace, name):
         return self._create(request, name)
 
+    @extend_schema(request=data_spec.DataSpec, responses={200: s.DataVersionDetailSerializer})
     def partial_update(self, request, workspace, name, version):
-        serializer = s.DataVersionWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        body = serializer.validated_data
+        body, _ = data_spec.clean(request.data, partial=True)
         fixed = [k for k in ("version", "type", "path") if k in body]
         if fixed:
             raise ValidationError({fixed[0]: ["Versions are immutable: create a new version instead."]})
