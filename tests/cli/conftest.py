@@ -14,8 +14,6 @@ import pytest
 from tests.factories import PASSWORD, UserFactory, make_workspace
 from tests.jobs.conftest import no_dispatch, node  # noqa: F401 - fixtures reused: jobs run on an in-process node
 
-CLI_ROOT = Path(__file__).resolve().parents[2] / "cli"
-
 
 @dataclass
 class Result:
@@ -25,6 +23,9 @@ class Result:
 
     def __str__(self) -> str:  # shown when an assertion on a result fails
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+CLI_SOURCE = Path(__file__).resolve().parents[2] / "cli"
 
 
 class Studio:
@@ -38,8 +39,8 @@ class Studio:
             k: v for k, v in os.environ.items() if not k.startswith("STUDIO_") and k not in ("XDG_CONFIG_HOME",)
         }
         self.env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "COLUMNS": "200"}
-        # This tree's CLI, whichever checkout the virtualenv's editable install points at.
-        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLI_ROOT), self.env.get("PYTHONPATH")]))
+        # This checkout's command line, whichever copy the virtualenv has installed.
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLI_SOURCE), os.environ.get("PYTHONPATH")]))
 
     @property
     def config_file(self) -> Path:
