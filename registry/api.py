@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -30,12 +31,13 @@ from datastores.downloads import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
 from registry import serializers as s
 from registry import services
+from registry import spec as model_spec
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
 from studio.api.base import WorkspaceScopedViewSet
 from studio.forms import parse_tags
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys
+from studio.yamlspec import load_mapping
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "models.write"
@@ -78,13 +80,14 @@ class _CreateVersionMixin:
             try:
                 with storage_errors("file"):
                     form, _ = parse_multipart(request._request, sink)
-                body = {}
+                raw: dict = {}
                 if form.get("spec"):
                     text = form["spec"]
-                    body.update(json.loads(text) if text.lstrip().startswith("{") else services.parse_model_yaml(text))
-                for key in services.MODEL_YAML_KEYS:
+                    raw = json.loads(text) if text.lstrip().startswith("{") else load_mapping(text, source="model YAML")
+                for key in ("name", "version", "type", "path", "description", "tags", "properties"):
                     if form.get(key) not in (None, ""):
-                        body[key] = form[key]
+                        raw[key] = form[key]
+                body = model_spec.clean(raw, source="model YAML" if form.get("spec") else "form")
             except (ValidationError, json.JSONDecodeError, ValueError) as exc:
                 discard(sink)
                 if isinstance(exc, ValidationError):
@@ -93,19 +96,10 @@ class _CreateVersionMixin:
             except Exception:
                 discard(sink)
                 raise
-        elif "yaml" in (request.content_type or ""):
-            check_keys(
-                request.data,
-                services.MODEL_YAML_KEYS,
-                source="model YAML",
-                ignored=services.MODEL_YAML_IGNORED,
+        else:  # JSON or a model YAML: the one schema checks either
+            body = model_spec.clean(
+                request.data, source="model YAML" if "yaml" in (request.content_type or "") else "spec"
             )
-            body = {k: v for k, v in request.data.items() if k in services.MODEL_YAML_KEYS}
-        else:
-            serializer = s.ModelVersionWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            body = dict(serializer.validated_data)
-            body.pop("stage", None)
         try:
             if name is not None:
                 if body.get("name") not in (None, "", name):
@@ -162,6 +156,7 @@ class ModelViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name):
         return Response(s.ModelSerializer(self.get_object()).data)
 
+    @extend_schema(request=model_spec.ModelSpec, responses={201: s.ModelVersionDetailSerializer})
     def create(self, request, workspace):
         return self._create(request, None)
 
@@ -212,13 +207,15 @@ class ModelVersionViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name, version):
         return Response(s.ModelVersionDetailSerializer(self.get_object()).data)
 
+    @extend_schema(request=model_spec.ModelSpec, responses={201: s.ModelVersionDetailSerializer})
     def create(self, request, workspace, name):
         return self._create(request, name)
 
+    @extend_schema(request=model_spec.ModelSpec, responses={200: s.ModelVersionDetailSerializer})
     def partial_update(self, request, workspace, name, version):
-        serializer = s.ModelVersionWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        body = serializer.validated_data
+        body = model_spec.clean(request.data, partial=True)
+        if isinstance(request.data, dict) and request.data.get("stage") is not None:
+            body["stage"] = str(request.data["stage"])
         fixed = [k for k in ("name", "version", "type", "path", "properties") if k in body]
         if fixed:
             raise ValidationError({fixed[0]: ["Versions are immutable: register a new version instead."]})

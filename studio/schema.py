@@ -44,6 +44,17 @@ def did_you_mean(key: Any, allowed: Iterable[str]) -> str:
     return f" Did you mean {hint[0]!r}?" if hint else ""
 
 
+def kind_of(value: Any) -> str:
+    """What a value is, in the words of a YAML file ("a mapping", "a list", "true or false")."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
 @extend_schema_field(OpenApiTypes.ANY)
 class IgnoredField(serializers.Field):
     """An Azure ML key accepted for compatibility and not used."""
@@ -110,7 +121,7 @@ class Text(serializers.Field):
     def to_internal_value(self, data: Any) -> str:
         key = self.field_name
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
-            raise serializers.ValidationError(f"{key} must be text, not {type(data).__name__}.")
+            raise serializers.ValidationError(f"{key} must be text, not {kind_of(data)}.")
         text = str(data).strip()
         if self.max_length and len(text) > self.max_length:
             raise serializers.ValidationError(f"{key} is longer than {self.max_length} characters.")
@@ -187,7 +198,7 @@ class SpecSerializer(serializers.Serializer):
                 parts = ", ".join(f"{k!r}{where(data, k)}" for k in unknown)
                 errors[self.unknown_keys_on] = [
                     f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {parts}."
-                    f"{did_you_mean(unknown[0], allowed)} Allowed: {', '.join(sorted(allowed))}."
+                    f"{did_you_mean(unknown[0], allowed | self.ignored_keys)} Allowed: {', '.join(sorted(allowed))}."
                 ]
             return errors
         for key in data:
@@ -197,7 +208,7 @@ class SpecSerializer(serializers.Serializer):
                 errors[str(key)] = [self.misplaced_key(str(key), data)]
             else:
                 errors[str(key)] = [
-                    f"Unknown key{where(data, key)}.{did_you_mean(key, allowed)} "
+                    f"Unknown key{where(data, key)}.{did_you_mean(key, allowed | self.ignored_keys)} "
                     f"{self.describe(data).capitalize()} takes: {', '.join(sorted(allowed))}."
                 ]
         return errors

@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.JobStatus",
         "BackendEnum": "compute.models.Backend",
         "DataTypeEnum": "datastores.models.DataVersion.Type",
+        "ModelTypeEnum": "registry.models.ModelVersion.Type",
     },
 }
 

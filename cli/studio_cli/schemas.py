@@ -28,6 +28,7 @@ from studio_cli.errors import CLIError
 COMPUTE = "ComputeSpec"
 ENVIRONMENT = "EnvironmentSpec"
 DATA = "DataSpec"
+MODEL = "ModelSpec"
 
 # keys(component, *path): the keys of a mapping, from the server (see `keys` below); None when
 # the server's document does not describe it.
@@ -172,8 +173,6 @@ SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables"
 JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
 JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
 JOB_LIMITS = {"timeout", "max_retries"}
-
-MODEL = COMMON | {"type", "path", "stage", "flavors", "datastore", "job_name", "intellectual_property"}
 
 DATASTORE = {
     "name",

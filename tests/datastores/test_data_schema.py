@@ -28,7 +28,7 @@ def url(workspace) -> str:
     [
         ("type", "uri_table", "Choose one of: uri_file, uri_folder, mltable."),
         ("version", "latest", "'latest' is a label, not a version."),
-        ("description", ["a"], "description must be text, not list."),
+        ("description", ["a"], "description must be text, not a list."),
     ],
 )
 def test_a_json_body_and_a_yaml_body_get_the_same_message(api, workspace, key, value, words):

@@ -21,7 +21,7 @@ def api(owner, workspace):
 @pytest.mark.parametrize(
     ("key", "value", "words"),
     [
-        ("description", ["a", "list"], "description must be text, not list."),
+        ("description", ["a", "list"], "description must be text, not a list."),
         ("os_type", "windows", "Studio builds and runs Linux environments only (os_type: linux)."),
         ("user_managed_dependencies", "maybe", "user_managed_dependencies is true or false."),
         ("build", "ctx", "build must be a mapping: {path: <folder>, dockerfile_path: Dockerfile}."),
