@@ -29,6 +29,7 @@ COMPUTE = "ComputeSpec"
 ENVIRONMENT = "EnvironmentSpec"
 DATA = "DataSpec"
 MODEL = "ModelSpec"
+JOB = "CommandJobSpec"  # its inputs/outputs entries and limits are described inside it
 
 # keys(component, *path): the keys of a mapping, from the server (see `keys` below); None when
 # the server's document does not describe it.
@@ -121,32 +122,6 @@ def keys(client: Client, component: str, *path: str) -> set[str] | None:
 
 
 # Not yet described by the server (see the module docstring).
-COMMON = {"name", "version", "description", "tags", "properties"}
-
-JOB = {
-    "type",
-    "name",
-    "display_name",
-    "experiment_name",
-    "description",
-    "tags",
-    "properties",
-    "command",
-    "code",
-    "environment",
-    "environment_variables",
-    "compute",
-    "inputs",
-    "outputs",
-    "limits",
-    "resources",
-    "distribution",
-    "identity",
-    "services",
-    "queue_settings",
-    "status",
-    "is_deterministic",
-}
 # A sweep job (sweepJob.schema.json); the server checks the search space, objective and limits.
 SWEEP = {
     "type",
@@ -170,10 +145,6 @@ SWEEP = {
     "status",
 }
 SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables", "resources"}
-JOB_INPUT = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
-JOB_OUTPUT = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
-JOB_LIMITS = {"timeout", "max_retries"}
-
 DATASTORE = {
     "name",
     "type",

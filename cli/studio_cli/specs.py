@@ -81,7 +81,9 @@ def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     job_type = data.get("type", "command")
     if job_type == "sweep":
         return sweep_body(spec, data)
-    check_keys(spec, data, schemas.JOB)
+    allowed = keys(schemas.JOB)
+    if allowed is not None:
+        check_keys(spec, data, allowed)
     if job_type != "command":
         raise SpecError(
             f"{spec.where(data, 'type')}: Studio runs command and sweep jobs; type {job_type!r} is not supported."
@@ -102,18 +104,21 @@ def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
             uploads["environment.build"] = inner.uploads["build"]
     elif env is not None and not isinstance(env, str):
         raise SpecError(f"{spec.where(data, 'environment')}: environment must be a reference or a mapping.")
-    for section, allowed in (("inputs", schemas.JOB_INPUT), ("outputs", schemas.JOB_OUTPUT)):
+    for section in ("inputs", "outputs"):
         if section not in data or data[section] is None:
             continue
         entries = _require_mapping(spec, data, section)
+        entry_keys = keys(schemas.JOB, section, "*")
         for name, entry in entries.items():
             if isinstance(entry, dict):
-                check_keys(spec, entry, allowed, context=f"{section}.{name}")
+                if entry_keys is not None:
+                    check_keys(spec, entry, entry_keys, context=f"{section}.{name}")
                 path = entry.get("path")
                 if section == "inputs" and path and not is_remote(str(path)):
                     uploads[f"inputs.{name}"] = spec.local_path(entry, "path")
-    if isinstance(data.get("limits"), dict):
-        check_keys(spec, data["limits"], schemas.JOB_LIMITS, context="limits")
+    limit_keys = keys(schemas.JOB, "limits")
+    if isinstance(data.get("limits"), dict) and limit_keys is not None:
+        check_keys(spec, data["limits"], limit_keys, context="limits")
     return Prepared(body=body, uploads=uploads)
 
 
