@@ -122,6 +122,7 @@ def keys(client: Client, component: str, *path: str) -> set[str] | None:
 
 
 # Not yet described by the server (see the module docstring).
+COMMON = {"name", "version", "description", "tags", "properties"}
 # A sweep job (sweepJob.schema.json); the server checks the search space, objective and limits.
 SWEEP = {
     "type",
@@ -165,4 +166,99 @@ DATASTORE = {
     "region",
     "stage",
     "auto_delete_setting",
+}
+
+# managedOnlineEndpoint (Azure's keys; identity, kind, public_network_access: accepted, not used)
+ONLINE_ENDPOINT = {
+    "name",
+    "description",
+    "tags",
+    "properties",
+    "auth_mode",
+    "traffic",
+    "mirror_traffic",
+    "identity",
+    "kind",
+    "public_network_access",
+    "compute",
+}
+# managedOnlineDeployment / kubernetesOnlineDeployment
+ONLINE_DEPLOYMENT = {
+    "name",
+    "endpoint_name",
+    "description",
+    "tags",
+    "properties",
+    "type",
+    "model",
+    "code_configuration",
+    "environment",
+    "instance_type",
+    "instance_count",
+    "environment_variables",
+    "request_settings",
+    "liveness_probe",
+    "readiness_probe",
+    "scale_settings",
+    "app_insights_enabled",
+    "egress_public_network_access",
+    "data_collector",
+    "model_mount_path",
+    "resources",
+}
+DEPLOYMENT_CODE = {"code", "scoring_script"}
+DEPLOYMENT_MODEL = {"name", "version", "path", "type", "description", "tags"}
+# A command component (commandComponent.schema.json).
+COMPONENT = COMMON | {
+    "display_name",
+    "type",
+    "inputs",
+    "outputs",
+    "code",
+    "environment",
+    "command",
+    "is_deterministic",
+    "environment_variables",
+    "resources",
+    "distribution",
+    "additional_includes",
+}
+# A pipeline job (pipelineJob.schema.json) and its steps; the server checks bindings and types.
+PIPELINE = {
+    "type",
+    "name",
+    "display_name",
+    "experiment_name",
+    "description",
+    "tags",
+    "properties",
+    "compute",
+    "inputs",
+    "outputs",
+    "settings",
+    "jobs",
+    "identity",
+    "status",
+}
+PIPELINE_STEP = {
+    "type",
+    "component",
+    "inputs",
+    "outputs",
+    "compute",
+    "environment_variables",
+    "display_name",
+    "description",
+    "tags",
+    "command",
+    "code",
+    "environment",
+    "is_deterministic",
+    "properties",
+    "resources",
+    "distribution",
+    "limits",
+    "identity",
+    "services",
+    "queue_settings",
 }
