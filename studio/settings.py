@@ -245,7 +245,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Workspaces, members, roles, environments, compute, jobs and data of a Studio server.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus", "BackendEnum": "compute.models.Backend"},
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "BackendEnum": "compute.models.Backend",
+        "DataTypeEnum": "datastores.models.DataVersion.Type",
+        "ModelTypeEnum": "registry.models.ModelVersion.Type",
+    },
 }
 
 # Celery: a serverless broker (SQLite through SQLAlchemy) unless CELERY_BROKER_URL says otherwise.

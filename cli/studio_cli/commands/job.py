@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio_cli import schemas
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
@@ -82,7 +83,7 @@ def cmd_create(ctx: Context) -> int:
 def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
     """The body that submits the job `data` (read from `spec`'s file): its code folders uploaded
     as snapshots and its local inputs uploaded to the default datastore first."""
-    prepared = job_body(spec, data)
+    prepared = job_body(spec, data, schemas.for_server(ctx.client))
     body = prepared.body
     if "environment.build" in prepared.uploads:
         raise CLIError(
