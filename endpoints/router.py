@@ -61,7 +61,12 @@ def score(request, workspace: str, name: str):
     # The same answer for a missing endpoint and a wrong key: a stranger learns no names.
     if endpoint is None or not _authorised(endpoint, presented):
         return _error(401, "Missing or wrong key: send Authorization: Bearer <endpoint key>.")
-    length = int(request.headers.get("Content-Length") or 0)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = -1
+    if length < 0:
+        return _error(400, "The Content-Length header is not a whole number of bytes.")
     if length > settings.STUDIO_SCORE_MAX_BYTES:
         return _error(413, f"The request body is larger than {settings.STUDIO_SCORE_MAX_BYTES} bytes.")
     body = request.body

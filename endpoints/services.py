@@ -32,6 +32,8 @@ def do_create_endpoint(workspace, data: dict[str, Any], *, actor) -> OnlineEndpo
     if OnlineEndpoint.objects.filter(workspace=workspace, name=name).exists():
         raise Conflict(f"An online endpoint named {name} already exists in {workspace.name}.")
     traffic = spec.check_traffic(data.get("traffic") or {}, set())
+    if not isinstance(data.get("tags") or {}, dict):
+        raise ValidationError({"tags": ["tags maps names to values."]})
     endpoint = OnlineEndpoint.objects.create(
         workspace=workspace,
         name=name,
