@@ -100,14 +100,19 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     for frozen in study.get_trials(deepcopy=False):
         if frozen.number not in known:  # asked in a transaction that rolled back: never ran
             engine.tell(study, frozen.number, None, "fail")
-    for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
-        if trial.job.status not in UNFINISHED_STATUSES:
+    # One snapshot of the trials and their jobs' statuses decides both what to close and what still
+    # runs: a trial whose job ends after it is counted as running (its own hook comes next), never
+    # left unclosed behind a sweep that finished without it.
+    trials = list(sweep.trials.select_related("job"))
+    running = 0
+    for trial in trials:
+        if trial.job.status in UNFINISHED_STATUSES:
+            running += 1  # a pruned trial counts until its job has really stopped
+        elif trial.state == TrialState.RUNNING:
             _close(sweep, spec, study, trial)
+    total = len(trials)
     parent = sweep.job
     parent.refresh_from_db()
-    # A pruned trial counts until its job has really stopped: never more than max_concurrent at once.
-    running = sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).count()
-    total = sweep.trials.count()
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
             number, values = engine.ask(study, spec)
