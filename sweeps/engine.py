@@ -13,6 +13,7 @@ import math
 from functools import lru_cache
 from statistics import NormalDist
 
+import numpy as np
 import optuna
 from django.conf import settings
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -96,9 +97,10 @@ class _Grid(optuna.samplers.GridSampler):
 
 def _sampler(spec: SweepSpec, asked: int):
     """A sampler for the study as it stands after `asked` trials. The study is loaded afresh each
-    time it is advanced, so a seeded sampler is seeded with seed + asked: the same sweep asks the
-    same values again, but each load does not start the sequence over."""
-    seed = None if spec.seed is None else spec.seed + asked
+    time it is advanced, so a seeded sampler gets a seed derived from (seed, asked): the same sweep
+    asks the same values again, each load does not start the sequence over, and sweeps with seeds
+    1 and 2 do not share all but one of their points (as seed + asked would make them)."""
+    seed = None if spec.seed is None else int(np.random.SeedSequence([spec.seed, asked]).generate_state(1)[0])
     if spec.algorithm == "grid":
         return _Grid({n: p["values"] for n, p in spec.search_space.items()}, seed=seed)
     if spec.algorithm == "bayesian":
@@ -168,15 +170,28 @@ def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:
     return trial.number, values(spec, trial.params)
 
 
-def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
-    """Give a running trial its new intermediate values; True when the pruner stops it."""
+def record(the_study, number: int, points: list[tuple[int, float]]) -> None:
+    """Give a running trial its new intermediate values."""
     frozen = the_study.get_trials(deepcopy=False)[number]
     if frozen.state != TrialState.RUNNING:
-        return False
+        return
     trial = optuna.trial.Trial(the_study, frozen._trial_id)
     for step, value in points:
         trial.report(value, step)
-    return bool(points) and trial.should_prune()
+
+
+def should_stop(the_study, number: int) -> bool:
+    """True when the pruner stops a running trial at its last reported step."""
+    frozen = the_study.get_trials(deepcopy=False)[number]
+    if frozen.state != TrialState.RUNNING or frozen.last_step is None:
+        return False
+    return optuna.trial.Trial(the_study, frozen._trial_id).should_prune()
+
+
+def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
+    """Record a trial's new intermediate values; True when the pruner stops it."""
+    record(the_study, number, points)
+    return bool(points) and should_stop(the_study, number)
 
 
 def tell(the_study, number: int, value: float | None, state: str) -> None:
