@@ -288,7 +288,7 @@ def parse_sweep_spec(data: dict, *, source: str = "sweep job") -> SweepSpec:
     if algorithm == "grid":
         max_total = min(max_total, math.prod(len(p["values"]) for p in search_space.values()))
     concurrent = _int(
-        limits.get("max_concurrent_trials", max_total), "limits.max_concurrent_trials", where, low=1, high=100
+        limits.get("max_concurrent_trials", min(max_total, 100)), "limits.max_concurrent_trials", where, low=1, high=100
     )
     timeout = limits.get("timeout")
     trial_timeout = limits.get("trial_timeout")

@@ -8,4 +8,5 @@ app_name = "sweeps"
 
 urlpatterns = [
     path("w/<str:workspace>/sweeps/<str:name>/", views.SweepDetailView.as_view(), name="sweep_detail"),
+    path("w/<str:workspace>/sweeps/<str:name>/data/", views.SweepDataView.as_view(), name="sweep_data"),
 ]

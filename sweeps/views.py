@@ -1,13 +1,15 @@
-"""The sweep page: status and progress, the best trial, the trials table and the primary metric
-over trials (an SVG drawn here, so no script runs); the body polls while the sweep runs."""
+"""The sweep page: status and progress, the best trial, the trials table (sorted on the server by
+any hyperparameter or the metric) and the primary metric over trials (an SVG drawn here); the
+body polls while the sweep runs. The parallel-coordinates chart and the overlaid metric curves are
+drawn by static/sweeps/sweep.js from `SweepDataView`, which sends only what is new since a cursor."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
-from django.views.generic import TemplateView
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.generic import TemplateView, View
 
-from jobs.models import UNFINISHED_STATUSES, Job, JobType
+from jobs.models import UNFINISHED_STATUSES, Job, JobType, Metric
 from studio.views.base import PartialMixin, WorkspaceMixin
 from sweeps.models import TrialState
 from sweeps.spec import SweepSpec
@@ -43,18 +45,37 @@ def _short(value) -> str:
     return "—" if value is None else str(value)
 
 
-class SweepDetailView(WorkspaceMixin, PartialMixin, TemplateView):
+def sort_trials(trials: list, params: list[str], key: str) -> tuple[list, str]:
+    """Trials ordered by `key`: "number", "value", "state" or a hyperparameter, "-" first for
+    descending; trials without a value sort last either way. An unknown key sorts by number."""
+    descending = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in ("number", "value", "state", *params):
+        return trials, "number"
+
+    def field(trial):
+        if name in ("number", "value", "state"):
+            return getattr(trial, name)
+        return trial.params.get(name)
+
+    present = [t for t in trials if field(t) is not None]
+    missing = [t for t in trials if field(t) is None]
+    # Mixed choice values (numbers and strings) sort by kind first, then value.
+    present.sort(key=lambda t: (isinstance(field(t), str), field(t)), reverse=descending)
+    return present + missing, key
+
+
+class SweepJobMixin(WorkspaceMixin):
+    section = "jobs"
+    queryset = Job.objects.filter(type=JobType.SWEEP).select_related("sweep", "experiment", "created_by")
+
+
+class SweepDetailView(SweepJobMixin, PartialMixin, TemplateView):
     template_name = "sweeps/sweep_detail.html"
     partial_template_name = "sweeps/_sweep_body.html"
-    section = "jobs"
 
     def get(self, request, *args, **kwargs):
-        self.job = get_object_or_404(
-            Job.objects.select_related("sweep", "experiment", "created_by"),
-            workspace=self.workspace,
-            name=kwargs["name"],
-            type=JobType.SWEEP,
-        )
+        self.job = self.get_object()
         response = super().get(request, *args, **kwargs)
         if self.serves_partial() and self.job.status not in UNFINISHED_STATUSES:
             response.render()
@@ -65,7 +86,9 @@ class SweepDetailView(WorkspaceMixin, PartialMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         sweep = self.job.sweep
         spec = SweepSpec.from_dict(sweep.spec)
-        trials = list(sweep.trials.select_related("job"))
+        trials, sort = sort_trials(
+            list(sweep.trials.select_related("job")), list(spec.search_space), self.request.GET.get("sort", "number")
+        )
         counts = {state: 0 for state in TrialState.values}
         running = 0
         for trial in trials:
@@ -84,5 +107,57 @@ class SweepDetailView(WorkspaceMixin, PartialMixin, TemplateView):
             "points": metric_points(trials),
             "chart": {"w": CHART_W, "h": CHART_H},
             "unfinished": self.job.status in UNFINISHED_STATUSES,
+            "sort": sort,
+            "columns": [("number", "#"), ("state", "State"), *[(p, p) for p in spec.search_space]],
         }
         return context
+
+
+class SweepDataView(SweepJobMixin, View):
+    """The charts' data: every trial (values, state, metric) and the primary metric's points
+    logged since `?after=` (a metric row id; 0 for all), with the cursor to ask from next."""
+
+    MAX_POINTS = 20000
+
+    def get(self, request, workspace, name):
+        job = self.get_object()
+        sweep = job.sweep
+        spec = SweepSpec.from_dict(sweep.spec)
+        try:
+            after = max(0, int(request.GET.get("after", "0")))
+        except ValueError:
+            return JsonResponse(
+                {"errors": {"after": ["after is a whole number (the cursor given last time)."]}}, status=400
+            )
+        trials = list(sweep.trials.select_related("job"))
+        by_job = {t.job_id: t.number for t in trials}
+        rows = list(
+            Metric.objects.filter(job_id__in=by_job, key=spec.primary_metric, pk__gt=after, value__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "job_id", "step", "value")[: self.MAX_POINTS]
+        )
+        points: dict[int, list] = {}
+        for _, job_id, step, value in rows:
+            points.setdefault(by_job[job_id], []).append([step, value])
+        return JsonResponse(
+            {
+                "metric": spec.primary_metric,
+                "goal": spec.goal,
+                "params": list(spec.search_space),
+                "trials": [
+                    {
+                        "number": t.number,
+                        "name": t.job.name,
+                        "url": reverse("jobs:job_detail", args=[self.workspace.name, t.job.name]),
+                        "state": t.state,
+                        "params": t.params,
+                        "value": t.value,
+                        "best": t.pk == sweep.best_trial_id,
+                    }
+                    for t in trials
+                ],
+                "points": points,
+                "cursor": rows[-1][0] if rows else after,
+                "final": job.status not in UNFINISHED_STATUSES and len(rows) < self.MAX_POINTS,
+            }
+        )
