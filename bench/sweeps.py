@@ -50,6 +50,8 @@ os.environ.update(
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/6")
 os.environ.setdefault("STUDIO_BASE_IMAGE", "studio/base:bookworm")
 
+# The interpreter by its full path: a user-managed environment puts nothing on the PATH.
+PY = os.path.realpath(sys.executable)  # the trial needs only the standard library
 TRIAL = """
 import json, os, sys, time, urllib.request
 body = {"run_id": os.environ["MLFLOW_RUN_ID"], "key": "score", "value": float(sys.argv[1]), "step": 0,
@@ -77,9 +79,7 @@ P = [
 
 
 def hartmann6(x: list[float]) -> float:
-    return -sum(
-        ALPHA[i] * math.exp(-sum(A[i][j] * (x[j] - P[i][j] * 1e-4) ** 2 for j in range(6))) for i in range(4)
-    )
+    return -sum(ALPHA[i] * math.exp(-sum(A[i][j] * (x[j] - P[i][j] * 1e-4) ** 2 for j in range(6))) for i in range(4))
 
 
 def free_port() -> int:
@@ -152,7 +152,7 @@ class Overhead:
                     "name": "bench-py",
                     "image": settings.STUDIO_BASE_IMAGE,
                     "user_managed_dependencies": True,
-                    "interpreter_path": sys.executable,
+                    "interpreter_path": PY,
                 }
             ),
         )
@@ -186,7 +186,11 @@ class Overhead:
         return f"{self.base}/api/v1/workspaces/{self.workspace.name}/{path}"
 
     def post(self, body: dict) -> str:
-        answer = self.http.post(self.api("jobs/"), json={"environment": "bench-py:1", "code": self.code, **body})
+        if body.get("type") == "sweep":
+            body["trial"] |= {"environment": "bench-py:1", "code": self.code}
+        else:
+            body = {"environment": "bench-py:1", "code": self.code, **body}
+        answer = self.http.post(self.api("jobs/"), json=body)
         if answer.status_code != 201:
             raise SystemExit(f"submission refused: {answer.text}")
         return answer.json()["name"]
@@ -207,10 +211,10 @@ class Overhead:
 
     def run(self) -> None:
         n = self.args.trials
-        warm = self.post({"command": "python trial.py 1", "compute": "local"})
+        warm = self.post({"command": f"{PY} trial.py 1", "compute": "local"})
         self.ended([warm])
         started = time.time()
-        names = [self.post({"command": f"python trial.py {i}", "compute": "local"}) for i in range(n)]
+        names = [self.post({"command": f"{PY} trial.py {i}", "compute": "local"}) for i in range(n)]
         direct = self.ended(names) - started
 
         from jobs.models import Job
@@ -220,7 +224,7 @@ class Overhead:
             {
                 "type": "sweep",
                 "compute": "local",
-                "trial": {"command": "python trial.py ${{search_space.x}}", "environment": "bench-py:1"},
+                "trial": {"command": PY + " trial.py ${{search_space.x}}"},
                 "search_space": {"x": {"type": "uniform", "min_value": 0, "max_value": 1}},
                 "objective": {"primary_metric": "score", "goal": "maximize"},
                 "sampling_algorithm": {"type": "random", "seed": 1},

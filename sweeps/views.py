@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.generic import TemplateView, View
 
-from jobs.models import UNFINISHED_STATUSES, Job, JobType, Metric
+from jobs import artifacts
+from jobs.models import UNFINISHED_STATUSES, Job, JobStatus, JobType, Metric
 from studio.views.base import PartialMixin, WorkspaceMixin
 from sweeps.models import TrialState
 from sweeps.spec import SweepSpec
@@ -65,6 +67,17 @@ def sort_trials(trials: list, params: list[str], key: str) -> tuple[list, str]:
     return present + missing, key
 
 
+def register_url(workspace, sweep_job: Job, best) -> str:
+    """The registry's register form for the best trial's model: its `outputs/model` folder when it
+    wrote one (as a job page's "Register model"), else the form lists the trial's output folders."""
+    if best is None or best.job.status != JobStatus.COMPLETED:
+        return ""
+    query = {"job": best.job.name, "name": sweep_job.name}
+    if (artifacts.outputs_root(best.job) / "model").is_dir():
+        query["path"] = "outputs/model"
+    return f"{reverse('registry:model_create', args=[workspace.name])}?{urlencode(query)}"
+
+
 class SweepJobMixin(WorkspaceMixin):
     section = "jobs"
     queryset = Job.objects.filter(type=JobType.SWEEP).select_related("sweep", "experiment", "created_by")
@@ -108,6 +121,7 @@ class SweepDetailView(SweepJobMixin, PartialMixin, TemplateView):
             "chart": {"w": CHART_W, "h": CHART_H},
             "unfinished": self.job.status in UNFINISHED_STATUSES,
             "sort": sort,
+            "register_url": register_url(self.workspace, self.job, sweep.best_trial),
             "columns": [("number", "#"), ("state", "State"), *[(p, p) for p in spec.search_space]],
         }
         return context

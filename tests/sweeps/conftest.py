@@ -74,4 +74,7 @@ steps, pause = int(sys.argv[3]), float(sys.argv[4])
 for step in range(steps):
     log_metric("score", (x + 10 * y) * (step + 1) / steps, step)
     time.sleep(pause)
+os.makedirs("outputs/model", exist_ok=True)
+with open("outputs/model/weights.txt", "w") as f:
+    f.write(f"x={x} y={y}")
 """

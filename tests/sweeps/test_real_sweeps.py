@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from jobs.models import Job, JobStatus
@@ -172,7 +174,9 @@ def test_canceling_the_sweep_cancels_its_trials(node, mlflow_env, workspace, own
     assert sweep.status == JobStatus.CANCELED and Job.objects.filter(parent=sweep).count() == 2
 
 
-def test_a_bayesian_sweep_runs_on_real_trials_and_reports_the_best(node, mlflow_env, workspace, owner):
+def test_a_bayesian_sweep_runs_on_real_trials_and_its_best_model_is_registered(
+    node, mlflow_env, workspace, owner, members, client
+):
     api = token_client(owner)
     sweep = _sweep(
         api,
@@ -190,8 +194,27 @@ def test_a_bayesian_sweep_runs_on_real_trials_and_reports_the_best(node, mlflow_
     assert len(trials) == 4 and all(t.state == TrialState.COMPLETED for t in trials)
     for trial in trials:
         assert trial.value == pytest.approx(trial.params["x"] + 10 * trial.params["y"])
-    assert sweep.sweep.best_trial.value == max(t.value for t in trials)
+    best = sweep.sweep.best_trial
+    assert best.value == max(t.value for t in trials)
     assert _max_overlap([t.job for t in trials]) <= 2
+
+    client.force_login(members["reader"])
+    assert b"register-best" not in client.get(f"/w/{workspace.name}/sweeps/{sweep.name}/").content
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/sweeps/{sweep.name}/").content.decode()
+    link = re.search(r'href="([^"]+)" data-action="register-best"', page)[1].replace("&amp;", "&")
+    assert f"job={best.job.name}" in link and "path=outputs%2Fmodel" in link
+    form = client.get(link)
+    assert form.status_code == 200 and best.job.name in form.content.decode()
+    answer = client.post(
+        link.split("?")[0],
+        {"name": "tuned", "source": "job", "job": best.job.name, "job_path": "outputs/model", "type": "custom_model"},
+    )
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    from registry.models import ModelVersion
+
+    version = ModelVersion.objects.get(model__workspace=workspace, model__name="tuned")
+    assert version.job_id == best.job.pk, "its lineage is the best trial"
 
 
 def test_bandit_cancels_the_trial_outside_the_slack_while_the_good_one_runs_on(
