@@ -10,7 +10,9 @@ A handler gives two things for its type:
 - `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
   children too);
 - `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
-  job page sends it.
+  job page sends it;
+- `create` (optional): (button label, URL name of its creation form, args: workspace), offered
+  beside "Create job" on the jobs list.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class TypeHandler:
     child_ended: Callable[[int, int], None]
     cancel: Callable | None = None
     page: str | None = None
+    create: tuple[str, str] | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}
@@ -41,6 +44,11 @@ def register(job_type: str, handler: TypeHandler) -> None:
 
 def handler_for(job_type: str) -> TypeHandler | None:
     return _handlers.get(job_type)
+
+
+def create_links() -> list[tuple[str, str]]:
+    """(label, URL name) of each job type's own creation form."""
+    return [h.create for h in _handlers.values() if h.create]
 
 
 def child_ended_on_commit(parent_id: int, parent_type: str, child_id: int) -> None:

@@ -18,6 +18,7 @@ class SweepsConfig(AppConfig):
                 child_ended=services.on_trial_ended,
                 cancel=services.do_cancel_sweep,
                 page="sweeps:sweep_detail",
+                create=("Create sweep", "sweeps:sweep_create"),
             ),
         )
         register_messages(

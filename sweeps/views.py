@@ -5,14 +5,19 @@ drawn by static/sweeps/sweep.js from `SweepDataView`, which sends only what is n
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.generic import TemplateView, View
 
 from jobs import artifacts
+from jobs import services as job_services
 from jobs.models import UNFINISHED_STATUSES, Job, JobStatus, JobType, Metric
+from jobs.views.submit import JobCreateView
 from studio.views.base import PartialMixin, WorkspaceMixin
+from sweeps.forms import ParameterFormSet, SweepForm, apply_sweep_errors
 from sweeps.models import TrialState
 from sweeps.spec import SweepSpec
 
@@ -175,3 +180,56 @@ class SweepDataView(SweepJobMixin, View):
                 "final": job.status not in UNFINISHED_STATUSES and len(rows) < self.MAX_POINTS,
             }
         )
+
+
+class SweepCreateView(JobCreateView):
+    """The "Create sweep" form: the job form's code, environment and compute, plus search space
+    rows and the sweep's settings; submitted through the same `do_submit_job` as the YAML."""
+
+    template_name = "sweeps/sweep_form.html"
+    form_class = SweepForm
+
+    def get_initial(self):
+        return super().get_initial() | {"goal": "maximize", "sampling": "random", "max_total_trials": 20}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("rows", ParameterFormSet(prefix="space"))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        rows = ParameterFormSet(request.POST, prefix="space")
+        form_ok, rows_ok = form.is_valid(), rows.is_valid()
+        used = [r for r in rows if rows_ok and r.cleaned_data.get("name", "").strip()]
+        if rows_ok:
+            for row in rows:
+                if not row.cleaned_data.get("name", "").strip() and row.has_changed() and row.changed_data != ["type"]:
+                    row.add_error("name", "Name this parameter (or clear the row).")
+                    rows_ok = False
+        if rows_ok and not used:
+            form.add_error(None, "Add at least one search space row (a name and a distribution).")
+            rows_ok = False
+        if not (form_ok and rows_ok):
+            return self.invalid(form, rows)
+        snapshot = None
+        try:
+            snapshot = self.upload_code(form.cleaned_data["code_source"])
+            data = form.to_sweep_spec(used)
+            job = job_services.do_submit_job(
+                self.workspace, actor=request.user, data=data, code=snapshot, source="form"
+            )
+        except ValidationError as exc:
+            for message in apply_sweep_errors(form, used, exc):
+                form.add_error(None, message)
+            return self.invalid(form, rows, snapshot)
+        return redirect("sweeps:sweep_detail", self.workspace.name, job.name)
+
+    def invalid(self, form, rows, snapshot=None):
+        self._rows = rows
+        return self.form_invalid(form, snapshot, status=400)
+
+    def render_to_response(self, context, **kwargs):
+        if hasattr(self, "_rows"):
+            context["rows"] = self._rows
+        return super().render_to_response(context, **kwargs)
