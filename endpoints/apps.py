@@ -7,10 +7,25 @@ class EndpointsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from endpoints.batch import deletion as batch_deletion
+        from endpoints.batch import scoring
+        from endpoints.batch import services as batch_services
         from endpoints.deletion import PART
+        from jobs import children
+        from jobs.models import JobType
         from studio import activity, deletion
 
         deletion.register(PART)
+        deletion.register(batch_deletion.PART)
+        children.register(
+            JobType.BATCH_SCORING,
+            children.TypeHandler(
+                submit=batch_services.refuse_batch_scoring_submission,
+                child_ended=scoring.on_child_ended,
+                cancel=scoring.do_cancel_batch_job,
+                page="endpoints:batch_job",
+            ),
+        )
         activity.register_messages(
             {
                 "endpoint.created": "created the online endpoint {target}",
@@ -20,5 +35,14 @@ class EndpointsConfig(AppConfig):
                 "deployment.created": "deployed {model} as {target}",
                 "deployment.updated": "updated the deployment {target} ({fields})",
                 "deployment.deleted": "deleted the deployment {target}",
+                "batch_endpoint.created": "created the batch endpoint {target}",
+                "batch_endpoint.updated": "changed the batch endpoint {target} ({fields})",
+                "batch_endpoint.deleted": "deleted the batch endpoint {target}",
+                "batch_endpoint.invoked": "invoked the batch endpoint {target} ({deployment}): job {job}",
+                "batch_deployment.created": "deployed {model} as the batch deployment {target}",
+                "batch_deployment.updated": "updated the batch deployment {target} ({fields})",
+                "batch_deployment.deleted": "deleted the batch deployment {target}",
+                "batch_job.ended": "the batch scoring job {target} ended: {status}",
+                "batch_job.canceled": "canceled the batch scoring job {target}",
             }
         )

@@ -1,0 +1,293 @@
+"""State changes of datastores: one function each. Data assets are in `data.py` beside this module.
+
+Storage is checked (by listing) before the database transaction opens, so a slow or failing
+storage service never holds a transaction; nothing is saved when the check fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from datastores.immutable import check_not_protected
+from datastores.models import BUILTIN_DATASTORES, DEFAULT_BUILTIN, Datastore
+from datastores.paths import DATASTORE_NAME
+from datastores.storage import StorageError, check_local_folder, endpoint_problems, store_for
+from studio import activity
+from studio.actor import Actor
+from studio.errors import Conflict
+from studio.models import Workspace
+from studio.tags import clean_tags
+
+CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
+    Datastore.Type.LOCAL: ("path",),
+    Datastore.Type.AZURE_BLOB: ("account_name", "container_name", "endpoint", "protocol"),
+    Datastore.Type.S3: ("bucket", "endpoint_url", "region"),
+}
+ALL_CONNECTION_FIELDS = tuple(sorted({f for fields in CONNECTION_FIELDS.values() for f in fields}))
+CREDENTIAL_KEYS = {"account_key", "sas_token", "access_key_id", "secret_access_key"}
+
+
+@sensitive_variables("credentials")
+def clean_credentials(kind: str, credentials: Any) -> tuple[str, dict[str, str]]:
+    """Which credentials a datastore type takes: (credentials_type, the secret values)."""
+    if credentials in (None, ""):
+        credentials = {}
+    if not isinstance(credentials, dict):
+        raise ValidationError({"credentials": ["Credentials are a mapping, e.g. {account_key: ...}."]})
+    unknown = set(credentials) - CREDENTIAL_KEYS
+    if unknown:
+        raise ValidationError({"credentials": [f"Unknown credential field(s): {', '.join(sorted(unknown))}."]})
+    values = {k: str(v).strip() for k, v in credentials.items() if v not in (None, "") and str(v).strip()}
+    if kind == Datastore.Type.LOCAL:
+        if values:
+            raise ValidationError({"credentials": ["Local folders take no credentials."]})
+        return Datastore.CredentialsType.NONE, {}
+    if kind == Datastore.Type.AZURE_BLOB:
+        if "access_key_id" in values or "secret_access_key" in values:
+            raise ValidationError({"credentials": ["Azure Blob takes an account_key or a sas_token."]})
+        if ("account_key" in values) == ("sas_token" in values):
+            raise ValidationError({"credentials": ["Give exactly one of an account key or a SAS token."]})
+        if "account_key" in values:
+            return Datastore.CredentialsType.ACCOUNT_KEY, {"account_key": values["account_key"]}
+        return Datastore.CredentialsType.SAS, {"sas_token": values["sas_token"].lstrip("?")}
+    if kind == Datastore.Type.S3:
+        if not {"access_key_id", "secret_access_key"} <= set(values) or set(values) - {
+            "access_key_id",
+            "secret_access_key",
+        }:
+            raise ValidationError({"credentials": ["Give an access_key_id and a secret_access_key."]})
+        return Datastore.CredentialsType.ACCESS_KEY, values
+    raise ValidationError({"type": [f"Unknown datastore type {kind!r}."]})
+
+
+def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]:
+    """Set the type's connection fields from `values`; returns the names of those that changed."""
+    changed = []
+    allowed = CONNECTION_FIELDS[datastore.type]
+    stray = [f for f in ALL_CONNECTION_FIELDS if f not in allowed and values.get(f) not in (None, "")]
+    if stray:
+        raise ValidationError({stray[0]: [f"{stray[0]} does not apply to {datastore.get_type_display()}."]})
+    for field in allowed:
+        if field in values and values[field] is not None:
+            value = str(values[field]).strip()
+            if value != getattr(datastore, field):
+                setattr(datastore, field, value)
+                changed.append(field)
+    errors: dict[str, list[str]] = {}
+    if datastore.type == Datastore.Type.LOCAL:
+        try:
+            check_local_folder(datastore.path, datastore.workspace)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    elif datastore.type == Datastore.Type.AZURE_BLOB:
+        datastore.protocol = datastore.protocol or "https"
+        datastore.endpoint = datastore.endpoint or "core.windows.net"
+        if datastore.protocol not in ("https", "http"):
+            errors["protocol"] = ["Protocol is https (or http for an emulator)."]
+        if not datastore.account_name:
+            errors["account_name"] = ["Give the storage account's name."]
+        if not datastore.container_name:
+            errors["container_name"] = ["Give the blob container's name."]
+    elif datastore.type == Datastore.Type.S3:
+        if not datastore.bucket:
+            errors["bucket"] = ["Give the bucket's name."]
+        if datastore.endpoint_url and not datastore.endpoint_url.startswith(("http://", "https://")):
+            errors["endpoint_url"] = ["The endpoint is a URL such as https://s3.example.com."]
+    if not errors:
+        errors.update(endpoint_problems(datastore))
+    if errors:
+        raise ValidationError(errors)
+    return changed
+
+
+def _check_storage(datastore: Datastore) -> None:
+    """Validate a connection by listing its container/bucket/folder; the error goes to the user."""
+    try:
+        store_for(datastore, probe=True).list_root()
+    except StorageError as exc:
+        raise ValidationError({"__all__": [f"Studio could not list the storage: {exc}"]}) from None
+
+
+@sensitive_variables("credentials", "secret")
+def do_register_datastore(
+    workspace: Workspace,
+    *,
+    actor: Actor,
+    name: str,
+    type: str,
+    description: str = "",
+    tags: dict | None = None,
+    credentials: dict | None = None,
+    **connection: Any,
+) -> Datastore:
+    """Register a datastore after checking that Studio can list it with the given credentials."""
+    name = (name or "").strip()
+    if not DATASTORE_NAME.match(name):
+        raise ValidationError({"name": ["Use letters, digits and underscores (as Azure ML does)."]})
+    if name.lower() == "new":
+        raise ValidationError({"name": ["'new' is reserved; choose another name."]})
+    if name.lower() in BUILTIN_DATASTORES:
+        raise Conflict({"name": [f"{name} is the name of a built-in datastore."]})
+    if type not in Datastore.Type.values:
+        raise ValidationError({"type": [f"Choose one of: {', '.join(Datastore.Type.values)}."]})
+    unknown = set(connection) - set(ALL_CONNECTION_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Unknown field."]})
+    if Datastore.objects.filter(workspace=workspace, name__iexact=name).exists():
+        raise Conflict({"name": [f"A datastore named {name!r} already exists in {workspace.name}."]})
+    datastore = Datastore(
+        workspace=workspace,
+        name=name,
+        type=type,
+        description=(description or "").strip(),
+        tags=clean_tags(tags),
+        created_by=actor,
+    )
+    _apply_connection(datastore, connection)
+    kind, secret = clean_credentials(type, credentials)
+    datastore.set_credentials(secret, kind)
+    datastore.full_clean(exclude=["workspace", "created_by"], validate_constraints=False)
+    _check_storage(datastore)
+    try:
+        with transaction.atomic():
+            datastore.save()
+            activity.record(workspace, actor, "datastore.registered", name, type=datastore.get_type_display())
+    except IntegrityError:
+        raise Conflict({"name": [f"A datastore named {name!r} already exists in {workspace.name}."]}) from None
+    return datastore
+
+
+@sensitive_variables("credentials", "secret")
+def do_update_datastore(
+    datastore: Datastore,
+    *,
+    actor: Actor,
+    description: str | None = None,
+    tags: dict | None = None,
+    credentials: dict | None = None,
+    **connection: Any,
+) -> Datastore:
+    """Change a datastore's description, tags, connection or credentials ("replace credentials":
+    they are never shown, only replaced). A changed connection is checked by listing first."""
+    datastore = Datastore.objects.get(pk=datastore.pk)
+    changed: list[str] = []
+    if description is not None and description.strip() != datastore.description:
+        datastore.description = description.strip()
+        changed.append("description")
+    if tags is not None:
+        cleaned = clean_tags(tags)
+        if cleaned != datastore.tags:
+            datastore.tags = cleaned
+            changed.append("tags")
+    unknown = set(connection) - set(ALL_CONNECTION_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: ["Unknown field."]})
+    given = {k: v for k, v in connection.items() if v is not None}
+    if datastore.builtin and (given or credentials):
+        raise Conflict({"__all__": ["Built-in datastores keep their storage; only description and tags change."]})
+    connection_changed = _apply_connection(datastore, given) if given else []
+    changed += connection_changed
+    replaced = bool(credentials)
+    if replaced:
+        kind, secret = clean_credentials(datastore.type, credentials)
+        datastore.set_credentials(secret, kind)
+        changed.append("credentials")
+    if not changed:
+        return datastore
+    datastore.full_clean(exclude=["workspace", "created_by"], validate_constraints=False)
+    if connection_changed or replaced:
+        _check_storage(datastore)
+    with transaction.atomic():
+        datastore.save()
+        activity.record(datastore.workspace, actor, "datastore.updated", datastore.name, fields=changed)
+    return datastore
+
+
+@transaction.atomic
+def do_set_default_datastore(datastore: Datastore, *, actor: Actor) -> Datastore:
+    """Make `datastore` the workspace's default (where uploads and job outputs go unless told)."""
+    if datastore.is_default:
+        return datastore
+    Datastore.objects.select_for_update().filter(workspace=datastore.workspace).defaults().update(is_default=False)
+    Datastore.objects.filter(pk=datastore.pk).update(is_default=True, updated_at=timezone.now())
+    datastore.is_default = True
+    activity.record(datastore.workspace, actor, "datastore.default_set", datastore.name)
+    return datastore
+
+
+@transaction.atomic
+def do_delete_datastore(datastore: Datastore, *, actor: Actor) -> None:
+    """Forget a datastore (its data stays where it is). Built-in, default and in-use datastores stay."""
+    if datastore.builtin:
+        raise Conflict({"__all__": ["Built-in datastores cannot be removed."]})
+    if datastore.is_default:
+        raise Conflict({"__all__": ["Make another datastore the default before removing this one."]})
+    used = list(datastore.data_versions.select_related("asset").order_by("asset__name", "version")[:5])
+    if used:
+        names = ", ".join(v.reference for v in used)
+        raise Conflict(
+            {"__all__": [f"Data assets point into this datastore ({names}). Archive is not enough: move them first."]}
+        )
+    name, workspace = datastore.name, datastore.workspace
+    datastore.delete()
+    activity.record(workspace, actor, "datastore.deleted", name)
+
+
+def create_builtin_datastores(workspace: Workspace, actor: Actor | None = None) -> list[Datastore]:
+    """The four datastores every workspace has (idempotent); workspaceblobstore is the default."""
+    from datastores.storage import builtin_backend
+
+    backend = builtin_backend()
+    made = []
+    has_default = Datastore.objects.filter(workspace=workspace).defaults().exists()
+    for name in BUILTIN_DATASTORES:
+        datastore, created = Datastore.objects.get_or_create(
+            workspace=workspace,
+            name=name,
+            defaults={
+                "type": backend,
+                "builtin": True,
+                "is_default": name == DEFAULT_BUILTIN and not has_default,
+                "description": BUILTIN_DESCRIPTIONS[name],
+                "created_by": actor if actor is not None and actor.is_authenticated else None,
+            },
+        )
+        if created:
+            made.append(datastore)
+    return made
+
+
+BUILTIN_DESCRIPTIONS = {
+    "workspaceblobstore": "The workspace's default store: uploads, data assets and job outputs.",
+    "workspacefilestore": "Shared files of the workspace.",
+    "workspaceartifactstore": "Artifacts of jobs: code snapshots, logs and outputs.",
+    "workspaceworkingdirectory": "Working files (notebooks, scripts) of the workspace's members.",
+}
+
+
+def do_record_upload(datastore: Datastore, *, actor: Actor, folder: str, files: int, size: int) -> None:
+    """Uploads write straight into storage as they stream (uploads.py); this records the event."""
+    activity.record(
+        datastore.workspace, actor, "datastore.uploaded", datastore.name, folder=folder or "/", files=files, size=size
+    )
+
+
+def do_delete_path(datastore: Datastore, path: str, *, actor: Actor) -> None:
+    """Delete a file or folder in a datastore (not its root)."""
+    from datastores.paths import clean_path
+
+    path = clean_path(path)
+    if not path:
+        raise ValidationError({"path": ["The datastore's root cannot be deleted."]})
+    check_not_protected(datastore, path)
+    store = store_for(datastore)
+    try:
+        store.rm(path, recursive=True)
+    except StorageError as exc:
+        raise ValidationError({"path": [str(exc)]}) from None
+    activity.record(datastore.workspace, actor, "datastore.path_deleted", datastore.name, path=path)

@@ -1,0 +1,206 @@
+"""The online endpoints API's viewsets (the routes are in urls.py beside this module)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from endpoints import instances, keys, services
+from endpoints.models import OnlineDeployment, OnlineEndpoint
+from studio.api.base import WorkspaceScopedViewSet
+
+WRITE = "endpoints.write"
+LOG_CHUNK = 256 * 1024
+
+
+def scoring_uri(request, endpoint: OnlineEndpoint) -> str:
+    return request.build_absolute_uri(f"/endpoints/{endpoint.workspace.name}/{endpoint.name}/score")
+
+
+def endpoint_data(request, endpoint: OnlineEndpoint) -> dict:
+    return {
+        "name": endpoint.name,
+        "description": endpoint.description,
+        "tags": endpoint.tags,
+        "auth_mode": endpoint.auth_mode,
+        "traffic": endpoint.traffic,
+        "scoring_uri": scoring_uri(request, endpoint),
+        "deployments": [d.name for d in endpoint.deployments.all()],
+        "created_at": endpoint.created_at,
+    }
+
+
+def deployment_data(deployment: OnlineDeployment) -> dict:
+    return {
+        "name": deployment.name,
+        "endpoint_name": deployment.endpoint.name,
+        "model": deployment.model,
+        "code_configuration": (
+            {"code": deployment.code_id, "scoring_script": deployment.scoring_script} if deployment.code_id else None
+        ),
+        "environment": deployment.environment,
+        "instance_type": deployment.instance_type,
+        "instance_count": deployment.instance_count,
+        "environment_variables": deployment.environment_variables,
+        "instances": [
+            {"status": i.status, "node": i.node, "restarts": i.restarts, "detail": i.detail[-2000:]}
+            for i in deployment.instances.all()
+        ],
+    }
+
+
+def _body(request) -> dict:
+    data = request.data
+    if not isinstance(data, dict):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"body": ["Send an object (JSON or YAML) with the endpoint's fields."]})
+    return dict(data)
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="online_endpoints_list", request=None, responses=OpenApiTypes.OBJECT),
+    create=extend_schema(
+        operation_id="online_endpoints_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    retrieve=extend_schema(operation_id="online_endpoints_retrieve", request=None, responses=OpenApiTypes.OBJECT),
+    update=extend_schema(
+        operation_id="online_endpoints_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    partial_update=extend_schema(
+        operation_id="online_endpoints_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    destroy=extend_schema(operation_id="online_endpoints_destroy", request=None, responses=OpenApiTypes.OBJECT),
+    keys=extend_schema(operation_id="online_endpoints_keys", request=None, responses=OpenApiTypes.OBJECT),
+    regenerate_keys=extend_schema(
+        operation_id="online_endpoints_regenerate_keys", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+)
+class OnlineEndpointViewSet(WorkspaceScopedViewSet):
+    queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
+    lookup_field = "name"
+    required_actions = {
+        "create": WRITE,
+        "update": WRITE,
+        "partial_update": WRITE,
+        "destroy": WRITE,
+        "keys": WRITE,  # reading keys lets one call the endpoint: not for readers
+        "regenerate_keys": WRITE,
+    }
+
+    def list(self, request, workspace):
+        return Response([endpoint_data(request, e) for e in self.get_queryset()])
+
+    def create(self, request, workspace):
+        endpoint = services.do_create_endpoint(self.workspace, _body(request), actor=request.user)
+        return Response(endpoint_data(request, endpoint), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, workspace, name):
+        return Response(endpoint_data(request, self.get_object()))
+
+    def update(self, request, workspace, name):
+        data = _body(request)
+        endpoint = self.get_queryset().filter(name=name).first()
+        if endpoint is None:
+            endpoint = services.do_create_endpoint(self.workspace, data | {"name": name}, actor=request.user)
+            return Response(endpoint_data(request, endpoint), status=status.HTTP_201_CREATED)
+        data.pop("name", None)
+        return Response(endpoint_data(request, services.do_update_endpoint(endpoint, data, actor=request.user)))
+
+    def partial_update(self, request, workspace, name):
+        data = _body(request)
+        data.pop("name", None)
+        endpoint = services.do_update_endpoint(self.get_object(), data, actor=request.user)
+        return Response(endpoint_data(request, endpoint))
+
+    def destroy(self, request, workspace, name):
+        services.do_delete_endpoint(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["get"])
+    def keys(self, request, workspace, name):
+        found = keys.read(self.get_object())
+        return Response({"primary_key": found["primary"], "secondary_key": found["secondary"]})
+
+    @action(detail=True, methods=["post"], url_path="regenerate-keys")
+    def regenerate_keys(self, request, workspace, name):
+        services.do_regenerate_key(
+            self.get_object(), str(_body(request).get("key_type", "primary")), actor=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="online_deployments_list", request=None, responses=OpenApiTypes.OBJECT),
+    create=extend_schema(
+        operation_id="online_deployments_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    retrieve=extend_schema(operation_id="online_deployments_retrieve", request=None, responses=OpenApiTypes.OBJECT),
+    update=extend_schema(
+        operation_id="online_deployments_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    partial_update=extend_schema(
+        operation_id="online_deployments_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+    ),
+    destroy=extend_schema(operation_id="online_deployments_destroy", request=None, responses=OpenApiTypes.OBJECT),
+    logs=extend_schema(operation_id="online_deployments_logs", request=None, responses=OpenApiTypes.OBJECT),
+)
+class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
+    queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
+    lookup_field = "name"
+    required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OnlineDeployment.objects.none()
+        return self.queryset.filter(endpoint__workspace=self.workspace, endpoint__name=self.kwargs["endpoint"])
+
+    def _endpoint(self) -> OnlineEndpoint:
+        return get_object_or_404(OnlineEndpoint, workspace=self.workspace, name=self.kwargs["endpoint"])
+
+    def list(self, request, workspace, endpoint):
+        self._endpoint()
+        return Response([deployment_data(d) for d in self.get_queryset()])
+
+    def create(self, request, workspace, endpoint):
+        deployment = services.do_create_deployment(self._endpoint(), _body(request), actor=request.user)
+        return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, workspace, endpoint, name):
+        return Response(deployment_data(self.get_object()))
+
+    def update(self, request, workspace, endpoint, name):
+        data = _body(request)
+        found = self.get_queryset().filter(name=name).first()
+        if found is None:
+            deployment = services.do_create_deployment(self._endpoint(), data | {"name": name}, actor=request.user)
+            return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
+        return Response(deployment_data(services.do_update_deployment(found, data, actor=request.user)))
+
+    def partial_update(self, request, workspace, endpoint, name):
+        deployment = services.do_update_deployment(self.get_object(), _body(request), actor=request.user)
+        return Response(deployment_data(deployment))
+
+    def destroy(self, request, workspace, endpoint, name):
+        services.do_delete_deployment(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["get"])
+    def logs(self, request, workspace, endpoint, name):
+        deployment = self.get_object()
+        try:
+            offset = max(0, int(request.query_params.get("offset", 0)))
+        except ValueError:
+            offset = 0
+        instance = deployment.instances.order_by("-pk").first()
+        text, end = "", offset
+        if instance is not None and (path := instances.log_path(instance)).is_file():
+            with open(path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read(LOG_CHUNK)
+            text, end = chunk.decode(errors="replace"), offset + len(chunk)
+        return Response({"content": text, "offset": end})
