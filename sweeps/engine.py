@@ -112,30 +112,33 @@ def _sampler(spec: SweepSpec, asked: int):
 
 class BanditPruner(BasePruner):
     """Azure ML's bandit policy: stop a trial whose value at an evaluation step is outside the
-    slack (a factor or an amount) of the best value any trial reached at that step."""
+    slack (a factor or an amount) of the best value any other trial reached at that step.
+
+    Every evaluation step the trial has passed is judged, not only its last one: a trial running
+    ahead of the others is stopped once they reach a step it was poor at."""
 
     def __init__(self, *, slack_factor=None, slack_amount=None, interval: int = 1, delay: int = 0):
         self.slack_factor, self.slack_amount, self.interval, self.delay = slack_factor, slack_amount, interval, delay
 
     def prune(self, study, trial) -> bool:
-        step = trial.last_step
-        if step is None or step < self.delay or (step - self.delay) % self.interval:
-            return False
-        value = trial.intermediate_values[step]
-        others = [
-            t.intermediate_values[step]
-            for t in study.get_trials(deepcopy=False)
-            if t.number != trial.number and step in t.intermediate_values
-        ]
-        if not others:
+        if trial.last_step is None:
             return False
         maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-        best = max(others) if maximize else min(others)
-        if self.slack_factor is not None:
-            limit = best / (1 + self.slack_factor) if maximize else best * (1 + self.slack_factor)
-        else:
-            limit = best - self.slack_amount if maximize else best + self.slack_amount
-        return value < limit if maximize else value > limit
+        others = [t.intermediate_values for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        for step, value in trial.intermediate_values.items():
+            if step < self.delay or (step - self.delay) % self.interval:
+                continue
+            reached = [values[step] for values in others if step in values]
+            if not reached:
+                continue
+            best = max(reached) if maximize else min(reached)
+            if self.slack_factor is not None:
+                limit = best / (1 + self.slack_factor) if maximize else best * (1 + self.slack_factor)
+            else:
+                limit = best - self.slack_amount if maximize else best + self.slack_amount
+            if (value < limit) if maximize else (value > limit):
+                return True
+        return False
 
 
 def pruner(spec: SweepSpec):

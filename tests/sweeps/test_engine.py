@@ -115,3 +115,14 @@ def test_sweeps_with_neighbouring_seeds_share_no_point(journal):
         engine.study(spec, f"s{seed}", create=True)
         points[seed] = {engine.ask(engine.study(spec, f"s{seed}"), spec)[1]["x"] for _ in range(5)}
     assert not points[1] & points[2]
+
+
+def test_bandit_stops_a_poor_trial_running_ahead_once_a_better_one_reaches_its_steps():
+    spec = _spec(early_termination={"type": "bandit", "slack_factor": 0.2})
+    study = optuna.create_study(direction="maximize", pruner=engine.pruner(spec))
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    poor, good = study.ask(dist), study.ask(dist)
+    assert not engine.report(study, poor.number, [(0, 0.1), (1, 0.2), (2, 0.3)]), "nobody to compare with yet"
+    engine.record(study, good.number, [(0, 0.4), (1, 0.8)])
+    assert engine.should_stop(study, poor.number), "its step 1 is far below the good trial's"
+    assert not engine.should_stop(study, good.number)
