@@ -111,3 +111,14 @@ def test_the_trials_table_sorts_on_the_server_and_the_charts_get_only_new_points
     assert client.get(page + "data/", {"after": "x"}).status_code == 400
     client.force_login(outsider)
     assert client.get(page + "data/").status_code == 404
+
+
+def test_the_trials_api_lists_a_sweeps_trials_to_members_only(
+    owner, members, outsider, workspace, plain_env, no_dispatch
+):
+    assert _submit(owner, workspace, name="tune").status_code == 201
+    url = f"/api/v1/workspaces/{workspace.name}/jobs/tune/trials/"
+    rows = token_client(members["reader"]).get(url).json()
+    assert [r["number"] for r in rows] == [0, 1] and rows[0]["job"] == "tune_trial_0" and rows[0]["state"] == "running"
+    assert token_client(outsider).get(url).status_code in (403, 404)
+    assert token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/tune_trial_0/trials/").status_code == 404
