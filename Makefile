@@ -54,6 +54,7 @@ bench: venv
 	$(VENV)/bin/python bench/endpoints.py
 	$(VENV)/bin/python bench/sweeps.py
 	$(VENV)/bin/python bench/pipelines.py
+	$(VENV)/bin/python bench/schedules.py
 
 clean:
 	rm -rf $(VENV) var

@@ -11,12 +11,15 @@ class EndpointsConfig(AppConfig):
         from endpoints.batch import scoring
         from endpoints.batch import services as batch_services
         from endpoints.deletion import PART
+        from endpoints.views import deploy_link
         from jobs import children
         from jobs.models import JobType
+        from registry import hooks
         from studio import activity, deletion
 
         deletion.register(PART)
         deletion.register(batch_deletion.PART)
+        hooks.register_version_link(deploy_link)
         children.register(
             JobType.BATCH_SCORING,
             children.TypeHandler(

@@ -63,29 +63,13 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    prepared = job_body(spec, spec.data)
-    body = prepared.body
+    body = job_request(ctx, spec, spec.data)
     if args.name:
         body["name"] = args.name
-    if "environment.build" in prepared.uploads:
-        raise CLIError(
-            f"{spec.name}: an inline environment with a local build context is not supported; "
-            "create it with `studio environment create` and refer to it by name."
-        )
-    for what, local in prepared.uploads.items():
-        if what.startswith("jobs."):  # a pipeline step's code, or its component file's
-            parts = what.split(".")
-            target = body["jobs"][parts[1]]
-            (target["component"] if len(parts) == 3 else target)["code"] = _upload_code(ctx, local)
-        elif what == "code":  # a sweep's code is its trial's
-            (body["trial"] if body.get("type") == "sweep" else body)["code"] = _upload_code(ctx, local)
-        else:  # inputs.<name>
-            key = what.split(".", 1)[1]
-            body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
     try:
         job = ctx.client.post(ctx.ws_path("jobs"), json=body)
     except ApiError as exc:
-        raise (_at_line(spec, exc) if body.get("type") in ("sweep", "pipeline") else exc) from None
+        raise (at_line(spec, exc) if body.get("type") in ("sweep", "pipeline") else exc) from None
     if ctx.output == "table":
         emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
     else:
@@ -105,7 +89,30 @@ def _follow(ctx: Context, name: str, kind: str | None) -> int:
     return follow(ctx, name)
 
 
-def _at_line(spec: SpecFile, exc: ApiError) -> ApiError:
+def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
+    """The body that submits the job `data` (read from `spec`'s file): its code folders uploaded
+    as snapshots and its local inputs uploaded to the default datastore first."""
+    prepared = job_body(spec, data)
+    body = prepared.body
+    if "environment.build" in prepared.uploads:
+        raise CLIError(
+            f"{spec.name}: an inline environment with a local build context is not supported; "
+            "create it with `studio environment create` and refer to it by name."
+        )
+    for what, local in prepared.uploads.items():
+        if what.startswith("jobs."):  # a pipeline step's code, or its component file's
+            parts = what.split(".")
+            target = body["jobs"][parts[1]]
+            (target["component"] if len(parts) == 3 else target)["code"] = _upload_code(ctx, local)
+        elif what == "code":  # a sweep's code is its trial's
+            (body["trial"] if body.get("type") == "sweep" else body)["code"] = _upload_code(ctx, local)
+        else:  # inputs.<name>
+            key = what.split(".", 1)[1]
+            body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
+    return body
+
+
+def at_line(spec: SpecFile, exc: ApiError) -> ApiError:
     """The server's field errors (`search_space.lr.min_value: ...`) with the file and line of the
     deepest key of the field path found in the YAML."""
     if not exc.errors:
