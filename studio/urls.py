@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("datastores.api.urls")),
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("pipelines.api.urls")),
+    path("api/v1/", include("sweeps.api")),
     path("api/v1/", include("endpoints.api.urls")),
     path("api/v1/", include("endpoints.batch.api")),
     path("api/v1/", include("schedules.api.urls")),

@@ -12,7 +12,7 @@ from studio_cli.errors import ApiError, CLIError
 from studio_cli.jobfiles import download_outputs
 from studio_cli.output import emit, info
 from studio_cli.specs import job_body
-from studio_cli.streaming import follow, follow_pipeline, job_link
+from studio_cli.streaming import follow, follow_pipeline, follow_sweep, job_link
 from studio_cli.uploads import upload_zipped_folder
 from studio_cli.yamlfile import SpecFile, apply_sets
 
@@ -76,8 +76,18 @@ def cmd_create(ctx: Context) -> int:
     else:
         emit(job, ctx.output)
     if args.stream:
-        return follow_pipeline(ctx, job["name"]) if job.get("type") == "pipeline" else follow(ctx, job["name"])
+        return _follow(ctx, job["name"], job.get("type"))
     return 0
+
+
+def _follow(ctx: Context, name: str, kind: str | None) -> int:
+    """Follow a job the way its type is best watched: a pipeline by its steps, a sweep by its
+    trials, a command job by its log."""
+    if kind == "pipeline":
+        return follow_pipeline(ctx, name)
+    if kind == "sweep":
+        return follow_sweep(ctx, name)
+    return follow(ctx, name)
 
 
 def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
@@ -150,9 +160,7 @@ def cmd_show(ctx: Context) -> int:
 
 def cmd_stream(ctx: Context) -> int:
     name = _name(ctx)
-    if ctx.client.get(ctx.ws_path("jobs", name)).get("type") == "pipeline":
-        return follow_pipeline(ctx, name)
-    return follow(ctx, name)
+    return _follow(ctx, name, ctx.client.get(ctx.ws_path("jobs", name)).get("type"))
 
 
 def cmd_cancel(ctx: Context) -> int:
