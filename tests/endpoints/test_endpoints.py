@@ -168,16 +168,17 @@ def test_a_workspace_with_deployments_can_be_deleted(workspace, owner, light):
     assert not Workspace.objects.filter(pk=workspace.pk).exists()
 
 
-def test_the_traffic_split_holds_over_many_requests():
-    import random
+def test_the_traffic_split_is_exact_and_interleaved():
+    from endpoints.routes import Mirror, Split
 
-    from endpoints.router import pick_deployment
-
-    rng = random.Random(16)
-    picks = [pick_deployment({"blue": 90, "green": 10, "red": 0}, rng) for _ in range(10_000)]
-    assert "red" not in picks
-    assert abs(picks.count("green") / len(picks) - 0.10) < 0.02
-    assert pick_deployment({"blue": 0}) is None
+    split = Split({"blue": 90, "green": 10, "red": 0})
+    picks = [split.pick() for _ in range(1000)]
+    assert picks.count("green") == 100 and "red" not in picks
+    # Interleaved, not 900 blues then 100 greens: every run of 10 picks holds one green.
+    assert all(picks[i : i + 10].count("green") == 1 for i in range(0, 1000, 10))
+    assert Split({"blue": 0}).pick() is None
+    mirror = Mirror("green", 10)
+    assert [mirror.pick() for _ in range(100)].count("green") == 10
 
 
 def test_token_endpoints_take_members_tokens_and_the_router_refuses_strangers(
