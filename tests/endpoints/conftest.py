@@ -134,3 +134,20 @@ def blue_green(workspace, owner, serve_env, sklearn_model, score_code):
         yield endpoint, keys.read(endpoint)["primary"]
     finally:
         instances.stop_all()
+
+
+@pytest.fixture
+def light(workspace, owner, score_code):
+    """What a deployment row needs, without building anything: a model file, code, an environment."""
+    from registry import services as registry
+
+    sink = registry.upload_sink_for(workspace)
+    sink.open("model.pkl").write(b"not used")
+    sink.finish()
+    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
+    make_environment(workspace, owner, "plain")
+    return {
+        "model": "azureml:doubler:1",
+        "environment": "azureml:plain:1",
+        "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
+    }

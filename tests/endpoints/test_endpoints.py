@@ -7,31 +7,11 @@ import os
 import signal
 import time
 
-import pytest
-
 from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.conftest import token_client
-from tests.jobs.conftest import make_environment
 
 API = "/api/v1/workspaces/{ws}/online-endpoints/"
-
-
-@pytest.fixture
-def light(workspace, owner, score_code):
-    """What a deployment row needs, without building anything: a model file, code, an environment."""
-    from registry import services as registry
-
-    sink = registry.upload_sink_for(workspace)
-    sink.open("model.pkl").write(b"not used")
-    sink.finish()
-    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
-    make_environment(workspace, owner, "plain")
-    return {
-        "model": "azureml:doubler:1",
-        "environment": "azureml:plain:1",
-        "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
-    }
 
 
 def test_endpoint_traffic_and_deployment_validation_are_clear_400s(workspace, owner, light):
