@@ -26,7 +26,9 @@ from urllib.parse import unquote, urljoin, urlparse
 from django.core.exceptions import ValidationError
 
 from datastores import paths
-from datastores.data_services import (
+from datastores.immutable import check_not_protected
+from datastores.models import DataUsage, DataVersion
+from datastores.services import (
     check_web_url,
     do_create_data_version,
     get_datastore,
@@ -35,8 +37,6 @@ from datastores.data_services import (
     record_usage,
     resolve_reference,
 )
-from datastores.immutable import check_not_protected
-from datastores.models import DataUsage, DataVersion
 from datastores.storage import StorageError, store_for
 from studio.models import Workspace
 from studio.permissions import can

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from datastores.paths import DATASTORE_NAME, to_uri
+from datastores.querysets import DatastoreQuerySet, DataVersionQuerySet
 from studio import netcheck
 from studio.crypto import decrypt_json, encrypt_json
 from studio.querysets import WorkspaceScopedQuerySet
@@ -67,7 +68,7 @@ class Datastore(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
+    objects = DatastoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["-builtin", "name"]
@@ -178,7 +179,7 @@ class DataVersion(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
+    objects = DataVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 
 from jobs import artifacts
-from jobs.models import ACTIVE_STATUSES, CodeSnapshot, Experiment, Job
+from jobs.models import CodeSnapshot, Experiment, Job
 from studio import logs
 from studio.deletion import Cleanup, WorkspacePart
 from studio.models import Workspace
@@ -18,7 +18,7 @@ def inventory(workspace: Workspace) -> dict[str, int]:
     jobs = Job.objects.filter(workspace=workspace)
     return {
         "jobs": jobs.count(),
-        "running jobs (stopped)": jobs.filter(status__in=ACTIVE_STATUSES).count(),
+        "running jobs (stopped)": jobs.active().count(),
         "experiments": Experiment.objects.filter(workspace=workspace).count(),
         "code snapshots": CodeSnapshot.objects.filter(workspace=workspace).count(),
     }

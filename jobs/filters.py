@@ -43,12 +43,12 @@ class JobFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         if self.form.cleaned_data.get("archived") not in ARCHIVED_CHOICES:
-            queryset = queryset.filter(archived_at__isnull=True)
+            queryset = queryset.unarchived()
         return super().filter_queryset(queryset)
 
     def filter_archived(self, queryset, name, value):
         if value == "only":
-            return queryset.filter(archived_at__isnull=False)
+            return queryset.archived()
         return queryset
 
     def filter_status(self, queryset, name, value):

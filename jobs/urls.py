@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jobs.views import actions, detail, lists, logs, notices, submit
+from jobs.views import actions, detail, lists, logs, metrics, notices, submit
 
 app_name = "jobs"
 
@@ -18,8 +18,11 @@ urlpatterns = [
     path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
     path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),
     path(J + "<str:name>/outputs/", detail.JobDetailView.as_view(tab="outputs"), name="job_outputs"),
-    # The tab loads its body from ".../metrics/partial/" (jobs/metrics_urls.py).
+    # The tab loads its body from ".../metrics/partial/" and its charts from ".../metrics/series/".
     path(J + "<str:name>/metrics/", detail.JobDetailView.as_view(tab="metrics"), name="job_metrics"),
+    path(J + "<str:name>/metrics/partial/", metrics.JobMetricsPartialView.as_view(), name="job_metrics_partial"),
+    path(J + "<str:name>/metrics/series/", metrics.JobMetricSeriesView.as_view(), name="job_series"),
+    path(J + "<str:name>/metrics/csv/", metrics.JobMetricsCsvView.as_view(), name="job_metrics_csv"),
     path(J + "<str:name>/code/", detail.JobDetailView.as_view(tab="code"), name="job_code"),
     path(J + "<str:name>/environment/", detail.JobDetailView.as_view(tab="environment"), name="job_environment"),
     path(J + "<str:name>/status/", detail.JobStatusView.as_view(), name="job_status"),
@@ -32,4 +35,5 @@ urlpatterns = [
     path(J + "<str:name>/files/code/<path:path>", logs.CodeFileView.as_view(), name="job_code_file"),
     path(E, lists.ExperimentListView.as_view(), name="experiment_list"),
     path(E + "<str:name>/", lists.ExperimentDetailView.as_view(), name="experiment_detail"),
+    path(E + "<str:experiment>/compare/", metrics.ExperimentCompareView.as_view(), name="experiment_compare"),
 ]

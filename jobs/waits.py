@@ -7,7 +7,7 @@ from django.db.models import Count, Sum
 
 from compute import demand
 from compute.models import ComputeTarget, ComputeType
-from jobs.models import UNFINISHED_STATUSES, Job, JobStatus
+from jobs.models import Job, JobStatus
 
 WAITING = (JobStatus.NOT_STARTED, JobStatus.QUEUED)
 
@@ -17,7 +17,8 @@ def count_unfinished(targets: list[ComputeTarget]) -> dict[int, demand.JobCounts
     counter, registered in JobsConfig.ready())."""
     tallies: dict[int, dict[str, int]] = {}
     rows = (
-        Job.objects.filter(compute__in=[t.pk for t in targets], status__in=UNFINISHED_STATUSES)
+        Job.objects.unfinished()
+        .filter(compute__in=[t.pk for t in targets])
         .values("compute_id", "status")
         .annotate(n=Count("pk"))
     )

@@ -26,7 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from datastores.api import download_response, storage_errors
+from datastores.downloads import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
 from registry import serializers as s
 from registry import services

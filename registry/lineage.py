@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from datastores.models import DataUsage
-from jobs.metric_values import last_metric_values
+from jobs.metrics.values import last_metric_values
 from jobs.models import Job, Param
 from registry.models import ModelUsage, ModelVersion
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from datastores import paths
-from datastores.data_services import get_datastore
+from datastores.services import get_datastore
 from datastores.storage import StorageError, Store, local_store, store_for
 from jobs import artifacts
 from jobs.models import Job

@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import TemplateView
 
-from datastores.api import download_response
+from datastores.downloads import download_response
 from datastores.storage import StorageError
 from datastores.uploads import discard, parse_multipart
 from jobs import artifacts

@@ -11,6 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from studio.querysets import WorkspaceScopedQuerySet
+
 REFERENCE = re.compile(
     r"^(?:azureml:)?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,254})(?:(?::(?P<version>[A-Za-z0-9._-]+))|@(?P<label>latest))?$"
 )
@@ -62,3 +64,11 @@ def latest(queryset: models.QuerySet, *, version_field: str = "version", include
     if not include_archived:
         queryset = queryset.filter(archived=False)
     return newest(queryset, version_field=version_field)
+
+
+class VersionQuerySet(WorkspaceScopedQuerySet):
+    """Version rows of a named asset (data versions, model versions): workspace-scoped, with an
+    `archived` flag that hides a version from lists and from `@latest`."""
+
+    def unarchived(self) -> VersionQuerySet:
+        return self.filter(archived=False)

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from datastores import data_services
+from datastores import services
 from datastores.forms import DataForm, DataYamlForm
 from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import Preview, preview
@@ -80,7 +80,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         sink = None
         try:
             if request.content_type.startswith("multipart/form-data"):
-                sink = data_services.upload_sink_for(self.workspace)
+                sink = services.upload_sink_for(self.workspace)
                 data, _ = parse_multipart(request, sink)
             else:
                 data = request.POST
@@ -112,7 +112,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         body = {key: fields[key] for key in ("name", "version", "type", "description", "tags")}
         body["path"] = "" if fields["source"] == "upload" else form.path()
         try:
-            return data_services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink), None
+            return services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink), None
         except ValidationError as exc:
             apply_errors(form, _field_errors(exc, fields["source"]))
             return None, {"form": form}
@@ -121,8 +121,8 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         yaml_form = DataYamlForm(data)
         if yaml_form.is_valid():
             try:
-                spec = data_services.parse_data_yaml(yaml_form.cleaned_data["yaml"])
-                version = data_services.do_create_data(self.workspace, actor=request.user, body=spec)
+                spec = services.parse_data_yaml(yaml_form.cleaned_data["yaml"])
+                version = services.do_create_data(self.workspace, actor=request.user, body=spec)
                 return version, None
             except ValidationError as exc:
                 messages_ = exc.message_dict if hasattr(exc, "error_dict") else {"yaml": exc.messages}
@@ -240,9 +240,9 @@ class DataArchiveView(DataVersionMixin, View):
     def post(self, request, workspace, name, version):
         found = self.get_version(self.get_asset(), version)
         if request.POST.get("restore"):
-            data_services.do_restore_data_version(found, actor=request.user)
+            services.do_restore_data_version(found, actor=request.user)
             messages.success(request, f"{found.reference} restored.")
         else:
-            data_services.do_archive_data_version(found, actor=request.user)
+            services.do_archive_data_version(found, actor=request.user)
             messages.success(request, f"{found.reference} archived: hidden from lists and @latest.")
         return redirect(found)

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView
 
 from datastores import paths, services
-from datastores.api import download_response
+from datastores.downloads import download_response
 from datastores.forms import DatastoreForm
 from datastores.models import Datastore
 from datastores.storage import StorageError, store_for

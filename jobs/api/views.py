@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from jobs import artifacts, code, logfiles, services
 from jobs.api import serializers as s
 from jobs.filters import JobFilter
-from jobs.metric_values import last_metric_values
+from jobs.metrics.values import last_metric_values
 from jobs.models import CodeSnapshot, Experiment, Job
 from jobs.services.archive import ARCHIVE_ACTION
 from studio.api.base import WorkspaceScopedViewSet

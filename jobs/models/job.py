@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.querysets import WorkspaceScopedQuerySet
+from jobs.querysets import ExperimentQuerySet, JobQuerySet
 
 JOB_NAME_RULE = "1–100 characters: letters, digits, '-' or '_', starting with a letter or digit"
 job_name_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\Z", f"Use {JOB_NAME_RULE}.")
@@ -28,7 +28,7 @@ class Experiment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
+    objects = ExperimentQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -148,7 +148,7 @@ class Job(models.Model):
     # Archived jobs are hidden from lists (a filter shows them) and kept whole; restore clears it.
     archived_at = models.DateTimeField(null=True, blank=True)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

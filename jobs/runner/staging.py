@@ -145,7 +145,7 @@ def remove(staged: Staged) -> None:
 def sweep(active_job_ids: set[int] | None = None) -> int:
     """Remove job folders left on this node by runs that ended without cleaning up (a killed
     worker). A folder stays while its job is still Preparing, Running or Finalizing."""
-    from jobs.models import ACTIVE_STATUSES, Job
+    from jobs.models import Job
 
     root = Path(settings.STUDIO_JOBS_DIR)
     if settings.STUDIO_JOB_KEEP_WORKDIR or not root.is_dir():
@@ -160,9 +160,7 @@ def sweep(active_job_ids: set[int] | None = None) -> int:
     active = (
         active_job_ids
         if active_job_ids is not None
-        else set(
-            Job.objects.filter(pk__in=set(folders.values()), status__in=ACTIVE_STATUSES).values_list("pk", flat=True)
-        )
+        else set(Job.objects.active().filter(pk__in=set(folders.values())).values_list("pk", flat=True))
     )
     removed = 0
     for folder, pk in folders.items():

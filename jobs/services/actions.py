@@ -47,7 +47,7 @@ def do_cancel_job(job: Job, *, actor: Actor) -> Job:
             if requested:
                 note(job.pk, f"Cancel requested by {who}")
                 activity.record(job.workspace, actor, "job.canceled", job.name)
-            elif not Job.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).exists():
+            elif not Job.objects.active().filter(pk=job.pk).exists():
                 job.refresh_from_db()
                 raise Conflict({"status": [f"Job {job.name} is already {job.status}; there is nothing to cancel."]})
     job.refresh_from_db()
@@ -121,7 +121,7 @@ def do_fail_lost_jobs(worker_name: str, why: str = "") -> int:
     """The compute reaper lost `worker_name`: fail (or re-queue) the jobs it was running."""
     why = why or f"node {worker_name} stopped heart-beating"
     count = 0
-    for job_id in Job.objects.filter(node=worker_name, status__in=ACTIVE_STATUSES).values_list("pk", flat=True):
+    for job_id in Job.objects.active().filter(node=worker_name).values_list("pk", flat=True):
         with transaction.atomic():
             count += _lose(job_id, why)
     return count
@@ -138,9 +138,7 @@ def reap_stalled_jobs() -> int:
     count = 0
     # Runs started through the MLflow API have no runner to heart-beat; their script ends them.
     for job_id, node in (
-        Job.objects.filter(stale, status__in=ACTIVE_STATUSES, type=JobType.COMMAND)
-        .exclude(source="mlflow")
-        .values_list("pk", "node")
+        Job.objects.active().filter(stale, type=JobType.COMMAND).exclude(source="mlflow").values_list("pk", "node")
     ):
         why = f"node {node or '?'} stopped heart-beating" if node else "its runner stopped heart-beating"
         with transaction.atomic():

@@ -8,7 +8,7 @@ from django.views.generic import ListView
 
 from jobs import columns
 from jobs.filters import ARCHIVED_CHOICES, SORT_LABELS, JobFilter
-from jobs.metric_values import last_metric_values
+from jobs.metrics.values import last_metric_values
 from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus, JobType
 from jobs.services.archive import ARCHIVE_ACTION
 from studio.permissions import can
@@ -28,7 +28,7 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
         base = Job.objects.filter(workspace=self.workspace).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
         qs = self.filterset.qs if self.filterset.is_valid() else base
-        qs = qs.filter(parent__isnull=True)  # children are folded under their parent
+        qs = qs.top_level()  # children are folded under their parent
         if "sort" not in self.request.GET:
             qs = qs.order_by("-created_at", "-id")
         return qs
@@ -126,7 +126,7 @@ class ExperimentDetailView(WorkspaceMixin, PartialMixin, ListView):
         base = Job.objects.filter(experiment=self.experiment).select_related("experiment", "created_by")
         self.filterset = JobFilter(self.request.GET, queryset=base)
         qs = self.filterset.qs if self.filterset.is_valid() else base
-        return qs.filter(parent__isnull=True)  # children are folded under their parent
+        return qs.top_level()  # children are folded under their parent
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from datastores import paths
-from datastores.data_services import get_datastore
 from datastores.models import Datastore
+from datastores.services import get_datastore
 from datastores.storage import Entry, StorageError, Store, store_for
 from datastores.uploads import UploadSink, staging_sink
 from registry import sources

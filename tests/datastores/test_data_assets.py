@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from datastores import data_services
+from datastores import services
 from datastores.models import Datastore, DataVersion
 from datastores.storage import store_for
 from tests.conftest import token_client
@@ -218,7 +218,7 @@ def test_mltable_folders_need_a_valid_mltable_file(workspace, blobstore, api):
 
 def test_csv_preview_infers_column_types(workspace, blobstore, owner):
     put(store_for(blobstore), "p/t.csv", CSV)
-    version = data_services.do_create_data_version(
+    version = services.do_create_data_version(
         workspace,
         actor=owner,
         name="typed",
@@ -246,7 +246,7 @@ def test_parquet_preview_reads_schema_and_first_rows(workspace, blobstore, owner
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     put(store_for(blobstore), "pq/data/part-0.parquet", buffer.getvalue())
-    data_services.do_create_data_version(
+    services.do_create_data_version(
         workspace,
         actor=owner,
         name="scores",
@@ -265,15 +265,15 @@ def test_parquet_preview_reads_schema_and_first_rows(workspace, blobstore, owner
 def test_reference_resolution(workspace, blobstore, owner):
     put(store_for(blobstore), "r/a.csv", CSV)
     for _ in range(3):
-        data_services.do_create_data_version(
+        services.do_create_data_version(
             workspace,
             actor=owner,
             name="ref",
             type="uri_file",
             path="azureml://datastores/workspaceblobstore/paths/r/a.csv",
         )
-    assert data_services.resolve_reference(workspace, "azureml:ref:2").version == "2"
-    assert data_services.resolve_reference(workspace, "azureml:ref@latest").version == "3"
+    assert services.resolve_reference(workspace, "azureml:ref:2").version == "2"
+    assert services.resolve_reference(workspace, "azureml:ref@latest").version == "3"
     with pytest.raises(Exception, match="no data asset ref:9"):
-        data_services.resolve_reference(workspace, "azureml:ref:9")
+        services.resolve_reference(workspace, "azureml:ref:9")
     assert DataVersion.objects.filter(asset__name="ref").count() == 3

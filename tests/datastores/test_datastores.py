@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 
-from datastores import data_services, services
+from datastores import services
 from datastores.models import BUILTIN_DATASTORES, Datastore
 from datastores.storage import store_for
 from studio.errors import Conflict
@@ -109,7 +109,7 @@ def test_the_default_moves_and_removal_rules_hold(workspace, owner, local_folder
         services.do_delete_datastore(blob, actor=owner)
     services.do_set_default_datastore(blob, actor=owner)
     (local_folder / "a.csv").write_text("x\n1\n")
-    data_services.do_create_data_version(
+    services.do_create_data_version(
         workspace, actor=owner, name="d", type="uri_file", path="azureml://datastores/nfs/paths/a.csv"
     )
     with pytest.raises(Conflict, match="d:1"):

@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 
-from datastores import data_services, services
+from datastores import services
 from datastores.materialize import (
     ResolvedInput,
     materialize_input,
@@ -71,7 +71,7 @@ def datastore(request, workspace, owner):
 
 def test_inputs_resolve_materialise_and_outputs_come_back_as_assets(datastore, workspace, owner, tmp_path):
     name = datastore.name
-    version = data_services.do_create_data_version(
+    version = services.do_create_data_version(
         workspace, actor=owner, name="train", type="uri_folder", path=f"azureml://datastores/{name}/paths/data"
     )
     # An asset reference, pinned to a version at submission.
@@ -165,7 +165,7 @@ def test_bad_inputs_are_named_in_the_error(spec, message, workspace, owner):
     store_for(Datastore.objects.get(workspace=workspace, name="workspaceblobstore")).write_stream(
         "d/a.csv", io.BytesIO(CSV)
     )
-    data_services.do_create_data_version(
+    services.do_create_data_version(
         workspace, actor=owner, name="train", type="uri_folder", path="azureml://datastores/workspaceblobstore/paths/d"
     )
     with pytest.raises(ValidationError) as caught:

@@ -170,12 +170,12 @@ def test_creating_from_a_datastore_path_and_from_yaml(owner_client, workspace):
 
 
 def test_archiving_and_restoring_from_the_page(owner_client, workspace, owner):
-    from datastores import data_services
+    from datastores import services
 
     store = store_for(Datastore.objects.get(workspace=workspace, name="workspaceblobstore"))
     store.write_stream("a.csv", io.BytesIO(CSV))
     for _ in range(2):
-        data_services.do_create_data_version(
+        services.do_create_data_version(
             workspace,
             actor=owner,
             name="arc",

@@ -220,7 +220,7 @@ CONTROLS = """() => {
 
 def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, members, tmp_path, settings):
     from compute import services as compute_services
-    from datastores import data_services
+    from datastores import services
     from datastores import services as datastore_services
 
     settings.STUDIO_LOCAL_DATASTORE_ROOTS = [str(tmp_path)]
@@ -232,7 +232,7 @@ def test_a_reader_sees_no_control_they_cannot_use(page, workspace, owner, member
     folder.mkdir()
     (folder / "a.csv").write_text("x\n1\n")
     datastore_services.do_register_datastore(workspace, actor=owner, name="shared", type="local", path=str(folder))
-    data_services.do_create_data_version(
+    services.do_create_data_version(
         workspace, actor=owner, name="table", type="uri_file", path="azureml://datastores/shared/paths/a.csv"
     )
     compute_services.do_create_compute(workspace, data={"name": "cpu-cluster", "type": "cluster"}, actor=owner)

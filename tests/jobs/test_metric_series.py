@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from jobs.downsample import lttb
-from jobs.metric_series import MAX_POINTS
+from jobs.metrics.downsample import lttb
+from jobs.metrics.series import MAX_POINTS
 from jobs.models import Experiment, JobStatus
 from tests.jobs.test_metrics_pages import make_job
 from tracking import services as tracking_services

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 
-from datastores.data_services import get_datastore
+from datastores.services import get_datastore
 from datastores.storage import store_for
 from registry import services
 from registry.models import ModelUsage, ModelVersion

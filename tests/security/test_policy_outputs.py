@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
-from datastores.data_services import do_create_data_version
 from datastores.materialize import upload_output
 from datastores.models import Datastore
+from datastores.services import do_create_data_version
 from datastores.storage import store_for
 from jobs.models import Job
 from studio.services import do_add_member, do_create_role

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from compute.models import Backend, ComputeTarget, ComputeType
-from datastores.data_services import do_create_data_version
+from datastores.services import do_create_data_version
 from jobs import services
 from registry.models import Model
 from tests.factories import make_workspace

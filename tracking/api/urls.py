@@ -3,7 +3,7 @@
 
 from django.urls import include, path, re_path
 
-from jobs.views_metrics import MlflowLinkView
+from jobs.views.metrics import MlflowLinkView
 from tracking.api import artifacts, experiments, logged_models, multipart, registry, runs
 
 P = "api/2.0/mlflow/"

@@ -1,4 +1,4 @@
-"""State changes of datastores: one function each. Data assets are in `data_services`.
+"""State changes of datastores: one function each. Data assets are in `data.py` beside this module.
 
 Storage is checked (by listing) before the database transaction opens, so a slow or failing
 storage service never holds a transaction; nothing is saved when the check fails.
@@ -213,9 +213,7 @@ def do_set_default_datastore(datastore: Datastore, *, actor: Actor) -> Datastore
     """Make `datastore` the workspace's default (where uploads and job outputs go unless told)."""
     if datastore.is_default:
         return datastore
-    Datastore.objects.select_for_update().filter(workspace=datastore.workspace, is_default=True).update(
-        is_default=False
-    )
+    Datastore.objects.select_for_update().filter(workspace=datastore.workspace).defaults().update(is_default=False)
     Datastore.objects.filter(pk=datastore.pk).update(is_default=True, updated_at=timezone.now())
     datastore.is_default = True
     activity.record(datastore.workspace, actor, "datastore.default_set", datastore.name)
@@ -246,7 +244,7 @@ def create_builtin_datastores(workspace: Workspace, actor: Actor | None = None) 
 
     backend = builtin_backend()
     made = []
-    has_default = Datastore.objects.filter(workspace=workspace, is_default=True).exists()
+    has_default = Datastore.objects.filter(workspace=workspace).defaults().exists()
     for name in BUILTIN_DATASTORES:
         datastore, created = Datastore.objects.get_or_create(
             workspace=workspace,

@@ -123,7 +123,7 @@ def parse_data_yaml(text: str) -> dict[str, Any]:
 def do_create_data_version(
     workspace: Workspace,
     *,
-    actor,
+    actor: Actor,
     name: str,
     path: str,
     type: str = DataVersion.Type.URI_FOLDER,
@@ -192,7 +192,7 @@ def do_create_data_from_upload(
     workspace: Workspace,
     sink: UploadSink,
     *,
-    actor,
+    actor: Actor,
     name: str,
     type: str = DataVersion.Type.URI_FOLDER,
     version: str | None = None,
@@ -269,7 +269,7 @@ def resolve_version(
     workspace: Workspace, name: str, version: str | None, *, include_archived: bool = True
 ) -> DataVersion:
     """`version` may be "latest" or None for the newest non-archived version."""
-    qs = DataVersion.objects.filter(workspace=workspace, asset__name=name).select_related("asset", "datastore")
+    qs = DataVersion.objects.of_asset(workspace, name)
     if version in (None, "", "latest"):
         found = versioning.latest(qs)
     else:
@@ -286,7 +286,7 @@ def resolve_version(
 def resolve_reference(workspace: Workspace, ref: str, *, field: str = "path") -> DataVersion:
     """`azureml:name:version` or `azureml:name@latest` -> the version (ValidationError if none)."""
     name, version = versioning.parse_reference(ref, field=field)
-    qs = DataVersion.objects.filter(workspace=workspace, asset__name=name).select_related("asset", "datastore")
+    qs = DataVersion.objects.of_asset(workspace, name)
     found = versioning.latest(qs) if version is None else qs.filter(version=version).first()
     if found is None:
         what = f"{name}:{version}" if version else f"{name}@latest"
@@ -295,7 +295,7 @@ def resolve_reference(workspace: Workspace, ref: str, *, field: str = "path") ->
 
 
 @transaction.atomic
-def do_archive_data_version(data_version: DataVersion, *, actor) -> DataVersion:
+def do_archive_data_version(data_version: DataVersion, *, actor: Actor) -> DataVersion:
     """Hide a version from lists and from @latest (jobs that name it exactly still can)."""
     if not data_version.archived:
         data_version.archived = True
@@ -305,7 +305,7 @@ def do_archive_data_version(data_version: DataVersion, *, actor) -> DataVersion:
 
 
 @transaction.atomic
-def do_restore_data_version(data_version: DataVersion, *, actor) -> DataVersion:
+def do_restore_data_version(data_version: DataVersion, *, actor: Actor) -> DataVersion:
     if data_version.archived:
         data_version.archived = False
         data_version.save(update_fields=["archived"])
@@ -315,7 +315,7 @@ def do_restore_data_version(data_version: DataVersion, *, actor) -> DataVersion:
 
 @transaction.atomic
 def do_update_data_version(
-    data_version: DataVersion, *, actor, description: str | None = None, tags: dict | None = None
+    data_version: DataVersion, *, actor: Actor, description: str | None = None, tags: dict | None = None
 ) -> DataVersion:
     """Description and tags are the only mutable parts of a version."""
     changed = []

@@ -12,7 +12,8 @@ from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
-from jobs import metric_series, tracking
+from jobs import tracking
+from jobs.metrics import series as metric_series
 from jobs.models import Experiment, Job, Param
 from studio.views.base import WorkspaceMixin
 

@@ -4,7 +4,7 @@ Exact values stay in jobs.tracking (tables, the REST API, the CSV download)."""
 
 from __future__ import annotations
 
-from jobs.downsample import lttb
+from jobs.metrics.downsample import lttb
 from jobs.models import Job, Metric
 
 MAX_POINTS = 2000  # per metric and run: what one chart line draws at most

@@ -1,44 +1,26 @@
-"""REST endpoints of the datastores app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix).
-
-workspaces/{ws}/datastores/                      GET, POST (JSON or YAML; credentials write-only)
-workspaces/{ws}/datastores/{name}/               GET, PATCH (credentials: replace), DELETE
-workspaces/{ws}/datastores/{name}/default/       POST: make it the default
-workspaces/{ws}/datastores/{name}/browse/?path=  GET: folders and files with sizes and times
-workspaces/{ws}/datastores/{name}/files/?path=   GET download; PUT raw body upload; POST multipart
-                                                 upload into the folder `path`; DELETE
-workspaces/{ws}/data/                            GET latest version of each asset; POST (name in body)
-workspaces/{ws}/data/{name}/versions/            GET, POST (JSON, YAML, or multipart with files)
-workspaces/{ws}/data/{name}/versions/{v}/        GET ({v} may be "latest"), PATCH description/tags,
-                                                 DELETE archives; /restore/ POST; /preview/ GET
-"""
+"""The datastores API's viewsets (the routes are in urls.py beside this module)."""
 
 from __future__ import annotations
 
-import contextlib
-import mimetypes
-from collections.abc import Iterator
-
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from django.views.decorators.debug import sensitive_variables
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
-from datastores import data_services, paths, services
-from datastores import serializers as s
+from datastores import paths, services
+from datastores.api import serializers as s
+from datastores.downloads import download_response, storage_errors
 from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import preview
-from datastores.storage import StorageError, StorageNotFound, store_for
+from datastores.storage import store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
 from studio.yamlspec import check_keys, check_tree
 
-WS = r"workspaces/(?P<workspace>[^/.]+)"
 DATASTORE_YAML_KEYS = {
     "name",
     "type",
@@ -51,48 +33,8 @@ AZURE_IGNORED = {"properties", "file_share_name", "filesystem", "store_name", "s
 MAX_BROWSE = 5000
 
 
-@contextlib.contextmanager
-def storage_errors(field: str = "path") -> Iterator[None]:
-    try:
-        yield
-    except StorageNotFound as exc:
-        raise exceptions.NotFound(str(exc)) from None
-    except StorageError as exc:
-        raise ValidationError({field: [str(exc)]}) from None
-
-
 def _is_yaml(request) -> bool:
     return "yaml" in (request.content_type or "")
-
-
-def _stream(store, path: str, size: int | None, name: str, *, asynchronous: bool) -> StreamingHttpResponse:
-    content = store.aiter_bytes(path) if asynchronous else store.iter_bytes(path)
-    response = StreamingHttpResponse(content, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
-    if size is not None:
-        response["Content-Length"] = str(size)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def download_response(request, datastore: Datastore, path: str) -> StreamingHttpResponse:
-    """Stream one file of a datastore to the client (shared by the page and the API): an async
-    iterator under ASGI, a plain one under WSGI, so neither server collects the file in memory."""
-    from django.core.handlers.asgi import ASGIRequest
-
-    asynchronous = isinstance(getattr(request, "_request", request), ASGIRequest)
-    path = paths.clean_path(path)
-    store = store_for(datastore)
-    with storage_errors():
-        if not path or not store.isfile(path):
-            raise Http404("No such file.")
-        entry = store.info(path)
-    if store.local and not asynchronous:
-        # A WSGI server can hand a real file to sendfile().
-        response = FileResponse(open(store.full(path), "rb"), as_attachment=True, filename=entry.name)  # noqa: SIM115
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
-    return _stream(store, path, entry.size, entry.name, asynchronous=asynchronous)
 
 
 class DatastoreViewSet(WorkspaceScopedViewSet):
@@ -243,7 +185,7 @@ class _DataCreateMixin:
     def _create(self, request, name: str | None):
         sink = None
         if (request.content_type or "").startswith("multipart/form-data"):
-            sink = data_services.upload_sink_for(self.workspace)
+            sink = services.upload_sink_for(self.workspace)
             try:
                 with storage_errors("file"):
                     form, _ = parse_multipart(request._request, sink)
@@ -258,14 +200,12 @@ class _DataCreateMixin:
             body = {}
             if form.get("spec"):
                 text = form["spec"]
-                body.update(data_services.parse_data_yaml(text))
+                body.update(services.parse_data_yaml(text))
             for key in ("name", "version", "type", "path", "description", "tags"):
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
         elif _is_yaml(request):
-            check_keys(
-                request.data, data_services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"}
-            )
+            check_keys(request.data, services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
             body = dict(request.data)
         else:
             serializer = s.DataVersionWriteSerializer(data=request.data)
@@ -277,7 +217,7 @@ class _DataCreateMixin:
                     discard(sink)
                 raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
             body["name"] = name
-        version = data_services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
+        version = services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
         return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -320,7 +260,7 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
 
     def get_object(self):
         version = self.kwargs["version"]
-        found = data_services.resolve_version(self.workspace, self.kwargs["name"], version)
+        found = services.resolve_version(self.workspace, self.kwargs["name"], version)
         self.check_object_permissions(self.request, found)
         return found
 
@@ -329,7 +269,7 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
         if not qs.exists() and not DataAsset.objects.filter(workspace=self.workspace, name=name).exists():
             raise Http404(f"No data asset {name} in {self.workspace.name}.")
         if not _truthy(request.query_params.get("archived", "true")):
-            qs = qs.filter(archived=False)
+            qs = qs.unarchived()
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(s.DataVersionSerializer(page, many=True).data)
 
@@ -346,18 +286,18 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
         fixed = [k for k in ("version", "type", "path") if k in body]
         if fixed:
             raise ValidationError({fixed[0]: ["Versions are immutable: create a new version instead."]})
-        found = data_services.do_update_data_version(
+        found = services.do_update_data_version(
             self.get_object(), actor=request.user, description=body.get("description"), tags=body.get("tags")
         )
         return Response(s.DataVersionDetailSerializer(found).data)
 
     def destroy(self, request, workspace, name, version):
-        data_services.do_archive_data_version(self.get_object(), actor=request.user)
+        services.do_archive_data_version(self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["post"])
     def restore(self, request, workspace, name, version):
-        found = data_services.do_restore_data_version(
+        found = services.do_restore_data_version(
             get_object_or_404(self.get_queryset(), version=version), actor=request.user
         )
         return Response(s.DataVersionDetailSerializer(found).data)
@@ -368,11 +308,3 @@ class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
         if found.datastore is None:
             return Response({"source": found.path, "schema": [], "rows": [], "note": "Web URLs are not previewed."})
         return Response(preview(store_for(found.datastore), found.datastore_path, found.type).as_dict())
-
-
-router = SimpleRouter()
-router.register(rf"{WS}/datastores", DatastoreViewSet, basename="datastore")
-router.register(rf"{WS}/data/(?P<name>[^/]+)/versions", DataVersionViewSet, basename="data-version")
-router.register(rf"{WS}/data", DataViewSet, basename="data")
-
-urlpatterns = router.urls

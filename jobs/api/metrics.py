@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from jobs import tracking
 from jobs.models import Job
@@ -41,10 +40,3 @@ def metrics_payload(job: Job, key: str | None = None) -> dict:
         "params": dict(job.params.values_list("key", "value")),
         "tags": dict(job.run_tags.values_list("key", "value")),
     }
-
-
-router = SimpleRouter()
-router.register(
-    r"workspaces/(?P<workspace>[^/.]+)/jobs/(?P<name>[^/]+)/metrics", JobMetricsViewSet, basename="job-metrics"
-)
-urlpatterns = router.urls
