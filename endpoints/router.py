@@ -247,8 +247,37 @@ def _loop_state() -> tuple[aiohttp.ClientSession, routes.Cache]:
     return state
 
 
-async def _send(send, reply: Reply) -> None:
-    headers = [
+_hosts: dict[str, bool] = {}
+
+
+def _host_allowed(host: str) -> bool:
+    """Django's ALLOWED_HOSTS check (the mount skips Django's request cycle), remembered per host."""
+    allowed = _hosts.get(host)
+    if allowed is None:
+        from django.http.request import split_domain_port, validate_host
+
+        domain, _ = split_domain_port(host)
+        allowed = bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+        if len(_hosts) < 1000:  # a flood of made-up hosts is checked every time, never stored
+            _hosts[host] = allowed
+    return allowed
+
+
+def _security_headers(secure: bool) -> list[tuple[bytes, bytes]]:
+    """What Django's SecurityMiddleware adds to every answer, for the router's answers too."""
+    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+    if secure and settings.SECURE_HSTS_SECONDS:
+        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            value += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            value += "; preload"
+        headers.append((b"strict-transport-security", value.encode()))
+    return headers
+
+
+async def _send(send, reply: Reply, secure: bool = False) -> None:
+    headers = _security_headers(secure) + [
         (b"content-type", reply.content_type.encode("latin-1")),
         (b"content-length", str(len(reply.body)).encode()),
     ]
@@ -265,6 +294,9 @@ async def app(scope, receive, send) -> None:
         await _send(send, Reply(405, b"", headers=[("Allow", "POST")]))
         return
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    if not _host_allowed(headers.get("host", "")):
+        await _send(send, _error(400, "The Host header is not one this server answers to (ALLOWED_HOSTS)."))
+        return
     limit = settings.STUDIO_SCORE_MAX_BYTES
 
     async def read_body() -> bytes:
@@ -283,7 +315,7 @@ async def app(scope, receive, send) -> None:
 
     session, cache = _loop_state()
     reply = await handle(match["workspace"], match["name"], headers, read_body, cache, session, background=_spawn)
-    await _send(send, reply)
+    await _send(send, reply, secure=scope.get("scheme") == "https")
 
 
 async def shutdown() -> None:

@@ -42,8 +42,11 @@ def test_split_override_mirroring_and_metrics_through_the_asgi_router(asgi_serve
     assert _post(session, url, key, **{"azureml-model-deployment": "green"}).json()["who"] == "green"
     missing = _post(session, url, key, **{"azureml-model-deployment": "purple"})
     assert missing.status_code == 404 and "purple" in missing.json()["detail"]
-    assert _post(session, url, "wrong").status_code == 401
+    wrong = _post(session, url, "wrong")
+    assert wrong.status_code == 401 and wrong.headers["X-Content-Type-Options"] == "nosniff"
     assert session.get(url).status_code == 405
+    # The mount skips Django's request cycle, not its ALLOWED_HOSTS check.
+    assert _post(session, url, key, Host="evil.example").status_code == 400
 
     # Mirroring: blue answers every request; green gets a 20% copy whose answer is only recorded.
     api = token_client(owner)
