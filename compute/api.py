@@ -7,7 +7,7 @@
     POST           workspaces/{ws}/computes/{name}/nodes/{worker_name}/drain/
 
 POST and PATCH take JSON, or an Azure ML CLI v2 compute YAML (Content-Type: application/yaml),
-or multipart with a "spec" file. Thin: compute.spec validates, compute.services acts.
+or multipart with a "spec" file. Thin: compute.spec.ComputeSpec validates, compute.services acts.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from compute import services
 from compute.filters import ComputeFilter
 from compute.models import ComputeTarget
 from compute.overview import attach
-from compute.serializers import ComputeInputSerializer, ComputeSerializer, NodeSerializer
+from compute.serializers import ComputeSerializer, NodeSerializer
+from compute.spec import ComputeSpec
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import read_spec
 from studio.permissions import VIEW
@@ -61,12 +62,12 @@ class ComputeViewSet(WorkspaceScopedViewSet):
             body["notices"] = target.notices
         return Response(body, status=code)
 
-    @extend_schema(request=ComputeInputSerializer, responses={201: ComputeSerializer})
+    @extend_schema(request=ComputeSpec, responses={201: ComputeSerializer})
     def create(self, request, workspace=None):
         target = services.do_create_compute(self.workspace, data=read_spec(request)[0], actor=request.user)
         return self._answer(target, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ComputeInputSerializer, responses={200: ComputeSerializer})
+    @extend_schema(request=ComputeSpec, responses={200: ComputeSerializer})
     def partial_update(self, request, workspace=None, name=None):
         target = services.do_update_compute(self.get_object(), data=read_spec(request)[0], actor=request.user)
         return self._answer(target)

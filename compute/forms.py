@@ -1,5 +1,6 @@
-"""Forms of the compute pages. They only collect values: compute.spec validates them (the same
-rules as the API and YAML files) and compute.services acts."""
+"""Forms of the compute pages. They only collect values (no bounds of their own): the one schema,
+compute.spec.ComputeSpec, validates them with the API's and YAML files' words, and
+compute.services acts."""
 
 from __future__ import annotations
 
@@ -28,25 +29,21 @@ class ComputeForm(forms.Form):
     name = forms.CharField(
         max_length=32, help_text="2–32 letters, digits or '-', starting with a letter. It names the target's queue."
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     size = forms.ChoiceField(
         choices=SIZE_CHOICES,
         initial=sizes.DEFAULT_SIZE,
         help_text="The limits each job gets (CPU, memory, GPUs), named like Azure VM sizes.",
     )
-    cpu_cores = forms.DecimalField(label="CPU cores per job", required=False, min_value=0, decimal_places=2)
-    memory_mb = forms.IntegerField(label="Memory per job (MB)", required=False, min_value=0)
-    gpus = forms.IntegerField(label="GPUs per job", required=False, min_value=0)
+    cpu_cores = forms.DecimalField(label="CPU cores per job", required=False, decimal_places=2)
+    memory_mb = forms.IntegerField(label="Memory per job (MB)", required=False)
+    gpus = forms.IntegerField(label="GPUs per job", required=False)
     backend = forms.ChoiceField(
         choices=Backend.choices, initial=Backend.VENV, help_text="How jobs run on the nodes: processes or containers."
     )
-    min_instances = forms.IntegerField(
-        initial=0, min_value=0, help_text="Nodes the scaler keeps up even when nothing runs."
-    )
-    max_instances = forms.IntegerField(
-        initial=1, min_value=0, help_text="At most this many jobs run at once (one per node)."
-    )
-    idle_time_before_scale_down = forms.IntegerField(label="Idle seconds before scale down", initial=120, min_value=0)
+    min_instances = forms.IntegerField(initial=0, help_text="Nodes the scaler keeps up even when nothing runs.")
+    max_instances = forms.IntegerField(initial=1, help_text="At most this many jobs run at once (one per node).")
+    idle_time_before_scale_down = forms.IntegerField(label="Idle seconds before scale down", initial=120)
     tier = forms.ChoiceField(
         choices=Tier.choices,
         initial=Tier.DEDICATED,

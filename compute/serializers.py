@@ -1,12 +1,11 @@
-"""How compute targets and nodes look in the REST API. Input is validated by compute.spec (the
-same validator the pages and YAML files use); these serializers shape the output and document
-the input for the OpenAPI schema."""
+"""How compute targets and nodes look in the REST API. Input is compute.spec.ComputeSpec (the one
+schema the pages, the API and YAML files share); these serializers shape the output."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from compute.models import Backend, ComputeTarget, ComputeType, Node, Tier
+from compute.models import ComputeTarget, ComputeType, Node
 
 TYPE_FIELDS = {
     ComputeType.CLUSTER: {"min_instances", "max_instances", "idle_time_before_scale_down", "tier", "desired_nodes"},
@@ -92,37 +91,6 @@ def _overview(target: ComputeTarget):
 
         attach([target])
     return target.overview
-
-
-class TLSSerializer(serializers.Serializer):
-    ca_cert = serializers.CharField(required=False, help_text="PEM")
-    client_cert = serializers.CharField(required=False, help_text="PEM")
-    client_key = serializers.CharField(required=False, help_text="PEM; write-only, stored encrypted")
-
-
-class ComputeInputSerializer(serializers.Serializer):
-    """The body of POST and PATCH (JSON, or the same object as Azure ML CLI v2 YAML with
-    Content-Type: application/yaml). Keys of other Azure types are reported; Azure-only keys such
-    as location or identity are accepted and ignored."""
-
-    name = serializers.CharField(help_text="2–32 letters, digits or '-', starting with a letter")
-    type = serializers.ChoiceField(
-        choices=["amlcompute", "computeinstance", "cluster", "instance", "attached", "docker"]
-    )
-    description = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    size = serializers.CharField(required=False, help_text="An Azure VM size such as Standard_DS3_v2, or 'custom'")
-    cpu_cores = serializers.FloatField(required=False, help_text="Per-job CPU limit (overrides the size)")
-    memory_mb = serializers.IntegerField(required=False, help_text="Per-job memory limit (overrides the size)")
-    gpus = serializers.IntegerField(required=False)
-    backend = serializers.ChoiceField(choices=Backend.values, required=False)
-    min_instances = serializers.IntegerField(required=False, help_text="cluster")
-    max_instances = serializers.IntegerField(required=False, help_text="cluster: concurrent jobs at most")
-    idle_time_before_scale_down = serializers.IntegerField(required=False, help_text="cluster, seconds")
-    tier = serializers.ChoiceField(choices=Tier.values, required=False, help_text="cluster")
-    assigned_to = serializers.CharField(required=False, help_text="instance: the member's username")
-    docker_host = serializers.CharField(required=False, help_text="attached: ssh://user@host or tcp://host:2376")
-    tls = TLSSerializer(required=False, help_text="attached tcp:// engines: write-only")
 
 
 class NodeSerializer(serializers.ModelSerializer):

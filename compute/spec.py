@@ -1,8 +1,9 @@
-"""Reading a compute target's definition: a JSON body, an Azure ML CLI v2 compute YAML, or a form.
+"""The one schema of a compute target (`ComputeSpec`): a JSON body, an Azure ML CLI v2 compute
+YAML, or the pages' form all pass through it, and the OpenAPI document describes the API's body
+with it (the CLI checks YAML files against that document).
 
-One validator for all three, so the browser, the API and the CLI say the same thing about a bad
-definition. It checks shape and values only; the services check what needs the database or the
-network (duplicate names, membership of the assigned user, reaching an attached engine).
+It checks shape and values only; the services check what needs the database or the network
+(duplicate names, membership of the assigned user, reaching an attached engine).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from compute import sizes
 from compute.capabilities import largest_machine
@@ -27,7 +30,7 @@ from compute.models import (
     compute_name_validator,
 )
 from studio import netcheck
-from studio.tags import clean_tags
+from studio.schema import Choice, SpecSerializer, Tags, WholeNumber
 from studio.yamlspec import load_mapping
 
 # What people write in `type:` -> Studio's type.
@@ -152,149 +155,277 @@ def resolve_type(raw: Any) -> str:
     return TYPE_ALIASES[text]
 
 
-def clean_new(data: Mapping) -> CleanSpec:
-    """Validate a definition of a new target (every key optional but name and type)."""
-    if not isinstance(data, Mapping):
-        raise ValidationError({"spec": ["Expected a mapping of keys to values."]})
-    errors: dict[str, list[str]] = {}
-    try:
-        kind = resolve_type(data.get("type"))
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        kind = None
-    name = data.get("name")
-    if name is None or str(name).strip() == "":
-        errors.setdefault("name", []).append("Give the compute target a name.")
-    else:
-        _check_name(str(name).strip(), errors)
-    if kind is None:
-        raise ValidationError(errors)
-    spec = CleanSpec(type=kind)
-    spec.values["name"] = str(name).strip() if name is not None else ""
-    spec.values["type"] = kind
-    _check_keys(data, kind, errors, spec)
-    _read_common(data, kind, spec, errors, existing=None)
-    _read_for_type(data, kind, spec, errors, existing=None)
-    if errors:
-        raise ValidationError(errors)
-    _fill_defaults(spec)
-    return spec
-
-
-def clean_changes(target: ComputeTarget, data: Mapping) -> CleanSpec:
-    """Validate a partial change of `target` (PATCH, the edit form, a YAML re-applied)."""
-    if not isinstance(data, Mapping):
-        raise ValidationError({"spec": ["Expected a mapping of keys to values."]})
-    errors: dict[str, list[str]] = {}
-    spec = CleanSpec(type=target.type)
-    if "name" in data and str(data["name"]).strip() != target.name:
-        errors.setdefault("name", []).append(
-            "A compute target cannot be renamed: its name is its queue's name. Create a new one instead."
-        )
-    if "type" in data and data["type"] is not None:
-        raw = str(data["type"]).strip().lower()
-        if TYPE_ALIASES.get(raw, raw) != target.type:
-            errors.setdefault("type", []).append(
-                f"{target.name} is a {target.get_type_display().lower()}; a type cannot change. "
-                "Delete it and create a new one."
-            )
-    _check_keys(data, target.type, errors, spec)
-    _read_common(data, target.type, spec, errors, existing=target)
-    _read_for_type(data, target.type, spec, errors, existing=target)
-    if errors:
-        raise ValidationError(errors)
-    return spec
-
-
-def _check_name(name: str, errors: dict) -> None:
+def name_problems(name: str) -> list[str]:
+    """Why `name` cannot name a new compute target (empty when it can)."""
     try:
         compute_name_validator(name)
     except ValidationError as exc:
-        errors.setdefault("name", []).extend(exc.messages)
-        return
+        return list(exc.messages)
     if name.lower() == LOCAL_NAME:
-        errors.setdefault("name", []).append("'local' is the name of the built-in target; choose another name.")
-    elif name.lower() in RESERVED_NAMES:
-        errors.setdefault("name", []).append(f"{name!r} is reserved by Studio's pages; choose another name.")
+        return ["'local' is the name of the built-in target; choose another name."]
+    if name.lower() in RESERVED_NAMES:
+        return [f"{name!r} is reserved by Studio's pages; choose another name."]
+    return []
 
 
-def _where(data: Mapping, key: str) -> str:
-    line = getattr(data, "lines", {}).get(key)
-    return f" (line {line})" if line else ""
+class TypeField(serializers.ChoiceField):
+    """`type:` as written (lower-cased); ComputeSpec resolves aliases and refuses what Studio cannot drive."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=sorted(TYPE_ALIASES), **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(data).strip().lower()
 
 
-def _check_keys(data: Mapping, kind: str, errors: dict, spec: CleanSpec) -> None:
-    allowed = COMMON_KEYS | KEYS_OF_TYPE[kind]
-    others = {k for keys in KEYS_OF_TYPE.values() for k in keys} - allowed
-    label = ComputeType(kind).label.lower()
-    for key in data:
-        if key in allowed or key in READ_ONLY or key == "$schema":
-            continue
-        if key in AZURE_IGNORED:
-            spec.notices.append(f"{key!r}{_where(data, key)} is accepted but ignored by Studio.")
-        elif key in others:
-            errors.setdefault(str(key), []).append(f"Not a setting of a {label}{_where(data, key)}.")
-        else:
-            errors.setdefault(str(key), []).append(
-                f"Unknown key{_where(data, key)}. A {label} takes: {', '.join(sorted(allowed))}."
-            )
+@extend_schema_field({"type": "number", "exclusiveMinimum": 0, "maximum": float(MAX_CPU_CORES)})
+class CpuCores(serializers.Field):
+    """A number of CPU cores (2, 0.5), kept as a Decimal of two places."""
 
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return True, None
+        return super().validate_empty_values(data)
 
-def _given(data: Mapping, key: str) -> bool:
-    return key in data and data[key] is not None and data[key] != ""
-
-
-def _read_common(data: Mapping, kind: str, spec: CleanSpec, errors: dict, existing: ComputeTarget | None) -> None:
-    values = spec.values
-    if "description" in data:
-        text = "" if data["description"] is None else str(data["description"])
-        if len(text) > 2000:
-            errors.setdefault("description", []).append("Keep the description under 2000 characters.")
-        values["description"] = text
-    if "tags" in data:
+    def to_internal_value(self, data: Any) -> Decimal:
+        key = self.field_name
         try:
-            values["tags"] = clean_tags(data["tags"])
-        except ValidationError as exc:
-            errors.setdefault("tags", []).extend(exc.message_dict["tags"])
-    if _given(data, "backend"):
-        backend = str(data["backend"]).strip().lower()
-        if backend not in Backend.values:
-            errors.setdefault("backend", []).append(f"Unknown backend {data['backend']!r}. Use venv or docker.")
-        elif kind == ComputeType.LOCAL and backend != Backend.VENV:
-            errors.setdefault("backend", []).append(
-                "The local target runs processes (venv). Create a 'docker' target for containers."
+            if isinstance(data, bool):
+                raise InvalidOperation
+            number = Decimal(str(data).strip())
+            if not number.is_finite():
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            raise serializers.ValidationError(
+                f"{key} must be a number of CPU cores, such as 2 or 0.5, not {data!r}."
+            ) from None
+        if number <= 0:
+            raise serializers.ValidationError(f"{key} must be more than 0, not {number}.")
+        if number > MAX_CPU_CORES:
+            raise serializers.ValidationError(f"{key} must be at most {MAX_CPU_CORES}, not {number}.")
+        return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    def to_representation(self, value: Any) -> float:
+        return float(value)
+
+
+class TLSMaterial(serializers.Serializer):
+    """The TLS material of a tcp:// engine (PEM text); write-only, stored encrypted."""
+
+    ca_cert = serializers.CharField(required=False, help_text="PEM")
+    client_cert = serializers.CharField(required=False, help_text="PEM")
+    client_key = serializers.CharField(required=False, help_text="PEM; write-only, stored encrypted")
+
+
+@extend_schema_field(TLSMaterial)
+class TLSField(serializers.Field):
+    """`tls:` as a mapping of PEM texts; None or {} removes the stored material."""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == {}:
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, raw: Any) -> dict[str, str] | None:
+        if not isinstance(raw, Mapping):
+            raise serializers.ValidationError("tls is a mapping with ca_cert, client_cert and client_key (PEM text).")
+        unknown = set(raw) - TLS_KEYS
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown TLS key(s): {', '.join(sorted(map(str, unknown)))}. Use ca_cert, client_cert, client_key."
             )
-        elif kind in (ComputeType.DOCKER, ComputeType.ATTACHED) and backend != Backend.DOCKER:
-            errors.setdefault("backend", []).append(f"A {ComputeType(kind).label} always uses the docker backend.")
-        else:
-            values["backend"] = backend
-    _read_size(data, spec, errors, existing)
+        material = {k: str(v).strip() for k, v in raw.items() if v not in (None, "")}
+        problems = [
+            f"tls.{key} is not PEM text (it should start with -----BEGIN ...)."
+            for key, text in material.items()
+            if "-----BEGIN " not in text
+        ]
+        if ("client_cert" in material) != ("client_key" in material):
+            problems.append("Give client_cert and client_key together.")
+        if problems:
+            raise serializers.ValidationError(problems)
+        return material or None
 
 
-def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTarget | None) -> None:
+def _blank(message: str) -> dict[str, Any]:
+    return {"required": message, "blank": message, "null": message}
+
+
+class ComputeSpec(SpecSerializer):
+    """A compute target's definition: the body of POST (name and type required) and PATCH (the
+    keys given change), as JSON or the same object as Azure ML CLI v2 YAML. Keys of other types
+    are refused; Azure-only keys such as location or identity are accepted and ignored."""
+
+    ignored_keys = frozenset(AZURE_IGNORED)
+    tolerated_keys = frozenset(READ_ONLY)
+
+    name = serializers.CharField(
+        help_text="2–32 letters, digits or '-', starting with a letter",
+        error_messages=_blank("Give the compute target a name."),
+    )
+    type = TypeField(
+        help_text=f"One of: {TYPE_CHOICES_TEXT}",
+        error_messages=_blank(f"Say which type of compute this is: {TYPE_CHOICES_TEXT}."),
+    )
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        max_length=2000,
+        error_messages={"max_length": "Keep the description under 2000 characters."},
+    )
+    tags = Tags()
+    size = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="An Azure VM size such as Standard_DS3_v2, or 'custom'",
+    )
+    cpu_cores = CpuCores(required=False, help_text="Per-job CPU limit (overrides the size)")
+    memory_mb = WholeNumber(
+        required=False,
+        min_value=MIN_MEMORY_MB,
+        max_value=MAX_MEMORY_MB,
+        help_text="Per-job memory limit (overrides the size)",
+    )
+    gpus = WholeNumber(required=False, min_value=0, max_value=MAX_GPUS)
+    backend = Choice(Backend.values, message="Unknown backend {input!r}. Use venv or docker.")
+    min_instances = WholeNumber(required=False, min_value=0, max_value=MAX_INSTANCES, help_text="cluster")
+    max_instances = WholeNumber(
+        required=False, min_value=1, max_value=MAX_INSTANCES, help_text="cluster: concurrent jobs at most"
+    )
+    idle_time_before_scale_down = WholeNumber(
+        required=False, min_value=0, max_value=MAX_IDLE_SECONDS, help_text="cluster, seconds"
+    )
+    tier = Choice(
+        Tier.values,
+        aliases={"lowpriority": Tier.LOW_PRIORITY},
+        message="Unknown tier {input!r}. Use dedicated or low_priority.",
+        help_text="cluster",
+    )
+    assigned_to = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="instance: the member's username"
+    )
+    docker_host = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="attached: ssh://user@host or tcp://host:2376"
+    )
+    tls = TLSField(required=False, help_text="attached tcp:// engines: write-only")
+
+    kind: str
+
+    def allowed_keys(self, data: Mapping) -> set[str]:
+        return COMMON_KEYS | KEYS_OF_TYPE[self.kind]
+
+    def describe(self, data: Mapping) -> str:
+        label = ComputeType(self.kind).label.lower()
+        return f"a {label}" if " " in label else f"a {label} target"  # "a docker target", "a compute cluster"
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """The type comes first: it decides which keys the rest may use."""
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"spec": ["Expected a mapping of keys to values."]})
+        if self.instance is not None:
+            self.kind = self.instance.type
+            return super().to_internal_value(data)
+        try:
+            self.kind = resolve_type(data.get("type"))
+        except ValidationError as exc:
+            errors = dict(exc.message_dict)
+            name = str(data.get("name") or "").strip()
+            problems = name_problems(name) if name else ["Give the compute target a name."]
+            if problems:
+                errors["name"] = problems
+            raise serializers.ValidationError(errors) from None
+        return super().to_internal_value(data)
+
+    def validate_name(self, value: str) -> str:
+        if self.instance is not None:
+            if value != self.instance.name:
+                raise serializers.ValidationError(
+                    "A compute target cannot be renamed: its name is its queue's name. Create a new one instead."
+                )
+            return value
+        problems = name_problems(value)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
+
+    def validate_type(self, value: str | None) -> str | None:
+        target = self.instance
+        if target is None:
+            return self.kind
+        if value is not None and TYPE_ALIASES.get(value, value) != target.type:
+            raise serializers.ValidationError(
+                f"{target.name} is a {target.get_type_display().lower()}; a type cannot change. "
+                "Delete it and create a new one."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Rules across keys. Returns the model values given (`values`), the instance's member
+        (`assigned_to`) and the TLS material (`tls`, when given)."""
+        kind, existing = self.kind, self.instance
+        errors: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        out: dict[str, Any] = {"values": values}
+        if existing is None:
+            values["name"], values["type"] = attrs.get("name", ""), kind
+        if "description" in attrs:
+            values["description"] = attrs["description"] or ""
+        if "tags" in attrs:
+            values["tags"] = attrs["tags"]
+        backend = attrs.get("backend")
+        if backend:
+            if kind == ComputeType.LOCAL and backend != Backend.VENV:
+                errors["backend"] = ["The local target runs processes (venv). Create a 'docker' target for containers."]
+            elif kind in (ComputeType.DOCKER, ComputeType.ATTACHED) and backend != Backend.DOCKER:
+                errors["backend"] = [f"A {ComputeType(kind).label} always uses the docker backend."]
+            else:
+                values["backend"] = backend
+        _size(attrs, values, errors, existing)
+        if kind == ComputeType.CLUSTER:
+            _cluster(attrs, values, errors, existing)
+        elif kind == ComputeType.INSTANCE and "assigned_to" in attrs:
+            username = (attrs["assigned_to"] or "").strip()
+            if not username:
+                errors["assigned_to"] = ["An instance belongs to one member: name them."]
+            out["assigned_to"] = username
+        elif kind == ComputeType.ATTACHED:
+            if "docker_host" in attrs or existing is None:
+                host = (attrs.get("docker_host") or "").strip()
+                problem = docker_host_problem(host)
+                if problem:
+                    errors["docker_host"] = [problem]
+                values["docker_host"] = host
+            if "tls" in attrs:
+                out["tls"] = attrs["tls"]
+            host = values.get("docker_host", existing.docker_host if existing else "")
+            has_tls = bool(out["tls"]) if "tls" in out else bool(existing and existing.tls_encrypted)
+            if has_tls and host and not host.startswith("tcp://"):
+                errors["tls"] = ["TLS material is for tcp:// engines only; ssh:// and unix:// need none."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return out
+
+
+def _size(attrs: dict, values: dict, errors: dict, existing: ComputeTarget | None) -> None:
     """`size` (an Azure VM size name) and/or explicit cpu_cores, memory_mb, gpus per job."""
+    raw = attrs.get("size") or ""
     size = None
-    if _given(data, "size") and str(data["size"]).strip().lower() != sizes.CUSTOM:
-        size = sizes.lookup(data["size"])
+    if raw and raw.lower() != sizes.CUSTOM:
+        size = sizes.lookup(raw)
         if size is None:
             examples = ", ".join(s.name for s in sizes.SIZES[:5])
-            errors.setdefault("size", []).append(
-                f"Unknown size {data['size']!r}. Use a size such as {examples} (see the list on the create page), "
+            errors["size"] = [
+                f"Unknown size {raw!r}. Use a size such as {examples} (see the list on the create page), "
                 "or give cpu_cores, memory_mb and gpus."
-            )
+            ]
             return
-    explicit: dict[str, Any] = {}
-    if _given(data, "cpu_cores"):
-        explicit["cpu_cores"] = _decimal(data["cpu_cores"], "cpu_cores", errors)
-    if _given(data, "memory_mb"):
-        explicit["memory_mb"] = _int(data["memory_mb"], "memory_mb", errors, MIN_MEMORY_MB, MAX_MEMORY_MB)
-    if _given(data, "gpus"):
-        explicit["gpus"] = _int(data["gpus"], "gpus", errors, 0, MAX_GPUS)
-    if any(v is None for v in explicit.values()):
-        return
+    explicit = {k: attrs[k] for k in ("cpu_cores", "memory_mb", "gpus") if attrs.get(k) is not None}
     if size is None and not explicit:
-        if _given(data, "size"):  # "custom" with nothing else
-            errors.setdefault("size", []).append("A custom size needs cpu_cores and memory_mb.")
+        if raw:  # "custom" with nothing else
+            errors["size"] = ["A custom size needs cpu_cores and memory_mb."]
         return
     base: dict[str, Any]
     if size is not None:
@@ -303,68 +434,51 @@ def _read_size(data: Mapping, spec: CleanSpec, errors: dict, existing: ComputeTa
         base = {"cpu_cores": existing.cpu_cores, "memory_mb": existing.memory_mb, "gpus": existing.gpus}
     else:
         missing = [k for k in ("cpu_cores", "memory_mb") if k not in explicit]
+        for key in missing:
+            errors[key] = ["Give it too (or a size name), so the job's limits are known."]
         if missing:
-            for key in missing:
-                errors.setdefault(key, []).append("Give it too (or a size name), so the job's limits are known.")
             return
         base = {"gpus": 0}
     limits = base | explicit
     match = sizes.matching(float(limits["cpu_cores"]), limits["memory_mb"], limits["gpus"])
-    spec.values.update(limits)
-    spec.values["size"] = match.name if match else ""
+    values.update(limits)
+    values["size"] = match.name if match else ""
 
 
-def _read_for_type(data: Mapping, kind: str, spec: CleanSpec, errors: dict, existing: ComputeTarget | None) -> None:
-    values = spec.values
-    if kind == ComputeType.CLUSTER:
-        if _given(data, "min_instances"):
-            values["min_instances"] = _int(data["min_instances"], "min_instances", errors, 0, MAX_INSTANCES)
-        if _given(data, "max_instances"):
-            values["max_instances"] = _int(data["max_instances"], "max_instances", errors, 1, MAX_INSTANCES)
-        if "min_instances" not in errors and "max_instances" not in errors:
-            low = values.get("min_instances", existing.min_instances if existing else 0)
-            if "max_instances" in values:
-                high = values["max_instances"]
-            elif existing is not None:
-                high = existing.max_instances
-            else:
-                high = values["max_instances"] = max(low, 1)
-            if low > high:
-                errors.setdefault("min_instances", []).append(
-                    f"min_instances ({low}) cannot be more than max_instances ({high})."
-                )
-        if _given(data, "idle_time_before_scale_down"):
-            values["idle_time_before_scale_down"] = _int(
-                data["idle_time_before_scale_down"], "idle_time_before_scale_down", errors, 0, MAX_IDLE_SECONDS
-            )
-        if _given(data, "tier"):
-            tier = str(data["tier"]).strip().lower().replace("-", "_").replace(" ", "_")
-            tier = {"lowpriority": Tier.LOW_PRIORITY}.get(tier, tier)
-            if tier not in Tier.values:
-                errors.setdefault("tier", []).append(f"Unknown tier {data['tier']!r}. Use dedicated or low_priority.")
-            else:
-                values["tier"] = tier
-    elif kind == ComputeType.INSTANCE:
-        if "assigned_to" in data:
-            username = str(data["assigned_to"] or "").strip()
-            if not username:
-                errors.setdefault("assigned_to", []).append("An instance belongs to one member: name them.")
-            spec.assigned_username = username
-    elif kind == ComputeType.ATTACHED:
-        if "docker_host" in data or existing is None:
-            host = str(data.get("docker_host") or "").strip()
-            problem = docker_host_problem(host)
-            if problem:
-                errors.setdefault("docker_host", []).append(problem)
-            values["docker_host"] = host
-        if "tls" in data:
-            spec.tls = _read_tls(data["tls"], errors)
-        host = values.get("docker_host", existing.docker_host if existing else "")
-        has_tls = bool(spec.tls) if spec.tls_given else bool(existing and existing.tls_encrypted)
-        if has_tls and host and not host.startswith("tcp://"):
-            errors.setdefault("tls", []).append(
-                "TLS material is for tcp:// engines only; ssh:// and unix:// need none."
-            )
+def _cluster(attrs: dict, values: dict, errors: dict, existing: ComputeTarget | None) -> None:
+    for key in ("min_instances", "max_instances", "idle_time_before_scale_down", "tier"):
+        if attrs.get(key) is not None:
+            values[key] = attrs[key]
+    low = values.get("min_instances", existing.min_instances if existing else 0)
+    if "max_instances" in values:
+        high = values["max_instances"]
+    elif existing is not None:
+        high = existing.max_instances
+    else:
+        high = values["max_instances"] = max(low, 1)
+    if low > high:
+        errors["min_instances"] = [f"min_instances ({low}) cannot be more than max_instances ({high})."]
+
+
+def _clean(schema: ComputeSpec, data: Mapping) -> CleanSpec:
+    out = schema.clean()
+    spec = CleanSpec(type=schema.kind, values=out["values"], notices=schema.notices(data))
+    spec.assigned_username = out.get("assigned_to")
+    if "tls" in out:
+        spec.tls = out["tls"]
+    return spec
+
+
+def clean_new(data: Mapping) -> CleanSpec:
+    """Validate a definition of a new target (every key optional but name and type)."""
+    spec = _clean(ComputeSpec(data=data), data)
+    _fill_defaults(spec)
+    return spec
+
+
+def clean_changes(target: ComputeTarget, data: Mapping) -> CleanSpec:
+    """Validate a partial change of `target` (PATCH, the edit form, a YAML re-applied)."""
+    return _clean(ComputeSpec(target, data=data, partial=True), data)
 
 
 def docker_host_problem(host: str) -> str:
@@ -393,69 +507,6 @@ def docker_host_problem(host: str) -> str:
     if parts.query or parts.fragment or parts.password is not None:
         return "Give the address only: no ?query, #fragment or password (TLS material goes in tls)."
     return netcheck.host_problem(parts.hostname, port)
-
-
-def _read_tls(raw: Any, errors: dict) -> dict[str, str] | None:
-    if raw is None or raw == {}:
-        return None
-    if not isinstance(raw, Mapping):
-        errors.setdefault("tls", []).append("tls is a mapping with ca_cert, client_cert and client_key (PEM text).")
-        return None
-    unknown = set(raw) - TLS_KEYS
-    if unknown:
-        errors.setdefault("tls", []).append(
-            f"Unknown TLS key(s): {', '.join(sorted(map(str, unknown)))}. Use ca_cert, client_cert, client_key."
-        )
-        return None
-    material = {k: str(v).strip() for k, v in raw.items() if v not in (None, "")}
-    for key, text in material.items():
-        if "-----BEGIN " not in text:
-            errors.setdefault("tls", []).append(f"tls.{key} is not PEM text (it should start with -----BEGIN ...).")
-    if ("client_cert" in material) != ("client_key" in material):
-        errors.setdefault("tls", []).append("Give client_cert and client_key together.")
-    return material or None
-
-
-def _int(value: Any, key: str, errors: dict, minimum: int, maximum: int) -> int | None:
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
-    else:
-        number = None
-    if number is None:
-        errors.setdefault(key, []).append(f"{key} must be a whole number, not {value!r}.")
-        return None
-    if number < minimum:
-        errors.setdefault(key, []).append(f"{key} must be at least {minimum}, not {number}.")
-        return None
-    if number > maximum:
-        errors.setdefault(key, []).append(f"{key} must be at most {maximum}, not {number}.")
-        return None
-    return number
-
-
-def _decimal(value: Any, key: str, errors: dict) -> Decimal | None:
-    try:
-        if isinstance(value, bool):
-            raise InvalidOperation
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors.setdefault(key, []).append(f"{key} must be a number of CPU cores, such as 2 or 0.5, not {value!r}.")
-        return None
-    if number <= 0:
-        errors.setdefault(key, []).append(f"{key} must be more than 0, not {number}.")
-        return None
-    if number > MAX_CPU_CORES:
-        errors.setdefault(key, []).append(f"{key} must be at most {MAX_CPU_CORES}, not {number}.")
-        return None
-    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _fill_defaults(spec: CleanSpec) -> None:
