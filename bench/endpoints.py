@@ -8,6 +8,9 @@ concurrent clients, three ways:
 - mlflow: the same model under MLflow's own `mlflow models serve` (if the test cache holds the
   mlflow venv the tracking tests build; see tests/tracking/conftest.py).
 
+Then the router's own cost, without the model server's noise: a trivial upstream (an aiohttp
+server answering a constant) called direct and through the router (a deployment row pointing at it).
+
 Targets: the router adds under 2 ms at p50 and keeps at least 80% of the direct throughput. The
 client is one asyncio process (aiohttp), the same for all three. On a 2-core machine the client,
 the router and the instance share the cores, so router figures include that contention.
@@ -184,6 +187,43 @@ def start_mlflow() -> tuple[subprocess.Popen, str] | None:
     return process, f"http://127.0.0.1:{port}"
 
 
+TRIVIAL = """
+import sys
+from aiohttp import web
+async def score(request):
+    await request.read()
+    return web.json_response({"predictions": [6.0, 20.0]})
+app = web.Application()
+app.router.add_post("/score", score)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def start_trivial(workspace) -> tuple[subprocess.Popen, int]:
+    """A constant-answer upstream, registered as the ready instance of a deployment `trivial`
+    (a row only: no reconcile runs after this, so nothing replaces it)."""
+    from endpoints import services
+    from endpoints.models import DeploymentInstance, InstanceStatus, OnlineEndpoint
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(port)], start_new_session=True)
+    wait_http(f"http://127.0.0.1:{port}/score", method="POST")
+    endpoint = OnlineEndpoint.objects.get(name="bench-ep")
+    blue = endpoint.deployments.get(name="blue")
+    deployment = services.do_create_deployment(
+        endpoint,
+        {
+            "name": "trivial",
+            "model": blue.model,
+            "environment": blue.environment,
+            "code_configuration": {"code": blue.code_id, "scoring_script": blue.scoring_script},
+        },
+        actor=None,
+    )
+    DeploymentInstance.objects.create(deployment=deployment, node="bench", port=port, status=InstanceStatus.READY)
+    return process, port
+
+
 def stop(process: subprocess.Popen) -> None:
     try:
         os.killpg(process.pid, signal.SIGTERM)
@@ -195,7 +235,7 @@ def stop(process: subprocess.Popen) -> None:
 def line(label: str, results: list[tuple[list[float], float]]) -> tuple[float, float]:
     p50, p95, p99 = (statistics.median(percentiles(ms)[i] for ms, _ in results) for i in range(3))
     rps = statistics.median(rps for _, rps in results)
-    print(f"  {label:7} p50 {p50:6.2f} ms  p95 {p95:6.2f}  p99 {p99:6.2f}  {rps:7.0f} req/s")
+    print(f"  {label:18} p50 {p50:6.2f} ms  p95 {p95:6.2f}  p99 {p99:6.2f}  {rps:7.0f} req/s")
     return p50, rps
 
 
@@ -204,6 +244,7 @@ def main() -> None:
     from endpoints import instances
 
     workspace, key, port = setup()
+    trivial, trivial_port = start_trivial(workspace)
     router, base = start_router()
     served = start_mlflow()
     try:
@@ -218,6 +259,12 @@ def main() -> None:
         }
         if served is not None:
             targets["mlflow"] = (f"{served[1]}/invocations", MLFLOW_BODY, json)
+        targets["trivial"] = (f"http://127.0.0.1:{trivial_port}/score", BODY, json)
+        targets["trivial via router"] = (
+            targets["router"][0],
+            BODY,
+            targets["router"][2] | {"azureml-model-deployment": "trivial"},
+        )
         for url, body, headers in targets.values():  # warm up every server and pool
             asyncio.run(run(url, body, headers, 1))
         for clients in (1, 8):
@@ -229,16 +276,18 @@ def main() -> None:
                     rounds[name].append(asyncio.run(run(*target, clients)))
             print(f"{clients} client(s), {ROUNDS} rounds of {REQUESTS} requests (medians)")
             found = {name: line(name, results) for name, results in rounds.items()}
-            (d50, drps), (r50, rrps) = found["direct"], found["router"]
-            print(
-                f"  router adds {r50 - d50:.2f} ms at p50 (target < 2), "
-                f"keeps {rrps / drps:.0%} of direct throughput (target >= 80%)"
-            )
+            for direct, routed in (("direct", "router"), ("trivial", "trivial via router")):
+                (d50, drps), (r50, rrps) = found[direct], found[routed]
+                print(
+                    f"  {routed}: adds {r50 - d50:.2f} ms at p50 (target < 2), "
+                    f"keeps {rrps / drps:.0%} of {direct} throughput (target >= 80%)"
+                )
             if "mlflow" in found:
-                m50, mrps = found["mlflow"]
+                (r50, rrps), (m50, mrps) = found["router"], found["mlflow"]
                 print(f"  router vs mlflow models serve: p50 {r50:.2f} vs {m50:.2f} ms, {rrps / mrps:.2f}x the req/s")
     finally:
         stop(router)
+        stop(trivial)
         if served is not None:
             stop(served[0])
         instances.stop_all()
