@@ -206,6 +206,15 @@ def studio(servers: Servers) -> tuple[str, str]:
     return url, token
 
 
+def with_postgres_driver(python: str) -> None:
+    """`mlflow server` reaches PostgreSQL through SQLAlchemy's psycopg (3) dialect, whose driver the
+    mlflow package does not bring."""
+    if subprocess.run([python, "-c", "import psycopg"], capture_output=True).returncode == 0:
+        return
+    uv = str(Path(sys.executable).parent / "uv") if (Path(sys.executable).parent / "uv").exists() else "uv"
+    subprocess.run([uv, "pip", "install", "-q", "--python", python, "psycopg[binary]==3.2.*"], check=True)
+
+
 def mlflow_server(servers: Servers, python: str, backend: str, name: str) -> str:
     port = free_port()
     servers.spawn(
@@ -262,6 +271,7 @@ def main() -> None:
         url = mlflow_server(servers, python, f"sqlite:///{DATA}/mlflow.db", "mlflow-sqlite")
         columns["MLflow (SQLite)"] = workload(python, url, None, args, "sqlite")
         if args.postgres:
+            with_postgres_driver(python)
             url = mlflow_server(servers, python, args.postgres, "mlflow-postgres")
             columns["MLflow (PostgreSQL)"] = workload(python, url, None, args, "pg")
     finally:

@@ -53,7 +53,9 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
         "name": deployment.name,
         "endpoint_name": deployment.endpoint.name,
         "model": deployment.model,
-        "code_configuration": {"code": deployment.code_id, "scoring_script": deployment.scoring_script},
+        "code_configuration": (
+            {"code": deployment.code_id, "scoring_script": deployment.scoring_script} if deployment.code_id else None
+        ),
         "environment": deployment.environment,
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,

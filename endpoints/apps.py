@@ -10,11 +10,26 @@ class EndpointsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from endpoints import router, routes
+        from endpoints.batch import deletion as batch_deletion
+        from endpoints.batch import scoring
+        from endpoints.batch import services as batch_services
         from endpoints.deletion import PART
         from endpoints.models import DeploymentInstance, OnlineDeployment, OnlineEndpoint
+        from jobs import children
+        from jobs.models import JobType
         from studio import activity, asgi_mounts, deletion
 
         deletion.register(PART)
+        deletion.register(batch_deletion.PART)
+        children.register(
+            JobType.BATCH_SCORING,
+            children.TypeHandler(
+                submit=batch_services.refuse_batch_scoring_submission,
+                child_ended=scoring.on_child_ended,
+                cancel=scoring.do_cancel_batch_job,
+                page="endpoints:batch_job",
+            ),
+        )
         asgi_mounts.register(router.PATH, router.app, shutdown=router.shutdown)
         # A change saved in this process is seen by its router at once (others: within the cache time).
         for model in (OnlineEndpoint, OnlineDeployment, DeploymentInstance):
@@ -29,5 +44,14 @@ class EndpointsConfig(AppConfig):
                 "deployment.created": "deployed {model} as {target}",
                 "deployment.updated": "updated the deployment {target} ({fields})",
                 "deployment.deleted": "deleted the deployment {target}",
+                "batch_endpoint.created": "created the batch endpoint {target}",
+                "batch_endpoint.updated": "changed the batch endpoint {target} ({fields})",
+                "batch_endpoint.deleted": "deleted the batch endpoint {target}",
+                "batch_endpoint.invoked": "invoked the batch endpoint {target} ({deployment}): job {job}",
+                "batch_deployment.created": "deployed {model} as the batch deployment {target}",
+                "batch_deployment.updated": "updated the batch deployment {target} ({fields})",
+                "batch_deployment.deleted": "deleted the batch deployment {target}",
+                "batch_job.ended": "the batch scoring job {target} ended: {status}",
+                "batch_job.canceled": "canceled the batch scoring job {target}",
             }
         )

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute import sandbox
-from endpoints import routes
+from endpoints import mlflow_scoring, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from registry import services as registry
 
@@ -111,7 +111,11 @@ def _start(instance: DeploymentInstance) -> None:
     shutil.rmtree(folder / "code", ignore_errors=True)
     (folder / "model").mkdir(parents=True)
     _materialize_model(deployment, folder / "model")
-    shutil.copytree(deployment.code.path, folder / "code")
+    if deployment.code is None:  # an MLflow model with no script: Studio's pyfunc scoring script
+        script = mlflow_scoring.stage_scoring_script(folder / "code")
+    else:
+        shutil.copytree(deployment.code.path, folder / "code")
+        script = deployment.scoring_script
     python = _python_for(deployment)
     port, health = free_port(), free_port()
     argv = [
@@ -119,7 +123,7 @@ def _start(instance: DeploymentInstance) -> None:
         "-c",
         LAUNCH,
         "--entry_script",
-        str(folder / "code" / deployment.scoring_script),
+        str(folder / "code" / script),
         "--port",
         str(port),
         "--health_port",
@@ -132,7 +136,7 @@ def _start(instance: DeploymentInstance) -> None:
         **deployment.environment_variables,
         # Set last: a deployment's variables cannot point the server elsewhere.
         "AZUREML_MODEL_DIR": str(folder / "model"),
-        "AZUREML_ENTRY_SCRIPT": str(folder / "code" / deployment.scoring_script),
+        "AZUREML_ENTRY_SCRIPT": str(folder / "code" / script),
         "PYTHONUNBUFFERED": "1",
     }
     wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))

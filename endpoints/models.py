@@ -54,8 +54,9 @@ class OnlineDeployment(models.Model):
     name = models.CharField(max_length=32)
     model = models.CharField(max_length=300)  # the reference as given (azureml:name:version)
     model_version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
-    code = models.ForeignKey("jobs.CodeSnapshot", on_delete=models.PROTECT, related_name="+")
-    scoring_script = models.CharField(max_length=500)
+    # Both empty for an MLflow model deployed with no script (endpoints.mlflow_scoring serves it).
+    code = models.ForeignKey("jobs.CodeSnapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    scoring_script = models.CharField(max_length=500, blank=True)
     environment = models.CharField(max_length=300)
     environment_version = models.ForeignKey(
         "environments.EnvironmentVersion", on_delete=models.PROTECT, related_name="+"
@@ -140,3 +141,7 @@ class MirroredRequest(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["endpoint", "-at"], name="mirrored_endpoint_at")]
+
+
+# Batch endpoints live in their own module; imported here so Django finds their models.
+from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun, MiniBatch  # noqa: E402, F401

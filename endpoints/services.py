@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from endpoints import keys, spec
+from endpoints import keys, mlflow_scoring, spec
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from environments.resolve import resolve_environment
 from jobs.code import open_file
@@ -112,19 +112,36 @@ def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
     return snapshot
 
 
-def _deployment_fields(workspace, data: dict[str, Any]) -> dict[str, Any]:
+def _deployment_fields(workspace, data: dict[str, Any], *, actor=None) -> dict[str, Any]:
     model_ref = data.get("model")
     if not isinstance(model_ref, str) or not model_ref:
         raise ValidationError({"model": ["model is a registered model reference, e.g. azureml:my-model:1."]})
     version = registry.resolve(workspace, model_ref, field="model")
-    code, script = spec.code_configuration(data.get("code_configuration"))
     env_ref = data.get("environment")
+    if data.get("code_configuration") in (None, {}) and mlflow_scoring.is_mlflow(version):
+        # No script: Studio's pyfunc scoring script, in the model's own environment unless given.
+        code, script = None, ""
+        if env_ref in (None, ""):
+            environment_version = mlflow_scoring.environment_for(workspace, version, actor=actor)
+            env_ref = f"azureml:{environment_version.environment.name}:{environment_version.version}"
+    else:
+        if data.get("code_configuration") in (None, {}):
+            raise ValidationError(
+                {
+                    "code_configuration": [
+                        f"{version.reference} is a {version.type}: give code_configuration (code and scoring_script); "
+                        "only an mlflow_model deploys with no script."
+                    ]
+                }
+            )
+        code_id, script = spec.code_configuration(data.get("code_configuration"))
+        code = _resolve_code(workspace, code_id, script)
     if not isinstance(env_ref, str) or not env_ref:
         raise ValidationError({"environment": ["environment is a reference, e.g. azureml:sklearn-serve:1."]})
     return {
         "model": model_ref,
         "model_version": version,
-        "code": _resolve_code(workspace, code, script),
+        "code": code,
         "scoring_script": script,
         "environment": env_ref,
         "environment_version": resolve_environment(workspace, env_ref),
@@ -144,7 +161,7 @@ def do_create_deployment(endpoint: OnlineEndpoint, data: dict[str, Any], *, acto
     if endpoint.deployments.filter(name=name).exists():
         raise Conflict(f"{endpoint.name} already has a deployment named {name}.")
     deployment = OnlineDeployment.objects.create(
-        endpoint=endpoint, name=name, **_deployment_fields(endpoint.workspace, data)
+        endpoint=endpoint, name=name, **_deployment_fields(endpoint.workspace, data, actor=actor)
     )
     activity.record(endpoint.workspace, actor, "deployment.created", str(deployment), model=deployment.model)
     _wake_reconcile()
@@ -157,13 +174,15 @@ def do_update_deployment(deployment: OnlineDeployment, data: dict[str, Any], *, 
     workspace = deployment.endpoint.workspace
     merged = {
         "model": deployment.model,
-        "code_configuration": {"code": deployment.code_id, "scoring_script": deployment.scoring_script},
+        "code_configuration": (
+            {"code": deployment.code_id, "scoring_script": deployment.scoring_script} if deployment.code_id else None
+        ),
         "environment": deployment.environment,
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,
         "environment_variables": deployment.environment_variables,
     } | {k: v for k, v in data.items() if k not in ("name", "endpoint_name")}
-    fields = _deployment_fields(workspace, merged)
+    fields = _deployment_fields(workspace, merged, actor=actor)
     changed = sorted(k for k in data if k in merged)
     for key, value in fields.items():
         setattr(deployment, key, value)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from endpoints import router, views_metrics
+from endpoints.batch import views as batch_views
 
 app_name = "endpoints"
 
@@ -17,4 +18,11 @@ urlpatterns = [
         views_metrics.MirrorComparisonView.as_view(),
         name="mirror_comparison",
     ),
+    path("w/<str:workspace>/batch-endpoints/", batch_views.BatchEndpointListView.as_view(), name="batch_endpoint_list"),
+    path(
+        "w/<str:workspace>/batch-endpoints/<str:name>/",
+        batch_views.BatchEndpointDetailView.as_view(),
+        name="batch_endpoint_detail",
+    ),
+    path("w/<str:workspace>/batch-jobs/<str:name>/", batch_views.BatchJobView.as_view(), name="batch_job"),
 ]

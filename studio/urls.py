@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("datastores.api.urls")),
     path("api/v1/", include("registry.api")),
     path("api/v1/", include("endpoints.api")),
+    path("api/v1/", include("endpoints.batch.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api_docs"),
     path("", include("studio.urls_pages")),

@@ -25,6 +25,9 @@ class Result:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+CLI_SOURCE = Path(__file__).resolve().parents[2] / "cli"
+
+
 class Studio:
     """`studio(...)` runs `python -m studio_cli ...` with HOME and XDG_CONFIG_HOME in tmp."""
 
@@ -36,6 +39,8 @@ class Studio:
             k: v for k, v in os.environ.items() if not k.startswith("STUDIO_") and k not in ("XDG_CONFIG_HOME",)
         }
         self.env |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "COLUMNS": "200"}
+        # This checkout's command line, whichever copy the virtualenv has installed.
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CLI_SOURCE), os.environ.get("PYTHONPATH")]))
 
     @property
     def config_file(self) -> Path:

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
+from tests.cli.conftest import alice, alice_workspace, cli, studio  # noqa: F401 - fixtures
 from tests.conftest import require
-from tests.jobs.conftest import make_environment, make_zip
+from tests.jobs.conftest import _clean_job_dirs, make_environment, make_zip, no_dispatch, node  # noqa: F401 - fixtures
 
 CONDA = """dependencies:
   - python=3.11
@@ -150,4 +151,47 @@ def light(workspace, owner, score_code):
         "model": "azureml:doubler:1",
         "environment": "azureml:plain:1",
         "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
+    }
+
+
+DRIVER = """
+import csv, os
+
+factor = None
+
+def init():
+    global factor
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "factor.txt")) as f:
+        factor = float(f.read())
+
+def run(mini_batch):
+    flaky = os.environ.get("FAIL_ONCE", "")
+    if flaky and os.environ["STUDIO_BATCH_ATTEMPT"] == "1" and any(p.endswith(flaky) for p in mini_batch):
+        raise RuntimeError("the storage hiccuped")
+    rows = []
+    for path in mini_batch:
+        with open(path) as f:
+            for record in csv.DictReader(f):
+                rows.append({"file": os.path.basename(path), "x": record["x"], "y": float(record["x"]) * factor})
+    return rows
+"""
+
+
+def scorer_parts(workspace, owner) -> dict:
+    """A batch driver's pieces: a custom model (a factor of 2), the driver uploaded as code and a
+    plain environment; returns the common part of a deployment body."""
+    from jobs.code import snapshot_from_zip
+    from registry import services as registry
+
+    sink = registry.upload_sink_for(workspace)
+    sink.open("factor.txt").write(b"2")
+    sink.finish()
+    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
+    make_environment(workspace, owner, "plain")
+    code = snapshot_from_zip(workspace, make_zip({"score.py": DRIVER}), actor=owner)
+    return {
+        "model": "azureml:doubler:1",
+        "code_configuration": {"code": code.hash, "scoring_script": "score.py"},
+        "environment": "azureml:plain:1",
+        "compute": "azureml:local",
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
-from tests.jobs.conftest import node  # noqa: F401 - the in-process node fixture, for real jobs here too
+from tests.jobs.conftest import docker_target, node  # noqa: F401 - fixtures for real jobs here too
 
 MLFLOW_VERSION = "3.17.2"
 

@@ -11,7 +11,7 @@ from environments import curated
 from jobs.models import JobStatus
 from registry.models import ModelVersion
 from tests.conftest import token_client
-from tests.jobs.conftest import docker_target, wait_status  # noqa: F401 - fixture
+from tests.jobs.conftest import wait_status
 from tests.jobs.test_run_venv import submit
 
 TRAIN = """

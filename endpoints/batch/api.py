@@ -1,0 +1,211 @@
+"""REST API of batch endpoints, mounted under /api/v1/:
+workspaces/{ws}/batch-endpoints/                              GET, POST (batchEndpoint fields)
+workspaces/{ws}/batch-endpoints/{name}/                       GET, PUT (create/update), PATCH, DELETE
+workspaces/{ws}/batch-endpoints/{name}/invoke/                POST {"input": ..., "deployment_name"?} -> the job
+workspaces/{ws}/batch-endpoints/{name}/jobs/                  GET the endpoint's batch scoring jobs, with progress
+workspaces/{ws}/batch-endpoints/{name}/deployments/           GET, POST (modelBatchDeployment fields)
+workspaces/{ws}/batch-endpoints/{name}/deployments/{d}/       GET, PUT, PATCH, DELETE
+Bodies use Azure ML CLI v2 YAML's field names; a YAML body is accepted like JSON.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from endpoints.batch import scoring, services
+from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun
+from studio.api.base import WorkspaceScopedViewSet
+
+WS = r"workspaces/(?P<workspace>[^/.]+)"
+WRITE = "endpoints.write"
+SUBMIT = "jobs.submit"
+
+
+def endpoint_data(endpoint: BatchEndpoint) -> dict:
+    return {
+        "name": endpoint.name,
+        "description": endpoint.description,
+        "tags": endpoint.tags,
+        "auth_mode": "aad_token",
+        "defaults": {"deployment_name": endpoint.default_deployment or None},
+        "deployments": [d.name for d in endpoint.deployments.all()],
+        "created_at": endpoint.created_at,
+    }
+
+
+def deployment_data(deployment: BatchDeployment) -> dict:
+    return {
+        "name": deployment.name,
+        "endpoint_name": deployment.endpoint.name,
+        "type": "model",
+        "description": deployment.description,
+        "model": deployment.model,
+        "code_configuration": (
+            {"code": deployment.code.hash, "scoring_script": deployment.scoring_script} if deployment.code else None
+        ),
+        "environment": deployment.environment,
+        "compute": deployment.compute,
+        "resources": {"instance_count": deployment.instance_count},
+        "settings": {
+            "max_concurrency_per_instance": deployment.max_concurrency_per_instance,
+            "mini_batch_size": deployment.mini_batch_size,
+            "output_action": deployment.output_action,
+            "output_file_name": deployment.output_file_name,
+            "retry_settings": {"max_retries": deployment.max_retries, "timeout": deployment.timeout},
+            "error_threshold": deployment.error_threshold,
+        },
+        "environment_variables": deployment.environment_variables,
+    }
+
+
+def run_data(run: BatchRun) -> dict:
+    job = run.job
+    return {
+        "name": job.name,
+        "type": job.type,
+        "status": job.status,
+        "endpoint_name": run.endpoint_name,
+        "deployment_name": run.deployment_name,
+        "input": job.inputs.get("input_data", {}).get("path"),
+        "progress": scoring.progress(run),
+        "total_files": run.total_files,
+        "failed_files": run.failed_files,
+        "failure_reason": job.failure_reason,
+        "created_at": job.created_at,
+        "ended_at": job.ended_at,
+    }
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"body": ["Send an object (JSON or YAML) with the batch endpoint's fields."]})
+    return dict(request.data)
+
+
+def _schema(prefix: str, names: list[str]) -> dict:
+    return {
+        name: extend_schema(
+            operation_id=f"{prefix}_{name}",
+            request=None if name in ("list", "retrieve", "destroy", "jobs") else OpenApiTypes.OBJECT,
+            responses=OpenApiTypes.OBJECT,
+        )
+        for name in names
+    }
+
+
+@extend_schema_view(
+    **_schema(
+        "batch_endpoints",
+        ["list", "create", "retrieve", "update", "partial_update", "destroy", "invoke", "jobs"],
+    )
+)
+class BatchEndpointViewSet(WorkspaceScopedViewSet):
+    queryset = BatchEndpoint.objects.select_related("workspace").prefetch_related("deployments")
+    lookup_field = "name"
+    required_actions = {
+        "create": WRITE,
+        "update": WRITE,
+        "partial_update": WRITE,
+        "destroy": WRITE,
+        "invoke": SUBMIT,
+    }
+
+    def list(self, request, workspace):
+        return Response([endpoint_data(e) for e in self.get_queryset()])
+
+    def create(self, request, workspace):
+        endpoint = services.do_create_batch_endpoint(self.workspace, _body(request), actor=request.user)
+        return Response(endpoint_data(endpoint), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, workspace, name):
+        return Response(endpoint_data(self.get_object()))
+
+    def update(self, request, workspace, name):
+        data = _body(request)
+        endpoint = self.get_queryset().filter(name=name).first()
+        if endpoint is None:
+            endpoint = services.do_create_batch_endpoint(self.workspace, data | {"name": name}, actor=request.user)
+            return Response(endpoint_data(endpoint), status=status.HTTP_201_CREATED)
+        data.pop("name", None)
+        return Response(endpoint_data(services.do_update_batch_endpoint(endpoint, data, actor=request.user)))
+
+    def partial_update(self, request, workspace, name):
+        data = _body(request)
+        data.pop("name", None)
+        return Response(endpoint_data(services.do_update_batch_endpoint(self.get_object(), data, actor=request.user)))
+
+    def destroy(self, request, workspace, name):
+        services.do_delete_batch_endpoint(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def invoke(self, request, workspace, name):
+        job = services.do_invoke_batch_endpoint(self.get_object(), _body(request), actor=request.user)
+        return Response(run_data(job.batch_run), status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def jobs(self, request, workspace, name):
+        endpoint = self.get_object()
+        runs = BatchRun.objects.filter(endpoint=endpoint).select_related("job").order_by("-job__created_at")[:200]
+        return Response([run_data(r) for r in runs])
+
+
+@extend_schema_view(
+    **_schema("batch_deployments", ["list", "create", "retrieve", "update", "partial_update", "destroy"])
+)
+class BatchDeploymentViewSet(WorkspaceScopedViewSet):
+    queryset = BatchDeployment.objects.select_related("endpoint__workspace", "code")
+    lookup_field = "name"
+    required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return BatchDeployment.objects.none()
+        return self.queryset.filter(endpoint__workspace=self.workspace, endpoint__name=self.kwargs["endpoint"])
+
+    def _endpoint(self) -> BatchEndpoint:
+        return get_object_or_404(BatchEndpoint, workspace=self.workspace, name=self.kwargs["endpoint"])
+
+    def list(self, request, workspace, endpoint):
+        self._endpoint()
+        return Response([deployment_data(d) for d in self.get_queryset()])
+
+    def create(self, request, workspace, endpoint):
+        deployment = services.do_create_batch_deployment(self._endpoint(), _body(request), actor=request.user)
+        return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, workspace, endpoint, name):
+        return Response(deployment_data(self.get_object()))
+
+    def update(self, request, workspace, endpoint, name):
+        data = _body(request)
+        found = self.get_queryset().filter(name=name).first()
+        if found is None:
+            deployment = services.do_create_batch_deployment(
+                self._endpoint(), data | {"name": name}, actor=request.user
+            )
+            return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
+        return Response(deployment_data(services.do_update_batch_deployment(found, data, actor=request.user)))
+
+    def partial_update(self, request, workspace, endpoint, name):
+        deployment = services.do_update_batch_deployment(self.get_object(), _body(request), actor=request.user)
+        return Response(deployment_data(deployment))
+
+    def destroy(self, request, workspace, endpoint, name):
+        services.do_delete_batch_deployment(self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+router = SimpleRouter()
+router.register(rf"{WS}/batch-endpoints", BatchEndpointViewSet, basename="batch-endpoint")
+router.register(
+    rf"{WS}/batch-endpoints/(?P<endpoint>[^/.]+)/deployments", BatchDeploymentViewSet, basename="batch-deployment"
+)
+urlpatterns = router.urls
