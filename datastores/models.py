@@ -13,6 +13,7 @@ from datastores.querysets import DatastoreQuerySet, DataVersionQuerySet
 from studio import netcheck
 from studio.crypto import decrypt_json, encrypt_json
 from studio.querysets import WorkspaceScopedQuerySet
+from studio.versioning import AssetUsage, AssetVersion
 
 BUILTIN_DATASTORES = ("workspaceblobstore", "workspacefilestore", "workspaceartifactstore", "workspaceworkingdirectory")
 DEFAULT_BUILTIN = "workspaceblobstore"
@@ -152,7 +153,7 @@ class DataAsset(models.Model):
         return reverse("datastores:data_detail", args=[self.workspace.name, self.name])
 
 
-class DataVersion(models.Model):
+class DataVersion(AssetVersion):
     """One immutable version of a data asset: a type and a path (`azureml://datastores/...` or
     an https URL). Only description and tags change after creation; archiving hides a version
     from `@latest` and from lists, and restoring brings it back."""
@@ -163,8 +164,6 @@ class DataVersion(models.Model):
         MLTABLE = "mltable", "Table (mltable)"
 
     asset = models.ForeignKey(DataAsset, on_delete=models.CASCADE, related_name="versions")
-    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
-    version = models.CharField(max_length=30)
     type = models.CharField(max_length=20, choices=Type.choices)
     path = models.CharField(max_length=2048, help_text="azureml://datastores/<name>/paths/<path> or https://…")
     datastore = models.ForeignKey(
@@ -172,12 +171,8 @@ class DataVersion(models.Model):
     )
     datastore_path = models.CharField(max_length=1024, blank=True)
     description = models.TextField(blank=True, max_length=4000)
-    tags = models.JSONField(default=dict, blank=True)
-    archived = models.BooleanField(default=False)
     size_bytes = models.BigIntegerField(null=True, blank=True)
     file_count = models.IntegerField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = DataVersionQuerySet.as_manager()
 
@@ -185,21 +180,10 @@ class DataVersion(models.Model):
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["asset", "version"], name="data_version_unique")]
 
-    def __str__(self) -> str:
-        return self.reference
-
     def get_absolute_url(self) -> str:
         return (
             reverse("datastores:data_detail", args=[self.workspace.name, self.asset.name]) + f"?version={self.version}"
         )
-
-    @property
-    def name(self) -> str:
-        return self.asset.name
-
-    @property
-    def reference(self) -> str:
-        return f"{self.asset.name}:{self.version}"
 
     @property
     def is_folder(self) -> bool:
@@ -213,27 +197,12 @@ class DataVersion(models.Model):
         return self.datastore_path.rsplit("/", 1)[0] if "/" in self.datastore_path else ""
 
 
-class DataUsage(models.Model):
+class DataUsage(AssetUsage):
     """Lineage: a job read this data version as an input, or wrote it as an output."""
 
-    class Direction(models.TextChoices):
-        INPUT = "input", "Input"
-        OUTPUT = "output", "Output"
-
     version = models.ForeignKey(DataVersion, on_delete=models.CASCADE, related_name="usages")
-    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
-    job_name = models.CharField(max_length=255)
-    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INPUT)
-    port = models.CharField(max_length=255, blank=True, help_text="the job's input or output name")
-    created_at = models.DateTimeField(default=timezone.now)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(AssetUsage.Meta):
         constraints = [
             models.UniqueConstraint(fields=["version", "job_name", "direction", "port"], name="data_usage_unique")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.job_name} {self.direction} {self.version_id}"

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studio.querysets import WorkspaceScopedQuerySet
+from studio.versioning import AssetUsage, AssetVersion
 
 model_name_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z", "Start with a letter or digit; then letters, digits, '.', '_' or '-'."
@@ -43,7 +44,7 @@ class Model(models.Model):
         return reverse("registry:model_detail", args=[self.workspace.name, self.name])
 
 
-class ModelVersion(models.Model):
+class ModelVersion(AssetVersion):
     """One immutable version of a model: its files (copied into the workspace's artifact
     datastore at registration, so nothing the source does later changes them), its type, what it
     was made from and the job that made it. Only description, tags, stage and aliases change later.
@@ -65,15 +66,13 @@ class ModelVersion(models.Model):
         PRODUCTION = "Production", "Production"
         ARCHIVED = "Archived", "Archived"
 
+    asset_field = "model"
+
     model = models.ForeignKey(Model, on_delete=models.CASCADE, related_name="versions")
-    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
-    version = models.CharField(max_length=30)
     type = models.CharField(max_length=20, choices=Type.choices, default=Type.CUSTOM)
     description = models.TextField(blank=True, max_length=5000)
-    tags = models.JSONField(default=dict, blank=True)
     properties = models.JSONField(default=dict, blank=True, help_text="set at creation, never changed")
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NONE)
-    archived = models.BooleanField(default=False)
     # What it was made from, as given ("local upload", azureml://jobs/…, runs:/…, azureml://datastores/…).
     source = models.CharField(max_length=2048, blank=True)
     # Lineage: the job (MLflow run) that produced the files, when known. The name survives the job.
@@ -86,30 +85,15 @@ class ModelVersion(models.Model):
     file_count = models.IntegerField(default=0)
     # The parsed `MLmodel` file of an mlflow_model (flavors, signature, input example, …); {} otherwise.
     mlmodel = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
-
-    objects = WorkspaceScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["model", "version"], name="model_version_unique")]
         indexes = [models.Index(fields=["workspace", "job_name"], name="model_version_ws_job")]
 
-    def __str__(self) -> str:
-        return self.reference
-
     def get_absolute_url(self) -> str:
         return reverse("registry:version_detail", args=[self.workspace.name, self.model.name, self.version])
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def reference(self) -> str:
-        return f"{self.model.name}:{self.version}"
 
     @property
     def uri(self) -> str:
@@ -136,27 +120,13 @@ class ModelAlias(models.Model):
         return f"{self.model.name}@{self.alias}"
 
 
-class ModelUsage(models.Model):
+class ModelUsage(AssetUsage):
     """Lineage: a job read this model version as an input (or wrote it as an output)."""
 
-    class Direction(models.TextChoices):
-        INPUT = "input", "Input"
-        OUTPUT = "output", "Output"
-
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="usages")
-    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
     job_name = models.CharField(max_length=100)
-    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INPUT)
-    port = models.CharField(max_length=255, blank=True, help_text="the job's input or output name")
-    created_at = models.DateTimeField(default=timezone.now)
 
-    objects = WorkspaceScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(AssetUsage.Meta):
         constraints = [
             models.UniqueConstraint(fields=["version", "job_name", "direction", "port"], name="model_usage_unique")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.job_name} {self.direction} {self.version_id}"

@@ -9,16 +9,16 @@ import json
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import TemplateView
 
 from datastores.downloads import download_response
 from datastores.storage import StorageError
-from datastores.uploads import discard, parse_multipart
+from datastores.uploads import discard
+from datastores.views.versioned import VersionCreateView
 from jobs import artifacts
 from jobs.models import Job
 from registry import lineage, services
@@ -303,13 +303,17 @@ class ModelEditView(ModelMixin, View):
         return redirect(model)
 
 
-class RegisterView(WorkspaceMixin, TemplateView):
+class RegisterView(VersionCreateView):
     """Register a model. `?job=<name>&path=outputs/model` pre-fills a job's output (the job
     page's "Register model" link); `?uri=models:/<id>&type=mlflow_model&name=…` a run's logged
     model (the Outputs tab's "Register"). GET the form; POST it, or PUT it from the page's script
     (multipart with files streamed into the artifact store as they arrive)."""
 
     template_name = "registry/register.html"
+    body_template = "registry/_register_body.html"
+    created_message = "Model {reference} registered."
+    path_error_fields = {"job": "job_path", "uri": "uri", "upload": "source"}
+    form_class = RegisterForm
     required_action = WRITE
     post_action = WRITE
     section = "models"
@@ -344,22 +348,10 @@ class RegisterView(WorkspaceMixin, TemplateView):
         context["job_folders"] = self.job_choices(form["job"].value() or "")
         return context
 
-    def _handle(self, request):
-        """(version, None) on success, else (None, context for the re-rendered form)."""
-        sink = None
-        try:
-            if request.content_type.startswith("multipart/form-data"):
-                sink = services.upload_sink_for(self.workspace)
-                data, _ = parse_multipart(request, sink)
-            else:
-                data = request.POST
-        except (ValidationError, StorageError) as exc:
-            if sink is not None:
-                discard(sink)
-            form = RegisterForm(request.POST if request.method == "POST" else None)
-            form.is_valid()
-            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
-            return None, {"form": form}
+    def upload_sink(self):
+        return services.upload_sink_for(self.workspace)
+
+    def create(self, request, data, sink):
         form = RegisterForm(data)
         if not form.is_valid():
             if sink is not None:
@@ -390,37 +382,11 @@ class RegisterView(WorkspaceMixin, TemplateView):
         except ValidationError as exc:
             if sink is not None:
                 discard(sink)
-            apply_errors(form, _field_errors(exc, fields["source"]))
+            apply_errors(form, self.field_errors(exc, fields["source"]))
             return None, {"form": form}
-
-    def post(self, request, workspace):
-        version, context = self._handle(request)
-        if version is not None:
-            messages.success(request, f"Model {version.reference} registered.")
-            return redirect(version)
-        return self.render_to_response(self.get_context_data(**context), status=400)
-
-    def put(self, request, workspace):
-        version, context = self._handle(request)
-        if version is not None:
-            messages.success(request, f"Model {version.reference} registered.")
-            return JsonResponse({"redirect": version.get_absolute_url()})
-        html = render_to_string("registry/_register_body.html", self.get_context_data(**context), request=request)
-        return JsonResponse({"html": html}, status=400)
 
 
 def _suggest_name(path: str, job: str) -> str:
     """A model name from the output folder ("outputs/model" of job x -> "x-model")."""
     last = path.strip("/").rsplit("/", 1)[-1] or "model"
     return f"{job}-{last}"[:255] if last in ("model", "outputs") else last[:255]
-
-
-def _field_errors(exc: ValidationError, source: str) -> ValidationError:
-    """Service errors about `path`/`file` belong to the field the user filled in."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    target = {"job": "job_path", "uri": "uri", "upload": "source"}[source]
-    errors: dict[str, list[str]] = {}
-    for field, msgs in exc.message_dict.items():
-        errors.setdefault(target if field in ("path", "file") else field, []).extend(msgs)
-    return ValidationError(errors)

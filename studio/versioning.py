@@ -1,4 +1,4 @@
-"""Named assets with numbered, immutable versions (environments, data assets), like Azure ML.
+"""Named assets with numbered, immutable versions (environments, data assets, models), like Azure ML.
 
 A reference is `name:version`, `name@latest`, optionally prefixed `azureml:`. Versions are strings
 (Azure allows "1", "2", "2024-01"); auto-numbering takes the highest integer version + 1.
@@ -7,10 +7,14 @@ A reference is `name:version`, `name@latest`, optionally prefixed `azureml:`. Ve
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
+from studio.errors import Conflict
 from studio.querysets import WorkspaceScopedQuerySet
 
 REFERENCE = re.compile(
@@ -72,3 +76,94 @@ class VersionQuerySet(WorkspaceScopedQuerySet):
 
     def unarchived(self) -> VersionQuerySet:
         return self.filter(archived=False)
+
+
+def create_next_version(
+    asset_model: type[models.Model], workspace, name: str, version: str | None, *, created_by, **fields
+):
+    """Inside a transaction: a new version row of the named asset `name` (a data asset, a model;
+    the asset is made if new, and locked so two creations number in turn), with `fields`. It
+    takes `version` when free (a Conflict when taken: versions never change), else the next
+    number. Returns the row."""
+    asset: Any
+    asset, _ = asset_model._default_manager.get_or_create(
+        workspace=workspace, name=name, defaults={"created_by": created_by}
+    )
+    asset = asset_model._default_manager.select_for_update().get(pk=asset.pk)
+    taken = list(asset.versions.values_list("version", flat=True))
+    if version is None:
+        version = next_version(taken)
+    elif version in taken:
+        raise Conflict({"version": [f"{name}:{version} already exists; versions cannot change. Use another version."]})
+    return asset.versions.create(workspace=workspace, version=version, created_by=created_by, **fields)
+
+
+class AssetVersion(models.Model):
+    """The fields every version row of a named asset has (`datastores.DataVersion`,
+    `registry.ModelVersion`). A subclass adds the foreign key to its asset, named by
+    `asset_field`, with `related_name="versions"`. Versions are immutable but for description and
+    tags; `archived` hides one from lists and from `@latest`, and restoring brings it back."""
+
+    asset_field = "asset"
+
+    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
+    version = models.CharField(max_length=30)
+    tags = models.JSONField(default=dict, blank=True)
+    archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def name(self) -> str:
+        return getattr(self, self.asset_field).name
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+class AssetUsage(models.Model):
+    """Lineage of a version row: a job read it as an input, or wrote it as an output. A subclass
+    adds `version`, the foreign key to its version rows (`related_name="usages"`)."""
+
+    class Direction(models.TextChoices):
+        INPUT = "input", "Input"
+        OUTPUT = "output", "Output"
+
+    workspace = models.ForeignKey("studio.Workspace", on_delete=models.CASCADE, related_name="+")
+    job_name = models.CharField(max_length=255)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INPUT)
+    port = models.CharField(max_length=255, blank=True, help_text="the job's input or output name")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = WorkspaceScopedQuerySet.as_manager()
+    version_id: int  # the subclass's foreign key to its version rows
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} {self.direction} {self.version_id}"
+
+    @classmethod
+    def record(cls, version: AssetVersion, job_name: str, *, direction: str, port: str = ""):
+        """Job `job_name` used (input) or produced (output) `version`. Idempotent."""
+        job_name_field = cls._meta.get_field("job_name")
+        assert isinstance(job_name_field, models.CharField)
+        usage, _ = cls._default_manager.get_or_create(  # type: ignore[misc]  # `version` is the subclass's
+            version=version,
+            job_name=str(job_name)[: job_name_field.max_length],
+            direction=direction,
+            port=str(port or "")[:255],
+            defaults={"workspace_id": version.workspace_id},
+        )
+        return usage

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import status
 from rest_framework.decorators import action
@@ -19,6 +17,8 @@ from datastores.storage import store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import truthy
+from studio.api.versioned import VersionViewSetMixin
 from studio.yamlspec import check_keys, check_tree
 
 DATASTORE_YAML_KEYS = {
@@ -127,7 +127,7 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
         sink = UploadSink(
             store=store_for(datastore),
             folder=paths.parent(path),
-            overwrite=_truthy(request.query_params.get("overwrite")),
+            overwrite=truthy(request.query_params.get("overwrite")),
             datastore=datastore,
         )
         with storage_errors():
@@ -146,7 +146,7 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
         sink = UploadSink(
             store=store_for(datastore),
             folder=folder,
-            overwrite=_truthy(request.query_params.get("overwrite")),
+            overwrite=truthy(request.query_params.get("overwrite")),
             datastore=datastore,
         )
         with storage_errors():
@@ -165,10 +165,6 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
     def delete_path(self, request, workspace, name):
         services.do_delete_path(self.get_object(), request.query_params.get("path", ""), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _truthy(value) -> bool:
-    return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
 class _DataCreateMixin:
@@ -228,7 +224,7 @@ class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
     serializer_class = s.DataVersionSerializer
 
     def list(self, request, workspace):
-        include_archived = _truthy(request.query_params.get("archived"))
+        include_archived = truthy(request.query_params.get("archived"))
         assets = DataAsset.objects.filter(workspace=self.workspace).order_by("name")
         if q := request.query_params.get("name"):
             assets = assets.filter(name__icontains=q)
@@ -248,57 +244,29 @@ class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
         return self._create(request, None)
 
 
-class DataVersionViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
+class DataVersionViewSet(_DataCreateMixin, VersionViewSetMixin, WorkspaceScopedViewSet):
     """Versions of one data asset; {v} may be "latest". DELETE archives (versions are immutable)."""
 
     queryset = DataVersion.objects.select_related("asset", "datastore", "created_by")
     serializer_class = s.DataVersionSerializer
+    detail_serializer_class = s.DataVersionDetailSerializer
+    write_serializer_class = s.DataVersionWriteSerializer
+    archive_service = staticmethod(services.do_archive_data_version)
+    restore_service = staticmethod(services.do_restore_data_version)
+    asset_model = DataAsset
+    asset_label = "data asset"
     lookup_field = "version"
 
     def get_queryset(self):
         return super().get_queryset().filter(asset__name=self.kwargs.get("name", ""))
 
-    def get_object(self):
-        version = self.kwargs["version"]
-        found = services.resolve_version(self.workspace, self.kwargs["name"], version)
-        self.check_object_permissions(self.request, found)
-        return found
-
-    def list(self, request, workspace, name):
-        qs = self.get_queryset()
-        if not qs.exists() and not DataAsset.objects.filter(workspace=self.workspace, name=name).exists():
-            raise Http404(f"No data asset {name} in {self.workspace.name}.")
-        if not _truthy(request.query_params.get("archived", "true")):
-            qs = qs.unarchived()
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(s.DataVersionSerializer(page, many=True).data)
-
-    def retrieve(self, request, workspace, name, version):
-        return Response(s.DataVersionDetailSerializer(self.get_object()).data)
-
-    def create(self, request, workspace, name):
-        return self._create(request, name)
+    def find_version(self, name, version):
+        return services.resolve_version(self.workspace, name, version)
 
     def partial_update(self, request, workspace, name, version):
-        serializer = s.DataVersionWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        body = serializer.validated_data
-        fixed = [k for k in ("version", "type", "path") if k in body]
-        if fixed:
-            raise ValidationError({fixed[0]: ["Versions are immutable: create a new version instead."]})
+        body = self.patch_body(request)
         found = services.do_update_data_version(
             self.get_object(), actor=request.user, description=body.get("description"), tags=body.get("tags")
-        )
-        return Response(s.DataVersionDetailSerializer(found).data)
-
-    def destroy(self, request, workspace, name, version):
-        services.do_archive_data_version(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @action(detail=True, methods=["post"])
-    def restore(self, request, workspace, name, version):
-        found = services.do_restore_data_version(
-            get_object_or_404(self.get_queryset(), version=version), actor=request.user
         )
         return Response(s.DataVersionDetailSerializer(found).data)
 

@@ -152,19 +152,12 @@ def do_create_data_version(
     tags = clean_tags(tags)
     try:
         with transaction.atomic():
-            asset, _ = DataAsset.objects.get_or_create(workspace=workspace, name=name, defaults={"created_by": actor})
-            asset = DataAsset.objects.select_for_update().get(pk=asset.pk)
-            taken = list(asset.versions.values_list("version", flat=True))
-            if version is None:
-                version = versioning.next_version(taken)
-            elif version in taken:
-                raise Conflict(
-                    {"version": [f"{name}:{version} already exists; versions cannot change. Use another version."]}
-                )
-            data_version = DataVersion.objects.create(
-                asset=asset,
-                workspace=workspace,
-                version=version,
+            data_version = versioning.create_next_version(
+                DataAsset,
+                workspace,
+                name,
+                version,
+                created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
                 type=type,
                 path=located.path,
                 datastore=located.datastore,
@@ -173,7 +166,6 @@ def do_create_data_version(
                 tags=tags,
                 size_bytes=located.size_bytes,
                 file_count=located.file_count,
-                created_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
             )
             activity.record(workspace, actor, "data.created", data_version.reference, type=type)
     except IntegrityError:
@@ -340,11 +332,4 @@ def record_usage(
     Idempotent."""
     if not isinstance(data_version, DataVersion):
         data_version = DataVersion.objects.get(pk=data_version)
-    usage, _ = DataUsage.objects.get_or_create(
-        version=data_version,
-        job_name=str(job_name)[:255],
-        direction=direction,
-        port=str(port or "")[:255],
-        defaults={"workspace_id": data_version.workspace_id},
-    )
-    return usage
+    return DataUsage.record(data_version, job_name, direction=direction, port=port)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -17,7 +16,8 @@ from datastores.forms import DataForm, DataYamlForm
 from datastores.models import DataAsset, Datastore, DataVersion
 from datastores.preview import Preview, preview
 from datastores.storage import StorageError, store_for
-from datastores.uploads import discard, parse_multipart
+from datastores.uploads import discard
+from datastores.views.versioned import VersionCreateView
 from studio.forms import apply_errors
 from studio.versioning import sort_versions
 from studio.views.base import WorkspaceMixin
@@ -51,17 +51,27 @@ class DataListView(WorkspaceMixin, ListView):
         return context
 
 
-class DataCreateView(WorkspaceMixin, TemplateView):
+class DataCreateView(VersionCreateView):
     """GET the form; POST it (no script) or PUT it (the page's script: multipart with files,
     streamed into workspaceblobstore/LocalUpload/ as it arrives)."""
 
     template_name = "datastores/data_form.html"
+    body_template = "datastores/_data_form_body.html"
+    created_message = "Data asset {reference} created."
+    path_error_fields = {"datastore": "datastore_path", "url": "url", "upload": "source"}
+    form_class = DataForm
     required_action = "data.write"
     post_action = "data.write"
     section = "data"
 
     def datastores(self):
         return Datastore.objects.filter(workspace=self.workspace)
+
+    def form_kwargs(self):
+        return {"datastores": self.datastores()}
+
+    def upload_sink(self):
+        return services.upload_sink_for(self.workspace)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -75,22 +85,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         context.setdefault("mode", "yaml" if self.request.GET.get("mode") == "yaml" else "form")
         return context
 
-    def _handle(self, request):
-        """Returns (data_version, None) or (None, context for the re-rendered page)."""
-        sink = None
-        try:
-            if request.content_type.startswith("multipart/form-data"):
-                sink = services.upload_sink_for(self.workspace)
-                data, _ = parse_multipart(request, sink)
-            else:
-                data = request.POST
-        except (ValidationError, StorageError) as exc:
-            if sink is not None:
-                discard(sink)
-            form = DataForm(request.POST if request.method == "POST" else None, datastores=self.datastores())
-            form.is_valid()
-            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
-            return None, {"form": form}
+    def create(self, request, data, sink):
         if data.get("mode") == "yaml":
             if sink is not None:
                 discard(sink)
@@ -114,7 +109,7 @@ class DataCreateView(WorkspaceMixin, TemplateView):
         try:
             return services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink), None
         except ValidationError as exc:
-            apply_errors(form, _field_errors(exc, fields["source"]))
+            apply_errors(form, self.field_errors(exc, fields["source"]))
             return None, {"form": form}
 
     def _yaml(self, request, data):
@@ -132,32 +127,6 @@ class DataCreateView(WorkspaceMixin, TemplateView):
                             "yaml", f"{field}: {msg}" if field not in ("spec", "yaml", "__all__") else msg
                         )
         return None, {"yaml_form": yaml_form, "mode": "yaml"}
-
-    def post(self, request, workspace):
-        version, context = self._handle(request)
-        if version is not None:
-            messages.success(request, f"Data asset {version.reference} created.")
-            return redirect(version)
-        return self.render_to_response(self.get_context_data(**context), status=400)
-
-    def put(self, request, workspace):
-        version, context = self._handle(request)
-        if version is not None:
-            messages.success(request, f"Data asset {version.reference} created.")
-            return JsonResponse({"redirect": version.get_absolute_url()})
-        html = render_to_string("datastores/_data_form_body.html", self.get_context_data(**context), request=request)
-        return JsonResponse({"html": html}, status=400)
-
-
-def _field_errors(exc: ValidationError, source: str) -> ValidationError:
-    """Service errors about `path` belong to the field the user filled in."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    target = {"datastore": "datastore_path", "url": "url", "upload": "source"}[source]
-    errors = {}
-    for field, msgs in exc.message_dict.items():
-        errors.setdefault(target if field in ("path", "file") else field, []).extend(msgs)
-    return ValidationError(errors)
 
 
 class DataVersionMixin(WorkspaceMixin):

@@ -1,4 +1,5 @@
-"""REST endpoints of the environments app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix).
+"""REST endpoints of the environments app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix):
+serializers.py, views.py (the viewsets) and urls.py (the router).
 
 GET    workspaces/{ws}/environments/                            latest version of each (?curated=, q, tag, archived)
 POST   workspaces/{ws}/environments/                            a definition with its name -> a new version
@@ -9,14 +10,3 @@ POST   workspaces/{ws}/environments/{name}/versions/{v}/restore/
 POST   workspaces/{ws}/environments/{name}/versions/{v}/build/  {"backend": "venv"|"docker", "rebuild": false}
 GET    workspaces/{ws}/environments/{name}/versions/{v}/build/  ?backend=&build=&offset=  status + log
 """
-
-from rest_framework.routers import SimpleRouter
-
-from environments.api import views
-from studio.api.urls import WS
-
-router = SimpleRouter()
-router.register(rf"{WS}/environments/(?P<name>[^/]+)/versions", views.VersionViewSet, basename="environment-version")
-router.register(rf"{WS}/environments", views.EnvironmentViewSet, basename="environment")
-
-urlpatterns = router.urls

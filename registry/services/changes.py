@@ -199,11 +199,4 @@ def record_usage(
     """Lineage: job `job_name` read (input) or wrote (output) this version. Idempotent."""
     if not isinstance(version, ModelVersion):
         version = ModelVersion.objects.get(pk=version)
-    usage, _ = ModelUsage.objects.get_or_create(
-        version=version,
-        job_name=str(job_name)[:100],
-        direction=direction,
-        port=str(port or "")[:255],
-        defaults={"workspace_id": version.workspace_id},
-    )
-    return usage
+    return ModelUsage.record(version, job_name, direction=direction, port=port)

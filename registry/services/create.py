@@ -127,19 +127,12 @@ def _create_rows(
     actor_user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     try:
         with transaction.atomic():
-            model, _ = Model.objects.get_or_create(workspace=workspace, name=name, defaults={"created_by": actor_user})
-            model = Model.objects.select_for_update().get(pk=model.pk)
-            taken = list(model.versions.values_list("version", flat=True))
-            if version is None:
-                version = versioning.next_version(taken)
-            elif version in taken:
-                raise Conflict(
-                    {"version": [f"{name}:{version} already exists; versions cannot change. Use another version."]}
-                )
-            row = ModelVersion.objects.create(
-                model=model,
-                workspace=workspace,
-                version=version,
+            row = versioning.create_next_version(
+                Model,
+                workspace,
+                name,
+                version,
+                created_by=actor_user,
                 type=model_type,
                 description=description,
                 tags=tags,
@@ -152,17 +145,10 @@ def _create_rows(
                 size_bytes=placed.size,
                 file_count=placed.files,
                 mlmodel=parsed,
-                created_by=actor_user,
             )
-            Model.objects.filter(pk=model.pk).update(updated_at=timezone.now())
+            Model.objects.filter(pk=row.model_id).update(updated_at=timezone.now())
             if job is not None:
-                ModelUsage.objects.get_or_create(
-                    version=row,
-                    job_name=job.name,
-                    direction=ModelUsage.Direction.OUTPUT,
-                    port="",
-                    defaults={"workspace": workspace},
-                )
+                ModelUsage.record(row, job.name, direction=ModelUsage.Direction.OUTPUT)
             activity.record(workspace, actor, "model.created", row.reference, type=model_type)
     except IntegrityError:
         raise Conflict({"version": [f"{name}:{version} already exists."]}) from None

@@ -90,3 +90,8 @@ def read_spec(request: Request, *, field: str = "spec", required: bool = True) -
     if not isinstance(data, Mapping):
         raise ValidationError({field: ["Expected an object of keys to values."]})
     return data, "yaml" if (request.content_type or "").endswith("yaml") else "api"
+
+
+def truthy(value: Any) -> bool:
+    """A flag in a query string or form field: 1, true, yes or on (any case)."""
+    return str(value or "").lower() in ("1", "true", "yes", "on")

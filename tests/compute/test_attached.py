@@ -5,6 +5,7 @@ import os
 import socket
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from compute import engines, services
 from compute.models import ComputeTarget
@@ -52,7 +53,7 @@ def test_an_unreachable_engine_is_refused_with_the_reason_and_nothing_saved(work
 
 
 def test_a_missing_socket_is_refused(workspace, owner):
-    with pytest.raises(services.ValidationError, match="no such socket"):
+    with pytest.raises(ValidationError, match="no such socket"):
         services.do_create_compute(
             workspace,
             data={"name": "nowhere", "type": "attached", "docker_host": "unix:///nowhere/docker.sock"},

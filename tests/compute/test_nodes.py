@@ -11,6 +11,7 @@ from compute import services
 from compute.models import LOCAL_QUEUE, ComputeTarget, Node, NodeState, TargetState
 from compute.services import Directive, NodeRefused
 from compute.signals import node_lost
+from studio.errors import Conflict
 from studio.models import ActivityEvent
 from tests.compute.conftest import register
 
@@ -135,7 +136,7 @@ def test_drain_is_requested_then_the_node_drains_and_stops(cluster, owner, works
     node.refresh_from_db()
     assert node.state == NodeState.STOPPED and node.stopped_at is not None and node.running == 0
     assert ActivityEvent.objects.filter(verb="compute.node_drain_requested").exists()
-    with pytest.raises(services.Conflict, match="nothing to drain"):
+    with pytest.raises(Conflict, match="nothing to drain"):
         services.do_request_drain(node, target=cluster, actor=owner)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from compute import demand, scaling, services
 from compute.models import ComputeTarget, TargetState
+from studio.errors import Conflict
 from studio.models import ActivityEvent
 from tests.compute.conftest import make_target, register
 from tests.conftest import token_client
@@ -155,5 +156,5 @@ def test_the_api_reports_demand_and_nodes(cluster, owner):
 
 def test_a_target_with_unfinished_jobs_cannot_be_deleted(cluster, owner):
     make_job(cluster, "Running")
-    with pytest.raises(services.Conflict, match="1 running job"):
+    with pytest.raises(Conflict, match="1 running job"):
         services.do_delete_compute(cluster, actor=owner)

@@ -1,14 +1,4 @@
-"""REST endpoints of the compute app, mounted under /api/v1/ (see studio.api.urls.WS for the prefix).
-
-    GET, POST      workspaces/{ws}/computes/
-    GET, PATCH, DELETE  workspaces/{ws}/computes/{name}/
-    POST           workspaces/{ws}/computes/{name}/start/   /stop/
-    GET            workspaces/{ws}/computes/{name}/nodes/
-    POST           workspaces/{ws}/computes/{name}/nodes/{worker_name}/drain/
-
-POST and PATCH take JSON, or an Azure ML CLI v2 compute YAML (Content-Type: application/yaml),
-or multipart with a "spec" file. Thin: compute.spec.ComputeSpec validates, compute.services acts.
-"""
+"""The compute API's viewset (the routes are in urls.py beside this module)."""
 
 from __future__ import annotations
 
@@ -17,13 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from compute import services
+from compute.api.serializers import ComputeSerializer, NodeSerializer
 from compute.filters import ComputeFilter
 from compute.models import ComputeTarget
 from compute.overview import attach
-from compute.serializers import ComputeSerializer, NodeSerializer
 from compute.spec import ComputeSpec
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import read_spec
@@ -102,9 +91,3 @@ class ComputeViewSet(WorkspaceScopedViewSet):
         node = get_object_or_404(target.nodes(), worker_name=worker_name)
         node = services.do_request_drain(node, target=target, actor=request.user)
         return Response(NodeSerializer(node).data)
-
-
-router = SimpleRouter()
-router.register(r"workspaces/(?P<workspace>[^/.]+)/computes", ComputeViewSet, basename="compute")
-
-urlpatterns = router.urls

@@ -1,48 +1,30 @@
-"""REST endpoints of models, mounted under /api/v1/ (like environments and data):
-
-workspaces/{ws}/models/                               GET the latest version of each model (?name=, ?tag=,
-                                                      ?archived=true); POST a version (name in the body)
-workspaces/{ws}/models/{name}/                        GET the model (description, tags, aliases); PATCH
-workspaces/{ws}/models/{name}/versions/               GET, POST (JSON, Azure ML model YAML, or multipart with
-                                                      the files of a folder or one zip, plus fields or `spec`)
-workspaces/{ws}/models/{name}/versions/{v}/           GET ({v} may be "latest"), PATCH description/tags,
-                                                      DELETE archives; /restore/ POST
-workspaces/{ws}/models/{name}/versions/{v}/files/     GET the file list; ?path=<file> downloads that file
-workspaces/{ws}/models/{name}/versions/{v}/download/  GET every file as one zip (streamed)
-workspaces/{ws}/models/{name}/versions/{v}/aliases/   POST {"alias"}: point name@alias here; DELETE ?alias=
-workspaces/{ws}/models/{name}/versions/{v}/stage/     POST {"stage", "archive_existing_versions"}
-"""
+"""The models API's viewsets (the routes are in urls.py beside this module)."""
 
 from __future__ import annotations
 
 import json
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from datastores.downloads import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
-from registry import serializers as s
 from registry import services
+from registry.api import serializers as s
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import truthy
+from studio.api.versioned import VersionViewSetMixin
 from studio.forms import parse_tags
 from studio.tags import clean_tags
 from studio.yamlspec import check_keys
 
-WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "models.write"
-
-
-def _truthy(value) -> bool:
-    return str(value or "").lower() in ("1", "true", "yes", "on")
 
 
 def _mapping_field(value, field: str):
@@ -153,7 +135,7 @@ class ModelViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
             versions = versions.filter(model__name__icontains=q)
         ids = services.latest_version_ids(
             versions,
-            include_archived=_truthy(request.query_params.get("archived")),
+            include_archived=truthy(request.query_params.get("archived")),
             tag=request.query_params.get("tag", ""),
         )
         page = self.paginate_queryset(ids)
@@ -175,11 +157,19 @@ class ModelViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
         return Response(s.ModelSerializer(model).data)
 
 
-class ModelVersionViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
+class ModelVersionViewSet(_CreateVersionMixin, VersionViewSetMixin, WorkspaceScopedViewSet):
     """Versions of one model; {v} may be "latest". DELETE archives (versions are immutable)."""
 
     queryset = ModelVersion.objects.all()
     serializer_class = s.ModelVersionSerializer
+    detail_serializer_class = s.ModelVersionDetailSerializer
+    write_serializer_class = s.ModelVersionWriteSerializer
+    archive_service = staticmethod(services.do_archive_model_version)
+    restore_service = staticmethod(services.do_restore_model_version)
+    asset_model = Model
+    asset_label = "model"
+    immutable_fields = ("name", "version", "type", "path", "properties")
+    immutable_message = "Versions are immutable: register a new version instead."
     lookup_field = "version"
     lookup_value_regex = "[^/]+"
     required_actions = {
@@ -195,49 +185,16 @@ class ModelVersionViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
     def get_queryset(self):
         return _versions_of(super().get_queryset().filter(model__name=self.kwargs.get("name", "")))
 
-    def get_object(self):
-        found = services.get_version(self.workspace, self.kwargs["name"], self.kwargs["version"])
-        self.check_object_permissions(self.request, found)
-        return found
-
-    def list(self, request, workspace, name):
-        if not Model.objects.filter(workspace=self.workspace, name=name).exists():
-            raise Http404(f"No model {name} in {self.workspace.name}.")
-        qs = self.get_queryset()
-        if not _truthy(request.query_params.get("archived", "true")):
-            qs = qs.filter(archived=False)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(s.ModelVersionSerializer(page, many=True).data)
-
-    def retrieve(self, request, workspace, name, version):
-        return Response(s.ModelVersionDetailSerializer(self.get_object()).data)
-
-    def create(self, request, workspace, name):
-        return self._create(request, name)
+    def find_version(self, name, version):
+        return services.get_version(self.workspace, name, version)
 
     def partial_update(self, request, workspace, name, version):
-        serializer = s.ModelVersionWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        body = serializer.validated_data
-        fixed = [k for k in ("name", "version", "type", "path", "properties") if k in body]
-        if fixed:
-            raise ValidationError({fixed[0]: ["Versions are immutable: register a new version instead."]})
+        body = self.patch_body(request)
         found = self.get_object()
         if "stage" in body:
             services.do_set_stage(found, body["stage"], actor=request.user)
         found = services.do_update_model_version(
             found, actor=request.user, description=body.get("description"), tags=body.get("tags")
-        )
-        return Response(s.ModelVersionDetailSerializer(found).data)
-
-    def destroy(self, request, workspace, name, version):
-        services.do_archive_model_version(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @action(detail=True, methods=["post"])
-    def restore(self, request, workspace, name, version):
-        found = services.do_restore_model_version(
-            get_object_or_404(self.get_queryset(), version=version), actor=request.user
         )
         return Response(s.ModelVersionDetailSerializer(found).data)
 
@@ -291,10 +248,3 @@ class ModelVersionViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
             archive_existing=serializer.validated_data["archive_existing_versions"],
         )
         return Response(s.ModelVersionDetailSerializer(found).data)
-
-
-router = SimpleRouter()
-router.register(rf"{WS}/models/(?P<name>[^/]+)/versions", ModelVersionViewSet, basename="model-version")
-router.register(rf"{WS}/models", ModelViewSet, basename="model")
-
-urlpatterns = router.urls

@@ -1,15 +1,4 @@
-"""REST API of online endpoints, mounted under /api/v1/:
-workspaces/{ws}/online-endpoints/                                   GET, POST (managedOnlineEndpoint fields)
-workspaces/{ws}/online-endpoints/{name}/                            GET, PUT (create/update), PATCH, DELETE
-workspaces/{ws}/online-endpoints/{name}/keys/                       GET {"primary_key", "secondary_key"}
-workspaces/{ws}/online-endpoints/{name}/regenerate-keys/            POST {"key_type": "primary"|"secondary"}
-workspaces/{ws}/online-endpoints/{name}/mirror-comparison/          GET live vs shadow answers of mirrored requests
-workspaces/{ws}/online-endpoints/{name}/deployments/                GET, POST (managedOnlineDeployment fields)
-workspaces/{ws}/online-endpoints/{name}/deployments/{d}/            GET, PUT, PATCH, DELETE
-workspaces/{ws}/online-endpoints/{name}/deployments/{d}/logs/       GET ?offset=N (the servers' output)
-workspaces/{ws}/online-endpoints/{name}/deployments/{d}/metrics/    GET ?minutes=N (requests/s, p50/p95/p99, errors)
-Bodies use Azure ML CLI v2 YAML's field names; a YAML body is accepted like JSON.
-"""
+"""The online endpoints API's viewsets (the routes are in urls.py beside this module)."""
 
 from __future__ import annotations
 
@@ -19,13 +8,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from endpoints import instances, keys, metrics, mirror, services
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from studio.api.base import WorkspaceScopedViewSet
 
-WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "endpoints.write"
 LOG_CHUNK = 256 * 1024
 
@@ -248,11 +235,3 @@ class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
     @action(detail=True, methods=["get"], url_path="metrics")
     def metrics(self, request, workspace, endpoint, name):
         return Response(metrics.series(self.get_object(), _minutes(request)))
-
-
-router = SimpleRouter()
-router.register(rf"{WS}/online-endpoints", OnlineEndpointViewSet, basename="online-endpoint")
-router.register(
-    rf"{WS}/online-endpoints/(?P<endpoint>[^/.]+)/deployments", OnlineDeploymentViewSet, basename="online-deployment"
-)
-urlpatterns = router.urls
