@@ -52,6 +52,7 @@ bench: venv
 	$(VENV)/bin/python bench/data.py
 	$(VENV)/bin/python bench/datastore_check.py
 	$(VENV)/bin/python bench/endpoints.py
+	$(VENV)/bin/python bench/pipelines.py
 
 clean:
 	rm -rf $(VENV) var

@@ -5,8 +5,9 @@
 
 Studio runs as in production (uvicorn, ASGI) on a throw-away data folder (SQLite unless
 DATABASE_URL is set); MLflow runs `mlflow server` with a SQLite backend (and, with --postgres,
-a second one on that PostgreSQL database). The client is the real `mlflow` 3 package in a cached
-venv (built with uv when missing). Rows:
+a second one on that PostgreSQL database; give Studio an empty PostgreSQL DATABASE_URL to compare
+like with like; both PostgreSQL databases are analyzed after seeding, as autovacuum would). The
+client is the real `mlflow` 3 package in a cached venv (built with uv when missing). Rows:
 
   1. single log_metric calls/s (one HTTP call each)
   2. log_batch points/s (batches of 1000)
@@ -89,6 +90,11 @@ while seeded < args["runs"]:
     client.log_batch(r, metrics=[Metric("acc", (seeded % 100) / 100, now, 0)],
                      params=[Param("depth", str(seeded % 10))])
     seeded += 1
+if args["analyze"]:
+    # A server that has been up a while has planner statistics (autovacuum); a database seeded a
+    # second ago has none, and PostgreSQL then plans the search as if every table were empty.
+    import subprocess
+    subprocess.run(["psql", args["analyze"], "-qc", "ANALYZE"], check=True)
 out[f"search_runs over {args['runs']} runs, filter (ms)"], _ = median_ms(
     lambda: client.search_runs([exp], "metrics.acc > 0.5 and params.depth = '3'", max_results=100,
                                order_by=["metrics.acc DESC"]))
@@ -241,12 +247,13 @@ def mlflow_server(servers: Servers, python: str, backend: str, name: str) -> str
     return url
 
 
-def workload(python: str, url: str, token: str | None, args, tag: str) -> dict:
+def workload(python: str, url: str, token: str | None, args, tag: str, analyze: str = "") -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env |= {"MLFLOW_TRACKING_URI": url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_DISABLE_TELEMETRY": "true"}
     if token:
         env["MLFLOW_TRACKING_TOKEN"] = token
-    params = {"singles": args.singles, "points": args.points, "runs": args.runs, "mb": args.mb, "tag": tag}
+    params = {"singles": args.singles, "points": args.points, "runs": args.runs, "mb": args.mb}
+    params |= {"tag": tag, "analyze": analyze}
     done = subprocess.run([python, "-c", WORKLOAD, json.dumps(params)], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"workload against {url} failed:\n{done.stderr[-3000:]}")
@@ -267,13 +274,15 @@ def main() -> None:
     columns: dict[str, dict] = {}
     try:
         url, token = studio(servers)
-        columns["Studio"] = workload(python, url, token, args, "studio")
+        studio_db = os.environ.get("DATABASE_URL", "")
+        analyze = studio_db if studio_db.startswith("postgres") else ""
+        columns["Studio"] = workload(python, url, token, args, "studio", analyze)
         url = mlflow_server(servers, python, f"sqlite:///{DATA}/mlflow.db", "mlflow-sqlite")
         columns["MLflow (SQLite)"] = workload(python, url, None, args, "sqlite")
         if args.postgres:
             with_postgres_driver(python)
             url = mlflow_server(servers, python, args.postgres, "mlflow-postgres")
-            columns["MLflow (PostgreSQL)"] = workload(python, url, None, args, "pg")
+            columns["MLflow (PostgreSQL)"] = workload(python, url, None, args, "pg", args.postgres)
     finally:
         servers.stop()
     rows = list(columns["Studio"])

@@ -21,6 +21,7 @@ SECTIONS: list[Section] = [
     Section("environments", "Environments", "environments:environment_list", "box"),
     Section("data", "Data", "datastores:data_list", "table"),
     Section("models", "Models", "registry:model_list", "cube"),
+    Section("components", "Components", "pipelines:component_list", "box"),
     Section("batch_endpoints", "Batch endpoints", "endpoints:batch_endpoint_list", "layers"),
     Section("compute", "Compute", "compute:compute_list", "cpu", "manage"),
     Section("datastores", "Datastores", "datastores:datastore_list", "database", "manage"),

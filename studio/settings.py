@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "registry",
     "tracking",
     "sweeps",
+    "pipelines",
     "endpoints",
 ]
 
@@ -310,6 +311,9 @@ CELERY_BEAT_SCHEDULE["sweeps-check-trials"] = {
     "task": "sweeps.tasks.check_sweeps",
     "schedule": float(STUDIO_SWEEP_CHECK_SECONDS),
 }
+# --- pipelines ---
+# Steps whose end was not heard (a process died between the commit and the hook) are picked up.
+CELERY_BEAT_SCHEDULE["pipelines-check"] = {"task": "pipelines.tasks.check_pipelines", "schedule": 15.0}
 STUDIO_JOB_MAX_SECONDS = env_int("STUDIO_JOB_MAX_SECONDS", 7 * 24 * 3600, minimum=60)
 # Processes (threads included) one docker job may have at once: a fork bomb stops there.
 STUDIO_JOB_PIDS_LIMIT = env_int("STUDIO_JOB_PIDS_LIMIT", 4096, minimum=16)

@@ -8,12 +8,23 @@ import os
 import sys
 
 from studio_cli import __version__
-from studio_cli.commands import auth, batch_endpoint, compute, data, datastore, environment, job, model, workspace
+from studio_cli.commands import (
+    auth,
+    batch_endpoint,
+    component,
+    compute,
+    data,
+    datastore,
+    environment,
+    job,
+    model,
+    workspace,
+)
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import FORMATS
 
-MODULES = [auth, workspace, environment, compute, job, data, model, datastore, batch_endpoint]
+MODULES = [auth, workspace, environment, compute, component, job, data, model, datastore, batch_endpoint]
 
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:

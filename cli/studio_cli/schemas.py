@@ -142,3 +142,58 @@ DATASTORE = {
     "stage",
     "auto_delete_setting",
 }
+
+# A command component (commandComponent.schema.json).
+COMPONENT = COMMON | {
+    "display_name",
+    "type",
+    "inputs",
+    "outputs",
+    "code",
+    "environment",
+    "command",
+    "is_deterministic",
+    "environment_variables",
+    "resources",
+    "distribution",
+    "additional_includes",
+}
+# A pipeline job (pipelineJob.schema.json) and its steps; the server checks bindings and types.
+PIPELINE = {
+    "type",
+    "name",
+    "display_name",
+    "experiment_name",
+    "description",
+    "tags",
+    "properties",
+    "compute",
+    "inputs",
+    "outputs",
+    "settings",
+    "jobs",
+    "identity",
+    "status",
+}
+PIPELINE_STEP = {
+    "type",
+    "component",
+    "inputs",
+    "outputs",
+    "compute",
+    "environment_variables",
+    "display_name",
+    "description",
+    "tags",
+    "command",
+    "code",
+    "environment",
+    "is_deterministic",
+    "properties",
+    "resources",
+    "distribution",
+    "limits",
+    "identity",
+    "services",
+    "queue_settings",
+}

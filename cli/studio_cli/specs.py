@@ -78,10 +78,19 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
     job_type = data.get("type", "command")
     if job_type == "sweep":
         return sweep_body(spec, data)
+    if job_type == "pipeline":
+        return pipeline_body(spec, data)
+    if "commandComponent" in str(data.get("$schema", "")) or ("version" in data and "command" in data):
+        raise SpecError(
+            f"{spec.where(data, 'version' if 'version' in data else '$schema')}: this is a command component, "
+            f"not a job: create it with `studio component create --file {spec.name}`, then use it in a pipeline "
+            "(component: azureml:<name>@latest)."
+        )
     check_keys(spec, data, schemas.JOB)
     if job_type != "command":
         raise SpecError(
-            f"{spec.where(data, 'type')}: Studio runs command and sweep jobs; type {job_type!r} is not supported."
+            f"{spec.where(data, 'type')}: Studio runs command, sweep and pipeline jobs; type {job_type!r} is not "
+            "supported."
         )
     if not data.get("command"):
         raise SpecError(f"{spec.name}: a command job needs a `command`.")
@@ -149,3 +158,55 @@ def report_notices(spec: SpecFile | None, answer: dict) -> None:
 
 def as_json(body: dict) -> str:
     return json.dumps(body)
+
+
+def component_body(spec: SpecFile, data: dict) -> Prepared:
+    """A command component file: its local `code` folder is zipped and sent with it."""
+    check_keys(spec, data, schemas.COMPONENT)
+    body = {k: plain(v) for k, v in data.items() if k != "$schema"}
+    uploads: dict[str, Path] = {}
+    code = data.get("code")
+    if code is not None and not is_remote(str(code)):
+        folder = spec.local_path(data, "code")
+        if not folder.is_dir():
+            raise SpecError(f"{spec.where(data, 'code')}: code {code!r} is not a folder.")
+        uploads["code"] = folder
+        body.pop("code")
+    if body.get("version") is not None:
+        body["version"] = str(body["version"])
+    return Prepared(body=body, uploads=uploads)
+
+
+def pipeline_body(spec: SpecFile, data: dict) -> Prepared:
+    """A pipeline job: each step's component file (`./train.yml`) is read and sent inline, and
+    every local code folder is listed for upload: `jobs.<step>` (an inline command's code) or
+    `jobs.<step>.component` (a component file's code)."""
+    check_keys(spec, data, schemas.PIPELINE)
+    jobs = data.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        raise SpecError(
+            f"{spec.where(data, 'jobs') if 'jobs' in data else spec.name}: a pipeline needs jobs (its steps)."
+        )
+    body = {k: plain(v) for k, v in data.items() if k != "$schema"}
+    uploads: dict[str, Path] = {}
+    for name, step in jobs.items():
+        if not isinstance(step, dict):
+            raise SpecError(f"{spec.where(jobs, name)}: step {name!r} must be a mapping.")
+        check_keys(spec, step, schemas.PIPELINE_STEP, context=f"jobs.{name}")
+        component = step.get("component")
+        if isinstance(component, str) and _is_local_component(component):
+            path = spec.local_path(step, "component")
+            inner = SpecFile(str(path))
+            prepared = component_body(inner, inner.data)
+            body["jobs"][name]["component"] = prepared.body
+            if "code" in prepared.uploads:
+                uploads[f"jobs.{name}.component"] = prepared.uploads["code"]
+        code = step.get("code")
+        if component is None and code is not None and not is_remote(str(code)):
+            uploads[f"jobs.{name}"] = spec.local_path(step, "code")
+            body["jobs"][name].pop("code")
+    return Prepared(body=body, uploads=uploads)
+
+
+def _is_local_component(ref: str) -> bool:
+    return not ref.startswith("azureml:") and (ref.startswith((".", "/", "file:")) or ref.endswith((".yml", ".yaml")))

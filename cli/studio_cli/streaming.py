@@ -67,3 +67,51 @@ def _reason(job: dict) -> str:
     if job.get("status") == "Queued" and job.get("wait_reason"):
         return f" ({job['wait_reason']})"
     return ""
+
+
+def follow_pipeline(ctx: Context, name: str, *, poll: float = POLL_SECONDS) -> int:
+    """Follow every step of a pipeline: each step's state changes (with why it ran or was
+    reused) on stderr, and the log lines of the steps that run, prefixed with the step's name."""
+    states: dict[str, str] = {}
+    offsets: dict[str, int] = {}
+    done: set[str] = set()
+    try:
+        while True:
+            job = ctx.client.get(ctx.ws_path("jobs", name))
+            steps = ctx.client.get(ctx.ws_path("jobs", name, "steps"))
+            for step in steps:
+                step_name, state = step["name"], step["state"]
+                if states.get(step_name) != state:
+                    states[step_name] = state
+                    why = step.get("explanation") or step.get("reason") or ""
+                    via = f" (job {step['job']})" if step.get("job") else ""
+                    info(
+                        f"[{time.strftime('%H:%M:%S')}] {name} / {step_name}: {state}{via}{' - ' + why if why else ''}"
+                    )
+                child = step.get("job")
+                if child and step_name not in done:
+                    _print_step_log(ctx, step_name, child, offsets)
+                    if state not in ("waiting", "running"):
+                        done.add(step_name)
+            if job.get("status") in FINAL:
+                break
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        info(f"\nStopped following; the pipeline goes on. Follow it again: studio job stream --name {name}")
+        raise
+    status = job.get("status") or ""
+    info(f"Pipeline {name} ended: {status}{_reason(job)}")
+    info(f"See it at {job_link(ctx, job)}")
+    return exit_code_for(status)
+
+
+def _print_step_log(ctx: Context, step: str, child: str, offsets: dict[str, int]) -> None:
+    while True:
+        chunk = ctx.client.get(ctx.ws_path("jobs", child, "logs"), params={"offset": offsets.get(step, 0)})
+        text = chunk.get("text") or ""
+        if not text:
+            return
+        for line in text.splitlines():
+            sys.stdout.write(f"[{step}] {line}\n")
+        sys.stdout.flush()
+        offsets[step] = chunk.get("next_offset", offsets.get(step, 0) + len(text))

@@ -78,12 +78,17 @@ def test_a_missing_file_is_one_line(cli):
     assert result.err.strip() == "error: nope.yml: no such file."
 
 
-def test_only_command_and_sweep_jobs_are_accepted(cli):
+def test_only_command_sweep_and_pipeline_jobs_are_accepted(cli):
+    write(cli.cwd, "automl.yml", "type: automl\ncommand: x\n")
     write(cli.cwd, "pipeline.yml", "type: pipeline\ncommand: x\n")
 
+    result = cli("job", "create", "--file", "automl.yml")
+    assert (
+        "automl.yml, line 1: Studio runs command, sweep and pipeline jobs; type 'automl' is not supported."
+        in result.err
+    )
     result = cli("job", "create", "--file", "pipeline.yml")
-
-    assert "pipeline.yml, line 1: Studio runs command and sweep jobs; type 'pipeline' is not supported." in result.err
+    assert "pipeline.yml, line 2: unknown key 'command'" in result.err
 
 
 def test_code_is_zipped_without_what_amlignore_and_gitignore_exclude(tmp_path):

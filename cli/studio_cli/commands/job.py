@@ -11,7 +11,7 @@ from studio_cli.errors import ApiError, CLIError
 from studio_cli.jobfiles import download_outputs
 from studio_cli.output import emit, info
 from studio_cli.specs import job_body
-from studio_cli.streaming import follow, job_link
+from studio_cli.streaming import follow, follow_pipeline, job_link
 from studio_cli.uploads import upload_zipped_folder
 from studio_cli.yamlfile import SpecFile, apply_sets
 
@@ -73,7 +73,11 @@ def cmd_create(ctx: Context) -> int:
             "create it with `studio environment create` and refer to it by name."
         )
     for what, local in prepared.uploads.items():
-        if what == "code":  # a sweep's code is its trial's
+        if what.startswith("jobs."):  # a pipeline step's code, or its component file's
+            parts = what.split(".")
+            target = body["jobs"][parts[1]]
+            (target["component"] if len(parts) == 3 else target)["code"] = _upload_code(ctx, local)
+        elif what == "code":  # a sweep's code is its trial's
             (body["trial"] if body.get("type") == "sweep" else body)["code"] = _upload_code(ctx, local)
         else:  # inputs.<name>
             key = what.split(".", 1)[1]
@@ -81,13 +85,13 @@ def cmd_create(ctx: Context) -> int:
     try:
         job = ctx.client.post(ctx.ws_path("jobs"), json=body)
     except ApiError as exc:
-        raise (_at_line(spec, exc) if body.get("type") == "sweep" else exc) from None
+        raise (_at_line(spec, exc) if body.get("type") in ("sweep", "pipeline") else exc) from None
     if ctx.output == "table":
         emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
     else:
         emit(job, ctx.output)
     if args.stream:
-        return follow(ctx, job["name"])
+        return follow_pipeline(ctx, job["name"]) if job.get("type") == "pipeline" else follow(ctx, job["name"])
     return 0
 
 
@@ -137,7 +141,10 @@ def cmd_show(ctx: Context) -> int:
 
 
 def cmd_stream(ctx: Context) -> int:
-    return follow(ctx, _name(ctx))
+    name = _name(ctx)
+    if ctx.client.get(ctx.ws_path("jobs", name)).get("type") == "pipeline":
+        return follow_pipeline(ctx, name)
+    return follow(ctx, name)
 
 
 def cmd_cancel(ctx: Context) -> int:
