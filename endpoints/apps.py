@@ -15,12 +15,15 @@ class EndpointsConfig(AppConfig):
         from endpoints.batch import services as batch_services
         from endpoints.deletion import PART
         from endpoints.models import DeploymentInstance, OnlineDeployment, OnlineEndpoint
+        from endpoints.views import deploy_link
         from jobs import children
         from jobs.models import JobType
+        from registry import hooks
         from studio import activity, asgi_mounts, deletion
 
         deletion.register(PART)
         deletion.register(batch_deletion.PART)
+        hooks.register_version_link(deploy_link)
         children.register(
             JobType.BATCH_SCORING,
             children.TypeHandler(

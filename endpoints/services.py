@@ -4,6 +4,7 @@ bad input raises ValidationError (400), a name clash studio.errors.Conflict (409
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -101,6 +102,8 @@ def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
     snapshot = None
     if isinstance(code, int) or (isinstance(code, str) and code.isdigit()):
         snapshot = CodeSnapshot.objects.filter(workspace=workspace, pk=int(code)).first()
+    elif isinstance(code, str) and re.fullmatch(r"[0-9a-f]{64}", code):  # the id POST /codes/ answers
+        snapshot = CodeSnapshot.objects.filter(workspace=workspace, hash=code).first()
     if snapshot is None:
         raise ValidationError(
             {"code_configuration": [f"No code snapshot {code!r} in {workspace.name}: upload it to /codes/ first."]}

@@ -21,7 +21,7 @@ from datastores.uploads import discard
 from datastores.views.versioned import VersionCreateView
 from jobs import artifacts
 from jobs.models import Job
-from registry import lineage, services
+from registry import hooks, lineage, services
 from registry.forms import RegisterForm, VersionEditForm
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
@@ -138,6 +138,7 @@ class VersionDetailView(ModelMixin, TemplateView):
             edit_form=VersionEditForm(initial={"description": version.description, "tags": version.tags}),
             stages=ModelVersion.Stage.values,
             usages=list(version.usages.all()[:100]),
+            version_links=[] if version.archived else hooks.version_links(self.request, self.workspace, version),
         )
         return context
 

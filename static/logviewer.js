@@ -171,8 +171,11 @@
     this.follow = true;
     this.hits = [];
     this.earlierLoads = 0;
-    this.root.querySelector(".log-name").textContent = file;
-    this.body.setAttribute("aria-label", file);
+    // A file link may name itself for people (an endpoint's instance ids mean little to them).
+    var link = document.querySelector('[data-log-file="' + (window.CSS && CSS.escape ? CSS.escape(file) : file) + '"]');
+    var label = (link && link.dataset.logLabel) || file;
+    this.root.querySelector(".log-name").textContent = label;
+    this.body.setAttribute("aria-label", label);
     this.root.querySelector("[data-log-download]").href = this.root.dataset.downloadUrl + "?file=" + encodeURIComponent(file);
     this.setState("Loading…");
     var self = this, gen = this.gen;
@@ -246,7 +249,8 @@
     this.live = false;
     this.flushPending();
     this.flush();
-    this.setState(status ? "Ended: job " + status : "Ended", "ended");
+    var subject = this.root.dataset.subject || "job";  // what ended: a job, or an endpoint's instance
+    this.setState(status ? "Ended: " + subject + " " + status : "Ended", "ended");
     if (!this.lines) this.showEmpty(true);
     this.root.dataset.final = "true";
   };

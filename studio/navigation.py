@@ -22,6 +22,7 @@ SECTIONS: list[Section] = [
     Section("data", "Data", "datastores:data_list", "table"),
     Section("models", "Models", "registry:model_list", "cube"),
     Section("components", "Components", "pipelines:component_list", "box"),
+    Section("endpoints", "Endpoints", "endpoints:endpoint_list", "zap"),
     Section("batch_endpoints", "Batch endpoints", "endpoints:batch_endpoint_list", "layers"),
     Section("compute", "Compute", "compute:compute_list", "cpu", "manage"),
     Section("datastores", "Datastores", "datastores:datastore_list", "database", "manage"),

@@ -15,6 +15,7 @@ from studio_cli.commands import (
     compute,
     data,
     datastore,
+    endpoint,
     environment,
     job,
     model,
@@ -24,7 +25,7 @@ from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import FORMATS
 
-MODULES = [auth, workspace, environment, compute, component, job, data, model, datastore, batch_endpoint]
+MODULES = [auth, workspace, environment, compute, component, job, data, model, datastore, endpoint, batch_endpoint]
 
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:

@@ -143,6 +143,46 @@ DATASTORE = {
     "auto_delete_setting",
 }
 
+# managedOnlineEndpoint (Azure's keys; identity, kind, public_network_access: accepted, not used)
+ONLINE_ENDPOINT = {
+    "name",
+    "description",
+    "tags",
+    "properties",
+    "auth_mode",
+    "traffic",
+    "mirror_traffic",
+    "identity",
+    "kind",
+    "public_network_access",
+    "compute",
+}
+# managedOnlineDeployment / kubernetesOnlineDeployment
+ONLINE_DEPLOYMENT = {
+    "name",
+    "endpoint_name",
+    "description",
+    "tags",
+    "properties",
+    "type",
+    "model",
+    "code_configuration",
+    "environment",
+    "instance_type",
+    "instance_count",
+    "environment_variables",
+    "request_settings",
+    "liveness_probe",
+    "readiness_probe",
+    "scale_settings",
+    "app_insights_enabled",
+    "egress_public_network_access",
+    "data_collector",
+    "model_mount_path",
+    "resources",
+}
+DEPLOYMENT_CODE = {"code", "scoring_script"}
+DEPLOYMENT_MODEL = {"name", "version", "path", "type", "description", "tags"}
 # A command component (commandComponent.schema.json).
 COMPONENT = COMMON | {
     "display_name",

@@ -61,8 +61,16 @@ def test_the_comparison_shows_differences_to_writers_only(client, login, workspa
     assert hidden.status_code == 200 and b"boom" not in hidden.content
     metrics_page = client.get(f"/w/{workspace.name}/endpoints/ep-one/metrics/data/?minutes=15")
     assert metrics_page.status_code == 200 and b"blue" in metrics_page.content and b"101" in metrics_page.content
+    # On the endpoint page: a Metrics tab for every member, the Comparison tab for writers only.
+    tab = client.get(f"/w/{workspace.name}/endpoints/ep-one/metrics/")
+    assert tab.status_code == 200 and b'id="endpoint-metrics"' in tab.content and b"Comparison" not in tab.content
+    assert client.get(f"/w/{workspace.name}/endpoints/ep-one/comparison/").status_code == 403
+    login(owner)
+    tab = client.get(f"/w/{workspace.name}/endpoints/ep-one/comparison/")
+    assert tab.status_code == 200 and b"boom &lt;b&gt;" in tab.content and b">Metrics<" in tab.content
     login(outsider)
     assert client.get(metrics_page.request["PATH_INFO"]).status_code == 404
+    assert client.get(f"/w/{workspace.name}/endpoints/ep-one/metrics/").status_code == 404
     assert client.get(f"/w/{workspace.name}/endpoints/no-such/metrics/data/").status_code == 404
 
 
