@@ -64,7 +64,7 @@ def test_the_comparison_shows_differences_to_writers_only(client, login, workspa
     # On the endpoint page: a Metrics tab for every member, the Comparison tab for writers only.
     tab = client.get(f"/w/{workspace.name}/endpoints/ep-one/metrics/")
     assert tab.status_code == 200 and b'id="endpoint-metrics"' in tab.content and b"Comparison" not in tab.content
-    assert client.get(f"/w/{workspace.name}/endpoints/ep-one/comparison/").status_code == 403
+    assert client.get(f"/w/{workspace.name}/endpoints/ep-one/comparison/").status_code == 404  # no such tab for readers
     login(owner)
     tab = client.get(f"/w/{workspace.name}/endpoints/ep-one/comparison/")
     assert tab.status_code == 200 and b"boom &lt;b&gt;" in tab.content and b">Metrics<" in tab.content
