@@ -12,15 +12,17 @@ for Django's own servers and test client.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
+import queue
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.http import HttpResponse
@@ -171,25 +173,63 @@ async def _shadow(cache, workspace, name, endpoint_id, live_name, shadow, body, 
     mirror.record(endpoint_id, live_name, shadow, body, live, answer)
 
 
-# --- Django view: the same logic under Django's handlers (runserver, WSGI, the test client) ---
+# --- Django view: the same logic under Django's sync handlers (runserver, WSGI, the test client) ---
+
+
+def _run_on_helper_loop(make_coroutine):
+    """Run `make_coroutine(run_sync)` in a fresh event loop on a helper thread while this thread
+    runs its database calls (`run_sync`), so they use this thread's connection (and a test's
+    transaction) and no event loop is needed in this thread: the calling thread may already have
+    one running (a browser test's), where Django refuses async_to_sync."""
+    calls: queue.SimpleQueue = queue.SimpleQueue()
+    outcome: dict = {}
+
+    async def run_sync(fn, *args):
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        calls.put((fn, args, future))
+        return await asyncio.wrap_future(future)
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(make_coroutine(run_sync))
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
+            outcome["error"] = exc
+        finally:
+            calls.put(None)
+
+    thread = threading.Thread(target=target, name="router-request", daemon=True)
+    thread.start()
+    while (item := calls.get()) is not None:
+        fn, args, future = item
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - raised in the coroutine that asked
+            future.set_exception(exc)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @csrf_exempt
-async def score(request, workspace: str, name: str):
+def score(request, workspace: str, name: str):
     if request.method != "POST":
         response = HttpResponse(status=405)
         response["Allow"] = "POST"
         return response
     headers = {k.lower(): v for k, v in request.headers.items()}
+    body = request.body
 
     async def read_body() -> bytes:
-        return request.body
+        return body
 
-    cache = routes.Cache(sync_to_async(_call, thread_sensitive=True))
-    async with aiohttp.ClientSession() as session:
-        reply = await handle(workspace, name, headers, read_body, cache, session, background=None)
+    async def route(run_sync) -> Reply:
+        async with aiohttp.ClientSession() as session:
+            return await handle(workspace, name, headers, read_body, routes.Cache(run_sync), session, background=None)
+
+    reply = _run_on_helper_loop(route)
     if metrics.due():
-        await sync_to_async(mirror.flush_all, thread_sensitive=True)()
+        mirror.flush_all()
     response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
     for key, value in reply.headers:
         response[key] = value
@@ -202,10 +242,6 @@ async def score(request, workspace: str, name: str):
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-db")
 _state: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, routes.Cache]] = {}
 _tasks: set[asyncio.Task] = set()
-
-
-def _call(fn, *args):
-    return fn(*args)
 
 
 def _db_call(fn, *args):
