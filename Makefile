@@ -53,6 +53,7 @@ bench: venv
 	$(VENV)/bin/python bench/datastore_check.py
 	$(VENV)/bin/python bench/endpoints.py
 	$(VENV)/bin/python bench/pipelines.py
+	$(VENV)/bin/python bench/schedules.py
 
 clean:
 	rm -rf $(VENV) var

@@ -17,6 +17,7 @@ class Section:
 SECTIONS: list[Section] = [
     Section("home", "Home", "studio:workspace_home", "home", "top"),
     Section("jobs", "Jobs", "jobs:job_list", "play"),
+    Section("schedules", "Schedules", "schedules:schedule_list", "calendar"),
     Section("experiments", "Experiments", "jobs:experiment_list", "flask"),
     Section("environments", "Environments", "environments:environment_list", "box"),
     Section("data", "Data", "datastores:data_list", "table"),

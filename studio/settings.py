@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "sweeps",
     "pipelines",
     "endpoints",
+    "django_celery_beat",
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -255,7 +257,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "studio"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Beat keeps its schedule in the database (django-celery-beat): the periodic tasks below are copied
+# into it when beat starts, and the schedules app adds one PeriodicTask per member's schedule.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "purge-old-tokens": {"task": "studio.tasks.purge_old_tokens", "schedule": 3600.0},

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include("pipelines.api.urls")),
     path("api/v1/", include("endpoints.api.urls")),
     path("api/v1/", include("endpoints.batch.api")),
+    path("api/v1/", include("schedules.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api_docs"),
     path("", include("studio.urls_pages")),
@@ -43,4 +44,5 @@ urlpatterns = [
     path("", include("tracking.urls")),
     path("", include("registry.urls")),
     path("", include("endpoints.urls")),
+    path("", include("schedules.urls")),
 ]

@@ -19,13 +19,27 @@ from studio_cli.commands import (
     environment,
     job,
     model,
+    schedule,
     workspace,
 )
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import FORMATS
 
-MODULES = [auth, workspace, environment, compute, component, job, data, model, datastore, endpoint, batch_endpoint]
+MODULES = [
+    auth,
+    workspace,
+    environment,
+    compute,
+    component,
+    job,
+    schedule,
+    data,
+    model,
+    datastore,
+    endpoint,
+    batch_endpoint,
+]
 
 
 def common_options(suppress: bool) -> argparse.ArgumentParser:

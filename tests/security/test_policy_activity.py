@@ -19,7 +19,7 @@ from tests.factories import UserFactory, add_member
 from tests.jobs.conftest import make_environment, make_zip
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("studio", "compute", "environments", "datastores", "jobs", "registry", "tracking", "endpoints")
+APPS = ("studio", "compute", "environments", "datastores", "jobs", "registry", "tracking", "endpoints", "schedules")
 # do_* functions that write no activity event (themselves or through what they call), and why.
 EXEMPT = {
     "do_fail_lost_jobs": "the reaper's: recorded as compute.node_lost, each job's end on its timeline",

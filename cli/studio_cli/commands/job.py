@@ -63,10 +63,27 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    prepared = job_body(spec, spec.data)
-    body = prepared.body
+    body = job_request(ctx, spec, spec.data)
     if args.name:
         body["name"] = args.name
+    try:
+        job = ctx.client.post(ctx.ws_path("jobs"), json=body)
+    except ApiError as exc:
+        raise (at_line(spec, exc) if body.get("type") in ("sweep", "pipeline") else exc) from None
+    if ctx.output == "table":
+        emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
+    else:
+        emit(job, ctx.output)
+    if args.stream:
+        return follow_pipeline(ctx, job["name"]) if job.get("type") == "pipeline" else follow(ctx, job["name"])
+    return 0
+
+
+def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
+    """The body that submits the job `data` (read from `spec`'s file): its code folders uploaded
+    as snapshots and its local inputs uploaded to the default datastore first."""
+    prepared = job_body(spec, data)
+    body = prepared.body
     if "environment.build" in prepared.uploads:
         raise CLIError(
             f"{spec.name}: an inline environment with a local build context is not supported; "
@@ -82,20 +99,10 @@ def cmd_create(ctx: Context) -> int:
         else:  # inputs.<name>
             key = what.split(".", 1)[1]
             body["inputs"][key]["path"] = upload_to_default_datastore(ctx, local)
-    try:
-        job = ctx.client.post(ctx.ws_path("jobs"), json=body)
-    except ApiError as exc:
-        raise (_at_line(spec, exc) if body.get("type") in ("sweep", "pipeline") else exc) from None
-    if ctx.output == "table":
-        emit({k: job.get(k) for k in SUMMARY if k in job} | {"link": job_link(ctx, job)}, "table")
-    else:
-        emit(job, ctx.output)
-    if args.stream:
-        return follow_pipeline(ctx, job["name"]) if job.get("type") == "pipeline" else follow(ctx, job["name"])
-    return 0
+    return body
 
 
-def _at_line(spec: SpecFile, exc: ApiError) -> ApiError:
+def at_line(spec: SpecFile, exc: ApiError) -> ApiError:
     """The server's field errors (`search_space.lr.min_value: ...`) with the file and line of the
     deepest key of the field path found in the YAML."""
     if not exc.errors:
