@@ -7,6 +7,7 @@ class EndpointsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_save
 
         from endpoints import router, routes
@@ -20,6 +21,7 @@ class EndpointsConfig(AppConfig):
         from jobs.models import JobType
         from registry import hooks
         from studio import activity, asgi_mounts, deletion
+        from studio.models import AccessToken, Membership
 
         deletion.register(PART)
         deletion.register(batch_deletion.PART)
@@ -35,7 +37,8 @@ class EndpointsConfig(AppConfig):
         )
         asgi_mounts.register(router.PATH, router.app, shutdown=router.shutdown)
         # A change saved in this process is seen by its router at once (others: within the cache time).
-        for model in (OnlineEndpoint, OnlineDeployment, DeploymentInstance):
+        # Users, memberships and tokens too: a revoked token or a removed member of an aml_token endpoint.
+        for model in (OnlineEndpoint, OnlineDeployment, DeploymentInstance, get_user_model(), Membership, AccessToken):
             post_save.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-save")
             post_delete.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-delete")
         activity.register_messages(

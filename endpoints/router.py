@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import close_old_connections, connections
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -218,10 +219,13 @@ def score(request, workspace: str, name: str):
         response["Allow"] = "POST"
         return response
     headers = {k.lower(): v for k, v in request.headers.items()}
-    body = request.body
 
     async def read_body() -> bytes:
-        return body
+        # Read only once the key and the declared length passed, as the mounted app does.
+        try:
+            return request.body
+        except RequestDataTooBig:
+            raise TooLarge from None
 
     async def route(run_sync) -> Reply:
         async with aiohttp.ClientSession() as session:
