@@ -52,6 +52,7 @@ bench: venv
 	$(VENV)/bin/python bench/data.py
 	$(VENV)/bin/python bench/datastore_check.py
 	$(VENV)/bin/python bench/endpoints.py
+	$(VENV)/bin/python bench/sweeps.py
 	$(VENV)/bin/python bench/pipelines.py
 	$(VENV)/bin/python bench/schedules.py
 

@@ -1,21 +1,33 @@
-"""Online endpoints: latency (p50/p95/p99) and requests/s of a scikit-learn deployment through the
-router vs the same instance called directly, for 1 and 8 concurrent clients. Target: the router
-adds under 2 ms at p50 and keeps at least 80% of the direct throughput.
+"""Online endpoints: latency (p50/p95/p99) and requests/s of a scikit-learn deployment, for 1 and 8
+concurrent clients, three ways:
 
-The router is called in-process (Django's test client: the view, key check, traffic pick and the
-pooled forward, not the web server's own cost); the instance over loopback HTTP.
+- direct: the instance (Azure's inference server) called over loopback, no router;
+- router: the same instance through Studio's scoring URI, served by `uvicorn studio.asgi:application`
+  in its own process, as in production (the ASGI router mounted before Django: key check, split,
+  pooled forward, metrics);
+- mlflow: the same model under MLflow's own `mlflow models serve` (if the test cache holds the
+  mlflow venv the tracking tests build; see tests/tracking/conftest.py).
+
+Then the router's own cost, without the model server's noise: a trivial upstream (an aiohttp
+server answering a constant) called direct and through the router (a deployment row pointing at it).
+
+Targets: the router adds under 2 ms at p50 and keeps at least 80% of the direct throughput. The
+client is one asyncio process (aiohttp), the same for all three. On a 2-core machine the client,
+the router and the instance share the cores, so router figures include that contention.
 
     .venv/bin/python bench/endpoints.py     # builds a venv environment with uv (cached after once)
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,49 +37,64 @@ os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"
 os.environ.setdefault("STUDIO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("STUDIO_SECURE_SSL", "false")
 os.environ.setdefault("STUDIO_MANIFEST_STATIC", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,testserver")
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
 
 import django  # noqa: E402
 
 django.setup()
 
-import requests  # noqa: E402
+import aiohttp  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
-REQUESTS = 400
-BODY = '{"data": [[3], [10]]}'
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+BODY = b'{"data": [[3], [10]]}'
+MLFLOW_BODY = b'{"inputs": [[3], [10]]}'
+MLFLOW_VERSION = "3.17.2"
 
 
 def percentiles(ms: list[float]) -> tuple[float, float, float]:
-    ms = sorted(ms)
-    q = statistics.quantiles(ms, n=100)
+    q = statistics.quantiles(sorted(ms), n=100)
     return q[49], q[94], q[98]
 
 
-def run(call, clients: int) -> tuple[list[float], float]:
+async def run(url: str, body: bytes, headers: dict[str, str], clients: int) -> tuple[list[float], float]:
     times: list[float] = []
-    lock = threading.Lock()
     per = REQUESTS // clients
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
 
-    def worker():
-        local = []
-        for _ in range(per):
-            start = time.perf_counter()
-            call()
-            local.append((time.perf_counter() - start) * 1000)
-        with lock:
-            times.extend(local)
+        async def worker():
+            for _ in range(per):
+                start = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    assert r.status == 200, (r.status, await r.text())
+                times.append((time.perf_counter() - start) * 1000)
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return times, len(times) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return times, len(times) / (time.perf_counter() - start)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60, method: str = "GET") -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.request(method, url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
 
 
 def setup():
@@ -119,40 +146,150 @@ def setup():
     raise SystemExit(f"the instance did not become ready: {DeploymentInstance.objects.values('status', 'detail')}")
 
 
+def start_router() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "uvicorn"), "studio.asgi:application", "--host", "127.0.0.1"]
+        + ["--port", str(port), "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
+    wait_http(f"http://127.0.0.1:{port}/endpoints/x/y/score", method="POST")
+    return process, f"http://127.0.0.1:{port}"
+
+
+def start_mlflow() -> tuple[subprocess.Popen, str] | None:
+    cache = Path(os.environ.get("STUDIO_TEST_CACHE", Path.home() / ".cache" / "studio-tests"))
+    python = cache / f"mlflow-{MLFLOW_VERSION}" / "bin" / "python"
+    if not (cache / f"mlflow-{MLFLOW_VERSION}" / ".complete").exists():
+        print("mlflow: skipped (no mlflow venv in the test cache: run tests/tracking once)")
+        return None
+    model = Path(tempfile.mkdtemp(prefix="bench-mlflow-")) / "model"
+    save = (
+        "import sys, mlflow.sklearn\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "m = LinearRegression().fit([[0], [1], [2]], [0, 2, 4])\n"
+        "mlflow.sklearn.save_model(m, sys.argv[1])\n"
+    )
+    subprocess.run([str(python), "-c", save, str(model)], check=True, capture_output=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DJANGO_", "STUDIO_"))}
+    process = subprocess.Popen(
+        [str(python), "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager", "local"]
+        + ["-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+        env=env | {"PATH": f"{python.parent}:{env.get('PATH', '')}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_http(f"http://127.0.0.1:{port}/ping", timeout=120)
+    return process, f"http://127.0.0.1:{port}"
+
+
+TRIVIAL = """
+import sys
+from aiohttp import web
+async def score(request):
+    await request.read()
+    return web.json_response({"predictions": [6.0, 20.0]})
+app = web.Application()
+app.router.add_post("/score", score)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def start_trivial(workspace) -> tuple[subprocess.Popen, int]:
+    """A constant-answer upstream, registered as the ready instance of a deployment `trivial`
+    (a row only: no reconcile runs after this, so nothing replaces it)."""
+    from endpoints import services
+    from endpoints.models import DeploymentInstance, InstanceStatus, OnlineEndpoint
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(port)], start_new_session=True)
+    wait_http(f"http://127.0.0.1:{port}/score", method="POST")
+    endpoint = OnlineEndpoint.objects.get(name="bench-ep")
+    blue = endpoint.deployments.get(name="blue")
+    deployment = services.do_create_deployment(
+        endpoint,
+        {
+            "name": "trivial",
+            "model": blue.model,
+            "environment": blue.environment,
+            "code_configuration": {"code": blue.code_id, "scoring_script": blue.scoring_script},
+        },
+        actor=None,
+    )
+    DeploymentInstance.objects.create(deployment=deployment, node="bench", port=port, status=InstanceStatus.READY)
+    return process, port
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def line(label: str, results: list[tuple[list[float], float]]) -> tuple[float, float]:
+    p50, p95, p99 = (statistics.median(percentiles(ms)[i] for ms, _ in results) for i in range(3))
+    rps = statistics.median(rps for _, rps in results)
+    print(f"  {label:18} p50 {p50:6.2f} ms  p95 {p95:6.2f}  p99 {p99:6.2f}  {rps:7.0f} req/s")
+    return p50, rps
+
+
 def main() -> None:
-    setup_test_environment()
     call_command("migrate", verbosity=0)
     from endpoints import instances
 
     workspace, key, port = setup()
+    trivial, trivial_port = start_trivial(workspace)
+    router, base = start_router()
+    served = start_mlflow()
     try:
-        session = requests.Session()
-        direct_url = f"http://127.0.0.1:{port}/score"
-        url = f"/endpoints/{workspace.name}/bench-ep/score"
-        local = threading.local()
-
-        def direct():
-            assert session.post(direct_url, data=BODY, headers={"Content-Type": "application/json"}).ok
-
-        def routed():
-            client = getattr(local, "client", None) or Client()
-            local.client = client
-            r = client.post(url, BODY, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
-            assert r.status_code == 200, r.content
-
-        run(direct, 1), run(routed, 1)  # warm up
+        json = {"Content-Type": "application/json"}
+        targets = {
+            "direct": (f"http://127.0.0.1:{port}/score", BODY, json),
+            "router": (
+                f"{base}/endpoints/{workspace.name}/bench-ep/score",
+                BODY,
+                json | {"Authorization": f"Bearer {key}"},
+            ),
+        }
+        if served is not None:
+            targets["mlflow"] = (f"{served[1]}/invocations", MLFLOW_BODY, json)
+        targets["trivial"] = (f"http://127.0.0.1:{trivial_port}/score", BODY, json)
+        targets["trivial via router"] = (
+            targets["router"][0],
+            BODY,
+            targets["router"][2] | {"azureml-model-deployment": "trivial"},
+        )
+        for url, body, headers in targets.values():  # warm up every server and pool
+            asyncio.run(run(url, body, headers, 1))
         for clients in (1, 8):
-            d_ms, d_rps = run(direct, clients)
-            r_ms, r_rps = run(routed, clients)
-            d, r = percentiles(d_ms), percentiles(r_ms)
-            print(f"{clients} client(s), {REQUESTS} requests")
-            print(f"  direct  p50 {d[0]:6.2f} ms  p95 {d[1]:6.2f}  p99 {d[2]:6.2f}  {d_rps:7.0f} req/s")
-            print(f"  router  p50 {r[0]:6.2f} ms  p95 {r[1]:6.2f}  p99 {r[2]:6.2f}  {r_rps:7.0f} req/s")
-            print(
-                f"  router adds {r[0] - d[0]:.2f} ms at p50 (target < 2), "
-                f"keeps {r_rps / d_rps:.0%} of throughput (target >= 80%)"
-            )
+            # Rounds interleave the three servers, so a burst of load elsewhere hits them alike;
+            # each figure is the median over the rounds.
+            rounds: dict[str, list[tuple[list[float], float]]] = {name: [] for name in targets}
+            for _ in range(ROUNDS):
+                for name, target in targets.items():
+                    rounds[name].append(asyncio.run(run(*target, clients)))
+            print(f"{clients} client(s), {ROUNDS} rounds of {REQUESTS} requests (medians)")
+            found = {name: line(name, results) for name, results in rounds.items()}
+            for direct, routed in (("direct", "router"), ("trivial", "trivial via router")):
+                (d50, drps), (r50, rrps) = found[direct], found[routed]
+                print(
+                    f"  {routed}: adds {r50 - d50:.2f} ms at p50 (target < 2), "
+                    f"keeps {rrps / drps:.0%} of {direct} throughput (target >= 80%)"
+                )
+            if "mlflow" in found:
+                (r50, rrps), (m50, mrps) = found["router"], found["mlflow"]
+                print(f"  router vs mlflow models serve: p50 {r50:.2f} vs {m50:.2f} ms, {rrps / mrps:.2f}x the req/s")
     finally:
+        stop(router)
+        stop(trivial)
+        if served is not None:
+            stop(served[0])
         instances.stop_all()
 
 

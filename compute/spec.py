@@ -178,7 +178,7 @@ class TypeField(serializers.ChoiceField):
         return str(data).strip().lower()
 
 
-@extend_schema_field({"type": "number", "exclusiveMinimum": 0, "maximum": float(MAX_CPU_CORES)})
+@extend_schema_field({"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": float(MAX_CPU_CORES)})
 class CpuCores(serializers.Field):
     """A number of CPU cores (2, 0.5), kept as a Decimal of two places."""
 

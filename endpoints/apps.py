@@ -7,15 +7,21 @@ class EndpointsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
+        from endpoints import router, routes
         from endpoints.batch import deletion as batch_deletion
         from endpoints.batch import scoring
         from endpoints.batch import services as batch_services
         from endpoints.deletion import PART
+        from endpoints.models import DeploymentInstance, OnlineDeployment, OnlineEndpoint
         from endpoints.views import deploy_link
         from jobs import children
         from jobs.models import JobType
         from registry import hooks
-        from studio import activity, deletion
+        from studio import activity, asgi_mounts, deletion
+        from studio.models import AccessToken, Membership
 
         deletion.register(PART)
         deletion.register(batch_deletion.PART)
@@ -29,6 +35,12 @@ class EndpointsConfig(AppConfig):
                 page="endpoints:batch_job",
             ),
         )
+        asgi_mounts.register(router.PATH, router.app, shutdown=router.shutdown)
+        # A change saved in this process is seen by its router at once (others: within the cache time).
+        # Users, memberships and tokens too: a revoked token or a removed member of an aml_token endpoint.
+        for model in (OnlineEndpoint, OnlineDeployment, DeploymentInstance, get_user_model(), Membership, AccessToken):
+            post_save.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-save")
+            post_delete.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-delete")
         activity.register_messages(
             {
                 "endpoint.created": "created the online endpoint {target}",

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -28,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute import sandbox
-from endpoints import mlflow_scoring
+from endpoints import mlflow_scoring, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from registry import services as registry
 
@@ -211,8 +212,8 @@ def _fail(instance: DeploymentInstance, why: str) -> None:
 
 def reconcile() -> dict[str, int]:
     """Make this node's instances match the deployments: start missing ones, restart dead ones,
-    mark started ones ready once they answer, stop what no deployment wants."""
-    counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
+    mark started ones ready once they answer, replace updated ones, stop what no deployment wants."""
+    counts = {"started": 0, "restarted": 0, "ready": 0, "draining": 0, "stopped": 0}
     with _node_lock():
         _reap()
         node = node_name()
@@ -228,41 +229,86 @@ def reconcile() -> dict[str, int]:
                 _stop(pk)
                 counts["stopped"] += 1
         for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
-            rows = list(deployment.instances.filter(node=node).order_by("pk"))
-            for extra in rows[deployment.instance_count :]:
-                _stop(extra.pk, extra.pid if _pid_alive(extra) else None)
-                extra.delete()
-                counts["stopped"] += 1
-            rows = rows[: deployment.instance_count]
-            while len(rows) < deployment.instance_count:
-                rows.append(DeploymentInstance.objects.create(deployment=deployment, node=node))
-            for instance in rows:
-                instance.deployment = deployment
-                if not _pid_alive(instance):
-                    restarting = instance.pid is not None
-                    if restarting:
-                        if instance.status != InstanceStatus.FAILED:
-                            _RUNNING.pop(instance.pk, None)
-                            _fail(instance, "The server process ended; starting it again.")
-                            instance.refresh_from_db()
-                        # A server that keeps crashing (a broken init()) is retried less and less often.
-                        wait = min(2**instance.restarts, MAX_BACKOFF_SECONDS)
-                        if (timezone.now() - instance.started_at).total_seconds() < wait:
-                            continue
-                        DeploymentInstance.objects.filter(pk=instance.pk).update(restarts=instance.restarts + 1)
-                    try:
-                        _start(instance)
-                    except Exception as exc:  # noqa: BLE001 - any failure is the instance's, shown on it
-                        log.exception("starting %s failed", deployment)
-                        _fail(instance, f"Could not start: {exc}")
-                        continue
-                    counts["restarted" if restarting else "started"] += 1
-                    continue
-                instance.refresh_from_db()
-                if instance.status != InstanceStatus.READY and ready(instance):
-                    DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
-                    counts["ready"] += 1
+            _reconcile_deployment(deployment, node, counts)
+    if any(counts.values()):
+        routes.forget_all()  # this process's router sees the change at once
     return counts
+
+
+def drain_seconds() -> float:
+    """How long a replaced instance keeps running without new requests: until every router
+    process has reloaded its cached route (an idle one may hold it STALE_FACTOR cache times)."""
+    return routes.ttl() * routes.STALE_FACTOR + 1.0
+
+
+def _remove(instance: DeploymentInstance, counts: dict[str, int]) -> None:
+    _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+    instance.delete()
+    counts["stopped"] += 1
+
+
+def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
+    """Start, restart (with back-off) or mark ready one instance of the current generation."""
+    if not _pid_alive(instance):
+        restarting = instance.pid is not None
+        if restarting:
+            if instance.status != InstanceStatus.FAILED:
+                _RUNNING.pop(instance.pk, None)
+                _fail(instance, "The server process ended; starting it again.")
+                instance.refresh_from_db()
+            # A server that keeps crashing (a broken init()) is retried less and less often.
+            wait = min(2**instance.restarts, MAX_BACKOFF_SECONDS)
+            if (timezone.now() - instance.started_at).total_seconds() < wait:
+                return
+            DeploymentInstance.objects.filter(pk=instance.pk).update(restarts=instance.restarts + 1)
+        try:
+            _start(instance)
+        except Exception as exc:  # noqa: BLE001 - any failure is the instance's, shown on it
+            log.exception("starting %s failed", instance.deployment)
+            _fail(instance, f"Could not start: {exc}")
+            return
+        counts["restarted" if restarting else "started"] += 1
+        return
+    instance.refresh_from_db()
+    if instance.status != InstanceStatus.READY and ready(instance):
+        DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
+        counts["ready"] += 1
+
+
+def _reconcile_deployment(deployment: OnlineDeployment, node: str, counts: dict[str, int]) -> None:
+    """Current-generation instances are kept at `instance_count`; older ones keep serving until
+    all of those are ready, then drain (no new requests) and stop: an update drops no request."""
+    rows = list(deployment.instances.filter(node=node).exclude(status=InstanceStatus.STOPPED).order_by("pk"))
+    draining = [r for r in rows if r.status == InstanceStatus.DRAINING]
+    current = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation == deployment.generation]
+    old = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation != deployment.generation]
+    for extra in current[deployment.instance_count :]:
+        _remove(extra, counts)
+    current = current[: deployment.instance_count]
+    while len(current) < deployment.instance_count:
+        current.append(
+            DeploymentInstance.objects.create(deployment=deployment, node=node, generation=deployment.generation)
+        )
+    for instance in current:
+        instance.deployment = deployment
+        _keep_alive(instance, counts)
+    if old:
+        ready_now = DeploymentInstance.objects.filter(
+            pk__in=[r.pk for r in current], status=InstanceStatus.READY
+        ).count()
+        if ready_now >= deployment.instance_count:
+            stop_at = timezone.now() + timedelta(seconds=drain_seconds())
+            DeploymentInstance.objects.filter(pk__in=[r.pk for r in old]).update(
+                status=InstanceStatus.DRAINING, stop_at=stop_at
+            )
+            counts["draining"] += len(old)
+        else:
+            for instance in old:  # an old instance that died is not brought back
+                if not _pid_alive(instance):
+                    _remove(instance, counts)
+    for instance in draining:
+        if instance.stop_at is None or instance.stop_at <= timezone.now():
+            _remove(instance, counts)
 
 
 def stop_all() -> None:

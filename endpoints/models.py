@@ -3,7 +3,9 @@ managedOnlineDeployment), and the instances that serve them.
 
 A deployment's instances follow one state machine, driven by `instances.reconcile()` in the worker:
 `Starting -> Ready -> (process gone) Failed -> Starting ...`; `Stopped` when the deployment no
-longer wants it.
+longer wants it. An update bumps the deployment's `generation`: the old generation keeps serving
+until the new one is ready, then goes `Ready -> Draining` (no new requests) and is stopped after
+the router's cache has forgotten it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class OnlineEndpoint(models.Model):
     auth_mode = models.CharField(max_length=16, choices=AuthMode.choices, default=AuthMode.KEY)
     # deployment name -> percent; sums to 100 when it names any deployment (services check).
     traffic = models.JSONField(default=dict, blank=True)
+    # deployment name -> percent of requests copied to it (a shadow: answers recorded, not returned).
+    mirror_traffic = models.JSONField(default=dict, blank=True)
     # {"primary": ..., "secondary": ...} encrypted with studio.crypto: keys are shown on demand.
     keys_encrypted = models.TextField()
     created_by = models.ForeignKey(
@@ -60,6 +64,8 @@ class OnlineDeployment(models.Model):
     instance_type = models.CharField(max_length=100, blank=True)
     instance_count = models.PositiveIntegerField(default=1)
     environment_variables = models.JSONField(default=dict, blank=True)
+    # Bumped when what the instances run changes: instances of older generations are replaced.
+    generation = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +80,7 @@ class OnlineDeployment(models.Model):
 class InstanceStatus(models.TextChoices):
     STARTING = "starting", "Starting"
     READY = "ready", "Ready"
+    DRAINING = "draining", "Draining"
     FAILED = "failed", "Failed"
     STOPPED = "stopped", "Stopped"
 
@@ -82,6 +89,7 @@ class DeploymentInstance(models.Model):
     """One scoring server process of a deployment, on loopback `port` of the node `node`."""
 
     deployment = models.ForeignKey(OnlineDeployment, on_delete=models.CASCADE, related_name="instances")
+    generation = models.PositiveIntegerField(default=1)
     node = models.CharField(max_length=200)
     port = models.PositiveIntegerField(null=True)
     pid = models.PositiveIntegerField(null=True)
@@ -89,9 +97,50 @@ class DeploymentInstance(models.Model):
     restarts = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True)
     started_at = models.DateTimeField(default=timezone.now)
+    # A draining instance is stopped at this time (it takes no new requests meanwhile).
+    stop_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
+
+
+class DeploymentMetrics(models.Model):
+    """Requests of one deployment in one interval (`STUDIO_ENDPOINT_METRICS_SECONDS` wide), added
+    up from every router process's in-memory counts: `latency` is a histogram over
+    `endpoints.metrics.BOUNDS_MS` (counts per bucket), from which p50/p95/p99 are read."""
+
+    deployment = models.ForeignKey(OnlineDeployment, on_delete=models.CASCADE, related_name="metrics")
+    at = models.DateTimeField()
+    requests = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    latency = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "at"], name="deploymentmetrics_unique_at")]
+
+
+class MirroredRequest(models.Model):
+    """One request copied to the shadow deployment (`mirror_traffic`): both answers, side by side.
+    Bodies are kept short (`endpoints.mirror.KEEP_BYTES`); only the newest few hundred per endpoint
+    are kept."""
+
+    endpoint = models.ForeignKey(OnlineEndpoint, on_delete=models.CASCADE, related_name="mirrored")
+    at = models.DateTimeField(default=timezone.now)
+    live = models.CharField(max_length=32)
+    shadow = models.CharField(max_length=32)
+    request = models.TextField(blank=True)
+    live_status = models.PositiveSmallIntegerField()
+    live_body = models.TextField(blank=True)
+    live_ms = models.FloatField()
+    shadow_status = models.PositiveSmallIntegerField()  # 0: no answer at all
+    shadow_body = models.TextField(blank=True)
+    shadow_ms = models.FloatField()
+    differs = models.BooleanField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["endpoint", "-at"], name="mirrored_endpoint_at")]
 
 
 # Batch endpoints live in their own module; imported here so Django finds their models.

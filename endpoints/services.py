@@ -32,6 +32,8 @@ def do_create_endpoint(workspace, data: dict[str, Any], *, actor) -> OnlineEndpo
     if OnlineEndpoint.objects.filter(workspace=workspace, name=name).exists():
         raise Conflict(f"An online endpoint named {name} already exists in {workspace.name}.")
     traffic = spec.check_traffic(data.get("traffic") or {}, set())
+    if not isinstance(data.get("tags") or {}, dict):
+        raise ValidationError({"tags": ["tags maps names to values."]})
     endpoint = OnlineEndpoint.objects.create(
         workspace=workspace,
         name=name,
@@ -39,6 +41,7 @@ def do_create_endpoint(workspace, data: dict[str, Any], *, actor) -> OnlineEndpo
         tags=data.get("tags") if isinstance(data.get("tags"), dict) else {},
         auth_mode=spec.check_auth_mode(data.get("auth_mode", "key")),
         traffic=traffic,
+        mirror_traffic=spec.check_mirror_traffic(data.get("mirror_traffic") or {}, set(), traffic),
         keys_encrypted=keys.new_keys(),
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
@@ -50,10 +53,15 @@ def do_create_endpoint(workspace, data: dict[str, Any], *, actor) -> OnlineEndpo
 def do_update_endpoint(endpoint: OnlineEndpoint, data: dict[str, Any], *, actor) -> OnlineEndpoint:
     endpoint = OnlineEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     fields = []
+    names = set(endpoint.deployments.values_list("name", flat=True))
     if "traffic" in data:
-        names = set(endpoint.deployments.values_list("name", flat=True))
         endpoint.traffic = spec.check_traffic(data["traffic"], names)
         fields.append("traffic")
+    if "mirror_traffic" in data or "traffic" in data:
+        mirror = data.get("mirror_traffic", endpoint.mirror_traffic) or {}
+        endpoint.mirror_traffic = spec.check_mirror_traffic(mirror, names, endpoint.traffic)
+        if "mirror_traffic" in data:
+            fields.append("mirror_traffic")
     if "auth_mode" in data:
         endpoint.auth_mode = spec.check_auth_mode(data["auth_mode"])
         fields.append("auth_mode")
@@ -183,10 +191,11 @@ def do_update_deployment(deployment: OnlineDeployment, data: dict[str, Any], *, 
     changed = sorted(k for k in data if k in merged)
     for key, value in fields.items():
         setattr(deployment, key, value)
-    deployment.save()
     if set(changed) - {"instance_count"}:
-        # What the instances run changed: the next reconcile starts them afresh.
-        deployment.instances.update(status="stopped")
+        # What the instances run changed: a new generation is started; the old one serves until
+        # the new one is ready (instances.reconcile).
+        deployment.generation += 1
+    deployment.save()
     activity.record(workspace, actor, "deployment.updated", str(deployment), fields=changed)
     _wake_reconcile()
     return deployment
@@ -204,7 +213,8 @@ def do_delete_deployment(deployment: OnlineDeployment, *, actor) -> None:
             }
         )
     endpoint.traffic.pop(deployment.name, None)
-    endpoint.save(update_fields=["traffic"])
+    endpoint.mirror_traffic.pop(deployment.name, None)  # a deleted shadow is no longer mirrored
+    endpoint.save(update_fields=["traffic", "mirror_traffic"])
     label = str(deployment)
     deployment.delete()
     activity.record(endpoint.workspace, actor, "deployment.deleted", label)

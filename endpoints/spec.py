@@ -74,3 +74,33 @@ def code_configuration(value: Any) -> tuple[Any, str]:
     if not isinstance(script, str) or not script.endswith(".py"):
         raise _err("code_configuration", f"scoring_script must be a .py file, not {script!r}.")
     return value["code"], script
+
+
+MAX_MIRROR_PERCENT = 50
+
+
+def check_mirror_traffic(mirror: Any, deployments: set[str], traffic: dict[str, int]) -> dict[str, int]:
+    """`{deployment: percent}` copied to a shadow deployment (Azure's rules): one deployment at
+    most, a whole percent up to 50, and not one that takes live traffic."""
+    if not isinstance(mirror, dict):
+        raise _err("mirror_traffic", "mirror_traffic maps one deployment name to a percent, e.g. {green: 10}.")
+    out = {name: share for name, share in mirror.items() if share != 0}
+    if len(out) > 1:
+        raise _err("mirror_traffic", "mirror_traffic copies requests to one deployment only.")
+    for name, share in out.items():
+        if name not in deployments:
+            have = ", ".join(sorted(deployments)) or "none yet"
+            raise _err(
+                "mirror_traffic",
+                f"mirror_traffic names the deployment {name!r}, which this endpoint does not have ({have}).",
+            )
+        if isinstance(share, bool) or not isinstance(share, int) or not 0 < share <= MAX_MIRROR_PERCENT:
+            raise _err(
+                "mirror_traffic", f"The mirrored share of {name} is a whole percent from 0 to 50, not {share!r}."
+            )
+        if traffic.get(name):
+            raise _err(
+                "mirror_traffic",
+                f"{name} takes {traffic[name]}% of the live traffic: mirror to a deployment that takes none.",
+            )
+    return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from endpoints import router, views, views_logs
+from endpoints import router, views, views_logs, views_metrics
 from endpoints.batch import views as batch_views
 
 app_name = "endpoints"
@@ -19,6 +19,9 @@ urlpatterns = [
     path(E + "keys/", views.KeysView.as_view(), name="keys"),
     path(E + "keys/regenerate/", views.RegenerateKeyView.as_view(), name="regenerate_key"),
     path(E + "delete/", views.EndpointDeleteView.as_view(), name="endpoint_delete"),
+    # The Metrics and Comparison tabs' parts, refreshed by htmx (a page of their own when visited).
+    path(E + "metrics/data/", views_metrics.EndpointMetricsView.as_view(), name="endpoint_metrics"),
+    path(E + "comparison/data/", views_metrics.MirrorComparisonView.as_view(), name="mirror_comparison"),
     path(D + "delete/", views.DeploymentDeleteView.as_view(), name="deployment_delete"),
     path(D + "scale/", views.ScaleView.as_view(), name="deployment_scale"),
     path(D + "log/", views_logs.DeploymentLogSliceView.as_view(), name="deployment_log"),

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from endpoints import deploying, keys, services
+from endpoints import deploying, keys, services, views_metrics
 from endpoints.api.views import scoring_uri
 from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, environment_choices
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment, OnlineEndpoint
@@ -56,14 +56,15 @@ def _logs_context(request, endpoint: OnlineEndpoint) -> dict:
     return {"log_deployment": chosen, "log_instances": instances, "selected_instance": selected}
 
 
-# The endpoint page's tabs, in order. "metrics" (requests/s, latency, errors per deployment) and
-# "comparison" (blue/green answers on mirrored traffic) join here, each with its template and
-# context function, when they exist: until then no tab is drawn rather than an empty one.
+# The endpoint page's tabs, in order.
 TABS: list[Tab] = [
     Tab("deployments", "Deployments"),
     Tab("consume", "Consume"),
     Tab("test", "Test", WRITE),
     Tab("logs", "Logs", context=_logs_context),
+    Tab("metrics", "Metrics", context=views_metrics.metrics_context),
+    # Mirrored request and answer bodies: for those who may change the endpoint, like its keys.
+    Tab("comparison", "Comparison", WRITE, context=views_metrics.comparison_context),
 ]
 
 

@@ -1,7 +1,6 @@
-"""Environment definitions in the Azure ML CLI v2 environment schema, checked.
-
-The same function reads a YAML file, a JSON API body, the browser form and the curated catalog,
-so all four accept and refuse the same things with the same words. Keys:
+"""Environment definitions in the Azure ML CLI v2 environment schema, checked: one schema
+(`EnvironmentSpec`) for a YAML file, a JSON API body (and its OpenAPI document), the browser form
+and the curated catalog, so all four accept and refuse the same things with the same words. Keys:
 
     name, version, description, tags, image, conda_file, build: {path, dockerfile_path},
     os_type, inference_config (ignored, with a notice), plus Studio's pip_requirements,
@@ -16,11 +15,13 @@ from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from environments import conda, context
 from environments.models import CURATED_PREFIX
-from studio import versioning, yamlspec
-from studio.tags import clean_tags
+from studio import versioning
+from studio.schema import SpecSerializer, Tags, Text
 
 ALLOWED_KEYS = {
     "name",
@@ -77,28 +78,137 @@ def _err(field_name: str, message: str) -> ValidationError:
     return ValidationError({field_name: [message]})
 
 
-def _text(value: Any, field_name: str, *, max_length: int | None = None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _err(field_name, f"{field_name} must be text, not {type(value).__name__}.")
-    text = str(value).strip()
-    if max_length and len(text) > max_length:
-        raise _err(field_name, f"{field_name} is longer than {max_length} characters.")
-    return text
+class CondaFileField(Text):
+    """The conda file's text; a mapping written inline (JSON bodies, curated files) is dumped as YAML."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, dict):
+            data = yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False)
+        return super().to_internal_value(data)
 
 
-def _mapping(value: Any, field_name: str) -> dict[str, str]:
-    if value in (None, ""):
-        return {}
-    if not isinstance(value, dict):
-        raise _err(field_name, f"{field_name} must be a mapping of names to values.")
-    out = {}
-    for key, item in value.items():
-        if isinstance(item, (dict, list)):
-            raise _err(field_name, f"{field_name}.{key} must be a single value.")
-        out[str(key).strip()] = "" if item is None else str(item)
-    return out
+class PipRequirementsField(Text):
+    """requirements.txt lines, as text or a list."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, list):
+            data = "\n".join(str(p) for p in data)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+class VariablesField(serializers.Field):
+    """NAME: value pairs (values read as text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data in (None, ""):
+            return True, {}
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        key = self.field_name
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(f"{key} must be a mapping of names to values.")
+        out = {}
+        for name, item in data.items():
+            if isinstance(item, (dict, list)):
+                raise serializers.ValidationError(f"{key}.{name} must be a single value.")
+            out[str(name).strip()] = "" if item is None else str(item)
+        for name in out:
+            if not ENV_VAR.match(name):
+                raise serializers.ValidationError(f"{name!r} is not a valid environment variable name.")
+        return out
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class BuildSection(serializers.Serializer):
+    """A Docker build context: the folder is uploaded (multipart part 'context'), or the
+    Dockerfile given inline."""
+
+    path = serializers.CharField(required=False, help_text="The build context folder (uploaded as a zip)")
+    dockerfile_path = serializers.CharField(required=False, help_text="Inside the context; default Dockerfile")
+    dockerfile = serializers.CharField(required=False, help_text="The Dockerfile's text, instead of a context")
+
+
+@extend_schema_field(BuildSection)
+class BuildField(serializers.Field):
+    """`build:` checked for its keys; the context itself is checked with the uploaded files."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data in (None, "", {}):
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("build must be a mapping: {path: <folder>, dockerfile_path: Dockerfile}.")
+        unknown = set(data) - BUILD_KEYS
+        if unknown:
+            raise serializers.ValidationError(f"Unknown key(s) in build: {', '.join(sorted(map(str, unknown)))}.")
+        out = {}
+        for key in BUILD_KEYS & set(data):
+            value = data[key]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+                raise serializers.ValidationError(f"build.{key} must be text, not {type(value).__name__}.")
+            out[key] = "" if value is None else str(value).strip()
+        return out
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class EnvironmentSpec(SpecSerializer):
+    """An environment definition (Azure ML CLI v2 environment YAML, or the same object as JSON):
+    an image; an image with a conda file or pip requirements; or a Docker build context."""
+
+    ignored_keys = frozenset(IGNORED_KEYS)
+    unknown_keys_on = "spec"
+    noun = "environment"
+
+    name = Text(help_text="1–255 letters, digits, '.', '_' or '-' (from the address when posting a version)")
+    version = Text(help_text="Auto-numbered unless given")
+    description = Text(max_length=2000)
+    tags = Tags()
+    image = Text(max_length=500, help_text="A base image, e.g. python:3.11-slim-bookworm")
+    conda_file = CondaFileField(help_text="The conda file's text (a YAML file's path is read by the CLI)")
+    pip_requirements = PipRequirementsField(help_text="Studio: requirements.txt lines, instead of a conda file")
+    build = BuildField()
+    os_type = Text(help_text="linux")
+    environment_variables = VariablesField()
+    user_managed_dependencies = serializers.BooleanField(
+        required=False, error_messages={"invalid": "user_managed_dependencies is true or false."}
+    )
+    interpreter_path = Text(max_length=500, help_text="With user_managed_dependencies: the Python to use")
+
+    def validate_version(self, value: str) -> str:
+        try:
+            return versioning.validate_version(value) if value else value
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["version"]) from None
+
+    def validate_image(self, value: str) -> str:
+        if value and not IMAGE.match(value):
+            raise serializers.ValidationError(
+                f"{value!r} is not an image reference (e.g. python:3.11-slim or studio/base:bookworm)."
+            )
+        return value
+
+    def validate_os_type(self, value: str) -> str:
+        if (value or "linux").lower() != "linux":
+            raise serializers.ValidationError("Studio builds and runs Linux environments only (os_type: linux).")
+        return "linux"
 
 
 def check_name(name: str, *, allow_curated: bool = False) -> str:
@@ -123,50 +233,33 @@ def parse(
     name: str | None = None,
     allow_curated: bool = False,
 ) -> Definition:
-    """Check a definition mapping (and an uploaded build context) and return it, or raise a
-    ValidationError keyed by field. `name`, when given, is the name from the URL."""
+    """Check a definition mapping (and an uploaded build context) against EnvironmentSpec and the
+    rules across its keys, and return it, or raise a ValidationError keyed by field. `name`, when
+    given, is the name from the URL."""
     if not isinstance(data, dict):
         raise _err("spec", f"{source}: expected a mapping of keys to values.")
-    notices = yamlspec.check_keys(data, ALLOWED_KEYS, source=source, field="spec", ignored=IGNORED_KEYS)
-    body_name = _text(data.get("name"), "name")
+    schema = EnvironmentSpec(data=data, context={"source": source})
+    values = schema.clean()
+    body_name = values.get("name", "")
     if name and body_name and body_name != name:
         raise _err("name", f"The body names {body_name!r} but the address names {name!r}.")
-    d = Definition(name=check_name(name or body_name, allow_curated=allow_curated), notices=notices)
-    if data.get("version") not in (None, ""):
-        d.version = versioning.validate_version(str(data["version"]))
-    d.description = _text(data.get("description"), "description", max_length=2000)
-    d.tags = clean_tags(data.get("tags"))
-    d.image = _text(data.get("image"), "image", max_length=500)
-    if d.image and not IMAGE.match(d.image):
-        raise _err("image", f"{d.image!r} is not an image reference (e.g. python:3.11-slim or studio/base:bookworm).")
-    d.os_type = (_text(data.get("os_type"), "os_type") or "linux").lower()
-    if d.os_type != "linux":
-        raise _err("os_type", "Studio builds and runs Linux environments only (os_type: linux).")
-    d.environment_variables = _mapping(data.get("environment_variables"), "environment_variables")
-    for key in d.environment_variables:
-        if not ENV_VAR.match(key):
-            raise _err("environment_variables", f"{key!r} is not a valid environment variable name.")
-    _parse_dependencies(d, data, files)
+    d = Definition(name=check_name(name or body_name, allow_curated=allow_curated), notices=schema.notices(data))
+    d.version = values.get("version") or None
+    d.description = values.get("description", "")
+    d.tags = values.get("tags", {})
+    d.image = values.get("image", "")
+    d.os_type = values.get("os_type") or "linux"
+    d.environment_variables = values.get("environment_variables", {})
+    d.conda_file = values.get("conda_file", "")
+    d.pip_requirements = values.get("pip_requirements", "")
+    d.user_managed = values.get("user_managed_dependencies", False)
+    d.interpreter_path = values.get("interpreter_path", "")
+    _parse_dependencies(d, values.get("build"), files)
     return d
 
 
-def _parse_dependencies(d: Definition, data: dict, files: dict[str, bytes] | None) -> None:
-    conda_file = data.get("conda_file")
-    if isinstance(conda_file, dict):  # given inline as a mapping (JSON bodies, curated files)
-        conda_file = yaml.safe_dump(dict(conda_file), sort_keys=False, default_flow_style=False)
-    d.conda_file = _text(conda_file, "conda_file")
-    pip = data.get("pip_requirements")
-    if isinstance(pip, list):
-        pip = "\n".join(str(p) for p in pip)
-    d.pip_requirements = _text(pip, "pip_requirements")
-    build = data.get("build")
-    managed = data.get("user_managed_dependencies", False)
-    if not isinstance(managed, bool):
-        raise _err("user_managed_dependencies", "user_managed_dependencies is true or false.")
-    d.user_managed = managed
-    d.interpreter_path = _text(data.get("interpreter_path"), "interpreter_path", max_length=500)
-
-    if build not in (None, "", {}):
+def _parse_dependencies(d: Definition, build: dict | None, files: dict[str, bytes] | None) -> None:
+    if build:
         if d.image or d.conda_file or d.pip_requirements:
             raise _err("build", "Give either a build context or an image (with a conda file or pip requirements).")
         _parse_build(d, build, files)
@@ -204,18 +297,13 @@ def _parse_dependencies(d: Definition, data: dict, files: dict[str, bytes] | Non
             raise _err("pip_requirements", "The pip requirements list no package.")
 
 
-def _parse_build(d: Definition, build: Any, files: dict[str, bytes] | None) -> None:
-    if not isinstance(build, dict):
-        raise _err("build", "build must be a mapping: {path: <folder>, dockerfile_path: Dockerfile}.")
-    unknown = set(build) - BUILD_KEYS
-    if unknown:
-        raise _err("build", f"Unknown key(s) in build: {', '.join(sorted(map(str, unknown)))}.")
-    d.dockerfile_path = _text(build.get("dockerfile_path"), "build") or "Dockerfile"
+def _parse_build(d: Definition, build: dict, files: dict[str, bytes] | None) -> None:
+    d.dockerfile_path = build.get("dockerfile_path") or "Dockerfile"
     inline = build.get("dockerfile")
-    if inline not in (None, ""):
+    if inline:
         if files:
             raise _err("build", "Give build.dockerfile or an uploaded context, not both.")
-        files = {d.dockerfile_path: _text(inline, "build").encode() + b"\n"}
+        files = {d.dockerfile_path: inline.encode() + b"\n"}
     if files is None:
         raise _err(
             "build",

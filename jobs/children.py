@@ -13,7 +13,9 @@ A handler gives two things for its type:
   creating anything, raising ValidationError with the fields (and lines) at fault; what a schedule
   calls when it is made, so a broken job is refused then rather than at each firing;
 - `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
-  job page sends it.
+  job page sends it;
+- `create` (optional): (button label, URL name of its creation form, args: workspace), offered
+  beside "Create job" on the jobs list.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class TypeHandler:
     cancel: Callable | None = None
     page: str | None = None
     validate: Callable | None = None
+    create: tuple[str, str] | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}
@@ -45,6 +48,11 @@ def register(job_type: str, handler: TypeHandler) -> None:
 
 def handler_for(job_type: str) -> TypeHandler | None:
     return _handlers.get(job_type)
+
+
+def create_links() -> list[tuple[str, str]]:
+    """(label, URL name) of each job type's own creation form."""
+    return [h.create for h in _handlers.values() if h.create]
 
 
 def child_ended_on_commit(parent_id: int, parent_type: str, child_id: int) -> None:

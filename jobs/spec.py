@@ -11,32 +11,18 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from jobs import io_types
-from studio.tags import clean_tags
+from studio.schema import SpecSerializer, Tags, Text, did_you_mean
 from studio.yamlspec import check_keys, load_mapping
 
-TOP_KEYS = {
-    "type",
-    "name",
-    "display_name",
-    "description",
-    "tags",
-    "experiment_name",
-    "code",
-    "command",
-    "environment",
-    "compute",
-    "inputs",
-    "outputs",
-    "environment_variables",
-    "limits",
-    "resources",
-}
 IGNORED_KEYS = {"identity", "services", "distribution", "queue_settings", "properties", "status", "is_deterministic"}
 DATA_TYPES = ("uri_file", "uri_folder", "mltable")
 LITERAL_TYPES = ("string", "integer", "number", "boolean")
@@ -282,6 +268,142 @@ def _parse_limits(raw: Any) -> tuple[int | None, int]:
     return timeout, retries
 
 
+INPUT_KEYS = {"type", "path", "mode", "default", "optional", "description", "min", "max", "enum", "value", "datastore"}
+OUTPUT_KEYS = {"type", "path", "mode", "name", "version", "description", "asset_name", "asset_version"}
+
+
+class JobInput(serializers.Serializer):
+    """One input: a literal (`lr: 0.1`) or a mapping: data (`type: uri_folder, path: …, mode`)
+    or a typed literal (`type: number, default: 0.1`)."""
+
+    type = serializers.CharField(required=False, help_text="uri_file, uri_folder, mltable, string, integer, number…")
+    path = serializers.CharField(required=False, help_text="azureml:name:version, a datastore URI or a URL")
+    mode = serializers.CharField(required=False, help_text="ro_mount (default), download or direct")
+    default = serializers.JSONField(required=False)
+    value = serializers.JSONField(required=False)
+    optional = serializers.BooleanField(required=False)
+    description = serializers.CharField(required=False)
+    min = serializers.JSONField(required=False)
+    max = serializers.JSONField(required=False)
+    enum = serializers.ListField(required=False)
+    datastore = serializers.CharField(required=False)
+
+
+class JobOutput(serializers.Serializer):
+    """One output folder or file; `name` (and `version`) register it as a data asset or model."""
+
+    type = serializers.CharField(required=False, help_text="uri_folder (default), uri_file, mlflow_model, custom_model")
+    path = serializers.CharField(required=False)
+    mode = serializers.CharField(required=False, help_text="rw_mount (default) or upload")
+    name = serializers.CharField(required=False)
+    version = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    asset_name = serializers.CharField(required=False)
+    asset_version = serializers.CharField(required=False)
+
+
+class JobLimits(serializers.Serializer):
+    timeout = serializers.IntegerField(required=False, help_text=f"Seconds, 1 to {MAX_TIMEOUT}")
+    max_retries = serializers.IntegerField(required=False, help_text="0 to 3")
+
+
+class JobResources(serializers.Serializer):
+    instance_count = serializers.IntegerField(required=False, help_text="1 (one node)")
+    cpu = serializers.FloatField(required=False, help_text="Cores, 0.01 to 512")
+    memory = serializers.CharField(required=False, help_text="e.g. 512m, 2g or bytes")
+    shm_size = serializers.CharField(required=False)
+    instance_type = serializers.CharField(required=False)
+
+
+class Parsed(serializers.Field):
+    """A section read by one of this module's parsers; its errors keep their dotted keys
+    (`inputs.lr`, `limits.timeout`)."""
+
+    def __init__(self, parse: Callable[[Any], Any], **kwargs: Any) -> None:
+        self.parse = parse
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return True, self.parse(None)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return self.parse(data)
+        except ValidationError as exc:
+            prefix = f"{self.field_name}."
+            inner = {k[len(prefix) :]: v for k, v in exc.message_dict.items() if k.startswith(prefix)}
+            own = [m for k, v in exc.message_dict.items() if not k.startswith(prefix) for m in v]
+            raise serializers.ValidationError(own if own else inner) from None
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def _check_entries(raw: Any, section: str, allowed: set[str]) -> None:
+    """Each mapping entry of inputs/outputs uses only its keys (named with line and near miss)."""
+    if not isinstance(raw, dict):
+        return
+    for name, entry in raw.items():
+        if isinstance(entry, dict):
+            unknown = [k for k in entry if k not in allowed]
+            if unknown:
+                key = unknown[0]
+                raise _error(
+                    f"{section}.{name}",
+                    f"unknown key {key!r}{_line(entry, key)} in {section}.{name}.{did_you_mean(key, allowed)} "
+                    f"Allowed: {', '.join(sorted(allowed))}.",
+                )
+
+
+def _inputs(raw: Any) -> dict[str, dict]:
+    _check_entries(raw, "inputs", INPUT_KEYS)
+    return _parse_inputs(raw)
+
+
+def _outputs(raw: Any) -> dict[str, dict]:
+    _check_entries(raw, "outputs", OUTPUT_KEYS)
+    return _parse_outputs(raw)
+
+
+def _section(documented: Any, parse: Callable[[Any], Any]) -> Parsed:
+    """A Parsed field described in the OpenAPI document as `documented` (a class of its own, as
+    drf-spectacular keeps the description on the class)."""
+    return extend_schema_field(documented)(type("Section", (Parsed,), {}))(parse)
+
+
+def _variables(raw: Any) -> dict[str, str]:
+    return _parse_str_map(raw, "environment_variables", env=True)
+
+
+class CommandJobSpec(SpecSerializer):
+    """A command job (Azure ML CLI v2 `command` job YAML, or the same object as JSON): the body of
+    POST /jobs/ (or its multipart `spec` part, beside a `code` zip)."""
+
+    ignored_keys = frozenset(IGNORED_KEYS)
+    unknown_keys_on = "spec"
+    noun = "command job"
+
+    type = Text(help_text="command (sweep jobs: see the sweep schema)")
+    name = Text()
+    display_name = Text()
+    description = Text()
+    experiment_name = Text(help_text="Default when not given")
+    command = Text(help_text="The shell command; ${{inputs.x}} and ${{outputs.y}} are filled in")
+    environment = serializers.JSONField(help_text="azureml:name:version, name@latest, or an inline definition")
+    compute = serializers.JSONField(required=False, help_text="azureml:<name>; default: local")
+    code = serializers.JSONField(required=False, help_text="A code id from POST /codes/ (a local folder in YAML)")
+    tags = Tags()
+    inputs = _section(serializers.DictField(child=JobInput()), _inputs)
+    outputs = _section(serializers.DictField(child=JobOutput()), _outputs)
+    environment_variables = _section({"type": "object", "additionalProperties": {"type": "string"}}, _variables)
+    limits = _section(JobLimits, _parse_limits)
+    resources = _section(JobResources, _parse_resources)
+
+
 def _strip_azureml(value: str) -> str:
     return value[len("azureml:") :] if value.startswith("azureml:") else value
 
@@ -290,7 +412,8 @@ def parse_job_spec(data: dict, *, source: str = "job") -> JobSpec:
     """Validate a job mapping (YAML-loaded or JSON) and normalise it; errors name their field."""
     if not isinstance(data, dict):
         raise _error("spec", "A job is a mapping of keys to values.")
-    notices = check_keys(data, TOP_KEYS, source=source, field="spec", ignored=IGNORED_KEYS)
+    schema = CommandJobSpec(data=data, context={"source": source})
+    values = schema.clean()
     kind = data.get("type", "command")
     if kind != "command":
         raise _error("type", f"Studio runs command jobs; type {kind!r}{_line(data, 'type')} is not supported.")
@@ -310,24 +433,24 @@ def parse_job_spec(data: dict, *, source: str = "job") -> JobSpec:
     code = data.get("code")
     if code is not None and not isinstance(code, str):
         raise _error("code", "code is a path (in YAML) or a code id returned by POST /codes/.")
-    timeout, retries = _parse_limits(data.get("limits"))
+    timeout, retries = values.get("limits") or (None, 0)
     spec = JobSpec(
         command=command.strip(),
         environment=environment,
         compute=_strip_azureml(compute.strip()),
         code=code.strip() if isinstance(code, str) and code.strip() else None,
-        name=str(data.get("name") or "").strip(),
-        display_name=str(data.get("display_name") or "").strip(),
-        description=str(data.get("description") or "").strip(),
-        experiment_name=str(data.get("experiment_name") or "Default").strip() or "Default",
-        tags=clean_tags(data.get("tags")),
-        inputs=_parse_inputs(data.get("inputs")),
-        outputs=_parse_outputs(data.get("outputs")),
-        environment_variables=_parse_str_map(data.get("environment_variables"), "environment_variables", env=True),
+        name=values.get("name", ""),
+        display_name=values.get("display_name", ""),
+        description=values.get("description", ""),
+        experiment_name=values.get("experiment_name") or "Default",
+        tags=values.get("tags", {}),
+        inputs=values.get("inputs") or {},
+        outputs=values.get("outputs") or {},
+        environment_variables=values.get("environment_variables") or {},
         timeout=timeout,
         max_retries=retries,
-        resources=_parse_resources(data.get("resources")),
-        notices=notices,
+        resources=values.get("resources") or {},
+        notices=schema.notices(data),
     )
     check_placeholders(spec.command, spec.inputs, spec.outputs)
     return spec

@@ -12,7 +12,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -102,7 +102,15 @@ def do_create_schedule(workspace: Workspace, data: dict, *, actor: Actor, source
 
 @transaction.atomic
 def do_update_schedule(schedule: Schedule, data: dict, *, actor: Actor, source: str = "schedule") -> Schedule:
-    """Change what the body gives of display_name, description, tags, trigger and create_job."""
+    """Change what the body gives of display_name, description, tags, trigger and create_job.
+    Only the creator may change the job: each firing submits it as them, with their rights."""
+    creator = schedule.created_by
+    if "create_job" in data and (creator is None or actor is None or creator.pk != actor.pk):
+        who = creator.get_username() if creator is not None else "its creator"
+        raise PermissionDenied(
+            f"Only {who}, who created schedule {schedule.name}, may change the job it submits: it runs as them. "
+            "Create a schedule of your own instead."
+        )
     spec = parse_schedule(data, schedule.workspace, actor=actor, source=source, partial=True)
     schedule = (
         Schedule.objects.select_for_update(of=("self",))
@@ -226,6 +234,7 @@ def fire_schedule(schedule_id: int, *, task_id: str = "") -> ScheduleRun | None:
                 reason = f"the job was refused: {_messages(exc)}"
             else:
                 run.job, run.job_name = job, job.name
+        reason = reason[: ScheduleRun._meta.get_field("error").max_length]
         run.error = reason
         run.save()
         schedule.last_fired_at = now

@@ -44,6 +44,17 @@ def did_you_mean(key: Any, allowed: Iterable[str]) -> str:
     return f" Did you mean {hint[0]!r}?" if hint else ""
 
 
+def kind_of(value: Any) -> str:
+    """What a value is, in the words of a YAML file ("a mapping", "a list", "true or false")."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
 @extend_schema_field(OpenApiTypes.ANY)
 class IgnoredField(serializers.Field):
     """An Azure ML key accepted for compatibility and not used."""
@@ -92,6 +103,34 @@ class WholeNumber(serializers.IntegerField):
         return super().validate_empty_values(data)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class Text(serializers.Field):
+    """A one-line value as text (numbers are read as text: `version: 2`), trimmed; None is ""."""
+
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
+        self.max_length = max_length
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> str:
+        key = self.field_name
+        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            raise serializers.ValidationError(f"{key} must be text, not {kind_of(data)}.")
+        text = str(data).strip()
+        if self.max_length and len(text) > self.max_length:
+            raise serializers.ValidationError(f"{key} is longer than {self.max_length} characters.")
+        return text
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class Choice(serializers.ChoiceField):
     """One of `choices`, read case-insensitively with '-' and ' ' as '_', plus `aliases`
     (what Azure files write -> our value); `message` names the choices ({input!r} is the value)."""
@@ -122,6 +161,9 @@ class SpecSerializer(serializers.Serializer):
     tolerated_keys: ClassVar[frozenset[str]] = frozenset()
     # What the unknown-key message calls the thing ("A compute cluster takes: …").
     noun: ClassVar[str] = "definition"
+    # None: each unknown key is an error of its own; a field name: one message there naming them
+    # all ("env.yml: unknown key 'imgae' (line 2). Did you mean 'image'? Allowed: …").
+    unknown_keys_on: ClassVar[str | None] = None
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -149,6 +191,16 @@ class SpecSerializer(serializers.Serializer):
     def check_keys(self, data: Mapping) -> dict[str, list[str]]:
         allowed = self.allowed_keys(data)
         errors: dict[str, list[str]] = {}
+        if self.unknown_keys_on is not None:
+            unknown = [k for k in data if k not in allowed | self.ignored_keys | self.tolerated_keys | {"$schema"}]
+            if unknown:
+                source = self.context.get("source", "spec")
+                parts = ", ".join(f"{k!r}{where(data, k)}" for k in unknown)
+                errors[self.unknown_keys_on] = [
+                    f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {parts}."
+                    f"{did_you_mean(unknown[0], allowed | self.ignored_keys)} Allowed: {', '.join(sorted(allowed))}."
+                ]
+            return errors
         for key in data:
             if key in allowed or key in self.ignored_keys or key in self.tolerated_keys or key == "$schema":
                 continue
@@ -156,7 +208,7 @@ class SpecSerializer(serializers.Serializer):
                 errors[str(key)] = [self.misplaced_key(str(key), data)]
             else:
                 errors[str(key)] = [
-                    f"Unknown key{where(data, key)}.{did_you_mean(key, allowed)} "
+                    f"Unknown key{where(data, key)}.{did_you_mean(key, allowed | self.ignored_keys)} "
                     f"{self.describe(data).capitalize()} takes: {', '.join(sorted(allowed))}."
                 ]
         return errors

@@ -245,7 +245,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Workspaces, members, roles, environments, compute, jobs and data of a Studio server.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus", "BackendEnum": "compute.models.Backend"},
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "BackendEnum": "compute.models.Backend",
+        "DataTypeEnum": "datastores.models.DataVersion.Type",
+        "ModelTypeEnum": "registry.models.ModelVersion.Type",
+    },
 }
 
 # Celery: a serverless broker (SQLite through SQLAlchemy) unless CELERY_BROKER_URL says otherwise.
@@ -334,6 +339,14 @@ STUDIO_ENDPOINTS_NODE = env_str("STUDIO_ENDPOINTS_NODE", socket.gethostname())
 # A scoring request's body is refused (413) above this many bytes.
 STUDIO_SCORE_MAX_BYTES = env_int("STUDIO_SCORE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 STUDIO_SCORE_TIMEOUT_SECONDS = env_int("STUDIO_SCORE_TIMEOUT_SECONDS", 60, minimum=1)
+# How long a router process trusts what it cached of an endpoint (keys, traffic, ready instances);
+# a change made in this process is seen at once, one made elsewhere within this time.
+STUDIO_ROUTER_CACHE_MS = env_int("STUDIO_ROUTER_CACHE_MS", 1000, minimum=0)
+# Width of a metrics interval: the router adds up requests in memory and writes one row per
+# deployment per interval.
+STUDIO_ENDPOINT_METRICS_SECONDS = env_int("STUDIO_ENDPOINT_METRICS_SECONDS", 10, minimum=1)
+# Mirrored requests kept per endpoint for the comparison (the oldest are dropped).
+STUDIO_MIRROR_KEEP = env_int("STUDIO_MIRROR_KEEP", 500, minimum=10)
 
 # --- datastores ---
 # Built-in datastores (workspaceblobstore, ...) are folders under STUDIO_DATASTORES_ROOT, unless

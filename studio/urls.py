@@ -2,7 +2,9 @@ from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
+
+from studio.api.schema import SchemaView
 
 # Swagger UI comes from its CDN (drf-spectacular's default); the split view serves its start-up
 # script as a file of ours, so only the CDN needs adding to the Content-Security-Policy here.
@@ -29,10 +31,11 @@ urlpatterns = [
     path("api/v1/", include("datastores.api.urls")),
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("pipelines.api.urls")),
+    path("api/v1/", include("sweeps.api")),
     path("api/v1/", include("endpoints.api.urls")),
     path("api/v1/", include("endpoints.batch.api")),
     path("api/v1/", include("schedules.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api_docs"),
     path("", include("studio.urls_pages")),
     path("", include("environments.urls")),

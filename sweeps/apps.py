@@ -19,6 +19,7 @@ class SweepsConfig(AppConfig):
                 cancel=services.do_cancel_sweep,
                 page="sweeps:sweep_detail",
                 validate=services.validate_sweep,
+                create=("Create sweep", "sweeps:sweep_create"),
             ),
         )
         register_messages(

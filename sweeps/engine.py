@@ -13,6 +13,7 @@ import math
 from functools import lru_cache
 from statistics import NormalDist
 
+import numpy as np
 import optuna
 from django.conf import settings
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -96,9 +97,10 @@ class _Grid(optuna.samplers.GridSampler):
 
 def _sampler(spec: SweepSpec, asked: int):
     """A sampler for the study as it stands after `asked` trials. The study is loaded afresh each
-    time it is advanced, so a seeded sampler is seeded with seed + asked: the same sweep asks the
-    same values again, but each load does not start the sequence over."""
-    seed = None if spec.seed is None else spec.seed + asked
+    time it is advanced, so a seeded sampler gets a seed derived from (seed, asked): the same sweep
+    asks the same values again, each load does not start the sequence over, and sweeps with seeds
+    1 and 2 do not share all but one of their points (as seed + asked would make them)."""
+    seed = None if spec.seed is None else int(np.random.SeedSequence([spec.seed, asked]).generate_state(1)[0])
     if spec.algorithm == "grid":
         return _Grid({n: p["values"] for n, p in spec.search_space.items()}, seed=seed)
     if spec.algorithm == "bayesian":
@@ -110,30 +112,33 @@ def _sampler(spec: SweepSpec, asked: int):
 
 class BanditPruner(BasePruner):
     """Azure ML's bandit policy: stop a trial whose value at an evaluation step is outside the
-    slack (a factor or an amount) of the best value any trial reached at that step."""
+    slack (a factor or an amount) of the best value any other trial reached at that step.
+
+    Every evaluation step the trial has passed is judged, not only its last one: a trial running
+    ahead of the others is stopped once they reach a step it was poor at."""
 
     def __init__(self, *, slack_factor=None, slack_amount=None, interval: int = 1, delay: int = 0):
         self.slack_factor, self.slack_amount, self.interval, self.delay = slack_factor, slack_amount, interval, delay
 
     def prune(self, study, trial) -> bool:
-        step = trial.last_step
-        if step is None or step < self.delay or (step - self.delay) % self.interval:
-            return False
-        value = trial.intermediate_values[step]
-        others = [
-            t.intermediate_values[step]
-            for t in study.get_trials(deepcopy=False)
-            if t.number != trial.number and step in t.intermediate_values
-        ]
-        if not others:
+        if trial.last_step is None:
             return False
         maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-        best = max(others) if maximize else min(others)
-        if self.slack_factor is not None:
-            limit = best / (1 + self.slack_factor) if maximize else best * (1 + self.slack_factor)
-        else:
-            limit = best - self.slack_amount if maximize else best + self.slack_amount
-        return value < limit if maximize else value > limit
+        others = [t.intermediate_values for t in study.get_trials(deepcopy=False) if t.number != trial.number]
+        for step, value in trial.intermediate_values.items():
+            if step < self.delay or (step - self.delay) % self.interval:
+                continue
+            reached = [values[step] for values in others if step in values]
+            if not reached:
+                continue
+            best = max(reached) if maximize else min(reached)
+            if self.slack_factor is not None:
+                limit = best / (1 + self.slack_factor) if maximize else best * (1 + self.slack_factor)
+            else:
+                limit = best - self.slack_amount if maximize else best + self.slack_amount
+            if (value < limit) if maximize else (value > limit):
+                return True
+        return False
 
 
 def pruner(spec: SweepSpec):
@@ -168,15 +173,28 @@ def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:
     return trial.number, values(spec, trial.params)
 
 
-def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
-    """Give a running trial its new intermediate values; True when the pruner stops it."""
+def record(the_study, number: int, points: list[tuple[int, float]]) -> None:
+    """Give a running trial its new intermediate values."""
     frozen = the_study.get_trials(deepcopy=False)[number]
     if frozen.state != TrialState.RUNNING:
-        return False
+        return
     trial = optuna.trial.Trial(the_study, frozen._trial_id)
     for step, value in points:
         trial.report(value, step)
-    return bool(points) and trial.should_prune()
+
+
+def should_stop(the_study, number: int) -> bool:
+    """True when the pruner stops a running trial at its last reported step."""
+    frozen = the_study.get_trials(deepcopy=False)[number]
+    if frozen.state != TrialState.RUNNING or frozen.last_step is None:
+        return False
+    return optuna.trial.Trial(the_study, frozen._trial_id).should_prune()
+
+
+def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
+    """Record a trial's new intermediate values; True when the pruner stops it."""
+    record(the_study, number, points)
+    return bool(points) and should_stop(the_study, number)
 
 
 def tell(the_study, number: int, value: float | None, state: str) -> None:

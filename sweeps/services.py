@@ -107,14 +107,19 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     for frozen in study.get_trials(deepcopy=False):
         if frozen.number not in known:  # asked in a transaction that rolled back: never ran
             engine.tell(study, frozen.number, None, "fail")
-    for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
-        if trial.job.status not in UNFINISHED_STATUSES:
+    # One snapshot of the trials and their jobs' statuses decides both what to close and what still
+    # runs: a trial whose job ends after it is counted as running (its own hook comes next), never
+    # left unclosed behind a sweep that finished without it.
+    trials = list(sweep.trials.select_related("job"))
+    running = 0
+    for trial in trials:
+        if trial.job.status in UNFINISHED_STATUSES:
+            running += 1  # a pruned trial counts until its job has really stopped
+        elif trial.state == TrialState.RUNNING:
             _close(sweep, spec, study, trial)
+    total = len(trials)
     parent = sweep.job
     parent.refresh_from_db()
-    # A pruned trial counts until its job has really stopped: never more than max_concurrent at once.
-    running = sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).count()
-    total = sweep.trials.count()
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
             number, values = engine.ask(study, spec)
@@ -229,8 +234,11 @@ def check_sweep(job_id: int) -> None:
 
 
 def _prune(sweep: Sweep, spec: SweepSpec) -> None:
+    """Every running trial's new values are recorded first, then each is judged: trials running
+    side by side are compared at the same step, whichever of them this loop reaches first."""
     study = engine.study(spec, sweep.study_name)
     rule = spec.early_termination["type"]
+    fresh: list[tuple[SweepTrial, int, float]] = []
     for trial in sweep.trials.filter(state=TrialState.RUNNING, job__status__in=ACTIVE_STATUSES).select_related("job"):
         points: dict[int, float] = {}
         rows = Metric.objects.filter(job=trial.job, key=spec.primary_metric, value__isnull=False)
@@ -241,18 +249,21 @@ def _prune(sweep: Sweep, spec: SweepSpec) -> None:
         if not points:
             continue
         ordered = sorted(points.items())
-        stop = engine.report(study, trial.number, ordered)
+        engine.record(study, trial.number, ordered)
         trial.last_step = ordered[-1][0]
-        if stop:
-            step, value = ordered[-1]
-            trial.state = TrialState.EARLY_TERMINATED
-            trial.value = value
-            trial.terminated_by = f"{rule} at step {step} ({spec.primary_metric} = {value:g})"
-            engine.tell(study, trial.number, None, "pruned")
-            if trial.job.status in UNFINISHED_STATUSES and not trial.job.cancel_requested_at:
-                do_cancel_job(trial.job, actor=None)
-            note(trial.job.pk, f"Early terminated by the sweep's {trial.terminated_by}")
-        trial.save(update_fields=["state", "value", "terminated_by", "last_step"])
+        trial.save(update_fields=["last_step"])
+        fresh.append((trial, *ordered[-1]))
+    for trial, step, value in fresh:
+        if not engine.should_stop(study, trial.number):
+            continue
+        trial.state = TrialState.EARLY_TERMINATED
+        trial.value = value
+        trial.terminated_by = f"{rule} at step {step} ({spec.primary_metric} = {value:g})"
+        engine.tell(study, trial.number, None, "pruned")
+        if trial.job.status in UNFINISHED_STATUSES and not trial.job.cancel_requested_at:
+            do_cancel_job(trial.job, actor=None)
+        note(trial.job.pk, f"Early terminated by the sweep's {trial.terminated_by}")
+        trial.save(update_fields=["state", "value", "terminated_by"])
 
 
 def check_sweeps() -> int:

@@ -58,6 +58,7 @@ POLICIES = {
 }
 SEARCH_PLACEHOLDER = re.compile(r"\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}")
 MAX_TRIALS = 1000
+TRIAL_RETRIES = 1
 MAX_TIMEOUT = 30 * 24 * 3600
 
 
@@ -88,8 +89,11 @@ class SweepSpec:
         """The command job of one trial: the sweep's trial with the sampled values substituted."""
         command = SEARCH_PLACEHOLDER.sub(lambda m: shlex.quote(_text(values[m[1]])), self.trial["command"])
         data = {**self.top, **{k: v for k, v in self.trial.items() if k != "type"}, "command": command, "name": name}
+        # A trial cut short by its node dying runs again in the same job (the same trial number and
+        # values), so a lost worker neither loses a trial nor makes the sweep start another one.
+        data["limits"] = {"max_retries": TRIAL_RETRIES}
         if self.trial_timeout:
-            data["limits"] = {"timeout": self.trial_timeout}
+            data["limits"]["timeout"] = self.trial_timeout
         return data
 
 
@@ -284,7 +288,7 @@ def parse_sweep_spec(data: dict, *, source: str = "sweep job") -> SweepSpec:
     if algorithm == "grid":
         max_total = min(max_total, math.prod(len(p["values"]) for p in search_space.values()))
     concurrent = _int(
-        limits.get("max_concurrent_trials", max_total), "limits.max_concurrent_trials", where, low=1, high=100
+        limits.get("max_concurrent_trials", min(max_total, 100)), "limits.max_concurrent_trials", where, low=1, high=100
     )
     timeout = limits.get("timeout")
     trial_timeout = limits.get("trial_timeout")

@@ -7,5 +7,7 @@ from sweeps import views
 app_name = "sweeps"
 
 urlpatterns = [
+    path("w/<str:workspace>/sweeps/new/", views.SweepCreateView.as_view(), name="sweep_create"),
     path("w/<str:workspace>/sweeps/<str:name>/", views.SweepDetailView.as_view(), name="sweep_detail"),
+    path("w/<str:workspace>/sweeps/<str:name>/data/", views.SweepDataView.as_view(), name="sweep_data"),
 ]

@@ -40,11 +40,12 @@ def _require_mapping(spec: SpecFile, parent: dict, key: str) -> dict:
     return value
 
 
-def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Prepared:
-    """An environment definition: `conda_file` read as text, `build.path` to be zipped."""
-    check_keys(
-        spec, data, schemas.JOB_ENVIRONMENT if inline else schemas.ENVIRONMENT, context="environment" if inline else ""
-    )
+def environment_body(spec: SpecFile, data: dict, keys: schemas.Keys, *, inline: bool = False) -> Prepared:
+    """An environment definition: `conda_file` read as text, `build.path` to be zipped; its keys
+    checked against the server's EnvironmentSpec (an inline one has no version)."""
+    allowed = keys(schemas.ENVIRONMENT)
+    if allowed is not None:
+        check_keys(spec, data, allowed - {"version"} if inline else allowed, context="environment" if inline else "")
     body = {k: plain(v) for k, v in data.items() if k != "$schema"}
     uploads: dict[str, Path] = {}
     conda = data.get("conda_file")
@@ -57,7 +58,9 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
         body["conda_file"] = path.read_text(encoding="utf-8")
     if "build" in data:
         build = _require_mapping(spec, data, "build")
-        check_keys(spec, build, schemas.ENVIRONMENT_BUILD, context="build")
+        build_keys = keys(schemas.ENVIRONMENT, "build")
+        if build_keys is not None:
+            check_keys(spec, build, build_keys, context="build")
         if not build.get("path") and not build.get("dockerfile"):
             raise SpecError(f"{spec.where(data, 'build')}: build needs a path (the Docker build context folder).")
         if build.get("path") and not is_remote(str(build["path"])):
@@ -73,7 +76,7 @@ def environment_body(spec: SpecFile, data: dict, *, inline: bool = False) -> Pre
     return Prepared(body=body, uploads=uploads)
 
 
-def job_body(spec: SpecFile, data: dict) -> Prepared:
+def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A command job: `code` to be zipped, an inline environment resolved, inputs/outputs checked."""
     job_type = data.get("type", "command")
     if job_type == "sweep":
@@ -86,7 +89,9 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
             f"not a job: create it with `studio component create --file {spec.name}`, then use it in a pipeline "
             "(component: azureml:<name>@latest)."
         )
-    check_keys(spec, data, schemas.JOB)
+    allowed = keys(schemas.JOB)
+    if allowed is not None:
+        check_keys(spec, data, allowed)
     if job_type != "command":
         raise SpecError(
             f"{spec.where(data, 'type')}: Studio runs command, sweep and pipeline jobs; type {job_type!r} is not "
@@ -102,24 +107,27 @@ def job_body(spec: SpecFile, data: dict) -> Prepared:
         body.pop("code")
     env = data.get("environment")
     if isinstance(env, dict):
-        inner = environment_body(spec, env, inline=True)
+        inner = environment_body(spec, env, keys, inline=True)
         body["environment"] = inner.body
         if "build" in inner.uploads:
             uploads["environment.build"] = inner.uploads["build"]
     elif env is not None and not isinstance(env, str):
         raise SpecError(f"{spec.where(data, 'environment')}: environment must be a reference or a mapping.")
-    for section, allowed in (("inputs", schemas.JOB_INPUT), ("outputs", schemas.JOB_OUTPUT)):
+    for section in ("inputs", "outputs"):
         if section not in data or data[section] is None:
             continue
         entries = _require_mapping(spec, data, section)
+        entry_keys = keys(schemas.JOB, section, "*")
         for name, entry in entries.items():
             if isinstance(entry, dict):
-                check_keys(spec, entry, allowed, context=f"{section}.{name}")
+                if entry_keys is not None:
+                    check_keys(spec, entry, entry_keys, context=f"{section}.{name}")
                 path = entry.get("path")
                 if section == "inputs" and path and not is_remote(str(path)):
                     uploads[f"inputs.{name}"] = spec.local_path(entry, "path")
-    if isinstance(data.get("limits"), dict):
-        check_keys(spec, data["limits"], schemas.JOB_LIMITS, context="limits")
+    limit_keys = keys(schemas.JOB, "limits")
+    if isinstance(data.get("limits"), dict) and limit_keys is not None:
+        check_keys(spec, data["limits"], limit_keys, context="limits")
     return Prepared(body=body, uploads=uploads)
 
 
@@ -140,8 +148,11 @@ def sweep_body(spec: SpecFile, data: dict) -> Prepared:
     return Prepared(body=body, uploads=uploads)
 
 
-def simple_body(spec: SpecFile, data: dict, allowed: set[str]) -> dict:
-    check_keys(spec, data, allowed)
+def simple_body(spec: SpecFile, data: dict, allowed: set[str] | None) -> dict:
+    """The file as a body; its keys checked against `allowed` (None: the server's document does
+    not describe this asset, so the server alone checks)."""
+    if allowed is not None:
+        check_keys(spec, data, allowed)
     return {k: plain(v) for k, v in data.items() if k != "$schema"}
 
 
@@ -150,7 +161,7 @@ def report_notices(spec: SpecFile | None, answer: dict) -> None:
     from studio_cli.output import info
 
     for notice in answer.pop("notices", None) or []:
-        match = re.match(r"'([^']+)' is accepted", str(notice))
+        match = re.match(r"'([^']+)'(?: \(line \d+\))? is accepted", str(notice))
         if spec is not None and match and match[1] in getattr(spec.data, "lines", {}):
             notice = f"{spec.where(spec.data, match[1])}: {notice}"
         info(f"note: {notice}")

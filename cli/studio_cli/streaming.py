@@ -115,3 +115,36 @@ def _print_step_log(ctx: Context, step: str, child: str, offsets: dict[str, int]
             sys.stdout.write(f"[{step}] {line}\n")
         sys.stdout.flush()
         offsets[step] = chunk.get("next_offset", offsets.get(step, 0) + len(text))
+
+
+def follow_sweep(ctx: Context, name: str, *, poll: float = POLL_SECONDS) -> int:
+    """Follow a sweep: each trial's start and end (with its values and metric) and the best trial
+    so far on stderr, one line each, until the sweep ends."""
+    states: dict[int, str] = {}
+    best = None
+    try:
+        while True:
+            job = ctx.client.get(ctx.ws_path("jobs", name))
+            for trial in ctx.client.get(ctx.ws_path("jobs", name, "trials")):
+                number, state = trial["number"], trial["state"]
+                if number not in states:
+                    values = ", ".join(f"{k}={v}" for k, v in trial["params"].items())
+                    info(f"[{time.strftime('%H:%M:%S')}] {name}: trial {number} started ({trial['job']}: {values})")
+                if state != "running" and states.get(number) != state:
+                    value = "" if trial["value"] is None else f", value {trial['value']:g}"
+                    why = f" ({trial['terminated_by']})" if trial.get("terminated_by") else ""
+                    info(f"[{time.strftime('%H:%M:%S')}] {name}: trial {number} {state.replace('_', ' ')}{value}{why}")
+                states[number] = state
+                if trial["best"] and best != (number, trial["value"]):
+                    best = (number, trial["value"])
+                    info(f"[{time.strftime('%H:%M:%S')}] {name}: best so far: trial {number}, value {trial['value']:g}")
+            if job.get("status") in FINAL:
+                break
+            time.sleep(poll)
+    except KeyboardInterrupt:
+        info(f"\nStopped following; the sweep goes on. Follow it again: studio job stream --name {name}")
+        raise
+    status = job.get("status") or ""
+    info(f"Sweep {name} ended: {status}{_reason(job)}")
+    info(f"See it at {job_link(ctx, job)}")
+    return exit_code_for(status)

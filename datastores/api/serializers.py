@@ -109,12 +109,3 @@ class DataVersionDetailSerializer(DataVersionSerializer):
             {"job": u.job_name, "direction": u.direction, "name": u.port, "at": u.created_at.isoformat()}
             for u in version.usages.all()[:200]
         ]
-
-
-class DataVersionWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255, required=False)
-    version = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
-    type = serializers.CharField(required=False)
-    path = serializers.CharField(required=False, allow_blank=True, max_length=2048)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    tags = TagsField(required=False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from datastores import paths, services
+from datastores import spec as data_spec
 from datastores.api import serializers as s
 from datastores.downloads import download_response, storage_errors
 from datastores.models import DataAsset, Datastore, DataVersion
@@ -19,7 +21,7 @@ from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import truthy
 from studio.api.versioned import VersionViewSetMixin
-from studio.yamlspec import check_keys, check_tree
+from studio.yamlspec import LineDict, check_keys, check_tree
 
 DATASTORE_YAML_KEYS = {
     "name",
@@ -193,27 +195,21 @@ class _DataCreateMixin:
             except ValidationError:
                 discard(sink)
                 raise
-            body = {}
-            if form.get("spec"):
-                text = form["spec"]
-                body.update(services.parse_data_yaml(text))
+            body = services.parse_data_yaml(form["spec"]) if form.get("spec") else LineDict()
             for key in ("name", "version", "type", "path", "description", "tags"):
                 if form.get(key) not in (None, ""):
                     body[key] = form[key]
-        elif _is_yaml(request):
-            check_keys(request.data, services.DATA_YAML_KEYS, source="data YAML", ignored=AZURE_IGNORED | {"datastore"})
-            body = dict(request.data)
-        else:
-            serializer = s.DataVersionWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            body = dict(serializer.validated_data)
+            source = "data YAML" if form.get("spec") else "form"
+        else:  # JSON or a data YAML: datastores.spec.DataSpec checks either in do_create_data
+            body = request.data
+            source = "data YAML" if _is_yaml(request) else "spec"
         if name is not None:
             if body.get("name") not in (None, "", name):
                 if sink is not None:
                     discard(sink)
                 raise ValidationError({"name": [f"The body names {body['name']!r} but the URL names {name!r}."]})
             body["name"] = name
-        version = services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink)
+        version = services.do_create_data(self.workspace, actor=request.user, body=body, sink=sink, source=source)
         return Response(s.DataVersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -240,6 +236,7 @@ class DataViewSet(_DataCreateMixin, WorkspaceScopedViewSet):
                 out.append(versioning.newest(candidates))
         return self.get_paginated_response(s.DataVersionSerializer(out, many=True).data)
 
+    @extend_schema(request=data_spec.DataSpec, responses={201: s.DataVersionDetailSerializer})
     def create(self, request, workspace):
         return self._create(request, None)
 
@@ -250,7 +247,7 @@ class DataVersionViewSet(_DataCreateMixin, VersionViewSetMixin, WorkspaceScopedV
     queryset = DataVersion.objects.select_related("asset", "datastore", "created_by")
     serializer_class = s.DataVersionSerializer
     detail_serializer_class = s.DataVersionDetailSerializer
-    write_serializer_class = s.DataVersionWriteSerializer
+    write_serializer_class = data_spec.DataSpec
     archive_service = staticmethod(services.do_archive_data_version)
     restore_service = staticmethod(services.do_restore_data_version)
     asset_model = DataAsset
@@ -263,6 +260,11 @@ class DataVersionViewSet(_DataCreateMixin, VersionViewSetMixin, WorkspaceScopedV
     def find_version(self, name, version):
         return services.resolve_version(self.workspace, name, version)
 
+    @extend_schema(request=data_spec.DataSpec, responses={201: s.DataVersionDetailSerializer})
+    def create(self, request, workspace, name):
+        return self._create(request, name)
+
+    @extend_schema(request=data_spec.DataSpec, responses={200: s.DataVersionDetailSerializer})
     def partial_update(self, request, workspace, name, version):
         body = self.patch_body(request)
         found = services.do_update_data_version(

@@ -4,7 +4,6 @@ versions, archive/restore, lineage, resolving references). Import them from here
 API, jobs' materialising and the registry call these and nothing else."""
 
 from datastores.services.data import (  # noqa: F401
-    DATA_YAML_KEYS,
     Located,
     check_web_url,
     do_archive_data_version,

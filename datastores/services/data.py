@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from datastores import paths
+from datastores import paths, spec
 from datastores.models import DataAsset, Datastore, DataUsage, DataVersion, asset_name_validator
 from datastores.preview import read_mltable
 from datastores.storage import StorageError, store_for
@@ -21,9 +21,8 @@ from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys, load_mapping
+from studio.yamlspec import load_mapping
 
-DATA_YAML_KEYS = {"name", "version", "type", "path", "description", "tags"}
 SIZE_WALK_LIMIT = 10_000
 
 
@@ -111,13 +110,8 @@ def locate(
 
 
 def parse_data_yaml(text: str) -> dict[str, Any]:
-    """An Azure ML CLI v2 data YAML (name, version, type, path, description, tags)."""
-    data = load_mapping(text, source="data YAML", field="spec")
-    check_keys(data, DATA_YAML_KEYS, source="data YAML", field="spec")
-    out = dict(data)
-    if "version" in out and out["version"] is not None:
-        out["version"] = str(out["version"])
-    return out
+    """An Azure ML CLI v2 data YAML, read with the line of each key (DataSpec checks it)."""
+    return load_mapping(text, source="data YAML", field="spec")
 
 
 def do_create_data_version(
@@ -215,13 +209,20 @@ def do_create_data_from_upload(
 
 
 def do_create_data(
-    workspace: Workspace, *, actor: Actor, body: Mapping[str, Any], sink: UploadSink | None = None
+    workspace: Workspace,
+    *,
+    actor: Actor,
+    body: Mapping[str, Any],
+    sink: UploadSink | None = None,
+    source: str = "spec",
 ) -> DataVersion:
     """A new data version from a definition (`name`, `version`, `type`, `path`, `description`,
-    `tags`: the API's body, a data YAML, the page's form) and, for a local upload, the files staged
-    in `sink`. The one way pages and the API create data; staged files are discarded on error."""
+    `tags`: the API's body, a data YAML, the page's form; checked by datastores.spec.DataSpec) and,
+    for a local upload, the files staged in `sink` (`source` names the body in messages). The one
+    way pages and the API create data; staged files are discarded on error."""
     has_files = sink is not None and bool(sink.files or sink.current)
     try:
+        body, _ = spec.clean(body, source=source)
         if not body.get("name"):
             raise ValidationError({"name": ["Give the data asset a name."]})
         path = str(body.get("path") or "")

@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from endpoints import instances, keys, services
+from endpoints import instances, keys, metrics, mirror, services
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from studio.api.base import WorkspaceScopedViewSet
 
@@ -28,6 +28,7 @@ def endpoint_data(request, endpoint: OnlineEndpoint) -> dict:
         "tags": endpoint.tags,
         "auth_mode": endpoint.auth_mode,
         "traffic": endpoint.traffic,
+        "mirror_traffic": endpoint.mirror_traffic,
         "scoring_uri": scoring_uri(request, endpoint),
         "deployments": [d.name for d in endpoint.deployments.all()],
         "created_at": endpoint.created_at,
@@ -46,8 +47,15 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,
         "environment_variables": deployment.environment_variables,
+        "generation": deployment.generation,
         "instances": [
-            {"status": i.status, "node": i.node, "restarts": i.restarts, "detail": i.detail[-2000:]}
+            {
+                "status": i.status,
+                "node": i.node,
+                "generation": i.generation,
+                "restarts": i.restarts,
+                "detail": i.detail[-2000:],
+            }
             for i in deployment.instances.all()
         ],
     }
@@ -79,6 +87,9 @@ def _body(request) -> dict:
     regenerate_keys=extend_schema(
         operation_id="online_endpoints_regenerate_keys", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
     ),
+    mirror_comparison=extend_schema(
+        operation_id="online_endpoints_mirror_comparison", request=None, responses=OpenApiTypes.OBJECT
+    ),
 )
 class OnlineEndpointViewSet(WorkspaceScopedViewSet):
     queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
@@ -90,6 +101,7 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
         "destroy": WRITE,
         "keys": WRITE,  # reading keys lets one call the endpoint: not for readers
         "regenerate_keys": WRITE,
+        "mirror_comparison": WRITE,  # holds request and answer bodies: like the keys, not for readers
     }
 
     def list(self, request, workspace):
@@ -133,6 +145,20 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @action(detail=True, methods=["get"], url_path="mirror-comparison")
+    def mirror_comparison(self, request, workspace, name):
+        return Response(mirror.comparison(self.get_object()))
+
+
+def _minutes(request) -> int:
+    """`?minutes=` of a metrics request: 1 to 7 days' worth, 60 when absent."""
+    from django.core.exceptions import ValidationError
+
+    raw = request.query_params.get("minutes", "60")
+    if not raw.isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+        raise ValidationError({"minutes": ["minutes is a whole number from 1 to 10080."]})
+    return int(raw)
+
 
 @extend_schema_view(
     list=extend_schema(operation_id="online_deployments_list", request=None, responses=OpenApiTypes.OBJECT),
@@ -148,6 +174,7 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
     ),
     destroy=extend_schema(operation_id="online_deployments_destroy", request=None, responses=OpenApiTypes.OBJECT),
     logs=extend_schema(operation_id="online_deployments_logs", request=None, responses=OpenApiTypes.OBJECT),
+    metrics=extend_schema(operation_id="online_deployments_metrics", request=None, responses=OpenApiTypes.OBJECT),
 )
 class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
     queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
@@ -204,3 +231,7 @@ class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
                 chunk = f.read(LOG_CHUNK)
             text, end = chunk.decode(errors="replace"), offset + len(chunk)
         return Response({"content": text, "offset": end})
+
+    @action(detail=True, methods=["get"], url_path="metrics")
+    def metrics(self, request, workspace, endpoint, name):
+        return Response(metrics.series(self.get_object(), _minutes(request)))

@@ -39,6 +39,10 @@ def do_create_batch_endpoint(workspace, data: dict[str, Any], *, actor) -> Batch
     name = online_spec.check_name(data.get("name"))
     if BatchEndpoint.objects.filter(workspace=workspace, name=name).exists():
         raise Conflict(f"A batch endpoint named {name} already exists in {workspace.name}.")
+    if not isinstance(data.get("tags") or {}, dict):
+        raise ValidationError({"tags": ["tags maps names to values."]})
+    if not isinstance(data.get("defaults") or {}, dict):
+        raise ValidationError({"defaults": ["defaults maps deployment_name to a deployment of this endpoint."]})
     endpoint = BatchEndpoint.objects.create(
         workspace=workspace,
         name=name,

@@ -73,6 +73,7 @@ class EnvironmentViewSet(WorkspaceScopedViewSet):
             }
         )
 
+    @extend_schema(request=spec.EnvironmentSpec, responses={201: VersionSerializer})
     def create(self, request, workspace=None):
         definition = definition_from_request(request)
         version = services.do_create_environment_version(self.workspace, actor=request.user, definition=definition)
@@ -124,6 +125,7 @@ class VersionViewSet(WorkspaceScopedViewSet):
     def retrieve(self, request, workspace=None, name=None, version=None):
         return Response(VersionSerializer(self.get_object()).data)
 
+    @extend_schema(request=spec.EnvironmentSpec, responses={201: VersionSerializer})
     def create(self, request, workspace=None, name=None):
         definition = definition_from_request(request, name=name)
         version = services.do_create_environment_version(self.workspace, actor=request.user, definition=definition)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from jobs.models import CodeSnapshot, Experiment, Job
-from studio.api.serializers import TagsField
 
 
 def inputs_as_yaml(job: Job) -> dict:
@@ -128,25 +127,6 @@ class JobListSerializer(JobSerializer):
             "url",
         ]
         read_only_fields = fields
-
-
-class JobSubmitSerializer(serializers.Serializer):
-    """For the schema: a JSON job (CLI YAML fields), or multipart `spec` (YAML/JSON text) + `code` (zip)."""
-
-    command = serializers.CharField()
-    environment = serializers.CharField(help_text="azureml:name:version, name@latest, or an inline mapping")
-    compute = serializers.CharField(required=False, help_text="azureml:<name>; default: local")
-    code = serializers.CharField(required=False, help_text="A code id from POST /codes/")
-    name = serializers.CharField(required=False)
-    display_name = serializers.CharField(required=False)
-    experiment_name = serializers.CharField(required=False)
-    description = serializers.CharField(required=False)
-    inputs = serializers.DictField(required=False)
-    outputs = serializers.DictField(required=False)
-    environment_variables = serializers.DictField(required=False)
-    tags = TagsField(required=False)
-    limits = serializers.DictField(required=False)
-    resources = serializers.DictField(required=False)
 
 
 class CodeSnapshotSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from jobs.filters import JobFilter
 from jobs.metrics.values import last_metric_values
 from jobs.models import CodeSnapshot, Experiment, Job
 from jobs.services.archive import ARCHIVE_ACTION
+from jobs.spec import CommandJobSpec
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import is_form, read_spec
 
@@ -55,7 +56,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         # The list's filters (which hide archived jobs) must not hide a job asked for by name.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    @extend_schema(request=s.JobSubmitSerializer, responses={201: s.JobSerializer})
+    @extend_schema(request=CommandJobSpec, responses={201: s.JobSerializer})
     def create(self, request, workspace=None):
         # JSON or YAML body, or multipart: the job as YAML or JSON text in "spec", its code as a zip in "code"
         data, source = read_spec(request)

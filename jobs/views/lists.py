@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
+from django.urls import reverse
 from django.views.generic import ListView
 
-from jobs import columns
+from jobs import children, columns
 from jobs.filters import ARCHIVED_CHOICES, SORT_LABELS, JobFilter
 from jobs.metrics.values import last_metric_values
 from jobs.models import UNFINISHED_STATUSES, Experiment, Job, JobStatus, JobType
@@ -36,6 +37,9 @@ class JobListView(WorkspaceMixin, PartialMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["jobs"] = fold_children(context["jobs"])
+        context["create_links"] = [
+            (label, reverse(url_name, args=[self.workspace.name])) for label, url_name in children.create_links()
+        ]
         context["filters"] = {k: self.request.GET.get(k, "") for k in FILTER_KEYS}
         context["statuses"] = list(JobStatus)
         context["experiments"] = list(

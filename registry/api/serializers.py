@@ -87,19 +87,6 @@ class ModelSerializer(serializers.ModelSerializer):
         return {a.alias: a.version.version for a in model.aliases.select_related("version")}
 
 
-class ModelVersionWriteSerializer(serializers.Serializer):
-    """A JSON body for a new version (and, partially, for PATCH)."""
-
-    name = serializers.CharField(max_length=255, required=False)
-    version = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
-    type = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
-    path = serializers.CharField(required=False, allow_blank=True, max_length=2048)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    properties = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    stage = serializers.CharField(max_length=20, required=False)
-
-
 class ModelWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     tags = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)

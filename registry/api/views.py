@@ -7,6 +7,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from datastores.downloads import download_response, storage_errors
 from datastores.uploads import discard, parse_multipart
 from registry import services
+from registry import spec as model_spec
 from registry.api import serializers as s
 from registry.models import Model, ModelVersion
 from registry.zipping import iter_zip
@@ -22,7 +24,7 @@ from studio.api.body import truthy
 from studio.api.versioned import VersionViewSetMixin
 from studio.forms import parse_tags
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys
+from studio.yamlspec import load_mapping
 
 WRITE = "models.write"
 
@@ -60,13 +62,14 @@ class _CreateVersionMixin:
             try:
                 with storage_errors("file"):
                     form, _ = parse_multipart(request._request, sink)
-                body = {}
+                raw: dict = {}
                 if form.get("spec"):
                     text = form["spec"]
-                    body.update(json.loads(text) if text.lstrip().startswith("{") else services.parse_model_yaml(text))
-                for key in services.MODEL_YAML_KEYS:
+                    raw = json.loads(text) if text.lstrip().startswith("{") else load_mapping(text, source="model YAML")
+                for key in ("name", "version", "type", "path", "description", "tags", "properties"):
                     if form.get(key) not in (None, ""):
-                        body[key] = form[key]
+                        raw[key] = form[key]
+                body = model_spec.clean(raw, source="model YAML" if form.get("spec") else "form")
             except (ValidationError, json.JSONDecodeError, ValueError) as exc:
                 discard(sink)
                 if isinstance(exc, ValidationError):
@@ -75,19 +78,9 @@ class _CreateVersionMixin:
             except Exception:
                 discard(sink)
                 raise
-        elif "yaml" in (request.content_type or ""):
-            check_keys(
-                request.data,
-                services.MODEL_YAML_KEYS,
-                source="model YAML",
-                ignored=services.MODEL_YAML_IGNORED,
-            )
-            body = {k: v for k, v in request.data.items() if k in services.MODEL_YAML_KEYS}
-        else:
-            serializer = s.ModelVersionWriteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            body = dict(serializer.validated_data)
-            body.pop("stage", None)
+        else:  # JSON or a model YAML: the one schema checks either
+            source = "model YAML" if "yaml" in (request.content_type or "") else "spec"
+            body = model_spec.clean(request.data, source=source)
         try:
             if name is not None:
                 if body.get("name") not in (None, "", name):
@@ -144,6 +137,7 @@ class ModelViewSet(_CreateVersionMixin, WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name):
         return Response(s.ModelSerializer(self.get_object()).data)
 
+    @extend_schema(request=model_spec.ModelSpec, responses={201: s.ModelVersionDetailSerializer})
     def create(self, request, workspace):
         return self._create(request, None)
 
@@ -163,7 +157,7 @@ class ModelVersionViewSet(_CreateVersionMixin, VersionViewSetMixin, WorkspaceSco
     queryset = ModelVersion.objects.all()
     serializer_class = s.ModelVersionSerializer
     detail_serializer_class = s.ModelVersionDetailSerializer
-    write_serializer_class = s.ModelVersionWriteSerializer
+    write_serializer_class = model_spec.ModelSpec
     archive_service = staticmethod(services.do_archive_model_version)
     restore_service = staticmethod(services.do_restore_model_version)
     asset_model = Model
@@ -188,11 +182,17 @@ class ModelVersionViewSet(_CreateVersionMixin, VersionViewSetMixin, WorkspaceSco
     def find_version(self, name, version):
         return services.get_version(self.workspace, name, version)
 
+    @extend_schema(request=model_spec.ModelSpec, responses={201: s.ModelVersionDetailSerializer})
+    def create(self, request, workspace, name):
+        return self._create(request, name)
+
+    @extend_schema(request=model_spec.ModelSpec, responses={200: s.ModelVersionDetailSerializer})
     def partial_update(self, request, workspace, name, version):
         body = self.patch_body(request)
         found = self.get_object()
-        if "stage" in body:
-            services.do_set_stage(found, body["stage"], actor=request.user)
+        stage = request.data.get("stage") if isinstance(request.data, dict) else None  # an Azure key in files
+        if stage is not None:
+            services.do_set_stage(found, str(stage), actor=request.user)
         found = services.do_update_model_version(
             found, actor=request.user, description=body.get("description"), tags=body.get("tags")
         )

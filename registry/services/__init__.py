@@ -26,8 +26,6 @@ from registry.services.changes import (  # noqa: F401
     record_usage,
 )
 from registry.services.checks import (  # noqa: F401
-    MODEL_YAML_IGNORED,
-    MODEL_YAML_KEYS,
     RESERVED_NAMES,
     check_alias,
     check_name,

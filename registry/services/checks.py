@@ -8,15 +8,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from registry import spec
 from registry.models import ModelVersion, alias_validator, model_name_validator
 from studio import versioning
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys, load_mapping
-
-MODEL_YAML_KEYS = {"name", "version", "type", "path", "description", "tags", "properties"}
-
-# Accepted for compatibility with Azure ML files, not used (Azure's free-text stage is not MLflow's).
-MODEL_YAML_IGNORED = {"stage", "flavors", "datastore", "job_name", "intellectual_property"}
+from studio.yamlspec import load_mapping
 
 RESERVED_NAMES = {"new"}
 
@@ -109,11 +105,6 @@ def check_stage(stage: str) -> str:
 
 
 def parse_model_yaml(text: str) -> dict[str, Any]:
-    """An Azure ML CLI v2 model YAML (name, version, type, path, description, tags, properties)
-    as the same dict the REST API takes; errors name the line."""
-    data = load_mapping(text, source="model YAML", field="spec")
-    check_keys(data, MODEL_YAML_KEYS, source="model YAML", field="spec", ignored=MODEL_YAML_IGNORED)
-    out = {k: v for k, v in data.items() if k in MODEL_YAML_KEYS}
-    if out.get("version") is not None:
-        out["version"] = str(out["version"])
-    return out
+    """An Azure ML CLI v2 model YAML as the same dict the REST API takes (registry.spec.ModelSpec
+    checks it); errors name the line."""
+    return spec.clean(load_mapping(text, source="model YAML", field="spec"), source="model YAML")

@@ -72,6 +72,88 @@ def score_code(workspace, owner):
     return snapshot_from_zip(workspace, make_zip({"score.py": SCORE}), actor=owner)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_router_state():
+    """The router's per-process caches and counters start empty in every test."""
+    from endpoints import metrics, mirror, routes
+
+    routes.forget_all()
+    routes._bad_ports.clear()
+    metrics._pending.clear()
+    mirror._pending.clear()
+    yield
+    routes.forget_all()
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """Studio's ASGI application (the router mounted before Django) under a real uvicorn, in a
+    thread of the test process: same database, real HTTP."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from endpoints.instances import free_port
+    from studio.asgi import application
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture
+def blue_green(workspace, owner, serve_env, sklearn_model, score_code):
+    """An endpoint with two real deployments of the sklearn model, `blue` and `green` (their
+    answers say which), both ready; stopped afterwards."""
+    from endpoints import instances, keys, services
+    from tests.endpoints.helpers import wait_ready
+
+    env_version, _ = serve_env
+    endpoint = services.do_create_endpoint(workspace, {"name": "doubler-ep"}, actor=owner)
+    common = {
+        "model": "azureml:doubler:1",
+        "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
+        "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
+    }
+    for name in ("blue", "green"):
+        services.do_create_deployment(
+            endpoint, {"name": name, **common, "environment_variables": {"WHO": name}}, actor=owner
+        )
+    try:
+        wait_ready(["blue", "green"])
+        yield endpoint, keys.read(endpoint)["primary"]
+    finally:
+        instances.stop_all()
+
+
+@pytest.fixture
+def light(workspace, owner, score_code):
+    """What a deployment row needs, without building anything: a model file, code, an environment."""
+    from registry import services as registry
+
+    sink = registry.upload_sink_for(workspace)
+    sink.open("model.pkl").write(b"not used")
+    sink.finish()
+    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
+    make_environment(workspace, owner, "plain")
+    return {
+        "model": "azureml:doubler:1",
+        "environment": "azureml:plain:1",
+        "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
+    }
+
+
 DRIVER = """
 import csv, os
 

@@ -7,31 +7,11 @@ import os
 import signal
 import time
 
-import pytest
-
 from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.conftest import token_client
-from tests.jobs.conftest import make_environment
 
 API = "/api/v1/workspaces/{ws}/online-endpoints/"
-
-
-@pytest.fixture
-def light(workspace, owner, score_code):
-    """What a deployment row needs, without building anything: a model file, code, an environment."""
-    from registry import services as registry
-
-    sink = registry.upload_sink_for(workspace)
-    sink.open("model.pkl").write(b"not used")
-    sink.finish()
-    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
-    make_environment(workspace, owner, "plain")
-    return {
-        "model": "azureml:doubler:1",
-        "environment": "azureml:plain:1",
-        "code_configuration": {"code": score_code.pk, "scoring_script": "score.py"},
-    }
 
 
 def test_endpoint_traffic_and_deployment_validation_are_clear_400s(workspace, owner, light):
@@ -168,16 +148,17 @@ def test_a_workspace_with_deployments_can_be_deleted(workspace, owner, light):
     assert not Workspace.objects.filter(pk=workspace.pk).exists()
 
 
-def test_the_traffic_split_holds_over_many_requests():
-    import random
+def test_the_traffic_split_is_exact_and_interleaved():
+    from endpoints.routes import Mirror, Split
 
-    from endpoints.router import pick_deployment
-
-    rng = random.Random(16)
-    picks = [pick_deployment({"blue": 90, "green": 10, "red": 0}, rng) for _ in range(10_000)]
-    assert "red" not in picks
-    assert abs(picks.count("green") / len(picks) - 0.10) < 0.02
-    assert pick_deployment({"blue": 0}) is None
+    split = Split({"blue": 90, "green": 10, "red": 0})
+    picks = [split.pick() for _ in range(1000)]
+    assert picks.count("green") == 100 and "red" not in picks
+    # Interleaved, not 900 blues then 100 greens: every run of 10 picks holds one green.
+    assert all(picks[i : i + 10].count("green") == 1 for i in range(0, 1000, 10))
+    assert Split({"blue": 0}).pick() is None
+    mirror = Mirror("green", 10)
+    assert [mirror.pick() for _ in range(100)].count("green") == 10
 
 
 def test_token_endpoints_take_members_tokens_and_the_router_refuses_strangers(

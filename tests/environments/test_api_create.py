@@ -64,7 +64,7 @@ def test_a_yaml_body_in_the_cli_schema_is_accepted_with_notices_for_ignored_keys
     response = api.post(URL, text, content_type="application/yaml")
     assert response.status_code == 201, response.json()
     notices = " ".join(response.json()["notices"])
-    assert "'inference_config' is accepted but ignored" in notices
+    assert "'inference_config' (line 8) is accepted but ignored" in notices
     assert "pytorch is called torch on PyPI" in notices
 
 

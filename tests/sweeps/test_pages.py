@@ -78,3 +78,47 @@ def test_a_trial_that_cannot_be_started_stops_the_sweep_with_the_reason(
         services.do_cancel_job(second.job, actor=owner)
     sweep.refresh_from_db()
     assert sweep.status == JobStatus.FAILED and "could not be started" in sweep.failure_reason
+
+
+def test_the_trials_table_sorts_on_the_server_and_the_charts_get_only_new_points(
+    client, owner, outsider, workspace, plain_env, no_dispatch
+):
+    from tracking.services import MetricIn, do_log_metrics
+
+    assert (
+        _submit(owner, workspace, name="tune", limits={"max_total_trials": 3, "max_concurrent_trials": 3}).status_code
+        == 201
+    )
+    trials = list(Job.objects.get(name="tune").sweep.trials.select_related("job"))
+    for trial in trials:
+        do_log_metrics(trial.job, [MetricIn("acc", trial.params["lr"] * 10, 1000, step) for step in range(3)])
+    client.force_login(owner)
+    page = f"/w/{workspace.name}/sweeps/tune/"
+    by_lr = sorted(trials, key=lambda t: t.params["lr"])
+    for sort, expected in (("lr", by_lr), ("-lr", by_lr[::-1]), ("number", trials), ("nonsense", trials)):
+        html = client.get(page, {"sort": sort}).content.decode()
+        positions = [html.index(f">{t.job.name}</a>") for t in expected]
+        assert positions == sorted(positions), sort
+    assert 'aria-sort="descending"' in client.get(page, {"sort": "-lr"}).content.decode()
+
+    data = client.get(page + "data/").json()
+    assert data["metric"] == "acc" and data["params"] == ["lr"] and len(data["trials"]) == 3
+    assert {int(n): len(p) for n, p in data["points"].items()} == {t.number: 3 for t in trials}
+    assert data["final"] is False
+    do_log_metrics(trials[0].job, [MetricIn("acc", 0.5, 2000, 3)])
+    more = client.get(page + "data/", {"after": data["cursor"]}).json()
+    assert more["points"] == {str(trials[0].number): [[3, 0.5]]}, "only what is new since the cursor"
+    assert client.get(page + "data/", {"after": "x"}).status_code == 400
+    client.force_login(outsider)
+    assert client.get(page + "data/").status_code == 404
+
+
+def test_the_trials_api_lists_a_sweeps_trials_to_members_only(
+    owner, members, outsider, workspace, plain_env, no_dispatch
+):
+    assert _submit(owner, workspace, name="tune").status_code == 201
+    url = f"/api/v1/workspaces/{workspace.name}/jobs/tune/trials/"
+    rows = token_client(members["reader"]).get(url).json()
+    assert [r["number"] for r in rows] == [0, 1] and rows[0]["job"] == "tune_trial_0" and rows[0]["state"] == "running"
+    assert token_client(outsider).get(url).status_code in (403, 404)
+    assert token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/tune_trial_0/trials/").status_code == 404

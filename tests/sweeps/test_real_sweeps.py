@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+
+import pytest
 
 from jobs.models import Job, JobStatus
 from sweeps.models import TrialState
 from tests.conftest import token_client
 from tests.jobs.conftest import make_zip, wait_status
+from tests.sweeps.conftest import LIGHT_TRIAL
 
 TRAIN = """
 import sys, time
@@ -21,10 +24,10 @@ for step in range(steps):
 """
 
 
-def _sweep(api, workspace, env, *, space, algorithm, limits, extra_args="1 0", **more):
+def _sweep(api, workspace, env, *, space, algorithm, limits, extra_args="1 0", script=TRAIN, **more):
     """Upload the trial's code, then submit the sweep through the jobs API, as the CLI does."""
     base = f"/api/v1/workspaces/{workspace.name}"
-    code = api.post(f"{base}/codes/", {"file": make_zip({"train.py": TRAIN})}, format="multipart").json()["id"]
+    code = api.post(f"{base}/codes/", {"file": make_zip({"train.py": script})}, format="multipart").json()["id"]
     answer = api.post(
         f"{base}/jobs/",
         {
@@ -45,6 +48,10 @@ def _sweep(api, workspace, env, *, space, algorithm, limits, extra_args="1 0", *
     assert answer.status_code == 201, answer.content
     assert answer.json()["type"] == "sweep"
     return Job.objects.get(workspace=workspace, name=answer.json()["name"])
+
+
+def _last_step(job) -> int:
+    return job.metrics.filter(key="score").order_by("-step").values_list("step", flat=True).first()
 
 
 def _max_overlap(jobs) -> int:
@@ -118,6 +125,7 @@ def test_median_stopping_cancels_poor_trials(node, beat, mlflow_env, workspace, 
         algorithm={"type": "grid"},
         limits={"max_total_trials": 4, "max_concurrent_trials": 1},
         extra_args="40 0.25",
+        script=LIGHT_TRIAL,
         early_termination={"type": "median_stopping", "evaluation_interval": 1, "delay_evaluation": 2},
     )
     sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=240)
@@ -127,7 +135,7 @@ def test_median_stopping_cancels_poor_trials(node, beat, mlflow_env, workspace, 
     assert stopped, [(t.params, t.state) for t in trials]
     for trial in stopped:
         assert trial.job.status == JobStatus.CANCELED and "median_stopping" in trial.terminated_by
-        assert trial.job.ended_at - trial.job.running_at < timedelta(seconds=9), "stopped before its 10 s"
+        assert _last_step(trial.job) < 39, "stopped before its last step"
     assert len(trials) == 4
 
 
@@ -164,3 +172,72 @@ def test_canceling_the_sweep_cancels_its_trials(node, mlflow_env, workspace, own
         assert wait_status(child, JobStatus.CANCELED, timeout=60)
     sweep.refresh_from_db()
     assert sweep.status == JobStatus.CANCELED and Job.objects.filter(parent=sweep).count() == 2
+
+
+def test_a_bayesian_sweep_runs_on_real_trials_and_its_best_model_is_registered(
+    node, mlflow_env, workspace, owner, members, client
+):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        space={"x": {"type": "uniform", "min_value": 0, "max_value": 1}, "y": {"type": "choice", "values": [0, 1]}},
+        algorithm="bayesian",
+        limits={"max_total_trials": 4, "max_concurrent_trials": 2},
+        extra_args="1 0",
+        script=LIGHT_TRIAL,
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=180)
+    trials = list(sweep.sweep.trials.select_related("job"))
+    assert sweep.status == JobStatus.COMPLETED, (sweep.failure_reason, [t.job.failure_reason for t in trials])
+    assert len(trials) == 4 and all(t.state == TrialState.COMPLETED for t in trials)
+    for trial in trials:
+        assert trial.value == pytest.approx(trial.params["x"] + 10 * trial.params["y"])
+    best = sweep.sweep.best_trial
+    assert best.value == max(t.value for t in trials)
+    assert _max_overlap([t.job for t in trials]) <= 2
+
+    client.force_login(members["reader"])
+    assert b"register-best" not in client.get(f"/w/{workspace.name}/sweeps/{sweep.name}/").content
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/sweeps/{sweep.name}/").content.decode()
+    link = re.search(r'href="([^"]+)" data-action="register-best"', page)[1].replace("&amp;", "&")
+    assert f"job={best.job.name}" in link and "path=outputs%2Fmodel" in link
+    form = client.get(link)
+    assert form.status_code == 200 and best.job.name in form.content.decode()
+    answer = client.post(
+        link.split("?")[0],
+        {"name": "tuned", "source": "job", "job": best.job.name, "job_path": "outputs/model", "type": "custom_model"},
+    )
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    from registry.models import ModelVersion
+
+    version = ModelVersion.objects.get(model__workspace=workspace, model__name="tuned")
+    assert version.job_id == best.job.pk, "its lineage is the best trial"
+
+
+def test_bandit_cancels_the_trial_outside_the_slack_while_the_good_one_runs_on(
+    node, beat, mlflow_env, workspace, owner
+):
+    api = token_client(owner)
+    sweep = _sweep(
+        api,
+        workspace,
+        mlflow_env,
+        # Both trials run at once, so each step of the poor one meets the good one's value there.
+        space={"x": {"type": "choice", "values": [1, 4]}, "y": {"type": "choice", "values": [0]}},
+        algorithm="grid",
+        limits={"max_total_trials": 2, "max_concurrent_trials": 2},
+        extra_args="30 0.3",
+        script=LIGHT_TRIAL,
+        early_termination={"type": "bandit", "slack_factor": 0.2, "delay_evaluation": 2},
+    )
+    sweep = wait_status(sweep, (JobStatus.COMPLETED, JobStatus.FAILED), timeout=180)
+    trials = {t.params["x"]: t for t in sweep.sweep.trials.select_related("job")}
+    assert sweep.status == JobStatus.COMPLETED, sweep.failure_reason
+    poor, good = trials[1], trials[4]
+    assert poor.state == TrialState.EARLY_TERMINATED and "bandit at step" in poor.terminated_by, poor.terminated_by
+    assert poor.job.status == JobStatus.CANCELED, "canceled, not left running"
+    assert _last_step(poor.job) < 29 and _last_step(good.job) == 29, "the poor one stopped before its last step"
+    assert good.state == TrialState.COMPLETED and sweep.sweep.best_trial == good

@@ -84,7 +84,7 @@ def cmd_create(ctx: Context) -> int:
     if args.file:
         spec = SpecFile(args.file)
         apply_sets(spec.data, args.set)
-        body = simple_body(spec, spec.data, schemas.COMPUTE)
+        body = simple_body(spec, spec.data, schemas.keys(ctx.client, schemas.COMPUTE))
     elif args.set:
         apply_sets(body, args.set)
     if args.name:

@@ -33,7 +33,7 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    body = simple_body(spec, spec.data, schemas.DATA)
+    body = simple_body(spec, spec.data, schemas.keys(ctx.client, schemas.DATA))
     apply_name_version(body, args)
     name = body.get("name")
     if not name:

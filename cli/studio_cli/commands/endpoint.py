@@ -331,7 +331,7 @@ def _environment_ref(ctx: Context, spec: SpecFile, data: dict) -> str:
         return env
     if not isinstance(env, dict):
         raise SpecError(f"{spec.where(data, 'environment')}: environment must be a reference or a mapping.")
-    prepared = environment_body(spec, env, inline=True)
+    prepared = environment_body(spec, env, schemas.for_server(ctx.client), inline=True)
     if prepared.uploads:
         raise SpecError(
             f"{spec.where(data, 'environment')}: a deployment's inline environment takes image + conda_file."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio_cli import schemas
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
@@ -11,7 +12,7 @@ from studio_cli.errors import ApiError, CLIError
 from studio_cli.jobfiles import download_outputs
 from studio_cli.output import emit, info
 from studio_cli.specs import job_body
-from studio_cli.streaming import follow, follow_pipeline, job_link
+from studio_cli.streaming import follow, follow_pipeline, follow_sweep, job_link
 from studio_cli.uploads import upload_zipped_folder
 from studio_cli.yamlfile import SpecFile, apply_sets
 
@@ -75,14 +76,24 @@ def cmd_create(ctx: Context) -> int:
     else:
         emit(job, ctx.output)
     if args.stream:
-        return follow_pipeline(ctx, job["name"]) if job.get("type") == "pipeline" else follow(ctx, job["name"])
+        return _follow(ctx, job["name"], job.get("type"))
     return 0
+
+
+def _follow(ctx: Context, name: str, kind: str | None) -> int:
+    """Follow a job the way its type is best watched: a pipeline by its steps, a sweep by its
+    trials, a command job by its log."""
+    if kind == "pipeline":
+        return follow_pipeline(ctx, name)
+    if kind == "sweep":
+        return follow_sweep(ctx, name)
+    return follow(ctx, name)
 
 
 def job_request(ctx: Context, spec: SpecFile, data: dict) -> dict:
     """The body that submits the job `data` (read from `spec`'s file): its code folders uploaded
     as snapshots and its local inputs uploaded to the default datastore first."""
-    prepared = job_body(spec, data)
+    prepared = job_body(spec, data, schemas.for_server(ctx.client))
     body = prepared.body
     if "environment.build" in prepared.uploads:
         raise CLIError(
@@ -149,9 +160,7 @@ def cmd_show(ctx: Context) -> int:
 
 def cmd_stream(ctx: Context) -> int:
     name = _name(ctx)
-    if ctx.client.get(ctx.ws_path("jobs", name)).get("type") == "pipeline":
-        return follow_pipeline(ctx, name)
-    return follow(ctx, name)
+    return _follow(ctx, name, ctx.client.get(ctx.ws_path("jobs", name)).get("type"))
 
 
 def cmd_cancel(ctx: Context) -> int:

@@ -101,7 +101,7 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    body = simple_body(spec, spec.data, schemas.MODEL)
+    body = simple_body(spec, spec.data, schemas.keys(ctx.client, schemas.MODEL))
     apply_name_version(body, args)
     for ignored in ("stage", "flavors", "datastore", "job_name", "intellectual_property"):
         body.pop(ignored, None)
