@@ -385,7 +385,7 @@ def _child_data(parent: Job, spec: PipelineSpec, step, steps, name: str) -> dict
         "command": step.command,
         "environment": step.environment,
         "compute": step.compute,
-        "code": step.code,
+        **({"code": step.code} if step.code else {}),  # a job mapping's code is a code id, never null
         "inputs": inputs,
         "outputs": outputs,
         "environment_variables": step.environment_variables,
