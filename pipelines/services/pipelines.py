@@ -322,7 +322,7 @@ def _submit_step(parent: Job, spec: PipelineSpec, step, steps) -> Job:
 
 
 def _submit_child(parent: Job, spec: PipelineSpec, step, steps, name: str) -> Job:
-    """Both submissions are atomic (a savepoint here): a refused one leaves nothing behind."""
+    """do_submit_job and do_submit_sweep are atomic (a savepoint): a refused one leaves nothing."""
     data = _child_data(parent, spec, step, steps, name)
     if step.sweep:
         return do_submit_sweep(
