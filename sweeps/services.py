@@ -22,7 +22,7 @@ from jobs.models import (
     LatestMetric,
     Metric,
 )
-from jobs.runner.lifecycle import advance, note
+from jobs.runner.lifecycle import advance, cancel_parent, note
 from jobs.services import do_cancel_job, do_submit_job
 from jobs.services.submit import experiment_for, free_job_name
 from studio import activity
@@ -276,23 +276,9 @@ def check_sweeps() -> int:
 
 def do_cancel_sweep(job: Job, *, actor) -> Job:
     """Cancel a sweep: no new trials, and every unfinished trial is canceled."""
-    who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
-    reason = f"Canceled by {who}."
     with transaction.atomic():
         sweep = Sweep.objects.select_for_update().get(job=job)
-        user = actor if actor is not None and actor.is_authenticated else None
-        if not advance(
-            job.pk,
-            UNFINISHED_STATUSES,
-            JobStatus.CANCELED,
-            reason,
-            failure_kind=FailureKind.CANCELED,
-            failure_reason=reason,
-            canceled_by=user,
-            cancel_requested_at=timezone.now(),
-        ):
-            job.refresh_from_db()
-            raise Conflict({"status": [f"Sweep {job.name} is already {job.status}; there is nothing to cancel."]})
+        reason = cancel_parent(job, actor=actor, noun="Sweep")
         sweep.stop_reason = reason
         sweep.save(update_fields=["stop_reason"])
         for trial in sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).select_related("job", "job__workspace"):

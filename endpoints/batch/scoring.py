@@ -22,7 +22,7 @@ from endpoints.batch.models import BatchRun, MiniBatch, MiniBatchState
 from jobs.artifacts import outputs_root
 from jobs.models import UNFINISHED_STATUSES, FailureKind, Job, JobEvent, JobStatus
 from jobs.runner.lifecycle import advance as move
-from jobs.runner.lifecycle import note
+from jobs.runner.lifecycle import cancel_parent, note
 from jobs.services import do_cancel_job, do_submit_job
 from studio import activity
 from studio.errors import Conflict
@@ -212,23 +212,9 @@ def _finish(run: BatchRun) -> None:
 
 def do_cancel_batch_job(job: Job, *, actor) -> Job:
     """Cancel a batch scoring job: no new mini-batches, and every unfinished one is canceled."""
-    who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
-    reason = f"Canceled by {who}."
     with transaction.atomic():
         run = BatchRun.objects.select_for_update().get(job=job)
-        user = actor if actor is not None and actor.is_authenticated else None
-        if not move(
-            job.pk,
-            UNFINISHED_STATUSES,
-            JobStatus.CANCELED,
-            reason,
-            failure_kind=FailureKind.CANCELED,
-            failure_reason=reason,
-            canceled_by=user,
-            cancel_requested_at=timezone.now(),
-        ):
-            job.refresh_from_db()
-            raise Conflict({"status": [f"Job {job.name} is already {job.status}; there is nothing to cancel."]})
+        reason = cancel_parent(job, actor=actor)
         run.stop_reason = reason
         run.save(update_fields=["stop_reason"])
         for child in Job.objects.filter(parent=job, status__in=UNFINISHED_STATUSES, cancel_requested_at__isnull=True):

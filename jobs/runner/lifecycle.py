@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs import children, notices
-from jobs.models import FINAL_STATUSES, Job, JobEvent, JobStatus
+from jobs.models import FINAL_STATUSES, UNFINISHED_STATUSES, FailureKind, Job, JobEvent, JobStatus
+from studio.errors import Conflict
 
 PHASE_FIELD = {
     JobStatus.QUEUED: "queued_at",
@@ -43,6 +44,26 @@ def advance(job_id: int, from_statuses, to: str, message: str = "", **fields) ->
                 _tell_parent(job_id)
                 notices.job_ended(job_id)
     return bool(moved)
+
+
+def cancel_parent(job: Job, *, actor, noun: str = "Job") -> str:
+    """Mark a parent job (sweep, pipeline, batch scoring) canceled by `actor`, before its handler
+    cancels the children; the reason it recorded. 409 when the job has already ended."""
+    user = actor if actor is not None and actor.is_authenticated else None
+    reason = f"Canceled by {user.get_username() if user else 'someone'}."
+    if not advance(
+        job.pk,
+        UNFINISHED_STATUSES,
+        JobStatus.CANCELED,
+        reason,
+        failure_kind=FailureKind.CANCELED,
+        failure_reason=reason,
+        canceled_by=user,
+        cancel_requested_at=timezone.now(),
+    ):
+        job.refresh_from_db()
+        raise Conflict({"status": [f"{noun} {job.name} is already {job.status}; there is nothing to cancel."]})
+    return reason
 
 
 def set_wait(job_id: int, reason: str) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from datastores.models import Datastore
 from jobs import integrations
 from jobs.models import UNFINISHED_STATUSES, FailureKind, Job, JobEvent, JobStatus, JobType
-from jobs.runner.lifecycle import advance, note
+from jobs.runner.lifecycle import advance, cancel_parent, note
 from jobs.services import do_cancel_job, do_submit_job
 from jobs.services.submit import experiment_for, free_job_name
 from pipelines import reuse
@@ -507,23 +507,9 @@ def _messages(exc) -> list[str]:
 
 def do_cancel_pipeline(job: Job, *, actor) -> Job:
     """Cancel a pipeline: no new steps; running steps are canceled, waiting ones too."""
-    who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
-    reason = f"Canceled by {who}."
-    user = actor if actor is not None and actor.is_authenticated else None
     with transaction.atomic():
         pipeline = Pipeline.objects.select_for_update().get(job=job)
-        if not advance(
-            job.pk,
-            UNFINISHED_STATUSES,
-            JobStatus.CANCELED,
-            reason,
-            failure_kind=FailureKind.CANCELED,
-            failure_reason=reason,
-            canceled_by=user,
-            cancel_requested_at=timezone.now(),
-        ):
-            job.refresh_from_db()
-            raise Conflict({"status": [f"Pipeline {job.name} is already {job.status}; there is nothing to cancel."]})
+        reason = cancel_parent(job, actor=actor, noun="Pipeline")
         for row in pipeline.steps.select_related("job", "job__workspace"):
             if row.state == StepState.WAITING:
                 _end_step(row, StepState.CANCELED, reason)
