@@ -21,6 +21,7 @@ class PipelinesConfig(AppConfig):
                 cancel=pipelines.do_cancel_pipeline,
                 page="pipelines:pipeline_detail",
                 validate=pipelines.validate_pipeline,
+                create=("Submit pipeline", "pipelines:pipeline_create"),
             ),
         )
         workspace_deletion.register(deletion.PART)

@@ -149,3 +149,10 @@ def test_the_periodic_check_advances_a_pipeline_whose_step_end_went_unheard(
     client.force_login(owner)
     answer = client.get(f"/w/{workspace.name}/jobs/{job.name}/")
     assert answer.status_code == 302 and answer["Location"].endswith(f"/pipelines/{job.name}/")
+
+
+def test_the_jobs_list_offers_a_pipeline_submit_to_those_who_may_submit(client, members, workspace):
+    client.force_login(members["contributor"])
+    assert f'href="/w/{workspace.name}/pipelines/new/"' in client.get(f"/w/{workspace.name}/jobs/").content.decode()
+    client.force_login(members["reader"])
+    assert "/pipelines/new/" not in client.get(f"/w/{workspace.name}/jobs/").content.decode()
