@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from endpoints import instances, keys, metrics, mirror, services
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import read_spec
 
 WRITE = "endpoints.write"
 LOG_CHUNK = 256 * 1024
@@ -62,12 +63,7 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
 
 
 def _body(request) -> dict:
-    data = request.data
-    if not isinstance(data, dict):
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"body": ["Send an object (JSON or YAML) with the endpoint's fields."]})
-    return dict(data)
+    return dict(read_spec(request, field="body")[0])
 
 
 @extend_schema_view(

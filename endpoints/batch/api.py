@@ -10,7 +10,6 @@ Bodies use Azure ML CLI v2 YAML's field names; a YAML body is accepted like JSON
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -22,6 +21,7 @@ from rest_framework.routers import SimpleRouter
 from endpoints.batch import scoring, services
 from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import read_spec
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
 WRITE = "endpoints.write"
@@ -84,9 +84,7 @@ def run_data(run: BatchRun) -> dict:
 
 
 def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise ValidationError({"body": ["Send an object (JSON or YAML) with the batch endpoint's fields."]})
-    return dict(request.data)
+    return dict(read_spec(request, field="body")[0])
 
 
 def _schema(prefix: str, names: list[str]) -> dict:
