@@ -177,7 +177,7 @@ def run(mini_batch):
 """
 
 
-def scorer_parts(workspace, owner) -> dict:
+def scorer_parts(workspace, owner, driver: str = DRIVER) -> dict:
     """A batch driver's pieces: a custom model (a factor of 2), the driver uploaded as code and a
     plain environment; returns the common part of a deployment body."""
     from jobs.code import snapshot_from_zip
@@ -188,7 +188,7 @@ def scorer_parts(workspace, owner) -> dict:
     sink.finish()
     registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
     make_environment(workspace, owner, "plain")
-    code = snapshot_from_zip(workspace, make_zip({"score.py": DRIVER}), actor=owner)
+    code = snapshot_from_zip(workspace, make_zip({"score.py": driver}), actor=owner)
     return {
         "model": "azureml:doubler:1",
         "code_configuration": {"code": code.hash, "scoring_script": "score.py"},
