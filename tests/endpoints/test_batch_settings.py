@@ -144,7 +144,8 @@ def test_summary_only_writes_no_rows_and_keeps_what_the_script_wrote(node, works
     job = _invoke(api, base, workspace, owner)
     assert job.status == JobStatus.COMPLETED, job.failure_reason
     assert _message(job) == (
-        "2 of 2 mini-batches scored (4 of 4 files); summary_only: no predictions.csv, 4 files the script wrote in score/."
+        "2 of 2 mini-batches scored (4 of 4 files); "
+        "summary_only: no predictions.csv, 4 files the script wrote in score/."
     )
     tree = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/outputs/").json()["files"]
     scored = sorted(f["path"] for f in tree if f.get("output_name") == "score")
@@ -155,9 +156,7 @@ def test_summary_only_writes_no_rows_and_keeps_what_the_script_wrote(node, works
     assert rows == [["c.csv", "3", "6.0"], ["c.csv", "13", "26.0"]]
 
 
-def test_a_mini_batch_past_its_timeout_is_stopped_and_retried_then_counts_as_failed(
-    node, workspace, owner, batch_api
-):
+def test_a_mini_batch_past_its_timeout_is_stopped_and_retried_then_counts_as_failed(node, workspace, owner, batch_api):
     api, base, deploy = batch_api
     # [a, b] sleeps past the timeout on its first attempt only; [c, d] never ends by itself.
     settings = {"mini_batch_size": 2, "retry_settings": {"max_retries": 1, "timeout": 2}}
