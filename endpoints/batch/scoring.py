@@ -198,7 +198,7 @@ DRIVER_FILES = {"part.json", "part.csv"}
 
 
 def _gather(run: BatchRun, folder: Path) -> int:
-    """Copy what each succeeded mini-batch's script wrote to its outputs into `folder`, in
+    """Put what each succeeded mini-batch's script wrote to its outputs into `folder`, in
     mini-batch order (a later file of the same name replaces an earlier one, as in Azure's shared
     output folder). Only regular files: a link the script left there is not followed."""
     copied = 0
@@ -214,7 +214,11 @@ def _gather(run: BatchRun, folder: Path) -> int:
                     continue
                 target = folder / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target, follow_symlinks=False)
+                target.unlink(missing_ok=True)
+                try:  # a finished child's outputs never change: share the bytes, not copy them
+                    os.link(source, target, follow_symlinks=False)
+                except OSError:
+                    shutil.copyfile(source, target, follow_symlinks=False)
                 copied += 1
     return copied
 

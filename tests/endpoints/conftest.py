@@ -9,7 +9,14 @@ import pytest
 
 from tests.cli.conftest import alice, alice_workspace, cli, studio  # noqa: F401 - fixtures
 from tests.conftest import require
-from tests.jobs.conftest import _clean_job_dirs, make_environment, make_zip, no_dispatch, node  # noqa: F401 - fixtures
+from tests.jobs.conftest import (  # noqa: F401 - fixtures
+    _clean_job_dirs,
+    docker_target,
+    make_environment,
+    make_zip,
+    no_dispatch,
+    node,
+)
 
 CONDA = """dependencies:
   - python=3.11

@@ -13,7 +13,7 @@ from endpoints.batch.models import MiniBatch, MiniBatchState
 from jobs.models import Job, JobStatus
 from tests.conftest import token_client
 from tests.endpoints.conftest import scorer_parts
-from tests.jobs.conftest import docker_target, make_zip, wait_status  # noqa: F401 - docker_target is a fixture
+from tests.jobs.conftest import make_zip, wait_status
 from tests.sweeps.test_real_sweeps import _max_overlap
 
 FILES = {name: f"x\n{i}\n{i + 10}\n" for i, name in enumerate(["a.csv", "b.csv", "c.csv", "d.csv"], 1)}
