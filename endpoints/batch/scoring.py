@@ -101,7 +101,8 @@ def _close(run: BatchRun, batch: MiniBatch) -> None:
     if child is not None and child.status == JobStatus.COMPLETED:
         batch.state, batch.detail = MiniBatchState.SUCCEEDED, ""
         returned = _part(batch).get("rows")
-        short = len(batch.files) - returned if isinstance(returned, int) and not isinstance(returned, bool) else 0
+        counted = isinstance(returned, int) and not isinstance(returned, bool) and returned >= 0
+        short = len(batch.files) - returned if counted else 0
         if short > 0:
             batch.detail = f"run() returned {returned} results for {len(batch.files)} files: {short} counted as failed."
             run.failed_files += short
@@ -182,8 +183,9 @@ def _merge(run: BatchRun) -> tuple[int, Path | None]:
         for batch in run.mini_batches.filter(state=MiniBatchState.SUCCEEDED).select_related("job"):
             meta = _part(batch)
             part = outputs_root(batch.job) / "part.csv"
-            if meta.get("header") and not header_written:
-                writer.writerow(meta["header"])
+            header = meta.get("header")
+            if isinstance(header, list) and header and not header_written:
+                writer.writerow([str(name) for name in header])
                 header_written = True
             if part.is_file() and not part.is_symlink():
                 with open(part, newline="") as handle:
