@@ -15,6 +15,12 @@ Targets: the router adds under 2 ms at p50 and keeps at least 80% of the direct 
 client is one asyncio process (aiohttp), the same for all three. On a 2-core machine the client,
 the router and the instance share the cores, so router figures include that contention.
 
+It also prints the CPU time each server process spends per request (from /proc, so independent of
+the load): the router's own cost. On a loaded machine the router's extra latency over the trivial
+upstream is mostly waiting for a core (one more process to schedule, twice per request), not its
+code: run the bench under `chrt -f 10` (root; the client, the router and the upstreams inherit a
+real-time policy and stop queueing behind other work) to see the figures of an idle machine.
+
     .venv/bin/python bench/endpoints.py     # builds a venv environment with uv (cached after once)
 """
 
@@ -232,6 +238,12 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def line(label: str, results: list[tuple[list[float], float]]) -> tuple[float, float]:
     p50, p95, p99 = (statistics.median(percentiles(ms)[i] for ms, _ in results) for i in range(3))
     rps = statistics.median(rps for _, rps in results)
@@ -265,17 +277,32 @@ def main() -> None:
             BODY,
             targets["router"][2] | {"azureml-model-deployment": "trivial"},
         )
+        servers = {"router": router.pid, "trivial": trivial.pid, "trivial via router": router.pid}
         for url, body, headers in targets.values():  # warm up every server and pool
             asyncio.run(run(url, body, headers, 1))
         for clients in (1, 8):
             # Rounds interleave the three servers, so a burst of load elsewhere hits them alike;
             # each figure is the median over the rounds.
             rounds: dict[str, list[tuple[list[float], float]]] = {name: [] for name in targets}
+            # CPU ms per request of the process that serves each target first (the router's for
+            # the routed ones), measured around the same rounds.
+            cpu: dict[str, list[float]] = {name: [] for name in servers}
             for _ in range(ROUNDS):
                 for name, target in targets.items():
+                    before = cpu_seconds(servers[name]) if name in servers else 0.0
                     rounds[name].append(asyncio.run(run(*target, clients)))
-            print(f"{clients} client(s), {ROUNDS} rounds of {REQUESTS} requests (medians)")
+                    if name in servers:
+                        cpu[name].append((cpu_seconds(servers[name]) - before) * 1000 / REQUESTS)
+            print(
+                f"{clients} client(s), {ROUNDS} rounds of {REQUESTS} requests (medians), "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
             found = {name: line(name, results) for name, results in rounds.items()}
+            print(
+                "  CPU per request: "
+                + ", ".join(f"{name} {statistics.median(ms):.3f} ms" for name, ms in cpu.items())
+                + " (the router's process for the routed rows)"
+            )
             for direct, routed in (("direct", "router"), ("trivial", "trivial via router")):
                 (d50, drps), (r50, rrps) = found[direct], found[routed]
                 print(

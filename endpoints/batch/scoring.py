@@ -12,6 +12,7 @@ import csv
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -74,13 +75,41 @@ def _start(run: BatchRun, batch: MiniBatch) -> None:
     batch.save(update_fields=["job", "state", "attempts"])
 
 
+def _part(batch: MiniBatch) -> dict:
+    """What the driver said of a scored mini-batch (outputs/part.json): files, rows, header."""
+    try:
+        meta = json.loads((outputs_root(batch.job) / "part.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _why(child: Job) -> str:
+    """A failed child's reason, with the last line it wrote to stderr when the reason lacks it
+    (the driver's 'run() did not finish within N s' behind a bare 'exited with code 3')."""
+    why = child.failure_reason or child.status
+    last = next((line.strip() for line in reversed((child.error_excerpt or "").splitlines()) if line.strip()), "")
+    return f"{why.rstrip('.')}: {last}" if last and last not in why else why
+
+
 def _close(run: BatchRun, batch: MiniBatch) -> None:
-    """Record how a mini-batch's child ended; a failure with retries left goes back to Pending."""
+    """Record how a mini-batch's child ended; a failure with retries left goes back to Pending.
+
+    As in Azure, each element run() returns stands for one input scored: a mini-batch that
+    returned fewer elements than it had files counts the difference as failed files."""
     child = batch.job
     if child is not None and child.status == JobStatus.COMPLETED:
         batch.state, batch.detail = MiniBatchState.SUCCEEDED, ""
+        returned = _part(batch).get("rows")
+        counted = isinstance(returned, int) and not isinstance(returned, bool) and returned >= 0
+        short = len(batch.files) - returned if counted else 0
+        if short > 0:
+            batch.detail = f"run() returned {returned} results for {len(batch.files)} files: {short} counted as failed."
+            run.failed_files += short
+            run.save(update_fields=["failed_files"])
+            note(run.job_id, f"Mini-batch {batch.index + 1}: {batch.detail}", kind=JobEvent.Kind.ERROR)
     else:
-        why = (child.failure_reason or child.status) if child is not None else "its job was deleted"
+        why = _why(child) if child is not None else "its job was deleted"
         if (
             run.job.status == JobStatus.RUNNING
             and not run.stop_reason
@@ -136,12 +165,15 @@ def advance_locked(run: BatchRun, *, refuse: bool = False) -> None:
 
 def _merge(run: BatchRun) -> tuple[int, Path | None]:
     """The rows of the succeeded mini-batches, in mini-batch order, as one CSV file in the
-    parent's outputs (written beside and renamed into place). Returns (rows, file)."""
+    parent's outputs (written beside and renamed into place). Returns (rows, file).
+
+    With summary_only no rows are written; the files the script wrote under
+    AZUREML_BI_OUTPUT_PATH are gathered into the parent's score/ instead (rows: their count)."""
     settings = run.settings
     folder = outputs_root(run.job) / "score"
     folder.mkdir(parents=True, exist_ok=True)
     if settings["output_action"] == "summary_only":
-        return 0, None
+        return _gather(run, folder), None
     target = folder / settings["output_file_name"]
     partial = folder / f".{settings['output_file_name']}.partial"
     rows = 0
@@ -149,14 +181,11 @@ def _merge(run: BatchRun) -> tuple[int, Path | None]:
     with open(partial, "w", newline="") as out:
         writer = csv.writer(out)
         for batch in run.mini_batches.filter(state=MiniBatchState.SUCCEEDED).select_related("job"):
-            part_root = outputs_root(batch.job)
-            meta_path, part = part_root / "part.json", part_root / "part.csv"
-            try:
-                meta = json.loads(meta_path.read_text())
-            except (OSError, ValueError):
-                meta = {}
-            if meta.get("header") and not header_written:
-                writer.writerow(meta["header"])
+            meta = _part(batch)
+            part = outputs_root(batch.job) / "part.csv"
+            header = meta.get("header")
+            if isinstance(header, list) and header and not header_written:
+                writer.writerow([str(name) for name in header])
                 header_written = True
             if part.is_file() and not part.is_symlink():
                 with open(part, newline="") as handle:
@@ -165,6 +194,35 @@ def _merge(run: BatchRun) -> tuple[int, Path | None]:
                         rows += 1
     os.replace(partial, target)
     return rows, target
+
+
+DRIVER_FILES = {"part.json", "part.csv"}
+
+
+def _gather(run: BatchRun, folder: Path) -> int:
+    """Put what each succeeded mini-batch's script wrote to its outputs into `folder`, in
+    mini-batch order (a later file of the same name replaces an earlier one, as in Azure's shared
+    output folder). Only regular files: a link the script left there is not followed."""
+    copied = 0
+    for batch in run.mini_batches.filter(state=MiniBatchState.SUCCEEDED).select_related("job"):
+        root = outputs_root(batch.job)
+        for dirpath, dirnames, filenames in os.walk(root):
+            here = Path(dirpath)
+            dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
+            for name in filenames:
+                source = here / name
+                relative = source.relative_to(root)
+                if (here == root and name in DRIVER_FILES) or source.is_symlink() or not source.is_file():
+                    continue
+                target = folder / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.unlink(missing_ok=True)
+                try:  # a finished child's outputs never change: share the bytes, not copy them
+                    os.link(source, target, follow_symlinks=False)
+                except OSError:
+                    shutil.copyfile(source, target, follow_symlinks=False)
+                copied += 1
+    return copied
 
 
 def _finish(run: BatchRun) -> None:
@@ -185,12 +243,16 @@ def _finish(run: BatchRun) -> None:
             failure_reason=reason,
         )
         return
-    where = f" into score/{target.name}" if target else ""
     scored_files = run.total_files - run.failed_files
-    summary = (
-        f"{done} of {len(batches)} mini-batches scored ({scored_files} of {run.total_files} files), {rows} rows{where}."
-    )
+    summary = f"{done} of {len(batches)} mini-batches scored ({scored_files} of {run.total_files} files)"
+    if target is not None:
+        summary += f", {rows} rows into score/{target.name}."
+    else:
+        summary += f"; summary_only: no {run.settings['output_file_name']}, {rows} files the script wrote in score/."
     threshold = run.settings["error_threshold"]
+    if run.failed_files and not run.stop_reason:
+        tolerated = "any number" if threshold == -1 else f"up to {threshold}"
+        summary += f" {run.failed_files} files failed (error_threshold: {tolerated} tolerated)."
     if run.stop_reason or (failed and threshold != -1 and run.failed_files > threshold) or done == 0:
         reason = f"{run.stop_reason or 'Mini-batches failed.'} {summary}".strip()
         moved = move(

@@ -16,6 +16,7 @@ MAX_CONCURRENCY = 16
 MAX_MINI_BATCH = 10_000
 MAX_RETRIES = 10
 MAX_TIMEOUT = 24 * 3600
+MAX_THRESHOLD = 2**31 - 1  # the column's range (Azure's is int.MaxValue)
 OUTPUT_ACTIONS = ("append_row", "summary_only")
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
@@ -85,11 +86,18 @@ def parse_settings(data: dict[str, Any], current: BatchSettings | None = None) -
             "settings.output_file_name",
             f"output_file_name is a plain file name (e.g. predictions.csv), not {file_name!r}.",
         )
+    unknown = sorted(str(k) for k in retry if k not in ("max_retries", "timeout"))
+    if unknown:
+        raise _err(
+            "settings.retry_settings",
+            f"retry_settings has max_retries and timeout, not {', '.join(unknown)}.",
+        )
     threshold = raw.get("error_threshold", base.error_threshold)
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < -1:
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not -1 <= threshold <= MAX_THRESHOLD:
         raise _err(
             "settings.error_threshold",
-            "error_threshold is -1 (ignore failures) or the number of failed files tolerated.",
+            f"error_threshold is -1 (ignore failures) or the number of failed files tolerated, up to {MAX_THRESHOLD}, "
+            f"not {threshold!r}.",
         )
     return BatchSettings(
         instance_count=_whole(

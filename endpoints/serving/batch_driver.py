@@ -8,7 +8,14 @@ It sets AZUREML_MODEL_DIR, imports the driver script, calls its init() once and 
 run(mini_batch) with the mini-batch's file paths (the JSON list in STUDIO_BATCH_FILES, relative to
 the input), within `timeout` seconds. What run() returns (a pandas DataFrame, or a list of rows:
 strings, lists or dicts) goes to outputs/part.csv, with outputs/part.json saying how many rows and
-which header; the parent job merges the parts in mini-batch order.
+which header; the parent job merges the parts in mini-batch order. With --no-rows (Azure's
+output_action: summary_only) the rows are only counted: as in Azure, each returned element is one
+input scored, and the script writes its own results under AZUREML_BI_OUTPUT_PATH.
+
+A run() past its timeout is interrupted by SIGALRM (a BaseException, so `except Exception` in the
+script does not swallow it); one stuck in native code that the signal cannot reach is ended by a
+watchdog thread a few seconds later. Either way the process exits with 3 and the mini-batch is
+retried (retry_settings.max_retries).
 """
 
 import argparse
@@ -18,6 +25,7 @@ import json
 import os
 import signal
 import sys
+import threading
 
 
 def _rows(result):
@@ -45,7 +53,11 @@ def _rows(result):
     return header, rows
 
 
-class _TimedOut(Exception):
+EXIT_TIMED_OUT = 3
+WATCHDOG_GRACE = 5  # seconds after the alarm before the watchdog ends the process
+
+
+class _TimedOut(BaseException):
     pass
 
 
@@ -79,15 +91,25 @@ def main(argv=None):
     print(f"Mini-batch of {len(paths)} files: {', '.join(files)}", flush=True)
     if hasattr(module, "init"):
         module.init()
+    message = f"run() did not finish within {args.timeout} s (retry_settings.timeout)."
+
+    def _watchdog():
+        print(message, file=sys.stderr, flush=True)
+        os._exit(EXIT_TIMED_OUT)
+
+    watchdog = threading.Timer(args.timeout + WATCHDOG_GRACE, _watchdog)
+    watchdog.daemon = True
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(args.timeout)
+    watchdog.start()
     try:
         result = module.run(paths)
     except _TimedOut:
-        print(f"run() did not finish within {args.timeout} s (retry_settings.timeout).", file=sys.stderr, flush=True)
-        return 3
+        print(message, file=sys.stderr, flush=True)
+        return EXIT_TIMED_OUT
     finally:
         signal.alarm(0)
+        watchdog.cancel()
     header, rows = _rows(result)
     if not args.no_rows:
         with open(os.path.join(outputs, "part.csv"), "w", newline="") as handle:

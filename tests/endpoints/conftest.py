@@ -9,7 +9,14 @@ import pytest
 
 from tests.cli.conftest import alice, alice_workspace, cli, studio  # noqa: F401 - fixtures
 from tests.conftest import require
-from tests.jobs.conftest import _clean_job_dirs, make_environment, make_zip, no_dispatch, node  # noqa: F401 - fixtures
+from tests.jobs.conftest import (  # noqa: F401 - fixtures
+    _clean_job_dirs,
+    docker_target,
+    make_environment,
+    make_zip,
+    no_dispatch,
+    node,
+)
 
 CONDA = """dependencies:
   - python=3.11
@@ -177,7 +184,7 @@ def run(mini_batch):
 """
 
 
-def scorer_parts(workspace, owner) -> dict:
+def scorer_parts(workspace, owner, driver: str = DRIVER) -> dict:
     """A batch driver's pieces: a custom model (a factor of 2), the driver uploaded as code and a
     plain environment; returns the common part of a deployment body."""
     from jobs.code import snapshot_from_zip
@@ -188,7 +195,7 @@ def scorer_parts(workspace, owner) -> dict:
     sink.finish()
     registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
     make_environment(workspace, owner, "plain")
-    code = snapshot_from_zip(workspace, make_zip({"score.py": DRIVER}), actor=owner)
+    code = snapshot_from_zip(workspace, make_zip({"score.py": driver}), actor=owner)
     return {
         "model": "azureml:doubler:1",
         "code_configuration": {"code": code.hash, "scoring_script": "score.py"},

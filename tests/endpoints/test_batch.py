@@ -225,3 +225,38 @@ def test_batch_endpoints_of_another_workspace_are_not_found(workspace, owner, ou
         format="json",
     )
     assert stolen.status_code == 400 and "model" in stolen.json()["errors"]
+
+
+@pytest.mark.docker
+def test_a_batch_deployment_on_a_docker_target_scores_in_containers_into_one_predictions_csv(
+    node, workspace, owner, scorer, docker_target
+):
+    api, common = scorer
+    base = f"/api/v1/workspaces/{workspace.name}/batch-endpoints/doubler-batch"
+    body = {
+        "name": "blue",
+        **common,
+        "compute": f"azureml:{docker_target.name}",
+        "resources": {"instance_count": 2},
+        "settings": {"mini_batch_size": 2},
+    }
+    assert api.post(f"{base}/deployments/", body, format="json").status_code == 201
+    invoked = api.post(f"{base}/invoke/", {"input": _data_asset(workspace, owner, "four", FILES)}, format="json")
+    assert invoked.status_code == 201, invoked.content
+    job = wait_status(Job.objects.get(name=invoked.json()["name"]), (JobStatus.COMPLETED, JobStatus.FAILED), 400)
+    children = list(Job.objects.filter(parent=job).order_by("pk"))
+    assert job.status == JobStatus.COMPLETED, (job.failure_reason, [(c.status, c.failure_reason) for c in children])
+    # Each mini-batch ran in a container of the docker target.
+    assert [(c.compute.name, c.backend or c.compute.backend) for c in children] == [("dock", "docker")] * 2
+    assert all(c.build_info.get("image") for c in children)
+    batches = list(MiniBatch.objects.filter(run__job=job).order_by("index"))
+    assert [(b.files, b.state) for b in batches] == [
+        (["a.csv", "b.csv"], MiniBatchState.SUCCEEDED),
+        (["c.csv", "d.csv"], MiniBatchState.SUCCEEDED),
+    ]
+    body = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/outputs/score/predictions.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(body.streaming_content).decode())))
+    assert rows[0] == ["file", "x", "y"]
+    assert [(r[0], r[1], float(r[2])) for r in rows[1:]] == [
+        (name, x, float(x) * 2) for name in FILES for x in FILES[name].split()[1:]
+    ]
