@@ -28,6 +28,7 @@ from studio_cli.errors import CLIError
 COMPUTE = "ComputeSpec"
 ENVIRONMENT = "EnvironmentSpec"
 DATA = "DataSpec"
+DATASTORE = "DatastoreSpec"
 MODEL = "ModelSpec"
 JOB = "CommandJobSpec"  # its inputs/outputs entries and limits are described inside it
 
@@ -146,28 +147,6 @@ SWEEP = {
     "status",
 }
 SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables", "resources"}
-DATASTORE = {
-    "name",
-    "type",
-    "description",
-    "tags",
-    "properties",
-    "account_name",
-    "container_name",
-    "file_share_name",
-    "filesystem",
-    "store_name",
-    "endpoint",
-    "protocol",
-    "credentials",
-    "path",
-    "bucket",
-    "endpoint_url",
-    "region",
-    "stage",
-    "auto_delete_setting",
-}
-
 # managedOnlineEndpoint (Azure's keys; identity, kind, public_network_access: accepted, not used)
 ONLINE_ENDPOINT = {
     "name",
