@@ -1,11 +1,12 @@
 """What the online and batch endpoint APIs share: an endpoint (or a deployment under one) is read,
 listed, created by POST or by PUT to its name (Azure's `az ml ... create` is a PUT), changed by PUT
-or PATCH, and deleted, all the same way. A viewset names its services and its answer's shape; the
-deployments' one is scoped to the endpoint in the URL."""
+or PATCH, and deleted, all the same way; every body's keys are checked against the asset's schema
+first (endpoints.schema, endpoints.batch.schema). A viewset names its schema (`spec`), its services and its
+answer's shape; the deployments' one is scoped to the endpoint in the URL."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 from django.shortcuts import get_object_or_404
@@ -14,13 +15,20 @@ from rest_framework.response import Response
 
 from studio.api.base import WorkspaceScopedViewSet
 from studio.api.body import read_spec
+from studio.schema import SpecSerializer, refuse_unknown_keys
 
 WRITE = "endpoints.write"
 
 
 def read_body(request) -> dict:
-    """A JSON or YAML body (or a multipart `body` part) as a plain dict."""
-    return dict(read_spec(request, field="body")[0])
+    """A JSON or YAML body (or a multipart `body` part) as a dict (a YAML one keeps its lines)."""
+    data = read_spec(request, field="body")[0]
+    return data if isinstance(data, dict) else dict(data)
+
+
+def _without_name(data: dict) -> dict:
+    """The body of a change: the name is the URL's."""
+    return {k: v for k, v in data.items() if k != "name"}
 
 
 class EndpointAssetViewSet(WorkspaceScopedViewSet):
@@ -29,6 +37,22 @@ class EndpointAssetViewSet(WorkspaceScopedViewSet):
 
     lookup_field = "name"
     required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
+    spec: ClassVar[type[SpecSerializer]]
+
+    def body(self) -> tuple[dict, list[str]]:
+        """The request's definition, its keys checked against `spec`, and the notices of the
+        Azure keys accepted and ignored. Those keys, and the API's own answer sent back, are left
+        out: they change nothing (a deployment would otherwise count them as a new generation)."""
+        data = read_body(self.request)
+        notices = refuse_unknown_keys(self.spec, data, source=self.spec.noun)
+        unused = self.spec.ignored_keys | self.spec.tolerated_keys | {"$schema"}
+        return {k: v for k, v in data.items() if k not in unused}, notices
+
+    def answer(self, obj: Any, notices: list[str], code: int = status.HTTP_200_OK) -> Response:
+        shown = self.present(obj)
+        if notices:
+            shown["notices"] = notices
+        return Response(shown, status=code)
 
     def present(self, obj: Any) -> dict:
         raise NotImplementedError
@@ -46,23 +70,22 @@ class EndpointAssetViewSet(WorkspaceScopedViewSet):
         return Response([self.present(obj) for obj in self.get_queryset()])
 
     def create(self, request, **kwargs):
-        return Response(self.present(self.create_one(read_body(request))), status=status.HTTP_201_CREATED)
+        data, notices = self.body()
+        return self.answer(self.create_one(data), notices, status.HTTP_201_CREATED)
 
     def retrieve(self, request, **kwargs):
         return Response(self.present(self.get_object()))
 
     def update(self, request, name, **kwargs):
-        data = read_body(request)
+        data, notices = self.body()
         found = self.get_queryset().filter(name=name).first()
         if found is None:
-            return Response(self.present(self.create_one(data | {"name": name})), status=status.HTTP_201_CREATED)
-        data.pop("name", None)
-        return Response(self.present(self.update_one(found, data)))
+            return self.answer(self.create_one({**data, "name": name}), notices, status.HTTP_201_CREATED)
+        return self.answer(self.update_one(found, _without_name(data)), notices)
 
     def partial_update(self, request, name, **kwargs):
-        data = read_body(request)
-        data.pop("name", None)
-        return Response(self.present(self.update_one(self.get_object(), data)))
+        data, notices = self.body()
+        return self.answer(self.update_one(self.get_object(), _without_name(data)), notices)
 
     def destroy(self, request, **kwargs):
         self.delete_one(self.get_object())

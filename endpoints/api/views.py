@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from endpoints import instances, keys, metrics, mirror, services
 from endpoints.api.base import WRITE, DeploymentViewSet, EndpointAssetViewSet, read_body
 from endpoints.models import OnlineDeployment, OnlineEndpoint
+from endpoints.schema import OnlineDeploymentSpec, OnlineEndpointSpec
 
 LOG_CHUNK = 256 * 1024
 
@@ -62,14 +63,14 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
 @extend_schema_view(
     list=extend_schema(operation_id="online_endpoints_list", request=None, responses=OpenApiTypes.OBJECT),
     create=extend_schema(
-        operation_id="online_endpoints_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_create", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     retrieve=extend_schema(operation_id="online_endpoints_retrieve", request=None, responses=OpenApiTypes.OBJECT),
     update=extend_schema(
-        operation_id="online_endpoints_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_update", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     partial_update=extend_schema(
-        operation_id="online_endpoints_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_partial_update", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     destroy=extend_schema(operation_id="online_endpoints_destroy", request=None, responses=OpenApiTypes.OBJECT),
     keys=extend_schema(operation_id="online_endpoints_keys", request=None, responses=OpenApiTypes.OBJECT),
@@ -82,6 +83,7 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
 )
 class OnlineEndpointViewSet(EndpointAssetViewSet):
     queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
+    spec = OnlineEndpointSpec
     required_actions = {
         **EndpointAssetViewSet.required_actions,
         "keys": WRITE,  # reading keys lets one call the endpoint: not for readers
@@ -131,14 +133,14 @@ def _minutes(request) -> int:
 @extend_schema_view(
     list=extend_schema(operation_id="online_deployments_list", request=None, responses=OpenApiTypes.OBJECT),
     create=extend_schema(
-        operation_id="online_deployments_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_create", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     retrieve=extend_schema(operation_id="online_deployments_retrieve", request=None, responses=OpenApiTypes.OBJECT),
     update=extend_schema(
-        operation_id="online_deployments_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_update", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     partial_update=extend_schema(
-        operation_id="online_deployments_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_partial_update", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     destroy=extend_schema(operation_id="online_deployments_destroy", request=None, responses=OpenApiTypes.OBJECT),
     logs=extend_schema(operation_id="online_deployments_logs", request=None, responses=OpenApiTypes.OBJECT),
@@ -147,6 +149,7 @@ def _minutes(request) -> int:
 class OnlineDeploymentViewSet(DeploymentViewSet):
     queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
     endpoint_model = OnlineEndpoint
+    spec = OnlineDeploymentSpec
 
     def present(self, obj: OnlineDeployment) -> dict:
         return deployment_data(obj)

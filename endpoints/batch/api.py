@@ -20,6 +20,7 @@ from rest_framework.routers import SimpleRouter
 from endpoints.api.base import DeploymentViewSet, EndpointAssetViewSet, read_body
 from endpoints.batch import scoring, services
 from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun
+from endpoints.batch.schema import BatchDeploymentSpec, BatchEndpointSpec
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
 SUBMIT = "jobs.submit"
@@ -80,13 +81,14 @@ def run_data(run: BatchRun) -> dict:
     }
 
 
-def _schema(prefix: str, names: list[str]) -> dict:
+def _schema(prefix: str, names: list[str], body: type) -> dict:
+    def request(name: str):
+        if name in ("list", "retrieve", "destroy", "jobs"):
+            return None
+        return body if name in ("create", "update", "partial_update") else OpenApiTypes.OBJECT
+
     return {
-        name: extend_schema(
-            operation_id=f"{prefix}_{name}",
-            request=None if name in ("list", "retrieve", "destroy", "jobs") else OpenApiTypes.OBJECT,
-            responses=OpenApiTypes.OBJECT,
-        )
+        name: extend_schema(operation_id=f"{prefix}_{name}", request=request(name), responses=OpenApiTypes.OBJECT)
         for name in names
     }
 
@@ -95,10 +97,12 @@ def _schema(prefix: str, names: list[str]) -> dict:
     **_schema(
         "batch_endpoints",
         ["list", "create", "retrieve", "update", "partial_update", "destroy", "invoke", "jobs"],
+        BatchEndpointSpec,
     )
 )
 class BatchEndpointViewSet(EndpointAssetViewSet):
     queryset = BatchEndpoint.objects.select_related("workspace").prefetch_related("deployments")
+    spec = BatchEndpointSpec
     required_actions = {**EndpointAssetViewSet.required_actions, "invoke": SUBMIT}
 
     def present(self, obj: BatchEndpoint) -> dict:
@@ -126,11 +130,16 @@ class BatchEndpointViewSet(EndpointAssetViewSet):
 
 
 @extend_schema_view(
-    **_schema("batch_deployments", ["list", "create", "retrieve", "update", "partial_update", "destroy"])
+    **_schema(
+        "batch_deployments",
+        ["list", "create", "retrieve", "update", "partial_update", "destroy"],
+        BatchDeploymentSpec,
+    )
 )
 class BatchDeploymentViewSet(DeploymentViewSet):
     queryset = BatchDeployment.objects.select_related("endpoint__workspace", "code")
     endpoint_model = BatchEndpoint
+    spec = BatchDeploymentSpec
 
     def present(self, obj: BatchDeployment) -> dict:
         return deployment_data(obj)
