@@ -14,16 +14,21 @@ from studio.schema import SpecSerializer, Tags, Text, Value
 WHEN_HELP = "ISO 8601, in time_zone"
 
 
-class CronTriggerSpec(SpecSerializer):
+class TriggerSpec(SpecSerializer):
+    """What both kinds of trigger take: their type, the time zone and the window they fire in."""
+
+    type = Text(help_text="cron or recurrence")
+    time_zone = Text(help_text="An IANA or Windows name; UTC unless given")
+    start_time = Text(help_text=WHEN_HELP)
+    end_time = Text(help_text=WHEN_HELP)
+
+
+class CronTriggerSpec(TriggerSpec):
     """`type: cron`: a five-field cron expression."""
 
     noun = "cron trigger"
 
-    type = Text(help_text="cron")
     expression = Text(help_text="minute hour day-of-month month day-of-week, e.g. 0 6 * * 1-5")
-    time_zone = Text(help_text="An IANA or Windows name; UTC unless given")
-    start_time = Text(help_text=WHEN_HELP)
-    end_time = Text(help_text=WHEN_HELP)
 
 
 class RecurrencePatternSpec(SpecSerializer):
@@ -37,18 +42,14 @@ class RecurrencePatternSpec(SpecSerializer):
     month_days = Value(help_text="1-31 (frequency month)")
 
 
-class RecurrenceTriggerSpec(SpecSerializer):
+class RecurrenceTriggerSpec(TriggerSpec):
     """`type: recurrence`: every `interval` `frequency`s, optionally at a `schedule`."""
 
     noun = "recurrence trigger"
 
-    type = Text(help_text="recurrence")
     frequency = Text(help_text="minute, hour, day, week or month")
     interval = Value(help_text="A whole number")
     schedule = RecurrencePatternSpec(required=False)
-    time_zone = Text(help_text="An IANA or Windows name; UTC unless given")
-    start_time = Text(help_text=WHEN_HELP)
-    end_time = Text(help_text=WHEN_HELP)
 
 
 class JobScheduleSpec(SpecSerializer):

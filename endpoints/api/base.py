@@ -6,6 +6,8 @@ answer's shape; the deployments' one is scoped to the endpoint in the URL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db import models
@@ -31,13 +33,24 @@ def _without_name(data: dict) -> dict:
     return {k: v for k, v in data.items() if k != "name"}
 
 
+@dataclass(frozen=True)
+class Writes:
+    """The `do_*` services of one asset: create(parent, data, actor=), update(obj, data, actor=),
+    delete(obj, actor=); the parent is the workspace of an endpoint, the endpoint of a deployment."""
+
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., None]
+
+
 class EndpointAssetViewSet(WorkspaceScopedViewSet):
     """List, create (POST, or PUT to a new name), retrieve, update (PUT or PATCH; a `name` in the
-    body is the URL's), destroy. Subclasses give `present`, `create_one`, `update_one`, `delete_one`."""
+    body is the URL's), destroy. Subclasses give `spec`, `writes` and `present`."""
 
     lookup_field = "name"
     required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
     spec: ClassVar[type[SpecSerializer]]
+    writes: ClassVar[Writes]
 
     def body(self) -> tuple[dict, list[str]]:
         """The request's definition, its keys checked against `spec`, and the notices of the
@@ -57,14 +70,15 @@ class EndpointAssetViewSet(WorkspaceScopedViewSet):
     def present(self, obj: Any) -> dict:
         raise NotImplementedError
 
+    def parent(self) -> Any:
+        """What a new one is created in."""
+        return self.workspace
+
     def create_one(self, data: dict) -> Any:
-        raise NotImplementedError
+        return self.writes.create(self.parent(), data, actor=self.request.user)
 
     def update_one(self, obj: Any, data: dict) -> Any:
-        raise NotImplementedError
-
-    def delete_one(self, obj: Any) -> None:
-        raise NotImplementedError
+        return self.writes.update(obj, data, actor=self.request.user)
 
     def list(self, request, **kwargs):
         return Response([self.present(obj) for obj in self.get_queryset()])
@@ -88,7 +102,7 @@ class EndpointAssetViewSet(WorkspaceScopedViewSet):
         return self.answer(self.update_one(self.get_object(), _without_name(data)), notices)
 
     def destroy(self, request, **kwargs):
-        self.delete_one(self.get_object())
+        self.writes.delete(self.get_object(), actor=self.request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -103,9 +117,9 @@ class DeploymentViewSet(EndpointAssetViewSet):
             return self.queryset.none()
         return self.queryset.filter(endpoint__workspace=self.workspace, endpoint__name=self.kwargs["endpoint"])
 
-    def endpoint(self) -> Any:
+    def parent(self) -> Any:
         return get_object_or_404(self.endpoint_model, workspace=self.workspace, name=self.kwargs["endpoint"])
 
     def list(self, request, **kwargs):
-        self.endpoint()
+        self.parent()
         return super().list(request, **kwargs)

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from endpoints import instances, keys, metrics, mirror, services
-from endpoints.api.base import WRITE, DeploymentViewSet, EndpointAssetViewSet, read_body
+from endpoints.api.base import WRITE, DeploymentViewSet, EndpointAssetViewSet, Writes, read_body
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from endpoints.schema import OnlineDeploymentSpec, OnlineEndpointSpec
 
@@ -91,17 +91,10 @@ class OnlineEndpointViewSet(EndpointAssetViewSet):
         "mirror_comparison": WRITE,  # holds request and answer bodies: like the keys, not for readers
     }
 
+    writes = Writes(services.do_create_endpoint, services.do_update_endpoint, services.do_delete_endpoint)
+
     def present(self, obj: OnlineEndpoint) -> dict:
         return endpoint_data(self.request, obj)
-
-    def create_one(self, data: dict) -> OnlineEndpoint:
-        return services.do_create_endpoint(self.workspace, data, actor=self.request.user)
-
-    def update_one(self, obj: OnlineEndpoint, data: dict) -> OnlineEndpoint:
-        return services.do_update_endpoint(obj, data, actor=self.request.user)
-
-    def delete_one(self, obj: OnlineEndpoint) -> None:
-        services.do_delete_endpoint(obj, actor=self.request.user)
 
     @action(detail=True, methods=["get"])
     def keys(self, request, workspace, name):
@@ -151,17 +144,10 @@ class OnlineDeploymentViewSet(DeploymentViewSet):
     endpoint_model = OnlineEndpoint
     spec = OnlineDeploymentSpec
 
+    writes = Writes(services.do_create_deployment, services.do_update_deployment, services.do_delete_deployment)
+
     def present(self, obj: OnlineDeployment) -> dict:
         return deployment_data(obj)
-
-    def create_one(self, data: dict) -> OnlineDeployment:
-        return services.do_create_deployment(self.endpoint(), data, actor=self.request.user)
-
-    def update_one(self, obj: OnlineDeployment, data: dict) -> OnlineDeployment:
-        return services.do_update_deployment(obj, data, actor=self.request.user)
-
-    def delete_one(self, obj: OnlineDeployment) -> None:
-        services.do_delete_deployment(obj, actor=self.request.user)
 
     @action(detail=True, methods=["get"])
     def logs(self, request, workspace, endpoint, name):

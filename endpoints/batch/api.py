@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from endpoints.api.base import DeploymentViewSet, EndpointAssetViewSet, read_body
+from endpoints.api.base import DeploymentViewSet, EndpointAssetViewSet, Writes, read_body
 from endpoints.batch import scoring, services
 from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun
 from endpoints.batch.schema import BatchDeploymentSpec, BatchEndpointSpec
@@ -105,17 +105,12 @@ class BatchEndpointViewSet(EndpointAssetViewSet):
     spec = BatchEndpointSpec
     required_actions = {**EndpointAssetViewSet.required_actions, "invoke": SUBMIT}
 
+    writes = Writes(
+        services.do_create_batch_endpoint, services.do_update_batch_endpoint, services.do_delete_batch_endpoint
+    )
+
     def present(self, obj: BatchEndpoint) -> dict:
         return endpoint_data(obj)
-
-    def create_one(self, data: dict) -> BatchEndpoint:
-        return services.do_create_batch_endpoint(self.workspace, data, actor=self.request.user)
-
-    def update_one(self, obj: BatchEndpoint, data: dict) -> BatchEndpoint:
-        return services.do_update_batch_endpoint(obj, data, actor=self.request.user)
-
-    def delete_one(self, obj: BatchEndpoint) -> None:
-        services.do_delete_batch_endpoint(obj, actor=self.request.user)
 
     @action(detail=True, methods=["post"])
     def invoke(self, request, workspace, name):
@@ -141,17 +136,12 @@ class BatchDeploymentViewSet(DeploymentViewSet):
     endpoint_model = BatchEndpoint
     spec = BatchDeploymentSpec
 
+    writes = Writes(
+        services.do_create_batch_deployment, services.do_update_batch_deployment, services.do_delete_batch_deployment
+    )
+
     def present(self, obj: BatchDeployment) -> dict:
         return deployment_data(obj)
-
-    def create_one(self, data: dict) -> BatchDeployment:
-        return services.do_create_batch_deployment(self.endpoint(), data, actor=self.request.user)
-
-    def update_one(self, obj: BatchDeployment, data: dict) -> BatchDeployment:
-        return services.do_update_batch_deployment(obj, data, actor=self.request.user)
-
-    def delete_one(self, obj: BatchDeployment) -> None:
-        services.do_delete_batch_deployment(obj, actor=self.request.user)
 
 
 router = SimpleRouter()
