@@ -5,8 +5,23 @@ against. endpoints.spec keeps the rules of the values (names, traffic, instance 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+
 from endpoints.spec import AUTH_MODES, MAX_INSTANCES
-from studio.schema import SpecSerializer, Tags, Text, Value, WholeNumber
+from studio.schema import SpecSerializer, Tags, Text, Value
+
+
+class TagMapping(Tags):
+    """Tags as Azure's endpoint YAML writes them, a mapping (not name=value text), then the one tag
+    rule (studio.tags.clean_tags)."""
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError("tags maps names to values.")
+        return super().to_internal_value(data)
 
 
 class DeploymentCodeSpec(SpecSerializer):
@@ -27,7 +42,7 @@ class OnlineEndpointSpec(SpecSerializer):
 
     name = Text(help_text="3-32 letters, digits or hyphens, starting with a letter")
     description = Text()
-    tags = Tags()
+    tags = TagMapping()
     auth_mode = Text(help_text=" or ".join(AUTH_MODES))
     traffic = Value(help_text="Deployment name -> whole percent; they add up to 100 (or 0)")
     mirror_traffic = Value(help_text="One deployment name -> a percent up to 50 copied to it")
@@ -50,6 +65,6 @@ class OnlineDeploymentSpec(SpecSerializer):
     code_configuration = DeploymentCodeSpec(required=False, allow_null=True)
     environment = Value(help_text="azureml:name:version; an mlflow_model without code may leave it out")
     instance_type = Text(help_text="An Azure VM size (recorded)")
-    instance_count = WholeNumber(required=False, min_value=1, max_value=MAX_INSTANCES)
+    instance_count = Value(help_text=f"A whole number from 1 to {MAX_INSTANCES}")  # endpoints.spec's rule
     environment_variables = Value(help_text="Variable names to values")
     compute = Text(help_text="The compute target whose nodes run the instances")

@@ -215,6 +215,23 @@ class SpecSerializer(serializers.Serializer):
                 ]
         return errors
 
+    def clean_values(self, data: Mapping) -> dict[str, Any]:
+        """`data` with the values of its plainly typed keys (text, tags, whole numbers, choices)
+        checked and cleaned by their fields, for a parser that reads the other keys itself (a
+        `Value`, a nested mapping). Raises a Django ValidationError naming each bad key."""
+        out, errors = dict(data), {}
+        for key, value in data.items():
+            field = self.fields.get(key)
+            if field is None or key in self.ignored_keys or isinstance(field, PARSER_READS):
+                continue
+            try:
+                out[key] = field.run_validation(value)
+            except serializers.ValidationError as exc:
+                errors[str(key)] = plain_errors(exc.detail, f"{key}.")[str(key)]
+        if errors:
+            raise ValidationError(errors)
+        return out
+
     def notices(self, data: Mapping) -> list[str]:
         return [
             f"{key!r}{where(data, key)} is accepted but ignored by Studio." for key in data if key in self.ignored_keys
@@ -315,6 +332,10 @@ class Value(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+# Fields whose values the asset's own parser reads (SpecSerializer.clean_values leaves them).
+PARSER_READS = (Value, IgnoredField, serializers.BaseSerializer, serializers.DictField)
 
 
 def refuse_unknown_keys(

@@ -53,12 +53,14 @@ class EndpointAssetViewSet(WorkspaceScopedViewSet):
     writes: ClassVar[Writes]
 
     def body(self) -> tuple[dict, list[str]]:
-        """The request's definition, its keys checked against `spec`, and the notices of the
-        Azure keys accepted and ignored. Those keys, and the API's own answer sent back, are left
+        """The request's definition, its keys checked against `spec` (and its text and tags by
+        their fields: tags through the one tag rule), and the notices of the Azure keys accepted
+        and ignored. Those keys, and the API's own answer sent back, are left
         out: they change nothing (a deployment would otherwise count them as a new generation)."""
         data = read_body(self.request)
         notices = refuse_unknown_keys(self.spec, data, source=self.spec.noun)
         unused = self.spec.ignored_keys | self.spec.tolerated_keys | {"$schema"}
+        data = self.spec(context={"source": self.spec.noun}).clean_values(data)
         return {k: v for k, v in data.items() if k not in unused}, notices
 
     def answer(self, obj: Any, notices: list[str], code: int = status.HTTP_200_OK) -> Response:

@@ -5,8 +5,8 @@ values (the settings' bounds, read from `settings:` or from the older top-level 
 
 from __future__ import annotations
 
-from endpoints.schema import DeploymentCodeSpec
-from studio.schema import SpecSerializer, Tags, Text, Value
+from endpoints.schema import DeploymentCodeSpec, TagMapping
+from studio.schema import SpecSerializer, Text, Value
 
 
 class BatchEndpointSpec(SpecSerializer):
@@ -19,7 +19,7 @@ class BatchEndpointSpec(SpecSerializer):
 
     name = Text(help_text="3-32 letters, digits or hyphens, starting with a letter")
     description = Text()
-    tags = Tags()
+    tags = TagMapping()
     defaults = Value(help_text="{deployment_name: ...}: the deployment invocations use by default")
 
 

@@ -83,3 +83,16 @@ def test_the_openapi_document_lists_each_schema(api):
     assert set(schemas["DeploymentCodeSpec"]["properties"]) == {"code", "scoring_script"}
     assert {"name", "defaults"} <= set(schemas["BatchEndpointSpec"]["properties"])
     assert {"compute", "settings", "resources", "mini_batch_size"} <= set(schemas["BatchDeploymentSpec"]["properties"])
+
+
+@pytest.mark.parametrize("base", [ONLINE, BATCH])
+def test_tags_and_text_go_through_the_one_rule_of_each(api, workspace, base):
+    url = base.format(ws=workspace.name)
+    nested = api.post(url, {"name": "tagged-ep", "tags": {"team": {"nested": "x"}}}, format="json")
+    assert nested.status_code == 400 and "tags" in nested.json()["errors"], nested.content
+    listed = api.post(url, {"name": "tagged-ep", "description": ["a"]}, format="json")
+    assert listed.status_code == 400
+    assert listed.json()["errors"]["description"] == ["description must be text, not a list."]
+    created = api.post(url, {"name": "tagged-ep", "tags": {"team": "vision"}, "description": " x "}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["tags"] == {"team": "vision"} and created.json()["description"] == "x"
