@@ -11,22 +11,23 @@ SECRET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-pas
 
 
 class DatastoreForm(forms.Form):
-    """Register (all fields) or edit (connection + replace credentials) a datastore. Which
-    connection fields apply depends on the type; the service checks them."""
+    """Register (all fields) or edit (connection + replace credentials) a datastore. It only
+    collects values: datastores.spec.DatastoreSpec checks them in the API's and YAML files' words,
+    and the service checks which connection fields apply to the type."""
 
-    name = forms.CharField(max_length=255, help_text="Letters, digits and underscores, e.g. training_data.")
+    name = forms.CharField(help_text="Letters, digits and underscores, e.g. training_data.")
     type = forms.ChoiceField(
         choices=Datastore.Type.choices, initial=Datastore.Type.AZURE_BLOB, widget=forms.RadioSelect
     )
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     tags = TagsField()
     # local
     path = forms.CharField(
         required=False, label="Folder", help_text="Absolute path on the Studio server (an NFS mount, for instance)."
     )
     # azure_blob
-    account_name = forms.CharField(required=False, label="Storage account name", max_length=64)
-    container_name = forms.CharField(required=False, label="Blob container", max_length=63)
+    account_name = forms.CharField(required=False, label="Storage account name")
+    container_name = forms.CharField(required=False, label="Blob container")
     endpoint = forms.CharField(
         required=False,
         initial="core.windows.net",
@@ -46,8 +47,8 @@ class DatastoreForm(forms.Form):
     endpoint_url = forms.CharField(
         required=False, label="Endpoint URL", help_text="Leave empty for AWS; e.g. https://minio.example.com."
     )
-    bucket = forms.CharField(required=False, max_length=63)
-    region = forms.CharField(required=False, max_length=40, help_text="us-east-1 when empty.")
+    bucket = forms.CharField(required=False)
+    region = forms.CharField(required=False, help_text="us-east-1 when empty.")
     access_key_id = forms.CharField(required=False, widget=SECRET, label="Access key ID")
     secret_access_key = forms.CharField(required=False, widget=SECRET, label="Secret access key")
     replace_credentials = forms.BooleanField(required=False, label="Replace the stored credentials")

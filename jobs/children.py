@@ -15,7 +15,9 @@ A handler gives two things for its type:
 - `page` (optional): the URL name of the parent's own page (args: workspace, job name), where the
   job page sends it;
 - `create` (optional): (button label, URL name of its creation form, args: workspace), offered
-  beside "Create job" on the jobs list.
+  beside "Create job" on the jobs list;
+- `schema` (optional): the type's schema (a studio.schema.SpecSerializer), which the jobs API's
+  OpenAPI document lists beside the command job's, so the CLI checks such files' keys against it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class TypeHandler:
     page: str | None = None
     validate: Callable | None = None
     create: tuple[str, str] | None = None
+    schema: type | None = None
 
 
 _handlers: dict[str, TypeHandler] = {}
@@ -48,6 +51,11 @@ def register(job_type: str, handler: TypeHandler) -> None:
 
 def handler_for(job_type: str) -> TypeHandler | None:
     return _handlers.get(job_type)
+
+
+def schemas() -> list[type]:
+    """The schemas of the registered job types that have one (for the API's document)."""
+    return [h.schema for h in _handlers.values() if h.schema is not None]
 
 
 def create_links() -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ class PipelinesConfig(AppConfig):
         from jobs import children
         from jobs.models import JobType
         from pipelines import deletion
+        from pipelines.schema import PipelineJobSpec
         from pipelines.services import pipelines
         from studio import deletion as workspace_deletion
         from studio.activity import register_messages
@@ -22,6 +23,7 @@ class PipelinesConfig(AppConfig):
                 page="pipelines:pipeline_detail",
                 validate=pipelines.validate_pipeline,
                 create=("Submit pipeline", "pipelines:pipeline_create"),
+                schema=PipelineJobSpec,
             ),
         )
         workspace_deletion.register(deletion.PART)

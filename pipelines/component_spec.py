@@ -1,6 +1,7 @@
-"""The Azure ML command component (commandComponent.schema.json) as a mapping: parsed, validated
-and normalised into a `ComponentSpec`. The same parser reads an inline `type: command` step of a
-pipeline (without name and version). Errors name their field and, for YAML, the line."""
+"""The Azure ML command component (commandComponent.schema.json) as a mapping: its keys checked
+against pipelines.schema.CommandComponentSpec, then parsed, validated and normalised into a
+`ComponentSpec`. The same parser reads an inline `type: command` step of a pipeline (without name
+and version). Errors name their field and, for YAML, the line."""
 
 from __future__ import annotations
 
@@ -13,41 +14,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from jobs.spec import IDENTIFIER, LITERAL_TYPES, OPTIONAL, PLACEHOLDER, _parse_literal, _parse_str_map
+from pipelines.schema import CommandComponentSpec, ComponentInputSpec, ComponentOutputSpec
+from studio.schema import refuse_unknown_keys
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json"
 DATA_TYPES = ("uri_file", "uri_folder", "mltable")
 MODEL_TYPES = ("mlflow_model", "custom_model", "triton_model")
 INPUT_TYPES = DATA_TYPES + MODEL_TYPES + LITERAL_TYPES
 OUTPUT_TYPES = ("uri_folder", "uri_file", "mltable", "mlflow_model", "custom_model")
-COMPONENT_KEYS = {
-    "name",
-    "version",
-    "display_name",
-    "description",
-    "tags",
-    "type",
-    "inputs",
-    "outputs",
-    "code",
-    "environment",
-    "command",
-    "is_deterministic",
-    "environment_variables",
-    "resources",
-}
-IGNORED = {
-    "properties",
-    "distribution",
-    "instance_count",
-    "additional_includes",
-    "is_anonymous",
-    "id",
-    "creation_context",
-}
-INPUT_KEYS = {"type", "default", "optional", "description", "min", "max", "enum", "mode"}
-OUTPUT_KEYS = {"type", "description", "mode"}
 NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z")
 
 
@@ -127,7 +102,7 @@ def parse_inputs(raw: Any, *, prefix: str = "inputs") -> dict[str, dict]:
             raise error(prefix, f"{name!r}{line_of(raw, name)} is not a valid input name (letters, digits and '_').")
         if not isinstance(value, dict):
             raise error(where, f"Declare the input with a type, e.g. {{type: uri_folder}}{line_of(raw, name)}.")
-        check_keys(value, INPUT_KEYS, source=f"input {name}", field=where)
+        refuse_unknown_keys(ComponentInputSpec, value, source=f"input {name}", field=where)
         kind = str(value.get("type") or "").strip()
         if kind not in INPUT_TYPES:
             raise error(
@@ -168,7 +143,7 @@ def parse_outputs(raw: Any, *, prefix: str = "outputs") -> dict[str, dict]:
         value = value or {}
         if not isinstance(value, dict):
             raise error(where, f"Declare the output with a type, e.g. {{type: uri_folder}}{line_of(raw, name)}.")
-        check_keys(value, OUTPUT_KEYS, source=f"output {name}", field=where)
+        refuse_unknown_keys(ComponentOutputSpec, value, source=f"output {name}", field=where)
         kind = str(value.get("type") or "uri_folder")
         if kind not in OUTPUT_TYPES:
             raise error(
@@ -213,7 +188,7 @@ def parse_component(data: Any, *, source: str = "component", inline: bool = Fals
     its `inputs`/`outputs` are bindings the pipeline parser reads, not declarations)."""
     if not isinstance(data, dict):
         raise error("spec", f"A {source} is a mapping of keys to values.")
-    notices = [] if inline else check_keys(data, COMPONENT_KEYS, source=source, field="spec", ignored=IGNORED)
+    notices = [] if inline else refuse_unknown_keys(CommandComponentSpec, data, source=source)
     kind = str(data.get("type") or "command")
     if kind != "command":
         raise error("type", f"Studio runs command components; type {kind!r}{line_of(data, 'type')} is not supported.")

@@ -29,65 +29,15 @@ from jobs import integrations
 from jobs.spec import IDENTIFIER, LITERAL_TYPES, _parse_literal, _parse_str_map
 from pipelines import component_spec as cs
 from pipelines.component_spec import ComponentSpec, error, line_of, parse_component
+from pipelines.schema import PipelineJobSpec, PipelineSettingsSpec, PipelineStepSpec, PipelineSweepStepSpec
+from studio.schema import refuse_unknown_keys
 from studio.tags import clean_tags
-from studio.yamlspec import LineDict, check_keys
+from studio.yamlspec import LineDict
 from sweeps.spec import parse_sweep_spec
 
-TOP_KEYS = {
-    "type",
-    "name",
-    "display_name",
-    "description",
-    "tags",
-    "experiment_name",
-    "compute",
-    "inputs",
-    "outputs",
-    "settings",
-    "jobs",
-}
-TOP_IGNORED = {"properties", "identity", "status", "services"}
-SETTINGS_KEYS = {
-    "default_compute",
-    "default_datastore",
-    "continue_on_step_failure",
-    "force_rerun",
-    "default_environment",
-}
-SETTINGS_IGNORED = {"on_init", "on_finalize", "continue_run_on_failed_optional_input", "timeout"}
-STEP_KEYS = {
-    "type",
-    "component",
-    "inputs",
-    "outputs",
-    "compute",
-    "environment_variables",
-    "display_name",
-    "description",
-    "tags",
-    "command",
-    "code",
-    "environment",
-    "is_deterministic",
-}
-STEP_IGNORED = {"properties", "resources", "distribution", "limits", "identity", "services", "queue_settings"}
 # A `type: sweep` step (Azure ML's sweep in a pipeline): `trial` names the component, the search
 # space names some of its (literal) inputs, and its outputs are the best trial's.
 SWEEP_PARTS = ("search_space", "objective", "sampling_algorithm", "limits", "early_termination")
-SWEEP_STEP_KEYS = {
-    "type",
-    "trial",
-    "inputs",
-    "outputs",
-    "compute",
-    "environment_variables",
-    "display_name",
-    "description",
-    "tags",
-    "is_deterministic",
-    *SWEEP_PARTS,
-}
-SWEEP_STEP_IGNORED = STEP_IGNORED - {"limits"}
 BINDING = re.compile(r"^\s*\$\{\{\s*parent\.(.+?)\s*\}\}\s*$")
 STEP_OUTPUT = re.compile(r"^jobs\.([A-Za-z_][A-Za-z0-9_]*)\.outputs\.([A-Za-z_][A-Za-z0-9_]*)$")
 PARENT_INPUT = re.compile(r"^inputs\.([A-Za-z_][A-Za-z0-9_]*)$")
@@ -325,11 +275,11 @@ def parse_pipeline(
     field=)` and inline component mappings registered with `register_component(ws, actor=, data=)`."""
     if not isinstance(data, dict):
         raise error("spec", "A pipeline job is a mapping of keys to values.")
-    notices = check_keys(data, TOP_KEYS, source=source, field="spec", ignored=TOP_IGNORED)
+    notices = refuse_unknown_keys(PipelineJobSpec, data, source=source)
     settings_raw = data.get("settings") or {}
     if not isinstance(settings_raw, dict):
         raise error("settings", "settings is a mapping (default_compute, continue_on_step_failure, force_rerun…).")
-    notices += check_keys(settings_raw, SETTINGS_KEYS, source="settings", field="settings", ignored=SETTINGS_IGNORED)
+    notices += refuse_unknown_keys(PipelineSettingsSpec, settings_raw, source="settings", field="settings")
     compute = _strip(str(settings_raw.get("default_compute") or data.get("compute") or "local").strip())
     spec = PipelineSpec(
         name=str(data.get("name") or "").strip(),
@@ -373,12 +323,11 @@ def parse_pipeline(
                 f"jobs.{step_name}.type",
                 f"Studio runs command and sweep steps; type {kind!r}{line_of(raw, 'type')} is not supported.",
             )
-        notices += check_keys(
+        notices += refuse_unknown_keys(
+            PipelineSweepStepSpec if kind == "sweep" else PipelineStepSpec,
             raw,
-            SWEEP_STEP_KEYS if kind == "sweep" else STEP_KEYS,
             source=f"step {step_name}",
             field=f"jobs.{step_name}",
-            ignored=SWEEP_STEP_IGNORED if kind == "sweep" else STEP_IGNORED,
         )
         if kind == "sweep":
             raw = _sweep_trial(step_name, raw)

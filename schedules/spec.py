@@ -6,7 +6,8 @@
     create_job:  an inline job mapping (the CLI puts a job file's contents here, its code uploaded
                  first), or `azureml:<job name>`: a copy of an existing job of the workspace
 
-`parse_schedule` returns a `ScheduleSpec` whose `job_spec` is the mapping each firing submits.
+`parse_schedule` checks the keys against schedules.schema.JobScheduleSpec and returns a
+`ScheduleSpec` whose `job_spec` is the mapping each firing submits.
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from jobs.models import CodeSnapshot, Job, JobType
 from jobs.models.job import job_name_validator
 from jobs.services.submit import CODE_ID
 from jobs.spec import parse_job_spec
+from schedules.schema import JobScheduleSpec
 from schedules.triggers import Trigger, parse_trigger, where
 from studio.models import Workspace
+from studio.schema import refuse_unknown_keys
 from studio.tags import clean_tags
-from studio.yamlspec import check_keys
 from sweeps.spec import parse_sweep_spec
 
-TOP_KEYS = {"name", "display_name", "description", "tags", "trigger", "create_job"}
-IGNORED_KEYS = {"properties", "is_enabled", "provisioning_state", "id", "creation_context"}
-UPDATABLE_KEYS = {"display_name", "description", "tags", "trigger", "create_job"}
 JOB_REFERENCE = re.compile(r"^azureml:(?:.*/jobs/)?([A-Za-z0-9][A-Za-z0-9_-]{0,99})$")
 # What a job keeps on its inputs and outputs after a run: not part of what was asked for.
 RESOLVED_KEYS = {"uri", "asset", "resolved"}
@@ -70,7 +69,7 @@ def parse_schedule(
     checked (`name` is not required) and absent ones come back empty."""
     if not isinstance(data, dict):
         raise _refuse("spec", f"{source}: a schedule is a mapping with name, trigger and create_job.")
-    check_keys(data, UPDATABLE_KEYS if partial else TOP_KEYS, source=source, field="spec", ignored=IGNORED_KEYS)
+    refuse_unknown_keys(JobScheduleSpec(partial=partial, context={"source": source}), data, source=source)
     name = "" if partial else parse_name(data, source)
     if not partial:
         for key in ("trigger", "create_job"):

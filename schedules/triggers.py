@@ -20,11 +20,9 @@ from django.utils import timezone
 from django_celery_beat.tzcrontab import TzAwareCrontab
 from tzlocal.windows_tz import win_tz
 
-from studio.yamlspec import check_keys
+from schedules.schema import CronTriggerSpec, RecurrencePatternSpec, RecurrenceTriggerSpec
+from studio.schema import refuse_unknown_keys
 
-CRON_KEYS = {"type", "expression", "time_zone", "start_time", "end_time"}
-RECURRENCE_KEYS = {"type", "frequency", "interval", "schedule", "time_zone", "start_time", "end_time"}
-PATTERN_KEYS = {"hours", "minutes", "week_days", "month_days"}
 FREQUENCIES = ("minute", "hour", "day", "week", "month")
 WEEK_DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # cron's 0..6
 # Cron fields in Azure ML's (and crontab's) order, with celery's parser bounds.
@@ -191,7 +189,9 @@ def parse_trigger(data: Any, *, source: str = "schedule", created: datetime | No
         raise _refuse(
             "trigger.type", f"{where(data, 'type', source)}: trigger type must be cron or recurrence, not {kind!r}."
         )
-    check_keys(data, CRON_KEYS if kind == "cron" else RECURRENCE_KEYS, source=source, field="trigger")
+    refuse_unknown_keys(
+        CronTriggerSpec if kind == "cron" else RecurrenceTriggerSpec, data, source=source, field="trigger"
+    )
     zone_name = data.get("time_zone") or "UTC"
     if not isinstance(zone_name, str):
         raise _refuse("trigger.time_zone", f"{where(data, 'time_zone', source)}: time_zone is a name such as UTC.")
@@ -278,7 +278,7 @@ def _recurrence(trigger: Trigger, data: Any, source: str, anchor: datetime) -> N
             )
         if not isinstance(pattern, dict):
             raise _refuse("trigger.schedule", f"{at}: schedule is a mapping of hours, minutes, week_days, month_days.")
-        check_keys(pattern, PATTERN_KEYS, source=source, field="trigger.schedule")
+        refuse_unknown_keys(RecurrencePatternSpec, pattern, source=source, field="trigger.schedule")
         if interval != 1:
             raise _refuse(
                 "trigger.interval",

@@ -188,15 +188,17 @@ class SpecSerializer(serializers.Serializer):
         """The message for a key this schema knows but `data` may not use."""
         return f"Not a setting of {self.describe(data)}{where(data, key)}."
 
-    def check_keys(self, data: Mapping) -> dict[str, list[str]]:
+    def check_keys(self, data: Mapping, on: str | None = None) -> dict[str, list[str]]:
+        """The errors of the keys of `data`; `on` overrides `unknown_keys_on` (one message there)."""
+        on = on if on is not None else self.unknown_keys_on
         allowed = self.allowed_keys(data)
         errors: dict[str, list[str]] = {}
-        if self.unknown_keys_on is not None:
+        if on is not None:
             unknown = [k for k in data if k not in allowed | self.ignored_keys | self.tolerated_keys | {"$schema"}]
             if unknown:
                 source = self.context.get("source", "spec")
                 parts = ", ".join(f"{k!r}{where(data, k)}" for k in unknown)
-                errors[self.unknown_keys_on] = [
+                errors[on] = [
                     f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {parts}."
                     f"{did_you_mean(unknown[0], allowed | self.ignored_keys)} Allowed: {', '.join(sorted(allowed))}."
                 ]
@@ -212,6 +214,23 @@ class SpecSerializer(serializers.Serializer):
                     f"{self.describe(data).capitalize()} takes: {', '.join(sorted(allowed))}."
                 ]
         return errors
+
+    def clean_values(self, data: Mapping) -> dict[str, Any]:
+        """`data` with the values of its plainly typed keys (text, tags, whole numbers, choices)
+        checked and cleaned by their fields, for a parser that reads the other keys itself (a
+        `Value`, a nested mapping). Raises a Django ValidationError naming each bad key."""
+        out, errors = dict(data), {}
+        for key, value in data.items():
+            field = self.fields.get(key)
+            if field is None or key in self.ignored_keys or isinstance(field, PARSER_READS):
+                continue
+            try:
+                out[key] = field.run_validation(value)
+            except serializers.ValidationError as exc:
+                errors[str(key)] = plain_errors(exc.detail, f"{key}.")[str(key)]
+        if errors:
+            raise ValidationError(errors)
+        return out
 
     def notices(self, data: Mapping) -> list[str]:
         return [
@@ -296,3 +315,39 @@ class Tags(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+@extend_schema_field(OpenApiTypes.ANY)
+class Value(serializers.Field):
+    """A key whose value the asset's parser reads and checks itself (a search space, a binding, a
+    trigger): declared here so the schema, the OpenAPI document and the CLI know the key."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+# Fields whose values the asset's own parser reads (SpecSerializer.clean_values leaves them).
+PARSER_READS = (Value, IgnoredField, serializers.BaseSerializer, serializers.DictField)
+
+
+def refuse_unknown_keys(
+    schema: SpecSerializer | type[SpecSerializer], data: Mapping, *, source: str, field: str = "spec"
+) -> list[str]:
+    """The key check of an asset's schema, for the parsers that keep their own rules for values
+    (sweeps, pipelines, schedules, endpoints): a ValidationError on `field` naming each key the
+    schema does not declare, with its line and a "did you mean"; else the notices of the Azure keys
+    it accepts and ignores. `schema` is a class, or an instance made with `context={"source": ...}`
+    when it needs arguments (`partial`)."""
+    serializer = schema(context={"source": source}) if isinstance(schema, type) else schema
+    errors = serializer.check_keys(data, on=field)
+    if errors:
+        raise ValidationError(errors)
+    return serializer.notices(data)

@@ -10,6 +10,7 @@ class SweepsConfig(AppConfig):
         from jobs.models import JobType
         from studio.activity import register_messages
         from sweeps import services
+        from sweeps.spec import SweepJobSpec
 
         children.register(
             JobType.SWEEP,
@@ -20,6 +21,7 @@ class SweepsConfig(AppConfig):
                 page="sweeps:sweep_detail",
                 validate=services.validate_sweep,
                 create=("Create sweep", "sweeps:sweep_create"),
+                schema=SweepJobSpec,
             ),
         )
         register_messages(

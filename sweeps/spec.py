@@ -1,8 +1,10 @@
 """The Azure ML sweep job YAML (`type: sweep`), validated at submission with file:line errors.
 
-`parse_sweep_spec` returns a `SweepSpec`; its `trial_data(params)` is the command-job mapping of
-one trial, with `${{search_space.x}}` replaced by the trial's shell-quoted values, submitted
-through the ordinary job path.
+`SweepJobSpec` is its schema (the keys the API, its OpenAPI document and the CLI know);
+`parse_sweep_spec` checks a mapping's keys against it, then the rules of the values, and returns a
+`SweepSpec`; its `trial_data(params)` is the command-job mapping of one trial, with
+`${{search_space.x}}` replaced by the trial's shell-quoted values, submitted through the ordinary
+job path.
 """
 
 from __future__ import annotations
@@ -16,27 +18,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from jobs.spec import parse_job_spec
+from studio.schema import SpecSerializer, Tags, Text, Value, WholeNumber, refuse_unknown_keys
 from studio.yamlspec import check_keys
 
-TOP_KEYS = {
-    "type",
-    "name",
-    "display_name",
-    "description",
-    "tags",
-    "experiment_name",
-    "trial",
-    "inputs",
-    "outputs",
-    "compute",
-    "search_space",
-    "sampling_algorithm",
-    "objective",
-    "limits",
-    "early_termination",
-}
-IGNORED_KEYS = {"identity", "properties", "status", "queue_settings", "services"}
-TRIAL_KEYS = {"code", "command", "environment", "environment_variables", "resources", "type"}
 # Each kind's arguments, as Azure ML's search space functions take them.
 KINDS: dict[str, tuple[str, ...]] = {
     "choice": ("values",),
@@ -60,6 +44,53 @@ SEARCH_PLACEHOLDER = re.compile(r"\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}"
 MAX_TRIALS = 1000
 TRIAL_RETRIES = 1
 MAX_TIMEOUT = 30 * 24 * 3600
+
+
+class SweepTrialSpec(SpecSerializer):
+    """The trial of a sweep: one command job, `${{search_space.<name>}}` in its command."""
+
+    noun = "trial"
+
+    type = Text(help_text="command (the only kind of trial)")
+    command = Text(help_text="The command; ${{search_space.<name>}} is each trial's value")
+    code = Text(help_text="A local folder (the CLI uploads it) or a code reference")
+    environment = Value(help_text="name:version, name@latest, or an inline environment")
+    environment_variables = Value(help_text="Variable names to values")
+    resources = Value(help_text="As a command job's resources")
+
+
+class SweepLimitsSpec(SpecSerializer):
+    """How many trials, how many at once, and how long."""
+
+    noun = "limits"
+
+    max_total_trials = WholeNumber(required=False, min_value=1, max_value=MAX_TRIALS, help_text="20 unless given")
+    max_concurrent_trials = WholeNumber(required=False, min_value=1, max_value=100)
+    timeout = WholeNumber(required=False, min_value=1, max_value=MAX_TIMEOUT, help_text="The sweep's seconds")
+    trial_timeout = WholeNumber(required=False, min_value=1, max_value=MAX_TIMEOUT, help_text="Each trial's seconds")
+
+
+class SweepJobSpec(SpecSerializer):
+    """A sweep job (Azure ML's sweepJob YAML), as JSON or YAML: a trial run over a search space."""
+
+    ignored_keys = frozenset({"identity", "properties", "status", "queue_settings", "services"})
+    noun = "sweep job"
+
+    type = Text(help_text="sweep")
+    name = Text(max_length=255)
+    display_name = Text(max_length=255)
+    description = Text()
+    tags = Tags()
+    experiment_name = Text(max_length=255)
+    trial = SweepTrialSpec(required=False)
+    inputs = Value(help_text="As a command job's inputs; the trial reads them as ${{inputs.<name>}}")
+    outputs = Value(help_text="As a command job's outputs")
+    compute = Text(help_text="The compute target the trials run on")
+    search_space = Value(help_text=f"Parameter name -> {{type: {' | '.join(KINDS)}, ...}}")
+    sampling_algorithm = Value(help_text=f"{', '.join(ALGORITHMS)}, or a mapping with type (and seed, rule)")
+    objective = Value(help_text="primary_metric and goal (maximize or minimize)")
+    limits = SweepLimitsSpec(required=False)
+    early_termination = Value(help_text=f"type: {' | '.join(POLICIES)}, with its settings")
 
 
 @dataclass
@@ -232,7 +263,7 @@ def _parse_policy(raw: Any, where: str) -> dict:
 
 def parse_sweep_spec(data: dict, *, source: str = "sweep job") -> SweepSpec:
     """Validate a sweep mapping (YAML-loaded or JSON); every error names its field and line."""
-    check_keys(data, TOP_KEYS, source=source, field="spec", ignored=IGNORED_KEYS)
+    refuse_unknown_keys(SweepJobSpec, data, source=source)
     for key in ("trial", "search_space", "objective", "sampling_algorithm"):
         if key not in data:
             raise ValidationError({key: [f"{source}: a sweep job needs {key}."]})
@@ -242,7 +273,7 @@ def parse_sweep_spec(data: dict, *, source: str = "sweep job") -> SweepSpec:
         raise ValidationError({"trial": [f"{where}: component files are not supported yet; write the trial inline."]})
     if not isinstance(trial, dict):
         raise ValidationError({"trial": [f"{where}: trial is a mapping with command, environment and code."]})
-    check_keys(trial, TRIAL_KEYS, source=where, field="trial")
+    refuse_unknown_keys(SweepTrialSpec, trial, source=where, field="trial")
     if trial.get("type", "command") != "command":
         raise ValidationError({"trial": [f"{where}: a trial is a command."]})
     space = data["search_space"]
@@ -281,9 +312,7 @@ def parse_sweep_spec(data: dict, *, source: str = "sweep job") -> SweepSpec:
     where = _where(data, "limits", source)
     if not isinstance(limits, dict):
         raise ValidationError({"limits": [f"{where}: limits is a mapping."]})
-    check_keys(
-        limits, {"max_total_trials", "max_concurrent_trials", "timeout", "trial_timeout"}, source=where, field="limits"
-    )
+    refuse_unknown_keys(SweepLimitsSpec, limits, source=where, field="limits")
     max_total = _int(limits.get("max_total_trials", 20), "limits.max_total_trials", where, low=1, high=MAX_TRIALS)
     if algorithm == "grid":
         max_total = min(max_total, math.prod(len(p["values"]) for p in search_space.values()))

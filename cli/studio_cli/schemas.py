@@ -6,9 +6,6 @@ server in the user's cache folder with its ETag, and asked for again with If-Non
 (a 304 when the server has not changed). Keys Azure knows but Studio does not use (e.g.
 `identity`) are in that document too: the server accepts and reports them. Anything else is a typo
 the CLI reports with its line before sending.
-
-The assets whose server schema is not yet in the document keep a list here (below), until their
-app describes its body with one schema.
 """
 
 from __future__ import annotations
@@ -30,6 +27,17 @@ ENVIRONMENT = "EnvironmentSpec"
 DATA = "DataSpec"
 MODEL = "ModelSpec"
 JOB = "CommandJobSpec"  # its inputs/outputs entries and limits are described inside it
+DATASTORE = "DatastoreSpec"
+SWEEP = "SweepJobSpec"  # its trial and limits inside it
+COMPONENT = "CommandComponentSpec"  # its inputs/outputs entries inside it
+PIPELINE = "PipelineJobSpec"  # its settings inside it
+PIPELINE_STEP = "PipelineStepSpec"
+PIPELINE_SWEEP_STEP = "PipelineSweepStepSpec"
+SCHEDULE = "JobScheduleSpec"
+ONLINE_ENDPOINT = "OnlineEndpointSpec"
+ONLINE_DEPLOYMENT = "OnlineDeploymentSpec"  # its code_configuration inside it
+BATCH_ENDPOINT = "BatchEndpointSpec"
+BATCH_DEPLOYMENT = "BatchDeploymentSpec"
 
 # keys(component, *path): the keys of a mapping, from the server (see `keys` below); None when
 # the server's document does not describe it.
@@ -119,152 +127,3 @@ def keys(client: Client, component: str, *path: str) -> set[str] | None:
         node = _resolve(doc, inner)
     properties = node.get("properties")
     return set(properties) if isinstance(properties, dict) else None
-
-
-# Not yet described by the server (see the module docstring).
-COMMON = {"name", "version", "description", "tags", "properties"}
-# A sweep job (sweepJob.schema.json); the server checks the search space, objective and limits.
-SWEEP = {
-    "type",
-    "name",
-    "display_name",
-    "experiment_name",
-    "description",
-    "tags",
-    "properties",
-    "trial",
-    "compute",
-    "inputs",
-    "outputs",
-    "search_space",
-    "sampling_algorithm",
-    "objective",
-    "limits",
-    "early_termination",
-    "identity",
-    "queue_settings",
-    "status",
-}
-SWEEP_TRIAL = {"type", "code", "command", "environment", "environment_variables", "resources"}
-DATASTORE = {
-    "name",
-    "type",
-    "description",
-    "tags",
-    "properties",
-    "account_name",
-    "container_name",
-    "file_share_name",
-    "filesystem",
-    "store_name",
-    "endpoint",
-    "protocol",
-    "credentials",
-    "path",
-    "bucket",
-    "endpoint_url",
-    "region",
-    "stage",
-    "auto_delete_setting",
-}
-
-# managedOnlineEndpoint (Azure's keys; identity, kind, public_network_access: accepted, not used)
-ONLINE_ENDPOINT = {
-    "name",
-    "description",
-    "tags",
-    "properties",
-    "auth_mode",
-    "traffic",
-    "mirror_traffic",
-    "identity",
-    "kind",
-    "public_network_access",
-    "compute",
-}
-# managedOnlineDeployment / kubernetesOnlineDeployment
-ONLINE_DEPLOYMENT = {
-    "name",
-    "endpoint_name",
-    "description",
-    "tags",
-    "properties",
-    "type",
-    "model",
-    "code_configuration",
-    "environment",
-    "instance_type",
-    "instance_count",
-    "environment_variables",
-    "request_settings",
-    "liveness_probe",
-    "readiness_probe",
-    "scale_settings",
-    "app_insights_enabled",
-    "egress_public_network_access",
-    "data_collector",
-    "model_mount_path",
-    "resources",
-}
-DEPLOYMENT_CODE = {"code", "scoring_script"}
-DEPLOYMENT_MODEL = {"name", "version", "path", "type", "description", "tags"}
-# A command component (commandComponent.schema.json).
-COMPONENT = COMMON | {
-    "display_name",
-    "type",
-    "inputs",
-    "outputs",
-    "code",
-    "environment",
-    "command",
-    "is_deterministic",
-    "environment_variables",
-    "resources",
-    "distribution",
-    "additional_includes",
-}
-# A pipeline job (pipelineJob.schema.json) and its steps; the server checks bindings and types.
-PIPELINE = {
-    "type",
-    "name",
-    "display_name",
-    "experiment_name",
-    "description",
-    "tags",
-    "properties",
-    "compute",
-    "inputs",
-    "outputs",
-    "settings",
-    "jobs",
-    "identity",
-    "status",
-}
-PIPELINE_STEP = {
-    "type",
-    "component",
-    "inputs",
-    "outputs",
-    "compute",
-    "environment_variables",
-    "display_name",
-    "description",
-    "tags",
-    "command",
-    "code",
-    "environment",
-    "is_deterministic",
-    "properties",
-    "resources",
-    "distribution",
-    "limits",
-    "identity",
-    "services",
-    "queue_settings",
-    # a `type: sweep` step
-    "trial",
-    "search_space",
-    "objective",
-    "sampling_algorithm",
-    "early_termination",
-}

@@ -80,9 +80,9 @@ def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A command job: `code` to be zipped, an inline environment resolved, inputs/outputs checked."""
     job_type = data.get("type", "command")
     if job_type == "sweep":
-        return sweep_body(spec, data)
+        return sweep_body(spec, data, keys)
     if job_type == "pipeline":
-        return pipeline_body(spec, data)
+        return pipeline_body(spec, data, keys)
     if "commandComponent" in str(data.get("$schema", "")) or ("version" in data and "command" in data):
         raise SpecError(
             f"{spec.where(data, 'version' if 'version' in data else '$schema')}: this is a command component, "
@@ -131,14 +131,16 @@ def job_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     return Prepared(body=body, uploads=uploads)
 
 
-def sweep_body(spec: SpecFile, data: dict) -> Prepared:
+def sweep_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A sweep job: its trial's local `code` folder is zipped and sent with it; the server
     validates the rest (search space, objective, limits) and answers with the line at fault."""
-    check_keys(spec, data, schemas.SWEEP)
+    check_keys(spec, data, keys(schemas.SWEEP))
     trial = data.get("trial")
     if not isinstance(trial, dict):
         raise SpecError(f"{spec.where(data, 'trial')}: a sweep job needs a trial (command, environment, code).")
-    check_keys(spec, trial, schemas.SWEEP_TRIAL, context="trial")
+    check_keys(spec, trial, keys(schemas.SWEEP, "trial"), context="trial")
+    if isinstance(data.get("limits"), dict):
+        check_keys(spec, data["limits"], keys(schemas.SWEEP, "limits"), context="limits")
     body = {k: plain(v) for k, v in data.items() if k != "$schema"}
     uploads: dict[str, Path] = {}
     code = trial.get("code")
@@ -171,9 +173,15 @@ def as_json(body: dict) -> str:
     return json.dumps(body)
 
 
-def component_body(spec: SpecFile, data: dict) -> Prepared:
+def component_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A command component file: its local `code` folder is zipped and sent with it."""
-    check_keys(spec, data, schemas.COMPONENT)
+    check_keys(spec, data, keys(schemas.COMPONENT))
+    for section in ("inputs", "outputs"):
+        if isinstance(data.get(section), dict):
+            entry_keys = keys(schemas.COMPONENT, section, "*")
+            for name, entry in data[section].items():
+                if isinstance(entry, dict):
+                    check_keys(spec, entry, entry_keys, context=f"{section}.{name}")
     body = {k: plain(v) for k, v in data.items() if k != "$schema"}
     uploads: dict[str, Path] = {}
     code = data.get("code")
@@ -188,11 +196,13 @@ def component_body(spec: SpecFile, data: dict) -> Prepared:
     return Prepared(body=body, uploads=uploads)
 
 
-def pipeline_body(spec: SpecFile, data: dict) -> Prepared:
+def pipeline_body(spec: SpecFile, data: dict, keys: schemas.Keys) -> Prepared:
     """A pipeline job: each step's component file (`./train.yml`) is read and sent inline, and
     every local code folder is listed for upload: `jobs.<step>` (an inline command's code) or
     `jobs.<step>.component` / `jobs.<step>.trial` (a component file's code)."""
-    check_keys(spec, data, schemas.PIPELINE)
+    check_keys(spec, data, keys(schemas.PIPELINE))
+    if isinstance(data.get("settings"), dict):
+        check_keys(spec, data["settings"], keys(schemas.PIPELINE, "settings"), context="settings")
     jobs = data.get("jobs")
     if not isinstance(jobs, dict) or not jobs:
         raise SpecError(
@@ -203,13 +213,14 @@ def pipeline_body(spec: SpecFile, data: dict) -> Prepared:
     for name, step in jobs.items():
         if not isinstance(step, dict):
             raise SpecError(f"{spec.where(jobs, name)}: step {name!r} must be a mapping.")
-        check_keys(spec, step, schemas.PIPELINE_STEP, context=f"jobs.{name}")
+        step_schema = schemas.PIPELINE_SWEEP_STEP if step.get("type") == "sweep" else schemas.PIPELINE_STEP
+        check_keys(spec, step, keys(step_schema), context=f"jobs.{name}")
         key = "trial" if step.get("type") == "sweep" else "component"  # a sweep step's trial is a component
         component = step.get(key)
         if isinstance(component, str) and _is_local_component(component):
             path = spec.local_path(step, key)
             inner = SpecFile(str(path))
-            prepared = component_body(inner, inner.data)
+            prepared = component_body(inner, inner.data, keys)
             body["jobs"][name][key] = prepared.body
             if "code" in prepared.uploads:
                 uploads[f"jobs.{name}.{key}"] = prepared.uploads["code"]

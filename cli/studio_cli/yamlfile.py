@@ -86,8 +86,11 @@ class SpecFile:
         return path
 
 
-def check_keys(spec: SpecFile, mapping: dict, allowed: set[str], *, context: str = "") -> None:
-    """Refuse keys outside `allowed`, naming the file and the line of each. `$schema` is accepted."""
+def check_keys(spec: SpecFile, mapping: dict, allowed: set[str] | None, *, context: str = "") -> None:
+    """Refuse keys outside `allowed`, naming the file and the line of each. `$schema` is accepted.
+    None: the server's document does not describe this mapping, so the server alone checks it."""
+    if allowed is None:
+        return
     unknown = [k for k in mapping if k not in allowed and k != "$schema"]
     if not unknown:
         return

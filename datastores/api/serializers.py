@@ -1,5 +1,6 @@
-"""API shapes of datastores and data assets (Azure ML CLI v2 field names). Credentials are
-write-only: they are accepted on create/update and never serialised."""
+"""API shapes of datastores and data assets (Azure ML CLI v2 field names), as the API answers.
+What it is sent is datastores.spec's (DatastoreSpec, DataSpec): credentials are accepted there and
+never serialised here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from rest_framework import serializers
 
 from datastores.models import Datastore, DataVersion
 from studio import netcheck
-from studio.api.serializers import TagsField
 
 CONNECTION = ("path", "account_name", "container_name", "endpoint", "protocol", "bucket", "endpoint_url", "region")
 
@@ -41,24 +41,6 @@ class DatastoreSerializer(serializers.ModelSerializer):
         for field in ("endpoint", "endpoint_url"):
             data[field] = netcheck.without_secrets(data[field])
         return data
-
-
-class DatastoreWriteSerializer(serializers.Serializer):
-    """The body of POST (all) and PATCH (any subset). Unknown keys are ignored."""
-
-    name = serializers.CharField(max_length=255, required=False)
-    type = serializers.CharField(required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    tags = TagsField(required=False)
-    path = serializers.CharField(required=False, allow_blank=True, max_length=1024)
-    account_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    container_name = serializers.CharField(required=False, allow_blank=True, max_length=63)
-    endpoint = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    protocol = serializers.CharField(required=False, allow_blank=True, max_length=5)
-    bucket = serializers.CharField(required=False, allow_blank=True, max_length=63)
-    endpoint_url = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    region = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    credentials = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, write_only=True)
 
 
 class EntrySerializer(serializers.Serializer):

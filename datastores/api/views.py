@@ -19,19 +19,10 @@ from datastores.storage import store_for
 from datastores.uploads import UploadSink, discard, parse_multipart, write_body
 from studio import versioning
 from studio.api.base import WorkspaceScopedViewSet
-from studio.api.body import truthy
+from studio.api.body import read_spec, truthy
 from studio.api.versioned import VersionViewSetMixin
-from studio.yamlspec import LineDict, check_keys, check_tree
+from studio.yamlspec import LineDict, check_tree
 
-DATASTORE_YAML_KEYS = {
-    "name",
-    "type",
-    "description",
-    "tags",
-    "credentials",
-    *s.CONNECTION,
-}
-AZURE_IGNORED = {"properties", "file_share_name", "filesystem", "store_name", "stage", "auto_delete_setting"}
 MAX_BROWSE = 5000
 
 
@@ -63,34 +54,37 @@ class DatastoreViewSet(WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name):
         return Response(s.DatastoreSerializer(self.get_object()).data)
 
-    def _body(self, request) -> dict:
-        if _is_yaml(request):
-            data = request.data
-            check_keys(data, DATASTORE_YAML_KEYS, source="datastore YAML", ignored=AZURE_IGNORED)
-            return dict(data)
-        serializer = s.DatastoreWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+    @staticmethod
+    def _body(request, *, partial: bool) -> tuple[dict, list[str]]:
+        """The definition sent (JSON, a datastore YAML or a multipart `spec` part), checked by
+        datastores.spec.DatastoreSpec."""
+        data, how = read_spec(request)
+        return data_spec.clean_datastore(data, source="datastore YAML" if how == "yaml" else "spec", partial=partial)
 
+    @staticmethod
+    def _answer(datastore: Datastore, notices: list[str], code: int = status.HTTP_200_OK) -> Response:
+        body = s.DatastoreSerializer(datastore).data
+        if notices:
+            body["notices"] = notices
+        return Response(body, status=code)
+
+    @extend_schema(request=data_spec.DatastoreSpec, responses={201: s.DatastoreSerializer})
     @sensitive_variables("body")
     def create(self, request, workspace):
-        body = self._body(request)
-        for key in ("name", "type"):
-            if not body.get(key):
-                raise ValidationError({key: ["This field is required."]})
-        body.pop("$schema", None)
+        body, notices = self._body(request, partial=False)
         datastore = services.do_register_datastore(self.workspace, actor=request.user, **body)
-        return Response(s.DatastoreSerializer(datastore).data, status=status.HTTP_201_CREATED)
+        return self._answer(datastore, notices, status.HTTP_201_CREATED)
 
+    @extend_schema(request=data_spec.DatastoreSpec, responses={200: s.DatastoreSerializer})
     @sensitive_variables("body")
     def partial_update(self, request, workspace, name):
         datastore = self.get_object()
-        body = self._body(request)
+        body, notices = self._body(request, partial=True)
         for key in ("name", "type"):
             if key in body and body.pop(key) != getattr(datastore, key):
                 raise ValidationError({key: [f"A datastore's {key} cannot change; register a new one."]})
         datastore = services.do_update_datastore(datastore, actor=request.user, **body)
-        return Response(s.DatastoreSerializer(datastore).data)
+        return self._answer(datastore, notices)
 
     def destroy(self, request, workspace, name):
         services.do_delete_datastore(self.get_object(), actor=request.user)

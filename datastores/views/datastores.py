@@ -1,4 +1,6 @@
-"""Datastore pages: list, register, details with a file browser, upload, download, edit."""
+"""Datastore pages: list, register, details with a file browser, upload, download, edit. The
+register and edit forms collect values; datastores.spec.DatastoreSpec checks them as it checks the
+API's bodies and YAML files, and datastores.services acts."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView
 
-from datastores import paths, services
+from datastores import paths, services, spec
 from datastores.downloads import download_response
 from datastores.forms import DatastoreForm
 from datastores.models import Datastore
@@ -75,17 +77,12 @@ class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
+        body = {"name": data["name"], "type": data["type"], "description": data["description"], "tags": data["tags"]}
         try:
-            datastore = services.do_register_datastore(
-                self.workspace,
-                actor=self.request.user,
-                name=data["name"],
-                type=data["type"],
-                description=data["description"],
-                tags=data["tags"],
-                credentials=form.credentials(),
-                **form.connection(),
+            values, _ = spec.clean_datastore(
+                body | {"credentials": form.credentials(), **form.connection()}, source="form"
             )
+            datastore = services.do_register_datastore(self.workspace, actor=self.request.user, **values)
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
@@ -110,16 +107,12 @@ class DatastoreEditView(DatastoreFormMixin, DatastoreObjectMixin, FormView):
     def form_valid(self, form):
         datastore = self.get_object()
         data = form.cleaned_data
-        connection = {} if datastore.builtin else form.connection()
+        body = {"description": data["description"], "tags": data["tags"]}
+        if not datastore.builtin:
+            body |= {"credentials": form.credentials(), **form.connection()}
         try:
-            services.do_update_datastore(
-                datastore,
-                actor=self.request.user,
-                description=data["description"],
-                tags=data["tags"],
-                credentials=None if datastore.builtin else form.credentials(),
-                **connection,
-            )
+            values, _ = spec.clean_datastore(body, source="form", partial=True)
+            services.do_update_datastore(datastore, actor=self.request.user, **values)
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -10,11 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from endpoints import instances, keys, metrics, mirror, services
+from endpoints.api.base import WRITE, DeploymentViewSet, EndpointAssetViewSet, Writes, read_body
 from endpoints.models import OnlineDeployment, OnlineEndpoint
-from studio.api.base import WorkspaceScopedViewSet
-from studio.api.body import read_spec
+from endpoints.schema import OnlineDeploymentSpec, OnlineEndpointSpec
 
-WRITE = "endpoints.write"
 LOG_CHUNK = 256 * 1024
 
 
@@ -62,21 +60,17 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
     }
 
 
-def _body(request) -> dict:
-    return dict(read_spec(request, field="body")[0])
-
-
 @extend_schema_view(
     list=extend_schema(operation_id="online_endpoints_list", request=None, responses=OpenApiTypes.OBJECT),
     create=extend_schema(
-        operation_id="online_endpoints_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_create", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     retrieve=extend_schema(operation_id="online_endpoints_retrieve", request=None, responses=OpenApiTypes.OBJECT),
     update=extend_schema(
-        operation_id="online_endpoints_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_update", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     partial_update=extend_schema(
-        operation_id="online_endpoints_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_endpoints_partial_update", request=OnlineEndpointSpec, responses=OpenApiTypes.OBJECT
     ),
     destroy=extend_schema(operation_id="online_endpoints_destroy", request=None, responses=OpenApiTypes.OBJECT),
     keys=extend_schema(operation_id="online_endpoints_keys", request=None, responses=OpenApiTypes.OBJECT),
@@ -87,47 +81,20 @@ def _body(request) -> dict:
         operation_id="online_endpoints_mirror_comparison", request=None, responses=OpenApiTypes.OBJECT
     ),
 )
-class OnlineEndpointViewSet(WorkspaceScopedViewSet):
+class OnlineEndpointViewSet(EndpointAssetViewSet):
     queryset = OnlineEndpoint.objects.select_related("workspace").prefetch_related("deployments")
-    lookup_field = "name"
+    spec = OnlineEndpointSpec
     required_actions = {
-        "create": WRITE,
-        "update": WRITE,
-        "partial_update": WRITE,
-        "destroy": WRITE,
+        **EndpointAssetViewSet.required_actions,
         "keys": WRITE,  # reading keys lets one call the endpoint: not for readers
         "regenerate_keys": WRITE,
         "mirror_comparison": WRITE,  # holds request and answer bodies: like the keys, not for readers
     }
 
-    def list(self, request, workspace):
-        return Response([endpoint_data(request, e) for e in self.get_queryset()])
+    writes = Writes(services.do_create_endpoint, services.do_update_endpoint, services.do_delete_endpoint)
 
-    def create(self, request, workspace):
-        endpoint = services.do_create_endpoint(self.workspace, _body(request), actor=request.user)
-        return Response(endpoint_data(request, endpoint), status=status.HTTP_201_CREATED)
-
-    def retrieve(self, request, workspace, name):
-        return Response(endpoint_data(request, self.get_object()))
-
-    def update(self, request, workspace, name):
-        data = _body(request)
-        endpoint = self.get_queryset().filter(name=name).first()
-        if endpoint is None:
-            endpoint = services.do_create_endpoint(self.workspace, data | {"name": name}, actor=request.user)
-            return Response(endpoint_data(request, endpoint), status=status.HTTP_201_CREATED)
-        data.pop("name", None)
-        return Response(endpoint_data(request, services.do_update_endpoint(endpoint, data, actor=request.user)))
-
-    def partial_update(self, request, workspace, name):
-        data = _body(request)
-        data.pop("name", None)
-        endpoint = services.do_update_endpoint(self.get_object(), data, actor=request.user)
-        return Response(endpoint_data(request, endpoint))
-
-    def destroy(self, request, workspace, name):
-        services.do_delete_endpoint(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def present(self, obj: OnlineEndpoint) -> dict:
+        return endpoint_data(self.request, obj)
 
     @action(detail=True, methods=["get"])
     def keys(self, request, workspace, name):
@@ -137,7 +104,7 @@ class OnlineEndpointViewSet(WorkspaceScopedViewSet):
     @action(detail=True, methods=["post"], url_path="regenerate-keys")
     def regenerate_keys(self, request, workspace, name):
         services.do_regenerate_key(
-            self.get_object(), str(_body(request).get("key_type", "primary")), actor=request.user
+            self.get_object(), str(read_body(request).get("key_type", "primary")), actor=request.user
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -159,58 +126,28 @@ def _minutes(request) -> int:
 @extend_schema_view(
     list=extend_schema(operation_id="online_deployments_list", request=None, responses=OpenApiTypes.OBJECT),
     create=extend_schema(
-        operation_id="online_deployments_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_create", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     retrieve=extend_schema(operation_id="online_deployments_retrieve", request=None, responses=OpenApiTypes.OBJECT),
     update=extend_schema(
-        operation_id="online_deployments_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_update", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     partial_update=extend_schema(
-        operation_id="online_deployments_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="online_deployments_partial_update", request=OnlineDeploymentSpec, responses=OpenApiTypes.OBJECT
     ),
     destroy=extend_schema(operation_id="online_deployments_destroy", request=None, responses=OpenApiTypes.OBJECT),
     logs=extend_schema(operation_id="online_deployments_logs", request=None, responses=OpenApiTypes.OBJECT),
     metrics=extend_schema(operation_id="online_deployments_metrics", request=None, responses=OpenApiTypes.OBJECT),
 )
-class OnlineDeploymentViewSet(WorkspaceScopedViewSet):
+class OnlineDeploymentViewSet(DeploymentViewSet):
     queryset = OnlineDeployment.objects.select_related("endpoint__workspace").prefetch_related("instances")
-    lookup_field = "name"
-    required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
+    endpoint_model = OnlineEndpoint
+    spec = OnlineDeploymentSpec
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return OnlineDeployment.objects.none()
-        return self.queryset.filter(endpoint__workspace=self.workspace, endpoint__name=self.kwargs["endpoint"])
+    writes = Writes(services.do_create_deployment, services.do_update_deployment, services.do_delete_deployment)
 
-    def _endpoint(self) -> OnlineEndpoint:
-        return get_object_or_404(OnlineEndpoint, workspace=self.workspace, name=self.kwargs["endpoint"])
-
-    def list(self, request, workspace, endpoint):
-        self._endpoint()
-        return Response([deployment_data(d) for d in self.get_queryset()])
-
-    def create(self, request, workspace, endpoint):
-        deployment = services.do_create_deployment(self._endpoint(), _body(request), actor=request.user)
-        return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
-
-    def retrieve(self, request, workspace, endpoint, name):
-        return Response(deployment_data(self.get_object()))
-
-    def update(self, request, workspace, endpoint, name):
-        data = _body(request)
-        found = self.get_queryset().filter(name=name).first()
-        if found is None:
-            deployment = services.do_create_deployment(self._endpoint(), data | {"name": name}, actor=request.user)
-            return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
-        return Response(deployment_data(services.do_update_deployment(found, data, actor=request.user)))
-
-    def partial_update(self, request, workspace, endpoint, name):
-        deployment = services.do_update_deployment(self.get_object(), _body(request), actor=request.user)
-        return Response(deployment_data(deployment))
-
-    def destroy(self, request, workspace, endpoint, name):
-        services.do_delete_deployment(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def present(self, obj: OnlineDeployment) -> dict:
+        return deployment_data(obj)
 
     @action(detail=True, methods=["get"])
     def logs(self, request, workspace, endpoint, name):

@@ -10,7 +10,6 @@ Bodies use Azure ML CLI v2 YAML's field names; a YAML body is accepted like JSON
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -18,13 +17,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from endpoints.api.base import DeploymentViewSet, EndpointAssetViewSet, Writes, read_body
 from endpoints.batch import scoring, services
 from endpoints.batch.models import BatchDeployment, BatchEndpoint, BatchRun
-from studio.api.base import WorkspaceScopedViewSet
-from studio.api.body import read_spec
+from endpoints.batch.schema import BatchDeploymentSpec, BatchEndpointSpec
 
 WS = r"workspaces/(?P<workspace>[^/.]+)"
-WRITE = "endpoints.write"
 SUBMIT = "jobs.submit"
 
 
@@ -83,17 +81,14 @@ def run_data(run: BatchRun) -> dict:
     }
 
 
-def _body(request) -> dict:
-    return dict(read_spec(request, field="body")[0])
+def _schema(prefix: str, names: list[str], body: type) -> dict:
+    def request(name: str):
+        if name in ("list", "retrieve", "destroy", "jobs"):
+            return None
+        return body if name in ("create", "update", "partial_update") else OpenApiTypes.OBJECT
 
-
-def _schema(prefix: str, names: list[str]) -> dict:
     return {
-        name: extend_schema(
-            operation_id=f"{prefix}_{name}",
-            request=None if name in ("list", "retrieve", "destroy", "jobs") else OpenApiTypes.OBJECT,
-            responses=OpenApiTypes.OBJECT,
-        )
+        name: extend_schema(operation_id=f"{prefix}_{name}", request=request(name), responses=OpenApiTypes.OBJECT)
         for name in names
     }
 
@@ -102,50 +97,24 @@ def _schema(prefix: str, names: list[str]) -> dict:
     **_schema(
         "batch_endpoints",
         ["list", "create", "retrieve", "update", "partial_update", "destroy", "invoke", "jobs"],
+        BatchEndpointSpec,
     )
 )
-class BatchEndpointViewSet(WorkspaceScopedViewSet):
+class BatchEndpointViewSet(EndpointAssetViewSet):
     queryset = BatchEndpoint.objects.select_related("workspace").prefetch_related("deployments")
-    lookup_field = "name"
-    required_actions = {
-        "create": WRITE,
-        "update": WRITE,
-        "partial_update": WRITE,
-        "destroy": WRITE,
-        "invoke": SUBMIT,
-    }
+    spec = BatchEndpointSpec
+    required_actions = {**EndpointAssetViewSet.required_actions, "invoke": SUBMIT}
 
-    def list(self, request, workspace):
-        return Response([endpoint_data(e) for e in self.get_queryset()])
+    writes = Writes(
+        services.do_create_batch_endpoint, services.do_update_batch_endpoint, services.do_delete_batch_endpoint
+    )
 
-    def create(self, request, workspace):
-        endpoint = services.do_create_batch_endpoint(self.workspace, _body(request), actor=request.user)
-        return Response(endpoint_data(endpoint), status=status.HTTP_201_CREATED)
-
-    def retrieve(self, request, workspace, name):
-        return Response(endpoint_data(self.get_object()))
-
-    def update(self, request, workspace, name):
-        data = _body(request)
-        endpoint = self.get_queryset().filter(name=name).first()
-        if endpoint is None:
-            endpoint = services.do_create_batch_endpoint(self.workspace, data | {"name": name}, actor=request.user)
-            return Response(endpoint_data(endpoint), status=status.HTTP_201_CREATED)
-        data.pop("name", None)
-        return Response(endpoint_data(services.do_update_batch_endpoint(endpoint, data, actor=request.user)))
-
-    def partial_update(self, request, workspace, name):
-        data = _body(request)
-        data.pop("name", None)
-        return Response(endpoint_data(services.do_update_batch_endpoint(self.get_object(), data, actor=request.user)))
-
-    def destroy(self, request, workspace, name):
-        services.do_delete_batch_endpoint(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def present(self, obj: BatchEndpoint) -> dict:
+        return endpoint_data(obj)
 
     @action(detail=True, methods=["post"])
     def invoke(self, request, workspace, name):
-        job = services.do_invoke_batch_endpoint(self.get_object(), _body(request), actor=request.user)
+        job = services.do_invoke_batch_endpoint(self.get_object(), read_body(request), actor=request.user)
         return Response(run_data(job.batch_run), status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["get"])
@@ -156,49 +125,23 @@ class BatchEndpointViewSet(WorkspaceScopedViewSet):
 
 
 @extend_schema_view(
-    **_schema("batch_deployments", ["list", "create", "retrieve", "update", "partial_update", "destroy"])
+    **_schema(
+        "batch_deployments",
+        ["list", "create", "retrieve", "update", "partial_update", "destroy"],
+        BatchDeploymentSpec,
+    )
 )
-class BatchDeploymentViewSet(WorkspaceScopedViewSet):
+class BatchDeploymentViewSet(DeploymentViewSet):
     queryset = BatchDeployment.objects.select_related("endpoint__workspace", "code")
-    lookup_field = "name"
-    required_actions = {"create": WRITE, "update": WRITE, "partial_update": WRITE, "destroy": WRITE}
+    endpoint_model = BatchEndpoint
+    spec = BatchDeploymentSpec
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return BatchDeployment.objects.none()
-        return self.queryset.filter(endpoint__workspace=self.workspace, endpoint__name=self.kwargs["endpoint"])
+    writes = Writes(
+        services.do_create_batch_deployment, services.do_update_batch_deployment, services.do_delete_batch_deployment
+    )
 
-    def _endpoint(self) -> BatchEndpoint:
-        return get_object_or_404(BatchEndpoint, workspace=self.workspace, name=self.kwargs["endpoint"])
-
-    def list(self, request, workspace, endpoint):
-        self._endpoint()
-        return Response([deployment_data(d) for d in self.get_queryset()])
-
-    def create(self, request, workspace, endpoint):
-        deployment = services.do_create_batch_deployment(self._endpoint(), _body(request), actor=request.user)
-        return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
-
-    def retrieve(self, request, workspace, endpoint, name):
-        return Response(deployment_data(self.get_object()))
-
-    def update(self, request, workspace, endpoint, name):
-        data = _body(request)
-        found = self.get_queryset().filter(name=name).first()
-        if found is None:
-            deployment = services.do_create_batch_deployment(
-                self._endpoint(), data | {"name": name}, actor=request.user
-            )
-            return Response(deployment_data(deployment), status=status.HTTP_201_CREATED)
-        return Response(deployment_data(services.do_update_batch_deployment(found, data, actor=request.user)))
-
-    def partial_update(self, request, workspace, endpoint, name):
-        deployment = services.do_update_batch_deployment(self.get_object(), _body(request), actor=request.user)
-        return Response(deployment_data(deployment))
-
-    def destroy(self, request, workspace, endpoint, name):
-        services.do_delete_batch_deployment(self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def present(self, obj: BatchDeployment) -> dict:
+        return deployment_data(obj)
 
 
 router = SimpleRouter()

@@ -8,12 +8,12 @@ import mimetypes
 from django.db.models import Count, Max
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from jobs import artifacts, code, logfiles, services
+from jobs import artifacts, children, code, logfiles, services
 from jobs.api import serializers as s
 from jobs.filters import JobFilter
 from jobs.metrics.values import last_metric_values
@@ -56,7 +56,15 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WorkspaceScop
         # The list's filters (which hide archived jobs) must not hide a job asked for by name.
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    @extend_schema(request=CommandJobSpec, responses={201: s.JobSerializer})
+    # A command job, or a job of a registered type (sweep, pipeline) described by its own schema.
+    @extend_schema(
+        request=PolymorphicProxySerializer(
+            component_name="JobDefinition",
+            serializers=lambda: [CommandJobSpec, *children.schemas()],
+            resource_type_field_name=None,
+        ),
+        responses={201: s.JobSerializer},
+    )
     def create(self, request, workspace=None):
         # JSON or YAML body, or multipart: the job as YAML or JSON text in "spec", its code as a zip in "code"
         data, source = read_spec(request)

@@ -24,6 +24,7 @@ from jobs.api.serializers import JobSerializer
 from jobs.models import Job, JobType
 from pipelines.api import serializers as s
 from pipelines.models import Component, ComponentVersion, PipelineStep
+from pipelines.schema import CommandComponentSpec
 from pipelines.services import components as component_services
 from pipelines.services import pipelines as pipeline_services
 from studio import versioning
@@ -73,7 +74,7 @@ class ComponentViewSet(_CreateMixin, WorkspaceScopedViewSet):
                 out.append(versioning.newest(candidates))
         return self.get_paginated_response(s.ComponentVersionSerializer(out, many=True).data)
 
-    @extend_schema(request=None, responses={201: s.ComponentVersionSerializer})
+    @extend_schema(request=CommandComponentSpec, responses={201: s.ComponentVersionSerializer})
     def create(self, request, workspace):
         return self._create(request, None)
 
@@ -108,7 +109,7 @@ class ComponentVersionViewSet(_CreateMixin, WorkspaceScopedViewSet):
     def retrieve(self, request, workspace, name, version):
         return Response(s.ComponentVersionSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses={201: s.ComponentVersionSerializer})
+    @extend_schema(request=CommandComponentSpec, responses={201: s.ComponentVersionSerializer})
     def create(self, request, workspace, name):
         return self._create(request, name)
 

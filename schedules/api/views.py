@@ -7,7 +7,6 @@ workspaces/{ws}/schedules/{name}/disable/   POST
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -16,8 +15,10 @@ from rest_framework.response import Response
 
 from schedules import services
 from schedules.models import Schedule
+from schedules.schema import JobScheduleSpec
 from schedules.triggers import Trigger
 from studio.api.base import WorkspaceScopedViewSet
+from studio.api.body import read_spec
 
 WRITE = "jobs.submit"  # a schedule submits jobs: managing one takes the right to submit them
 RECENT_RUNS = 20
@@ -68,18 +69,16 @@ def schedule_data(schedule: Schedule, *, runs: bool = False) -> dict:
 
 
 def _body(request) -> dict:
-    data = request.data
-    if not isinstance(data, dict):
-        raise ValidationError({"spec": ["Send an object (JSON or YAML) with the schedule's fields."]})
-    return data
+    data = read_spec(request)[0]  # a YAML body keeps the line of each key (studio.yamlspec.LineDict)
+    return data if isinstance(data, dict) else dict(data)
 
 
 @extend_schema_view(
     list=extend_schema(operation_id="schedules_list", request=None, responses=OpenApiTypes.OBJECT),
-    create=extend_schema(operation_id="schedules_create", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT),
+    create=extend_schema(operation_id="schedules_create", request=JobScheduleSpec, responses=OpenApiTypes.OBJECT),
     retrieve=extend_schema(operation_id="schedules_retrieve", request=None, responses=OpenApiTypes.OBJECT),
     partial_update=extend_schema(
-        operation_id="schedules_partial_update", request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT
+        operation_id="schedules_partial_update", request=JobScheduleSpec, responses=OpenApiTypes.OBJECT
     ),
     destroy=extend_schema(operation_id="schedules_destroy", request=None, responses=None),
     enable=extend_schema(operation_id="schedules_enable", request=None, responses=OpenApiTypes.OBJECT),

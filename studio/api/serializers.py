@@ -1,26 +1,18 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from studio.models import AccessToken, ActivityEvent, Membership, Role, Workspace, name_validator, slug_validator
 from studio.permissions import ACTIONS, actions_for
-from studio.tags import clean_tags
+from studio.schema import Tags
 
 User = get_user_model()
 
 
-@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
-class TagsField(serializers.Field):
-    """Tags in and out of the API, cleaned by the one rule (studio.tags.clean_tags)."""
-
-    def to_internal_value(self, data):
-        try:
-            return clean_tags(data)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict["tags"]) from None
+class TagsField(Tags):
+    """Tags in and out of the API: the schemas' field (studio.schema.Tags, the one tag rule), shown
+    as a plain mapping."""
 
     def to_representation(self, value):
         return dict(value or {})

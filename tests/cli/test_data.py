@@ -109,3 +109,15 @@ def test_an_unknown_data_asset_is_one_line(cli):
 
     assert result.code == 1
     assert result.err.startswith("error: ") and len(result.err.strip().splitlines()) == 1
+
+
+def test_a_typo_in_a_datastore_file_is_refused_with_its_line_from_the_servers_schema(cli):
+    from datastores.models import Datastore
+
+    write(cli.cwd, "ds.yml", "name: share\ntype: local\npaht: /srv/share\n")
+
+    result = cli("datastore", "create", "--file", "ds.yml")
+
+    assert result.code == 1, result
+    assert "ds.yml, line 3: unknown key 'paht'. Did you mean 'path'?" in result.err
+    assert not Datastore.objects.filter(name="share").exists()

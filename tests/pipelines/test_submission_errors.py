@@ -91,6 +91,16 @@ jobs:
 """
 
 
+def test_a_typo_in_a_step_or_the_settings_is_refused_with_its_line_and_the_key_meant(api, workspace, train):
+    typo = PIPELINE.replace("    component: azureml:train:1", "    componnet: azureml:train:1")
+    errors = _errors(_post_yaml(api, workspace, typo))
+    assert "step second: unknown key 'componnet' (line 11). Did you mean 'component'?" in errors
+    typo = PIPELINE.replace("default_compute:", "default_comput:")
+    errors = _errors(_post_yaml(api, workspace, typo))
+    assert "settings: unknown key 'default_comput' (line 4). Did you mean 'default_compute'?" in errors
+    assert not Job.objects.filter(workspace=workspace).exists()
+
+
 def test_a_cycle_is_refused_with_its_steps_and_line(api, workspace, train):
     errors = _errors(_post_yaml(api, workspace, PIPELINE))
     assert "cycle" in errors and "first" in errors and "second" in errors and "(line " in errors

@@ -109,6 +109,12 @@ def test_pause_resume_change_and_delete(workspace, owner, source_job):
         ({"create_job": "azureml:no-such-job"}, "create_job", "no job 'no-such-job'"),
         ({"create_job": "./job.yml"}, "create_job", "the studio CLI reads job files"),
         ({"name": "../etc"}, "name", "letters, digits"),
+        ({"trigers": {}}, "spec", "unknown key 'trigers'. Did you mean 'trigger'?"),
+        (
+            {"trigger": {"type": "cron", "expresion": "* * * * *"}},
+            "trigger",
+            "unknown key 'expresion'. Did you mean 'expression'?",
+        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(workspace, owner, source_job, change, field, words):

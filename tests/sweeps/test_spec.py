@@ -32,6 +32,22 @@ def _post_yaml(api, workspace, text):
     return api.post(f"/api/v1/workspaces/{workspace.name}/jobs/", {"spec": text}, format="multipart")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("objective:", "objectiv:", "sweep YAML: unknown key 'objectiv' (line 10). Did you mean 'objective'?"),
+        ("  command:", "  comand:", "unknown key 'comand' (line 3). Did you mean 'command'?"),
+        ("sampling_algorithm: random", "sampling_algorithm: random\nlimits: {max_trials: 2}", "'max_total_trials'"),
+    ],
+)
+def test_a_typo_is_refused_with_its_line_and_the_key_meant(workspace, owner, old, new, words):
+    good_bounds = SWEEP.replace("min_value: 0.5", "min_value: 0.01")
+    answer = _post_yaml(token_client(owner), workspace, good_bounds.replace(old, new, 1))
+    assert answer.status_code == 400, answer.content
+    assert words in str(answer.json())
+    assert not Job.objects.exists()
+
+
 def test_a_bad_bound_is_refused_with_its_line(workspace, owner):
     answer = _post_yaml(token_client(owner), workspace, SWEEP)
     assert answer.status_code == 400, answer.content

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio_cli import schemas
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.context import Context
 from studio_cli.datafiles import upload_to_default_datastore
@@ -15,7 +16,7 @@ from studio_cli.errors import ApiError, CLIError, SpecError
 from studio_cli.output import emit, info
 from studio_cli.refs import is_remote
 from studio_cli.uploads import upload_zipped_folder
-from studio_cli.yamlfile import SpecFile, apply_sets
+from studio_cli.yamlfile import SpecFile, apply_sets, check_keys
 
 ENDPOINT_COLUMNS = [
     ("Name", "name"),
@@ -85,8 +86,11 @@ def _file_options(parser) -> None:
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key of the file")
 
 
-def _body(spec: SpecFile, args) -> dict:
+def _body(spec: SpecFile, args, allowed: set[str] | None) -> dict:
+    """The file as a body: what Azure writes back (SERVER_ONLY) left out, the rest checked against
+    the server's schema of the asset (`allowed`)."""
     apply_sets(spec.data, args.set)
+    check_keys(spec, spec.data, None if allowed is None else allowed | set(SERVER_ONLY))
     body = {k: v for k, v in dict(spec.data).items() if k not in SERVER_ONLY}
     if args.name:
         body["name"] = args.name
@@ -111,7 +115,7 @@ def _located(spec: SpecFile, exc: ApiError) -> CLIError:
 
 def cmd_endpoint_create(ctx: Context) -> int:
     spec = SpecFile(ctx.args.file)
-    body = _body(spec, ctx.args)
+    body = _body(spec, ctx.args, schemas.keys(ctx.client, schemas.BATCH_ENDPOINT))
     defaults = body.pop("defaults", None)
     try:
         created = ctx.client.post(ctx.ws_path("batch-endpoints"), json=body)
@@ -197,7 +201,7 @@ def _upload_driver(ctx: Context, spec: SpecFile, body: dict) -> None:
 
 def cmd_deployment_create(ctx: Context) -> int:
     spec = SpecFile(ctx.args.file)
-    body = _body(spec, ctx.args)
+    body = _body(spec, ctx.args, schemas.keys(ctx.client, schemas.BATCH_DEPLOYMENT))
     endpoint = ctx.args.endpoint_name or body.get("endpoint_name")
     if not endpoint:
         raise SpecError(f"{spec.name}: give endpoint_name (or pass --endpoint-name).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studio_cli import schemas
 from studio_cli.commands import add_group
 from studio_cli.commands.assets import apply_name_version, register_create_archive, register_list_show
 from studio_cli.context import Context
@@ -33,7 +34,7 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    prepared = component_body(spec, spec.data)
+    prepared = component_body(spec, spec.data, schemas.for_server(ctx.client))
     body = prepared.body
     apply_name_version(body, args)
     name = body.get("name")

@@ -7,7 +7,7 @@ from studio_cli.commands import add_command, add_group
 from studio_cli.context import Context
 from studio_cli.errors import CLIError
 from studio_cli.output import emit
-from studio_cli.specs import simple_body
+from studio_cli.specs import report_notices, simple_body
 from studio_cli.yamlfile import SpecFile, apply_sets
 
 COLUMNS = [
@@ -47,10 +47,12 @@ def cmd_show(ctx: Context) -> int:
 def cmd_create(ctx: Context) -> int:
     spec = SpecFile(ctx.args.file)
     apply_sets(spec.data, ctx.args.set)
-    body = simple_body(spec, spec.data, schemas.DATASTORE)
+    body = simple_body(spec, spec.data, schemas.keys(ctx.client, schemas.DATASTORE))
     if ctx.args.name:
         body["name"] = ctx.args.name
     if not body.get("name"):
         raise CLIError(f"{spec.name}: the datastore needs a name (or pass --name).")
-    emit(ctx.client.post(ctx.ws_path("datastores"), json=body), ctx.output)
+    created = ctx.client.post(ctx.ws_path("datastores"), json=body)
+    report_notices(spec, created)
+    emit(created, ctx.output)
     return 0

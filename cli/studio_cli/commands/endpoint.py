@@ -108,7 +108,7 @@ def _endpoint_body(ctx: Context) -> tuple[SpecFile | None, dict]:
     if args.file:
         spec = SpecFile(args.file)
         apply_sets(spec.data, args.set)
-        check_keys(spec, spec.data, schemas.ONLINE_ENDPOINT)
+        check_keys(spec, spec.data, schemas.keys(ctx.client, schemas.ONLINE_ENDPOINT))
         body = {k: plain(v) for k, v in spec.data.items() if k != "$schema"}
     elif args.set:
         apply_sets(body, args.set)
@@ -252,7 +252,7 @@ def _deployment_spec(ctx: Context) -> tuple[SpecFile | None, dict]:
     if args.file:
         spec = SpecFile(args.file)
         apply_sets(spec.data, args.set)
-        check_keys(spec, spec.data, schemas.ONLINE_DEPLOYMENT)
+        check_keys(spec, spec.data, schemas.keys(ctx.client, schemas.ONLINE_DEPLOYMENT))
         data = spec.data
     elif args.set:
         apply_sets(data, args.set)
@@ -272,7 +272,8 @@ def _upload_code(ctx: Context, spec: SpecFile, data: dict) -> dict:
     config = data.get("code_configuration")
     if not isinstance(config, dict):
         raise SpecError(f"{spec.where(data, 'code_configuration')}: code_configuration must be a mapping.")
-    check_keys(spec, config, schemas.DEPLOYMENT_CODE, context="code_configuration")
+    allowed = schemas.keys(ctx.client, schemas.ONLINE_DEPLOYMENT, "code_configuration")
+    check_keys(spec, config, allowed, context="code_configuration")
     if not config.get("code") or not config.get("scoring_script"):
         raise SpecError(f"{spec.where(data, 'code_configuration')}: code_configuration needs code and scoring_script.")
     code = str(config["code"])
@@ -301,7 +302,7 @@ def _model_ref(ctx: Context, spec: SpecFile, data: dict) -> str:
         entry: dict = {"path": model}
         holder, key = data, "model"
     elif isinstance(model, dict):
-        check_keys(spec, model, schemas.DEPLOYMENT_MODEL, context="model")
+        check_keys(spec, model, schemas.keys(ctx.client, schemas.MODEL), context="model")  # registered as a model
         entry, holder, key = dict(model), model, "path"
         if not entry.get("path"):
             raise SpecError(f"{spec.where(data, 'model')}: an inline model needs a path.")

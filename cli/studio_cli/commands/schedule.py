@@ -7,6 +7,7 @@ job is prepared the same way; `azureml:<job name>` copies a job of the workspace
 
 from __future__ import annotations
 
+from studio_cli import schemas
 from studio_cli.commands import add_command, add_group, add_name_arguments, name_from_args
 from studio_cli.commands.job import at_line, job_request
 from studio_cli.context import Context
@@ -15,7 +16,6 @@ from studio_cli.output import emit, info
 from studio_cli.specs import plain
 from studio_cli.yamlfile import SpecFile, apply_sets, check_keys
 
-KEYS = {"$schema", "name", "display_name", "description", "tags", "trigger", "create_job"}
 COLUMNS = [
     ("Name", "name"),
     ("Enabled", lambda s: "yes" if s.get("is_enabled") else "paused"),
@@ -49,7 +49,7 @@ def cmd_create(ctx: Context) -> int:
     args = ctx.args
     spec = SpecFile(args.file)
     apply_sets(spec.data, args.set)
-    check_keys(spec, spec.data, KEYS)
+    check_keys(spec, spec.data, schemas.keys(ctx.client, schemas.SCHEDULE))
     body = {k: plain(v) for k, v in spec.data.items() if k != "$schema"}
     if args.name:
         body["name"] = args.name
