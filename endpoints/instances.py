@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -32,16 +33,15 @@ from compute import sandbox
 from endpoints import mlflow_scoring, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from registry import services as registry
+from studio import crypto
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
 MAX_BACKOFF_SECONDS = 60
-# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own; the network is shared
-# with the host, so it is started bound to loopback: only the router (with keys) reaches it.
-LAUNCH = (
-    "import sys, azureml_inference_server_http.amlserver as server; "
-    "server.DEFAULT_HOST = '127.0.0.1'; sys.argv[0] = 'azmlinfsrv'; sys.exit(server.run())"
-)
+# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own: the launcher binds it to
+# the node's address and makes every request carry the instance's secret (see its docstring).
+LAUNCH = (Path(__file__).parent / "serving" / "launch_server.py").read_text()
+KEY_FILE = ".instance-key"
 
 
 @dataclass
@@ -129,6 +129,7 @@ def _start(instance: DeploymentInstance) -> None:
         "--health_port",
         str(health),
     ]
+    secret = _hand_over_secret(folder)
     env = {
         "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(folder),
@@ -138,6 +139,8 @@ def _start(instance: DeploymentInstance) -> None:
         "AZUREML_MODEL_DIR": str(folder / "model"),
         "AZUREML_ENTRY_SCRIPT": str(folder / "code" / script),
         "PYTHONUNBUFFERED": "1",
+        "STUDIO_INSTANCE_KEY_FILE": str(folder / KEY_FILE),
+        "STUDIO_INSTANCE_HOST": "127.0.0.1",
     }
     wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
     with open(folder / "server.log", "ab") as out:
@@ -145,8 +148,25 @@ def _start(instance: DeploymentInstance) -> None:
     _RUNNING[instance.pk] = _Running(process, folder)
     # `detail` keeps the last failure until the instance is ready again.
     DeploymentInstance.objects.filter(pk=instance.pk).update(
-        port=port, pid=process.pid, status=InstanceStatus.STARTING, started_at=timezone.now()
+        port=port,
+        pid=process.pid,
+        secret_encrypted=crypto.encrypt(secret),
+        status=InstanceStatus.STARTING,
+        started_at=timezone.now(),
     )
+
+
+def _hand_over_secret(folder: Path) -> str:
+    """A new secret for the process about to start, in a file only this user can read, inside the
+    instance's folder (which no other sandbox sees). The launcher reads and deletes it before the
+    scoring script is imported; a restart gets a new one, so a leaked secret dies with its process."""
+    secret = secrets.token_urlsafe(32)
+    path = folder / KEY_FILE
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret)
+    return secret
 
 
 def _reap() -> None:
@@ -197,7 +217,10 @@ def _stop(instance_pk: int, pid: int | None = None) -> None:
 def ready(instance: DeploymentInstance) -> bool:
     """The server answers its liveness route (it runs the script's init() before it listens)."""
     try:
-        return requests.get(f"http://127.0.0.1:{instance.port}/", timeout=READY_TIMEOUT).status_code == 200
+        answer = requests.get(
+            f"http://127.0.0.1:{instance.port}/", headers={routes.KEY_HEADER: instance.secret}, timeout=READY_TIMEOUT
+        )
+        return answer.status_code == 200
     except requests.RequestException:
         return False
 

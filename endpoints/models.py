@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from studio import crypto
 from studio.querysets import WorkspaceScopedQuerySet
 
 
@@ -95,6 +96,9 @@ class DeploymentInstance(models.Model):
     pid = models.PositiveIntegerField(null=True)
     status = models.CharField(max_length=16, choices=InstanceStatus.choices, default=InstanceStatus.STARTING)
     restarts = models.PositiveIntegerField(default=0)
+    # The secret its server requires in X-Studio-Instance-Key (new at every start; studio.crypto).
+    # Only the router and the node's readiness probe read it; no page or API shows it.
+    secret_encrypted = models.TextField(blank=True)
     detail = models.TextField(blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     # A draining instance is stopped at this time (it takes no new requests meanwhile).
@@ -102,6 +106,10 @@ class DeploymentInstance(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
 
 
 class DeploymentMetrics(models.Model):
