@@ -64,6 +64,11 @@ class OnlineDeployment(models.Model):
     )
     instance_type = models.CharField(max_length=100, blank=True)
     instance_count = models.PositiveIntegerField(default=1)
+    # Where the instances run: the target's live nodes share them (endpoints.placement). Null: the
+    # shared `local` target's nodes, as when no compute is given.
+    compute = models.ForeignKey(
+        "compute.ComputeTarget", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     environment_variables = models.JSONField(default=dict, blank=True)
     # Bumped when what the instances run changes: instances of older generations are replaced.
     generation = models.PositiveIntegerField(default=1)

@@ -90,7 +90,7 @@ class DeploymentRow:
 
 def deployment_rows(endpoint: OnlineEndpoint) -> list[DeploymentRow]:
     rows = []
-    for deployment in endpoint.deployments.all():
+    for deployment in endpoint.deployments.select_related("compute"):
         live = [i for i in deployment.instances.all() if i.status != InstanceStatus.STOPPED]
         failed = [i for i in live if i.status == InstanceStatus.FAILED]
         rows.append(
@@ -229,6 +229,8 @@ class DeployView(WorkspaceMixin, FormView):
             fields = {"name": data["name"], "model": data["model"], "instance_count": data["instance_count"]}
             if data["environment"]:
                 fields["environment"] = data["environment"]
+            if data["compute"]:
+                fields["compute"] = data["compute"]
             if code is not None:
                 fields["code_configuration"] = {"code": code.pk, "scoring_script": data["scoring_script"] or script}
             deployment = deploying.deploy(

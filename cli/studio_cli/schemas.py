@@ -195,6 +195,7 @@ ONLINE_DEPLOYMENT = {
     "environment",
     "instance_type",
     "instance_count",
+    "compute",  # Studio's: the compute target whose nodes run the instances (Azure puts it on the endpoint)
     "environment_variables",
     "request_settings",
     "liveness_probe",

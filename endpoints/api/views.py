@@ -47,6 +47,7 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
         "environment": deployment.environment,
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,
+        "compute": f"azureml:{deployment.compute.name}" if deployment.compute else None,
         "environment_variables": deployment.environment_variables,
         "generation": deployment.generation,
         "instances": [
