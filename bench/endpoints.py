@@ -100,7 +100,7 @@ def wait_http(url: str, timeout: float = 60, method: str = "GET") -> None:
 def setup():
     from django.contrib.auth import get_user_model
 
-    from endpoints import instances, keys, services
+    from endpoints import keys, services
     from endpoints.models import DeploymentInstance, InstanceStatus
     from environments import services as env_services
     from environments import spec
@@ -109,6 +109,7 @@ def setup():
     from registry import services as registry
     from studio.services import do_create_workspace
     from tests.endpoints.conftest import CONDA, SCORE, TRAIN
+    from tests.endpoints.helpers import reconcile_here
     from tests.jobs.conftest import make_zip
 
     owner = get_user_model().objects.create_user("bench", password="x")
@@ -138,7 +139,7 @@ def setup():
     endpoint = services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        instances.reconcile()
+        reconcile_here()
         instance = DeploymentInstance.objects.first()
         if instance and instance.status == InstanceStatus.READY:
             return workspace, keys.read(endpoint)["primary"], instance.port, instance.secret
@@ -223,7 +224,7 @@ def start_trivial(workspace) -> tuple[subprocess.Popen, int]:
     )
     DeploymentInstance.objects.create(
         deployment=deployment,
-        node="bench",
+        host="127.0.0.1",
         port=port,
         status=InstanceStatus.READY,
         secret_encrypted=crypto.encrypt("unchecked"),  # the constant upstream checks nothing

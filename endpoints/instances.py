@@ -20,8 +20,8 @@ import signal
 import socket
 import subprocess
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -56,10 +56,11 @@ _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _node_lock():
-    """One reconcile at a time on this node, across the worker's processes and threads."""
+def _node_lock(node_ids: Collection[int]):
+    """One reconcile at a time for these nodes, across threads and processes of this machine."""
     instances_root().mkdir(parents=True, exist_ok=True)
-    with _LOCK, open(instances_root() / ".reconcile.lock", "w") as handle:
+    name = "-".join(str(pk) for pk in sorted(node_ids)) or "none"
+    with _LOCK, open(instances_root() / f".reconcile-{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -67,17 +68,13 @@ def _node_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def node_name() -> str:
-    return settings.STUDIO_ENDPOINTS_NODE
-
-
 def instances_root() -> Path:
     return Path(settings.STUDIO_ENDPOINTS_DIR)
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -117,7 +114,8 @@ def _start(instance: DeploymentInstance) -> None:
         shutil.copytree(deployment.code.path, folder / "code")
         script = deployment.scoring_script
     python = _python_for(deployment)
-    port, health = free_port(), free_port()
+    host = settings.STUDIO_NODE_ADDRESS
+    port = free_port(host)
     argv = [
         python,
         "-c",
@@ -126,8 +124,6 @@ def _start(instance: DeploymentInstance) -> None:
         str(folder / "code" / script),
         "--port",
         str(port),
-        "--health_port",
-        str(health),
     ]
     secret = _hand_over_secret(folder)
     env = {
@@ -140,7 +136,7 @@ def _start(instance: DeploymentInstance) -> None:
         "AZUREML_ENTRY_SCRIPT": str(folder / "code" / script),
         "PYTHONUNBUFFERED": "1",
         "STUDIO_INSTANCE_KEY_FILE": str(folder / KEY_FILE),
-        "STUDIO_INSTANCE_HOST": "127.0.0.1",
+        "STUDIO_INSTANCE_HOST": host,
     }
     wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
     with open(folder / "server.log", "ab") as out:
@@ -148,6 +144,7 @@ def _start(instance: DeploymentInstance) -> None:
     _RUNNING[instance.pk] = _Running(process, folder)
     # `detail` keeps the last failure until the instance is ready again.
     DeploymentInstance.objects.filter(pk=instance.pk).update(
+        host=host,
         port=port,
         pid=process.pid,
         secret_encrypted=crypto.encrypt(secret),
@@ -218,7 +215,9 @@ def ready(instance: DeploymentInstance) -> bool:
     """The server answers its liveness route (it runs the script's init() before it listens)."""
     try:
         answer = requests.get(
-            f"http://127.0.0.1:{instance.port}/", headers={routes.KEY_HEADER: instance.secret}, timeout=READY_TIMEOUT
+            f"http://{instance.host}:{instance.port}/",
+            headers={routes.KEY_HEADER: instance.secret},
+            timeout=READY_TIMEOUT,
         )
         return answer.status_code == 200
     except requests.RequestException:
@@ -233,35 +232,40 @@ def _fail(instance: DeploymentInstance, why: str) -> None:
     DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
 
 
-def reconcile() -> dict[str, int]:
-    """Make this node's instances match the deployments: start missing ones, restart dead ones,
-    mark started ones ready once they answer, replace updated ones, stop what no deployment wants."""
-    counts = {"started": 0, "restarted": 0, "ready": 0, "draining": 0, "stopped": 0}
-    with _node_lock():
+def reconcile(node_ids: Collection[int]) -> dict[str, int]:
+    """Make the instances assigned to these nodes (this worker's; `endpoints.placement` assigns
+    them) run: start new ones, restart dead ones, mark started ones ready once they answer, stop
+    the ones told to stop or drained, and any process whose row moved away or is gone."""
+    counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
+    with _node_lock(node_ids):
         _reap()
-        node = node_name()
-        # Processes whose rows were told to stop (an update), or are gone (deployment deleted:
-        # only this worker process knows those pids).
-        for instance in DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED):
-            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
-            instance.delete()
-            counts["stopped"] += 1
-        live_rows = set(DeploymentInstance.objects.filter(node=node).values_list("pk", flat=True))
+        rows = list(
+            DeploymentInstance.objects.filter(node_id__in=node_ids).select_related(
+                "deployment__endpoint__workspace", "deployment__code", "deployment__model_version"
+            )
+        )
+        mine = {row.pk for row in rows}
         for pk in list(_RUNNING):
-            if pk not in live_rows:
+            if pk not in mine:  # moved to another node, or its deployment was deleted
                 _stop(pk)
                 counts["stopped"] += 1
-        for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
-            _reconcile_deployment(deployment, node, counts)
+        now = timezone.now()
+        for instance in rows:
+            deployment = instance.deployment
+            if instance.status == InstanceStatus.STOPPED or (
+                instance.status == InstanceStatus.DRAINING and (instance.stop_at is None or instance.stop_at <= now)
+            ):
+                _remove(instance, counts)
+            elif instance.status == InstanceStatus.DRAINING:
+                continue
+            elif instance.generation != deployment.generation:
+                if not _pid_alive(instance):  # an old instance that died is not brought back
+                    _remove(instance, counts)
+            else:
+                _keep_alive(instance, counts)
     if any(counts.values()):
         routes.forget_all()  # this process's router sees the change at once
     return counts
-
-
-def drain_seconds() -> float:
-    """How long a replaced instance keeps running without new requests: until every router
-    process has reloaded its cached route (an idle one may hold it STALE_FACTOR cache times)."""
-    return routes.ttl() * routes.STALE_FACTOR + 1.0
 
 
 def _remove(instance: DeploymentInstance, counts: dict[str, int]) -> None:
@@ -292,53 +296,20 @@ def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
             return
         counts["restarted" if restarting else "started"] += 1
         return
-    instance.refresh_from_db()
     if instance.status != InstanceStatus.READY and ready(instance):
         DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
         counts["ready"] += 1
 
 
-def _reconcile_deployment(deployment: OnlineDeployment, node: str, counts: dict[str, int]) -> None:
-    """Current-generation instances are kept at `instance_count`; older ones keep serving until
-    all of those are ready, then drain (no new requests) and stop: an update drops no request."""
-    rows = list(deployment.instances.filter(node=node).exclude(status=InstanceStatus.STOPPED).order_by("pk"))
-    draining = [r for r in rows if r.status == InstanceStatus.DRAINING]
-    current = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation == deployment.generation]
-    old = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation != deployment.generation]
-    for extra in current[deployment.instance_count :]:
-        _remove(extra, counts)
-    current = current[: deployment.instance_count]
-    while len(current) < deployment.instance_count:
-        current.append(
-            DeploymentInstance.objects.create(deployment=deployment, node=node, generation=deployment.generation)
-        )
-    for instance in current:
-        instance.deployment = deployment
-        _keep_alive(instance, counts)
-    if old:
-        ready_now = DeploymentInstance.objects.filter(
-            pk__in=[r.pk for r in current], status=InstanceStatus.READY
-        ).count()
-        if ready_now >= deployment.instance_count:
-            stop_at = timezone.now() + timedelta(seconds=drain_seconds())
-            DeploymentInstance.objects.filter(pk__in=[r.pk for r in old]).update(
-                status=InstanceStatus.DRAINING, stop_at=stop_at
-            )
-            counts["draining"] += len(old)
-        else:
-            for instance in old:  # an old instance that died is not brought back
-                if not _pid_alive(instance):
-                    _remove(instance, counts)
-    for instance in draining:
-        if instance.stop_at is None or instance.stop_at <= timezone.now():
-            _remove(instance, counts)
-
-
-def stop_all() -> None:
-    with _node_lock():
-        for instance in DeploymentInstance.objects.filter(node=node_name()):
+def stop_all(node_ids: Collection[int] = ()) -> None:
+    """Stop every instance process this worker process started, and those of `node_ids`, and
+    forget those nodes' rows (the worker is exiting; placement puts them elsewhere)."""
+    with _node_lock(node_ids):
+        for instance in DeploymentInstance.objects.filter(node_id__in=node_ids):
             _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
         for pk in list(_RUNNING):
             _stop(pk)
         with transaction.atomic():
-            DeploymentInstance.objects.filter(node=node_name()).delete()
+            DeploymentInstance.objects.filter(node_id__in=node_ids).update(
+                node=None, host="", port=None, pid=None, secret_encrypted="", status=InstanceStatus.STARTING
+            )

@@ -92,11 +92,17 @@ class InstanceStatus(models.TextChoices):
 
 
 class DeploymentInstance(models.Model):
-    """One scoring server process of a deployment, on loopback `port` of the node `node`."""
+    """One scoring server process of a deployment, listening on `host`:`port` of the node `node`.
+
+    `endpoints.placement` assigns it to a live node of the deployment's compute target (and to
+    another when that node stops heart-beating: `node` null or lost means "to be placed"); that
+    node's worker starts and keeps it (`instances.reconcile`)."""
 
     deployment = models.ForeignKey(OnlineDeployment, on_delete=models.CASCADE, related_name="instances")
     generation = models.PositiveIntegerField(default=1)
-    node = models.CharField(max_length=200)
+    node = models.ForeignKey("compute.Node", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The node's advertised address (STUDIO_NODE_ADDRESS), set by the node when it starts the server.
+    host = models.CharField(max_length=64, blank=True)
     port = models.PositiveIntegerField(null=True)
     pid = models.PositiveIntegerField(null=True)
     status = models.CharField(max_length=16, choices=InstanceStatus.choices, default=InstanceStatus.STARTING)

@@ -1,6 +1,6 @@
 """What a router process knows of each online endpoint: the digests of its keys, its traffic and
-mirror split, and the ports of its ready instances, cached so that a scoring request touches no
-database.
+mirror split, and the addresses and secrets of its ready instances, cached so that a scoring
+request touches no database.
 
 An entry is trusted for `STUDIO_ROUTER_CACHE_MS`; after that the next request still uses it and
 reloads it in the background (a request waits for the database only when the entry is missing or
@@ -161,9 +161,10 @@ def load(workspace: str, name: str, previous: Route | None = None) -> Route | No
         d_name: DeploymentRoute(pk, d_name, []) for pk, d_name in endpoint.deployments.values_list("pk", "name")
     }
     ready = DeploymentInstance.objects.filter(deployment__endpoint=endpoint, status=InstanceStatus.READY)
-    for d_name, port, secret in ready.order_by("pk").values_list("deployment__name", "port", "secret_encrypted"):
-        if port and secret:
-            url = f"http://127.0.0.1:{port}/score"
+    found = ready.order_by("pk").values_list("deployment__name", "host", "port", "secret_encrypted")
+    for d_name, host, port, secret in found:
+        if host and port and secret:
+            url = f"http://{host}:{port}/score"
             deployments[d_name].instances.append(Instance(url, crypto.decrypt(secret)))
     if previous is not None:
         for d_name, route in deployments.items():

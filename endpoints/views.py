@@ -50,7 +50,7 @@ def _logs_context(request, endpoint: OnlineEndpoint) -> dict:
     if not wanted and selected:  # the log viewer keeps only ?file=<instance> in the address
         wanted = next((d.name for d in deployments for i in d.instances.all() if str(i.pk) == selected), "")
     chosen = next((d for d in deployments if d.name == wanted), deployments[0] if deployments else None)
-    instances = list(chosen.instances.all()) if chosen else []
+    instances = list(chosen.instances.select_related("node")) if chosen else []
     if not any(str(i.pk) == selected for i in instances):
         selected = str(instances[0].pk) if instances else ""
     return {"log_deployment": chosen, "log_instances": instances, "selected_instance": selected}

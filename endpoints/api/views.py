@@ -53,12 +53,12 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
         "instances": [
             {
                 "status": i.status,
-                "node": i.node,
+                "node": i.node.worker_name if i.node else None,
                 "generation": i.generation,
                 "restarts": i.restarts,
                 "detail": i.detail[-2000:],
             }
-            for i in deployment.instances.all()
+            for i in deployment.instances.select_related("node")
         ],
     }
 

@@ -10,6 +10,7 @@ import time
 from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.conftest import token_client
+from tests.endpoints.helpers import reconcile_here
 
 API = "/api/v1/workspaces/{ws}/online-endpoints/"
 
@@ -69,7 +70,7 @@ def _listening_on(port: int) -> set[str]:
 def _wait_ready(deployment_names, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        instances.reconcile()
+        reconcile_here()
         states = DeploymentInstance.objects.filter(deployment__name__in=deployment_names)
         if states.count() == len(deployment_names) and all(i.status == InstanceStatus.READY for i in states):
             return
@@ -212,7 +213,7 @@ def test_an_instance_whose_init_fails_shows_its_log(workspace, owner, serve_env,
         deadline = time.monotonic() + 90
         shown = ""
         while time.monotonic() < deadline and "the model file is corrupt" not in shown:
-            instances.reconcile()
+            reconcile_here()
             time.sleep(1)
             shown = " ".join(i["detail"] for i in api.get(url).json()["instances"])
         assert "the model file is corrupt" in shown
