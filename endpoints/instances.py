@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute import sandbox
-from endpoints import mlflow_scoring, routes
+from endpoints import mlflow_scoring, placement, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from registry import services as registry
 from studio import crypto
@@ -299,6 +299,7 @@ def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
     if instance.status != InstanceStatus.READY and ready(instance):
         DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
         counts["ready"] += 1
+        placement.drain_replaced(instance.deployment_id)
 
 
 def stop_all(node_ids: Collection[int] = ()) -> None:

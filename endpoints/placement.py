@@ -137,6 +137,18 @@ def _wait_for_a_node(row: DeploymentInstance, deployment: OnlineDeployment) -> N
     )
 
 
+@transaction.atomic
+def drain_replaced(deployment_id: int) -> int:
+    """Called by a node as soon as one of its instances is ready: if that completes the current
+    generation, the older one drains now rather than at the next placement round (the router
+    would otherwise keep mixing old and new answers meanwhile). Returns how many drain."""
+    deployment = OnlineDeployment.objects.select_for_update(of=("self",)).filter(pk=deployment_id).first()
+    counts: Counter[str] = Counter()
+    if deployment is not None:
+        _drain_old_generations(deployment, counts)
+    return counts["draining"]
+
+
 def _drain_old_generations(deployment: OnlineDeployment, counts: Counter[str]) -> None:
     """Older generations keep serving until all of the current one is ready, then drain."""
     instances = deployment.instances.exclude(status__in=(InstanceStatus.DRAINING, InstanceStatus.STOPPED))

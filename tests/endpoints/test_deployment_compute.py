@@ -33,6 +33,10 @@ def test_a_deployment_takes_a_compute_target_of_its_workspace_and_shows_it(works
     assert moved.status_code == 200, moved.json()
     assert moved.json()["compute"] == "azureml:cpu-cluster" and moved.json()["generation"] == 2
 
+    # A target that deployments run on is not deleted from under them.
+    refused = api.delete(f"/api/v1/workspaces/{workspace.name}/computes/cpu-cluster/")
+    assert refused.status_code == 409 and "online deployments" in str(refused.json()), refused.content
+
 
 def test_a_missing_foreign_docker_or_someone_elses_compute_is_a_field_error(workspace, owner, members, outsider, light):
     theirs = Workspace.objects.get(name="ws-other")
