@@ -1,11 +1,12 @@
-"""Deployment instances: `azureml-inference-server-http` processes started through the sandbox on
-this node, each on a free loopback port, kept alive by `reconcile()` (desired vs running).
+"""Deployment instances on this node: `azureml-inference-server-http` processes started through
+the sandbox, each on a free port of the node's address (STUDIO_NODE_ADDRESS) and behind its own
+secret, kept alive by `reconcile(node_ids)` for the rows `endpoints.placement` assigned to this
+worker's nodes.
 
-A node's worker runs `reconcile()` periodically and whenever a deployment changes, one at a time
-per node (a file lock: a prefork worker runs it in any of its children). Liveness is by pid and
-command line, so any child sees the others' processes. The processes die with the worker child
-that started them (the sandbox's --die-with-parent), so a restarted worker finds its rows without
-processes and starts them again.
+A node's keeper thread (`endpoints.node_keeper`) runs `reconcile`; a file lock per node set keeps
+two reconciles of the same nodes apart. Liveness is by pid and command line. The processes die
+with the thread that started them (the sandbox's --die-with-parent), so a restarted worker finds
+its rows without processes and starts them again.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Online endpoints and their deployments (Azure ML's managedOnlineEndpoint and
 managedOnlineDeployment), and the instances that serve them.
 
-A deployment's instances follow one state machine, driven by `instances.reconcile()` in the worker:
+A deployment's instances are placed on nodes by `placement.place()` and follow one state machine,
+driven by `instances.reconcile()` in the worker of the node they are assigned to:
 `Starting -> Ready -> (process gone) Failed -> Starting ...`; `Stopped` when the deployment no
 longer wants it. An update bumps the deployment's `generation`: the old generation keeps serving
 until the new one is ready, then goes `Ready -> Draining` (no new requests) and is stopped after

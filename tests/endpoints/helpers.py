@@ -32,6 +32,29 @@ def reconcile_here() -> dict[str, int]:
     return instances.reconcile([node.pk])
 
 
+def deploy_script(workspace, owner, env_version, script: str, endpoint_name: str, **fields):
+    """An endpoint with one deployment, `blue`, of the registered `doubler` model served by
+    `script` (a score.py) in `env_version`. Returns (endpoint, deployment)."""
+    from endpoints import services
+    from jobs.code import snapshot_from_zip
+    from tests.jobs.conftest import make_zip
+
+    code = snapshot_from_zip(workspace, make_zip({"score.py": script}), actor=owner)
+    endpoint = services.do_create_endpoint(workspace, {"name": endpoint_name}, actor=owner)
+    deployment = services.do_create_deployment(
+        endpoint,
+        {
+            "name": "blue",
+            "model": "azureml:doubler:1",
+            "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
+            "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
+            **fields,
+        },
+        actor=owner,
+    )
+    return endpoint, deployment
+
+
 def wait_ready(deployment_names, timeout=120):
     """Reconcile until every named deployment has exactly its ready instance(s)."""
     deadline = time.monotonic() + timeout

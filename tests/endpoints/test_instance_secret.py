@@ -10,7 +10,7 @@ from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance
 from jobs.models import JobStatus
 from tests.conftest import token_client
-from tests.endpoints.helpers import wait_ready
+from tests.endpoints.helpers import deploy_script, wait_ready
 from tests.jobs.conftest import make_zip, plain_env, wait_status  # noqa: F401 - fixture
 from tests.jobs.test_run_venv import submit
 
@@ -53,21 +53,8 @@ for path, method, key in [("/score", "POST", None), ("/score", "POST", "guess"),
 def test_a_job_on_the_same_node_cannot_call_an_instance_without_its_secret(
     client, node, workspace, owner, members, serve_env, sklearn_model
 ):
-    from jobs.code import snapshot_from_zip
-
     env_version, _ = serve_env
-    code = snapshot_from_zip(workspace, make_zip({"score.py": SNOOP}), actor=owner)
-    endpoint = services.do_create_endpoint(workspace, {"name": "guarded-ep"}, actor=owner)
-    services.do_create_deployment(
-        endpoint,
-        {
-            "name": "blue",
-            "model": "azureml:doubler:1",
-            "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
-            "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
-        },
-        actor=owner,
-    )
+    endpoint, _ = deploy_script(workspace, owner, env_version, SNOOP, "guarded-ep")
     endpoint = services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
     try:
         wait_ready(["blue"])

@@ -15,7 +15,7 @@ from compute.models import Node
 from endpoints import keys, placement, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.compute.conftest import make_target, purged, register, wait_for
-from tests.jobs.conftest import make_zip
+from tests.endpoints.helpers import deploy_script
 
 
 def _rows(deployment):
@@ -102,28 +102,15 @@ def run(raw_data):
 def test_two_nodes_each_run_an_instance_and_a_killed_nodes_instance_moves(
     client, workers, workspace, owner, serve_env, sklearn_model
 ):
-    from jobs.code import snapshot_from_zip
-
     workers.env["STUDIO_NODE_UNREACHABLE_SECONDS"] = "4"  # the reaper's rule, short for the test
     cluster = make_target(workspace, owner, name="serve-cluster", max_instances=2)
     env_version, _ = serve_env
-    code = snapshot_from_zip(workspace, make_zip({"score.py": SCORE_WHERE}), actor=owner)
     with purged(cluster.queue_name):
         first = workers.start("ws-main/serve-cluster")
         workers.start("ws-main/serve-cluster")
         wait_for(lambda: cluster.nodes().filter(state="Ready").count() == 2, 60, what="two Ready nodes")
-        endpoint = services.do_create_endpoint(workspace, {"name": "spread-ep"}, actor=owner)
-        deployment = services.do_create_deployment(
-            endpoint,
-            {
-                "name": "blue",
-                "model": "azureml:doubler:1",
-                "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
-                "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
-                "compute": "serve-cluster",
-                "instance_count": 2,
-            },
-            actor=owner,
+        endpoint, deployment = deploy_script(
+            workspace, owner, env_version, SCORE_WHERE, "spread-ep", compute="serve-cluster", instance_count=2
         )
         services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
 
