@@ -130,10 +130,10 @@ def place(deployment_id: int) -> dict[str, int]:
 
 def _wait_for_a_node(row: DeploymentInstance, deployment: OnlineDeployment) -> None:
     where = deployment.compute.name if deployment.compute_id else "local"
-    DeploymentInstance.objects.filter(pk=row.pk).update(
-        node=None,
-        status=InstanceStatus.STARTING,
-        detail=f"No Ready node of the compute target {where} to run it: start one (Compute page).",
+    why = f"No Ready node of the compute target {where} to run it: start one (Compute page)."
+    # Written once, not at every round while it waits.
+    DeploymentInstance.objects.filter(pk=row.pk).exclude(node=None, detail=why).update(
+        node=None, status=InstanceStatus.STARTING, detail=why
     )
 
 
