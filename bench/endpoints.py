@@ -1,7 +1,7 @@
 """Online endpoints: latency (p50/p95/p99) and requests/s of a scikit-learn deployment, for 1 and 8
 concurrent clients, three ways:
 
-- direct: the instance (Azure's inference server) called over loopback, no router;
+- direct: the instance (Azure's inference server) called over loopback with its secret, no router;
 - router: the same instance through Studio's scoring URI, served by `uvicorn studio.asgi:application`
   in its own process, as in production (the ASGI router mounted before Django: key check, split,
   pooled forward, metrics);
@@ -106,7 +106,7 @@ def wait_http(url: str, timeout: float = 60, method: str = "GET") -> None:
 def setup():
     from django.contrib.auth import get_user_model
 
-    from endpoints import instances, keys, services
+    from endpoints import keys, services
     from endpoints.models import DeploymentInstance, InstanceStatus
     from environments import services as env_services
     from environments import spec
@@ -115,6 +115,7 @@ def setup():
     from registry import services as registry
     from studio.services import do_create_workspace
     from tests.endpoints.conftest import CONDA, SCORE, TRAIN
+    from tests.endpoints.helpers import reconcile_here
     from tests.jobs.conftest import make_zip
 
     owner = get_user_model().objects.create_user("bench", password="x")
@@ -144,10 +145,10 @@ def setup():
     endpoint = services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        instances.reconcile()
+        reconcile_here()
         instance = DeploymentInstance.objects.first()
         if instance and instance.status == InstanceStatus.READY:
-            return workspace, keys.read(endpoint)["primary"], instance.port
+            return workspace, keys.read(endpoint)["primary"], instance.port, instance.secret
         time.sleep(0.5)
     raise SystemExit(f"the instance did not become ready: {DeploymentInstance.objects.values('status', 'detail')}")
 
@@ -210,6 +211,7 @@ def start_trivial(workspace) -> tuple[subprocess.Popen, int]:
     (a row only: no reconcile runs after this, so nothing replaces it)."""
     from endpoints import services
     from endpoints.models import DeploymentInstance, InstanceStatus, OnlineEndpoint
+    from studio import crypto
 
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", TRIVIAL, str(port)], start_new_session=True)
@@ -226,7 +228,13 @@ def start_trivial(workspace) -> tuple[subprocess.Popen, int]:
         },
         actor=None,
     )
-    DeploymentInstance.objects.create(deployment=deployment, node="bench", port=port, status=InstanceStatus.READY)
+    DeploymentInstance.objects.create(
+        deployment=deployment,
+        host="127.0.0.1",
+        port=port,
+        status=InstanceStatus.READY,
+        secret_encrypted=crypto.encrypt("unchecked"),  # the constant upstream checks nothing
+    )
     return process, port
 
 
@@ -253,16 +261,17 @@ def line(label: str, results: list[tuple[list[float], float]]) -> tuple[float, f
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    from endpoints import instances
+    from endpoints import instances, routes
 
-    workspace, key, port = setup()
+    workspace, key, port, secret = setup()
     trivial, trivial_port = start_trivial(workspace)
     router, base = start_router()
     served = start_mlflow()
     try:
         json = {"Content-Type": "application/json"}
         targets = {
-            "direct": (f"http://127.0.0.1:{port}/score", BODY, json),
+            # Direct calls carry the instance's secret, as the router's do (its server wants it).
+            "direct": (f"http://127.0.0.1:{port}/score", BODY, json | {routes.KEY_HEADER: secret}),
             "router": (
                 f"{base}/endpoints/{workspace.name}/bench-ep/score",
                 BODY,

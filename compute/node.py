@@ -28,8 +28,10 @@ from typing import Any
 from celery import signals
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.dispatch import Signal
 
 from compute.models import LOCAL_QUEUE
+from compute.signals import node_agent_started, node_agent_stopping
 
 logger = logging.getLogger("compute.node")
 
@@ -101,6 +103,8 @@ class NodeAgent:
         connection.close()
         self._thread = threading.Thread(target=self._run, name="studio-node-heartbeat", daemon=True)
         self._thread.start()
+        if self.node_ids:
+            self._announce(node_agent_started)
 
     def on_shutting_down(self) -> None:
         """Celery's warm shutdown began (SIGTERM, Ctrl-C, or our own drain). Runs inside a signal
@@ -117,6 +121,8 @@ class NodeAgent:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=self.interval + 10)
+        if self.node_ids:
+            self._announce(node_agent_stopping)
         from compute.services import mark_node_stopped
 
         for node_id in self.node_ids.values():
@@ -125,6 +131,12 @@ class NodeAgent:
                 mark_node_stopped(node_id)
             except Exception:
                 logger.exception("could not mark node %s stopped", node_id)
+        connection.close()
+
+    def _announce(self, signal_: Signal) -> None:
+        for receiver, outcome in signal_.send_robust(sender=NodeAgent, node_ids=dict(self.node_ids)):
+            if isinstance(outcome, Exception):
+                logger.error("node %s: %s failed: %r", self.worker_name, receiver, outcome)
         connection.close()
 
     def request_shutdown(self, reason: str) -> None:

@@ -10,7 +10,8 @@ class EndpointsConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_save
 
-        from endpoints import router, routes
+        from compute.signals import node_agent_started, node_agent_stopping
+        from endpoints import node_keeper, router, routes
         from endpoints.batch import deletion as batch_deletion
         from endpoints.batch import scoring
         from endpoints.batch import services as batch_services
@@ -23,6 +24,8 @@ class EndpointsConfig(AppConfig):
         from studio import activity, asgi_mounts, deletion
         from studio.models import AccessToken, Membership
 
+        node_agent_started.connect(node_keeper.on_node_agent_started, dispatch_uid="endpoints-keeper-start")
+        node_agent_stopping.connect(node_keeper.on_node_agent_stopping, dispatch_uid="endpoints-keeper-stop")
         deletion.register(PART)
         deletion.register(batch_deletion.PART)
         hooks.register_version_link(deploy_link)

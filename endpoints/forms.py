@@ -39,6 +39,14 @@ def environment_choices(workspace) -> list:
     return [group for group in (("Custom environments", own), ("Curated environments", curated)) if group[1]]
 
 
+def compute_choices(workspace) -> list[tuple[str, str]]:
+    """The workspace's compute targets that can run instances (venv backend); "" is local."""
+    from compute.models import Backend, ComputeTarget, ComputeType
+
+    targets = ComputeTarget.objects.filter(workspace=workspace, backend=Backend.VENV).exclude(type=ComputeType.LOCAL)
+    return [("", "local (this server's worker)"), *[(t.name, f"{t.name} — {t.get_type_display()}") for t in targets]]
+
+
 def _name(value: str) -> str:
     """Azure's endpoint/deployment name rule, as the services check it, on the form's field."""
     from django.core.exceptions import ValidationError
@@ -92,9 +100,15 @@ class DeployForm(forms.Form):
         help_text="Its path inside the zip or folder, e.g. score.py (not needed for a lone .py file).",
     )
     instance_count = forms.IntegerField(min_value=1, max_value=spec.MAX_INSTANCES, initial=1, label="Instances")
+    compute = forms.ChoiceField(
+        required=False,
+        label="Compute",
+        help_text="Its nodes run the instances, spread over them. Local: the server's own worker.",
+    )
 
     def __init__(self, *args, workspace, endpoints: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["compute"].choices = compute_choices(workspace)
         self.fields["endpoint"].choices = [(NEW_ENDPOINT, "New endpoint…"), *[(e, e) for e in endpoints]]
         self.fields["model"].choices = model_choices(workspace)
         self.fields["environment"].choices = [

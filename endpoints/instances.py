@@ -1,11 +1,12 @@
-"""Deployment instances: `azureml-inference-server-http` processes started through the sandbox on
-this node, each on a free loopback port, kept alive by `reconcile()` (desired vs running).
+"""Deployment instances on this node: `azureml-inference-server-http` processes started through
+the sandbox, each on a free port of the node's address (STUDIO_NODE_ADDRESS) and behind its own
+secret, kept alive by `reconcile(node_ids)` for the rows `endpoints.placement` assigned to this
+worker's nodes.
 
-A node's worker runs `reconcile()` periodically and whenever a deployment changes, one at a time
-per node (a file lock: a prefork worker runs it in any of its children). Liveness is by pid and
-command line, so any child sees the others' processes. The processes die with the worker child
-that started them (the sandbox's --die-with-parent), so a restarted worker finds its rows without
-processes and starts them again.
+A node's keeper thread (`endpoints.node_keeper`) runs `reconcile`; a file lock per node set keeps
+two reconciles of the same nodes apart. Liveness is by pid and command line. The processes die
+with the thread that started them (the sandbox's --die-with-parent), so a restarted worker finds
+its rows without processes and starts them again.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import contextlib
 import fcntl
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -29,19 +31,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute import sandbox
-from endpoints import mlflow_scoring, routes
+from endpoints import mlflow_scoring, placement, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from registry import services as registry
+from studio import crypto
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
 MAX_BACKOFF_SECONDS = 60
-# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own; the network is shared
-# with the host, so it is started bound to loopback: only the router (with keys) reaches it.
-LAUNCH = (
-    "import sys, azureml_inference_server_http.amlserver as server; "
-    "server.DEFAULT_HOST = '127.0.0.1'; sys.argv[0] = 'azmlinfsrv'; sys.exit(server.run())"
-)
+# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own: the launcher binds it to
+# the node's address and makes every request carry the instance's secret (see its docstring).
+LAUNCH = (Path(__file__).parent / "serving" / "launch_server.py").read_text()
+KEY_FILE = ".instance-key"
 
 
 @dataclass
@@ -56,10 +57,11 @@ _LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _node_lock():
-    """One reconcile at a time on this node, across the worker's processes and threads."""
+def _node_lock(node_ids: Collection[int]):
+    """One reconcile at a time for these nodes, across threads and processes of this machine."""
     instances_root().mkdir(parents=True, exist_ok=True)
-    with _LOCK, open(instances_root() / ".reconcile.lock", "w") as handle:
+    name = "-".join(str(pk) for pk in sorted(node_ids)) or "none"
+    with _LOCK, open(instances_root() / f".reconcile-{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -67,17 +69,13 @@ def _node_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def node_name() -> str:
-    return settings.STUDIO_ENDPOINTS_NODE
-
-
 def instances_root() -> Path:
     return Path(settings.STUDIO_ENDPOINTS_DIR)
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -117,7 +115,8 @@ def _start(instance: DeploymentInstance) -> None:
         shutil.copytree(deployment.code.path, folder / "code")
         script = deployment.scoring_script
     python = _python_for(deployment)
-    port, health = free_port(), free_port()
+    host = settings.STUDIO_NODE_ADDRESS
+    port = free_port(host)
     argv = [
         python,
         "-c",
@@ -126,9 +125,8 @@ def _start(instance: DeploymentInstance) -> None:
         str(folder / "code" / script),
         "--port",
         str(port),
-        "--health_port",
-        str(health),
     ]
+    secret = _hand_over_secret(folder)
     env = {
         "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(folder),
@@ -138,6 +136,8 @@ def _start(instance: DeploymentInstance) -> None:
         "AZUREML_MODEL_DIR": str(folder / "model"),
         "AZUREML_ENTRY_SCRIPT": str(folder / "code" / script),
         "PYTHONUNBUFFERED": "1",
+        "STUDIO_INSTANCE_KEY_FILE": str(folder / KEY_FILE),
+        "STUDIO_INSTANCE_HOST": host,
     }
     wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
     with open(folder / "server.log", "ab") as out:
@@ -145,8 +145,26 @@ def _start(instance: DeploymentInstance) -> None:
     _RUNNING[instance.pk] = _Running(process, folder)
     # `detail` keeps the last failure until the instance is ready again.
     DeploymentInstance.objects.filter(pk=instance.pk).update(
-        port=port, pid=process.pid, status=InstanceStatus.STARTING, started_at=timezone.now()
+        host=host,
+        port=port,
+        pid=process.pid,
+        secret_encrypted=crypto.encrypt(secret),
+        status=InstanceStatus.STARTING,
+        started_at=timezone.now(),
     )
+
+
+def _hand_over_secret(folder: Path) -> str:
+    """A new secret for the process about to start, in a file only this user can read, inside the
+    instance's folder (which no other sandbox sees). The launcher reads and deletes it before the
+    scoring script is imported; a restart gets a new one, so a leaked secret dies with its process."""
+    secret = secrets.token_urlsafe(32)
+    path = folder / KEY_FILE
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret)
+    return secret
 
 
 def _reap() -> None:
@@ -197,7 +215,12 @@ def _stop(instance_pk: int, pid: int | None = None) -> None:
 def ready(instance: DeploymentInstance) -> bool:
     """The server answers its liveness route (it runs the script's init() before it listens)."""
     try:
-        return requests.get(f"http://127.0.0.1:{instance.port}/", timeout=READY_TIMEOUT).status_code == 200
+        answer = requests.get(
+            f"http://{instance.host}:{instance.port}/",
+            headers={routes.KEY_HEADER: instance.secret},
+            timeout=READY_TIMEOUT,
+        )
+        return answer.status_code == 200
     except requests.RequestException:
         return False
 
@@ -210,35 +233,40 @@ def _fail(instance: DeploymentInstance, why: str) -> None:
     DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
 
 
-def reconcile() -> dict[str, int]:
-    """Make this node's instances match the deployments: start missing ones, restart dead ones,
-    mark started ones ready once they answer, replace updated ones, stop what no deployment wants."""
-    counts = {"started": 0, "restarted": 0, "ready": 0, "draining": 0, "stopped": 0}
-    with _node_lock():
+def reconcile(node_ids: Collection[int]) -> dict[str, int]:
+    """Make the instances assigned to these nodes (this worker's; `endpoints.placement` assigns
+    them) run: start new ones, restart dead ones, mark started ones ready once they answer, stop
+    the ones told to stop or drained, and any process whose row moved away or is gone."""
+    counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
+    with _node_lock(node_ids):
         _reap()
-        node = node_name()
-        # Processes whose rows were told to stop (an update), or are gone (deployment deleted:
-        # only this worker process knows those pids).
-        for instance in DeploymentInstance.objects.filter(node=node, status=InstanceStatus.STOPPED):
-            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
-            instance.delete()
-            counts["stopped"] += 1
-        live_rows = set(DeploymentInstance.objects.filter(node=node).values_list("pk", flat=True))
+        rows = list(
+            DeploymentInstance.objects.filter(node_id__in=node_ids).select_related(
+                "deployment__endpoint__workspace", "deployment__code", "deployment__model_version"
+            )
+        )
+        mine = {row.pk for row in rows}
         for pk in list(_RUNNING):
-            if pk not in live_rows:
+            if pk not in mine:  # moved to another node, or its deployment was deleted
                 _stop(pk)
                 counts["stopped"] += 1
-        for deployment in OnlineDeployment.objects.select_related("endpoint__workspace", "code", "model_version"):
-            _reconcile_deployment(deployment, node, counts)
+        now = timezone.now()
+        for instance in rows:
+            deployment = instance.deployment
+            if instance.status == InstanceStatus.STOPPED or (
+                instance.status == InstanceStatus.DRAINING and (instance.stop_at is None or instance.stop_at <= now)
+            ):
+                _remove(instance, counts)
+            elif instance.status == InstanceStatus.DRAINING:
+                continue
+            elif instance.generation != deployment.generation:
+                if not _pid_alive(instance):  # an old instance that died is not brought back
+                    _remove(instance, counts)
+            else:
+                _keep_alive(instance, counts)
     if any(counts.values()):
         routes.forget_all()  # this process's router sees the change at once
     return counts
-
-
-def drain_seconds() -> float:
-    """How long a replaced instance keeps running without new requests: until every router
-    process has reloaded its cached route (an idle one may hold it STALE_FACTOR cache times)."""
-    return routes.ttl() * routes.STALE_FACTOR + 1.0
 
 
 def _remove(instance: DeploymentInstance, counts: dict[str, int]) -> None:
@@ -269,53 +297,21 @@ def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
             return
         counts["restarted" if restarting else "started"] += 1
         return
-    instance.refresh_from_db()
     if instance.status != InstanceStatus.READY and ready(instance):
         DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.READY, detail="")
         counts["ready"] += 1
+        placement.drain_replaced(instance.deployment_id)
 
 
-def _reconcile_deployment(deployment: OnlineDeployment, node: str, counts: dict[str, int]) -> None:
-    """Current-generation instances are kept at `instance_count`; older ones keep serving until
-    all of those are ready, then drain (no new requests) and stop: an update drops no request."""
-    rows = list(deployment.instances.filter(node=node).exclude(status=InstanceStatus.STOPPED).order_by("pk"))
-    draining = [r for r in rows if r.status == InstanceStatus.DRAINING]
-    current = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation == deployment.generation]
-    old = [r for r in rows if r.status != InstanceStatus.DRAINING and r.generation != deployment.generation]
-    for extra in current[deployment.instance_count :]:
-        _remove(extra, counts)
-    current = current[: deployment.instance_count]
-    while len(current) < deployment.instance_count:
-        current.append(
-            DeploymentInstance.objects.create(deployment=deployment, node=node, generation=deployment.generation)
-        )
-    for instance in current:
-        instance.deployment = deployment
-        _keep_alive(instance, counts)
-    if old:
-        ready_now = DeploymentInstance.objects.filter(
-            pk__in=[r.pk for r in current], status=InstanceStatus.READY
-        ).count()
-        if ready_now >= deployment.instance_count:
-            stop_at = timezone.now() + timedelta(seconds=drain_seconds())
-            DeploymentInstance.objects.filter(pk__in=[r.pk for r in old]).update(
-                status=InstanceStatus.DRAINING, stop_at=stop_at
-            )
-            counts["draining"] += len(old)
-        else:
-            for instance in old:  # an old instance that died is not brought back
-                if not _pid_alive(instance):
-                    _remove(instance, counts)
-    for instance in draining:
-        if instance.stop_at is None or instance.stop_at <= timezone.now():
-            _remove(instance, counts)
-
-
-def stop_all() -> None:
-    with _node_lock():
-        for instance in DeploymentInstance.objects.filter(node=node_name()):
+def stop_all(node_ids: Collection[int] = ()) -> None:
+    """Stop every instance process this worker process started, and those of `node_ids`, and
+    forget those nodes' rows (the worker is exiting; placement puts them elsewhere)."""
+    with _node_lock(node_ids):
+        for instance in DeploymentInstance.objects.filter(node_id__in=node_ids):
             _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
         for pk in list(_RUNNING):
             _stop(pk)
         with transaction.atomic():
-            DeploymentInstance.objects.filter(node=node_name()).delete()
+            DeploymentInstance.objects.filter(node_id__in=node_ids).update(
+                node=None, host="", port=None, pid=None, secret_encrypted="", status=InstanceStatus.STARTING
+            )

@@ -1,7 +1,8 @@
 """Online endpoints and their deployments (Azure ML's managedOnlineEndpoint and
 managedOnlineDeployment), and the instances that serve them.
 
-A deployment's instances follow one state machine, driven by `instances.reconcile()` in the worker:
+A deployment's instances are placed on nodes by `placement.place()` and follow one state machine,
+driven by `instances.reconcile()` in the worker of the node they are assigned to:
 `Starting -> Ready -> (process gone) Failed -> Starting ...`; `Stopped` when the deployment no
 longer wants it. An update bumps the deployment's `generation`: the old generation keeps serving
 until the new one is ready, then goes `Ready -> Draining` (no new requests) and is stopped after
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from studio import crypto
 from studio.querysets import WorkspaceScopedQuerySet
 
 
@@ -63,6 +65,11 @@ class OnlineDeployment(models.Model):
     )
     instance_type = models.CharField(max_length=100, blank=True)
     instance_count = models.PositiveIntegerField(default=1)
+    # Where the instances run: the target's live nodes share them (endpoints.placement). Null: the
+    # shared `local` target's nodes, as when no compute is given.
+    compute = models.ForeignKey(
+        "compute.ComputeTarget", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     environment_variables = models.JSONField(default=dict, blank=True)
     # Bumped when what the instances run changes: instances of older generations are replaced.
     generation = models.PositiveIntegerField(default=1)
@@ -86,15 +93,24 @@ class InstanceStatus(models.TextChoices):
 
 
 class DeploymentInstance(models.Model):
-    """One scoring server process of a deployment, on loopback `port` of the node `node`."""
+    """One scoring server process of a deployment, listening on `host`:`port` of the node `node`.
+
+    `endpoints.placement` assigns it to a live node of the deployment's compute target (and to
+    another when that node stops heart-beating: `node` null or lost means "to be placed"); that
+    node's worker starts and keeps it (`instances.reconcile`)."""
 
     deployment = models.ForeignKey(OnlineDeployment, on_delete=models.CASCADE, related_name="instances")
     generation = models.PositiveIntegerField(default=1)
-    node = models.CharField(max_length=200)
+    node = models.ForeignKey("compute.Node", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The node's advertised address (STUDIO_NODE_ADDRESS), set by the node when it starts the server.
+    host = models.CharField(max_length=64, blank=True)
     port = models.PositiveIntegerField(null=True)
     pid = models.PositiveIntegerField(null=True)
     status = models.CharField(max_length=16, choices=InstanceStatus.choices, default=InstanceStatus.STARTING)
     restarts = models.PositiveIntegerField(default=0)
+    # The secret its server requires in X-Studio-Instance-Key (new at every start; studio.crypto).
+    # Only the router and the node's readiness probe read it; no page or API shows it.
+    secret_encrypted = models.TextField(blank=True)
     detail = models.TextField(blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     # A draining instance is stopped at this time (it takes no new requests meanwhile).
@@ -102,6 +118,10 @@ class DeploymentInstance(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
 
 
 class DeploymentMetrics(models.Model):

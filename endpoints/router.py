@@ -139,20 +139,20 @@ async def _forward(
     route = await cache.get(workspace, name)
     for _ in range(4):
         target = route.deployments.get(deployment) if route is not None else None
-        port = target.pick_port() if target is not None else None
-        if port is None:
+        instance = target.pick() if target is not None else None
+        if instance is None:
             return _error(503, f"The deployment {deployment} has no ready instance yet.")
         try:
             async with session.post(
-                f"http://127.0.0.1:{port}/score",
+                instance.url,
                 data=body,
-                headers={"Content-Type": content_type},
+                headers={"Content-Type": content_type, routes.KEY_HEADER: instance.secret},
                 timeout=aiohttp.ClientTimeout(total=settings.STUDIO_SCORE_TIMEOUT_SECONDS),
             ) as answer:
                 data = await answer.read()
                 return Reply(answer.status, data, answer.headers.get("Content-Type", "application/json"))
         except aiohttp.ClientConnectorError:
-            routes.mark_bad(port)
+            routes.mark_bad(instance)
             route = await cache.reload(workspace, name)
         except TimeoutError:
             return _error(

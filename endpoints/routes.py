@@ -1,6 +1,6 @@
 """What a router process knows of each online endpoint: the digests of its keys, its traffic and
-mirror split, and the ports of its ready instances, cached so that a scoring request touches no
-database.
+mirror split, and the addresses and secrets of its ready instances, cached so that a scoring
+request touches no database.
 
 An entry is trusted for `STUDIO_ROUTER_CACHE_MS`; after that the next request still uses it and
 reloads it in the background (a request waits for the database only when the entry is missing or
@@ -23,7 +23,10 @@ from django.conf import settings
 
 from endpoints import keys
 from endpoints.models import AuthMode, DeploymentInstance, InstanceStatus, OnlineEndpoint
+from studio import crypto
 
+# The header every instance's server requires (endpoints/serving/launch_server.py checks it).
+KEY_HEADER = "X-Studio-Instance-Key"
 RECHECK_SECONDS = 0.2
 BAD_PORT_SECONDS = 3.0
 STALE_FACTOR = 10  # an entry older than this many cache times is reloaded before use
@@ -70,23 +73,31 @@ class Mirror:
         return None
 
 
+@dataclass(frozen=True)
+class Instance:
+    """Where the router sends a request for one ready instance, and the secret its server wants."""
+
+    url: str
+    secret: str
+
+
 @dataclass
 class DeploymentRoute:
     id: int
     name: str
-    ports: list[int]
+    instances: list[Instance]
     turn: int = 0
 
-    def pick_port(self) -> int | None:
-        """The next ready instance, round robin, passing over ports that just refused us."""
-        if not self.ports:
+    def pick(self) -> Instance | None:
+        """The next ready instance, round robin, passing over ones that just refused us."""
+        if not self.instances:
             return None
         now = time.monotonic()
-        for _ in range(len(self.ports)):
-            self.turn = (self.turn + 1) % len(self.ports)
-            port = self.ports[self.turn]
-            if _bad_ports.get(port, 0.0) < now:
-                return port
+        for _ in range(len(self.instances)):
+            self.turn = (self.turn + 1) % len(self.instances)
+            instance = self.instances[self.turn]
+            if _bad_ports.get(instance.url, 0.0) < now:
+                return instance
         return None
 
 
@@ -125,7 +136,7 @@ class _Entry:
 
 
 _cache: dict[tuple[str, str], _Entry] = {}
-_bad_ports: dict[int, float] = {}
+_bad_ports: dict[str, float] = {}  # instance url -> until when it is passed over
 
 
 def ttl() -> float:
@@ -137,8 +148,8 @@ def forget_all(**_: Any) -> None:
     _cache.clear()
 
 
-def mark_bad(port: int) -> None:
-    _bad_ports[port] = time.monotonic() + BAD_PORT_SECONDS
+def mark_bad(instance: Instance) -> None:
+    _bad_ports[instance.url] = time.monotonic() + BAD_PORT_SECONDS
 
 
 def load(workspace: str, name: str, previous: Route | None = None) -> Route | None:
@@ -150,9 +161,11 @@ def load(workspace: str, name: str, previous: Route | None = None) -> Route | No
         d_name: DeploymentRoute(pk, d_name, []) for pk, d_name in endpoint.deployments.values_list("pk", "name")
     }
     ready = DeploymentInstance.objects.filter(deployment__endpoint=endpoint, status=InstanceStatus.READY)
-    for d_name, port in ready.order_by("pk").values_list("deployment__name", "port"):
-        if port:
-            deployments[d_name].ports.append(port)
+    found = ready.order_by("pk").values_list("deployment__name", "host", "port", "secret_encrypted")
+    for d_name, host, port, secret in found:
+        if host and port and secret:
+            url = f"http://{host}:{port}/score"
+            deployments[d_name].instances.append(Instance(url, crypto.decrypt(secret)))
     if previous is not None:
         for d_name, route in deployments.items():
             if d_name in previous.deployments:

@@ -10,9 +10,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from compute.models import Backend, ComputeTarget
 from endpoints import keys, mlflow_scoring, spec
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from environments.resolve import resolve_environment
+from jobs import integrations
 from jobs.code import open_file
 from jobs.models import CodeSnapshot
 from registry import services as registry
@@ -117,6 +119,28 @@ def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
     return snapshot
 
 
+def _resolve_compute(workspace, value: Any, *, actor) -> ComputeTarget | None:
+    """The workspace's compute target named `value` (`azureml:` prefix allowed), checked as a job's
+    would be: an instance runs only its assignee's deployments. None: the shared local target."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValidationError({"compute": ["compute is the name of a compute target, e.g. azureml:cpu-cluster."]})
+    target = integrations.find_compute(workspace, value.strip().removeprefix("azureml:"))
+    if target.backend == Backend.DOCKER:
+        raise ValidationError(
+            {
+                "compute": [
+                    f"{target.name} runs containers (the docker backend); online deployments run as sandboxed "
+                    "processes, so pick a target with the venv backend (or leave compute empty for local)."
+                ]
+            }
+        )
+    if actor is not None and actor.is_authenticated:
+        integrations.check_can_accept(target, actor)
+    return target
+
+
 def _deployment_fields(workspace, data: dict[str, Any], *, actor=None) -> dict[str, Any]:
     model_ref = data.get("model")
     if not isinstance(model_ref, str) or not model_ref:
@@ -152,6 +176,7 @@ def _deployment_fields(workspace, data: dict[str, Any], *, actor=None) -> dict[s
         "environment_version": resolve_environment(workspace, env_ref),
         "instance_type": str(data.get("instance_type") or ""),
         "instance_count": spec.check_instance_count(data.get("instance_count", 1)),
+        "compute": _resolve_compute(workspace, data.get("compute"), actor=actor),
         "environment_variables": spec.check_environment_variables(data.get("environment_variables")),
     }
 
@@ -185,15 +210,17 @@ def do_update_deployment(deployment: OnlineDeployment, data: dict[str, Any], *, 
         "environment": deployment.environment,
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,
+        "compute": deployment.compute.name if deployment.compute else None,
         "environment_variables": deployment.environment_variables,
     } | {k: v for k, v in data.items() if k not in ("name", "endpoint_name")}
-    fields = _deployment_fields(workspace, merged, actor=actor)
+    # Whom an instance target accepts is checked when the target is chosen, not at every scale.
+    fields = _deployment_fields(workspace, merged, actor=actor if "compute" in data else None)
     changed = sorted(k for k in data if k in merged)
     for key, value in fields.items():
         setattr(deployment, key, value)
     if set(changed) - {"instance_count"}:
-        # What the instances run changed: a new generation is started; the old one serves until
-        # the new one is ready (instances.reconcile).
+        # What the instances run, or where, changed: a new generation is started; the old one
+        # serves until the new one is ready (endpoints.placement).
         deployment.generation += 1
     deployment.save()
     activity.record(workspace, actor, "deployment.updated", str(deployment), fields=changed)

@@ -50,7 +50,7 @@ def _logs_context(request, endpoint: OnlineEndpoint) -> dict:
     if not wanted and selected:  # the log viewer keeps only ?file=<instance> in the address
         wanted = next((d.name for d in deployments for i in d.instances.all() if str(i.pk) == selected), "")
     chosen = next((d for d in deployments if d.name == wanted), deployments[0] if deployments else None)
-    instances = list(chosen.instances.all()) if chosen else []
+    instances = list(chosen.instances.select_related("node")) if chosen else []
     if not any(str(i.pk) == selected for i in instances):
         selected = str(instances[0].pk) if instances else ""
     return {"log_deployment": chosen, "log_instances": instances, "selected_instance": selected}
@@ -90,7 +90,7 @@ class DeploymentRow:
 
 def deployment_rows(endpoint: OnlineEndpoint) -> list[DeploymentRow]:
     rows = []
-    for deployment in endpoint.deployments.all():
+    for deployment in endpoint.deployments.select_related("compute"):
         live = [i for i in deployment.instances.all() if i.status != InstanceStatus.STOPPED]
         failed = [i for i in live if i.status == InstanceStatus.FAILED]
         rows.append(
@@ -229,6 +229,8 @@ class DeployView(WorkspaceMixin, FormView):
             fields = {"name": data["name"], "model": data["model"], "instance_count": data["instance_count"]}
             if data["environment"]:
                 fields["environment"] = data["environment"]
+            if data["compute"]:
+                fields["compute"] = data["compute"]
             if code is not None:
                 fields["code_configuration"] = {"code": code.pk, "scoring_script": data["scoring_script"] or script}
             deployment = deploying.deploy(

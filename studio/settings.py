@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -333,9 +332,17 @@ STUDIO_JOB_KEEP_WORKDIR = env_bool("STUDIO_JOB_KEEP_WORKDIR", False)
 STUDIO_REAPER_INTERVAL_SECONDS = env_int("STUDIO_REAPER_INTERVAL_SECONDS", 5, minimum=1)
 
 # --- online endpoints ---
-# Instances of online deployments (scoring servers) run under this folder, on this node's name.
+# Instances of online deployments (scoring servers) run under this folder on each node.
 STUDIO_ENDPOINTS_DIR = Path(env_str("STUDIO_ENDPOINTS_DIR", str(DATA_DIR / "endpoints"))).resolve()
-STUDIO_ENDPOINTS_NODE = env_str("STUDIO_ENDPOINTS_NODE", socket.gethostname())
+# A node's instances listen on this address, and the router calls them there: loopback (one
+# machine) by default; a node on another machine advertises an address the web process reaches.
+STUDIO_NODE_ADDRESS = env_str("STUDIO_NODE_ADDRESS", "127.0.0.1")
+try:
+    ipaddress.ip_address(STUDIO_NODE_ADDRESS)
+except ValueError:
+    raise ImproperlyConfigured(f"STUDIO_NODE_ADDRESS={STUDIO_NODE_ADDRESS!r} is not an IP address") from None
+# How often each node's worker places and keeps its deployment instances (endpoints.node_keeper).
+STUDIO_ENDPOINTS_RECONCILE_SECONDS = env_int("STUDIO_ENDPOINTS_RECONCILE_SECONDS", 1, minimum=1)
 # A scoring request's body is refused (413) above this many bytes.
 STUDIO_SCORE_MAX_BYTES = env_int("STUDIO_SCORE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 STUDIO_SCORE_TIMEOUT_SECONDS = env_int("STUDIO_SCORE_TIMEOUT_SECONDS", 60, minimum=1)

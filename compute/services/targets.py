@@ -185,7 +185,14 @@ def do_delete_compute(target: ComputeTarget, *, actor: Actor) -> None:
     try:
         target.delete()
     except ProtectedError:
-        raise Conflict({"detail": [f"{name} is still referenced by jobs and cannot be deleted."]})
+        raise Conflict(
+            {
+                "detail": [
+                    f"{name} is still used by jobs or online deployments (move those to another compute first) "
+                    "and cannot be deleted."
+                ]
+            }
+        )
     activity.record(workspace, actor, "compute.deleted", name)
 
 

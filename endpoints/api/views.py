@@ -45,17 +45,18 @@ def deployment_data(deployment: OnlineDeployment) -> dict:
         "environment": deployment.environment,
         "instance_type": deployment.instance_type,
         "instance_count": deployment.instance_count,
+        "compute": f"azureml:{deployment.compute.name}" if deployment.compute else None,
         "environment_variables": deployment.environment_variables,
         "generation": deployment.generation,
         "instances": [
             {
                 "status": i.status,
-                "node": i.node,
+                "node": i.node.worker_name if i.node else None,
                 "generation": i.generation,
                 "restarts": i.restarts,
                 "detail": i.detail[-2000:],
             }
-            for i in deployment.instances.all()
+            for i in deployment.instances.select_related("node")
         ],
     }
 

@@ -177,3 +177,20 @@ def test_a_real_deployment_invoked_and_its_log_read_from_the_cli(
         logs = cli("online-deployment", "get-logs", "--name", "blue", "--endpoint-name", "doubler-ep", "--lines", "40")
         assert logs.code == 0 and "init" in logs.out.lower() and len(logs.out.splitlines()) <= 40
         assert DeploymentInstance.objects.filter(deployment__name="blue").exists()
+
+
+def test_a_deployment_yaml_names_its_compute_target(cli, alice, alice_workspace):
+    from tests.compute.conftest import make_target
+
+    make_environment(alice_workspace, alice, "plain")
+    make_target(alice_workspace, alice, name="cpu-cluster", max_instances=2)
+    _files(cli.cwd, "azureml:plain:1")
+    assert cli("online-endpoint", "create", "--file", "endpoint.yml").code == 0
+    for name, compute in (("blue", "azureml:cpu-cluster"), ("green", "nowhere")):
+        text = (cli.cwd / f"{name}-deployment.yml").read_text()
+        (cli.cwd / f"{name}-deployment.yml").write_text(text + f"compute: {compute}\n")
+    blue = cli("online-deployment", "create", "--file", "blue-deployment.yml", "-o", "json")
+    assert blue.code == 0, blue
+    assert json.loads(blue.out)["compute"] == "azureml:cpu-cluster"
+    green = cli("online-deployment", "create", "--file", "green-deployment.yml")
+    assert green.code == 1 and "There is no compute target 'nowhere'" in green.err, green

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from tests.cli.conftest import alice, alice_workspace, cli, studio  # noqa: F401 - fixtures
+from tests.compute.conftest import worker_env, workers  # noqa: F401 - fixtures
 from tests.conftest import require
 from tests.jobs.conftest import (  # noqa: F401 - fixtures
     _clean_job_dirs,

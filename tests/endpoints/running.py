@@ -8,6 +8,7 @@ import threading
 from django.db import close_old_connections
 
 from endpoints import instances
+from tests.endpoints.helpers import reconcile_here
 
 
 class Reconciler:
@@ -19,7 +20,7 @@ class Reconciler:
     def run(self) -> None:
         try:
             while not self.stop.wait(self.every):
-                instances.reconcile()
+                reconcile_here()
         finally:
             close_old_connections()
 

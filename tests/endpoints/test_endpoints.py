@@ -10,6 +10,7 @@ import time
 from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.conftest import token_client
+from tests.endpoints.helpers import deploy_script, reconcile_here
 
 API = "/api/v1/workspaces/{ws}/online-endpoints/"
 
@@ -69,7 +70,7 @@ def _listening_on(port: int) -> set[str]:
 def _wait_ready(deployment_names, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        instances.reconcile()
+        reconcile_here()
         states = DeploymentInstance.objects.filter(deployment__name__in=deployment_names)
         if states.count() == len(deployment_names) and all(i.status == InstanceStatus.READY for i in states):
             return
@@ -189,30 +190,16 @@ def test_token_endpoints_take_members_tokens_and_the_router_refuses_strangers(
 
 
 def test_an_instance_whose_init_fails_shows_its_log(workspace, owner, serve_env, sklearn_model):
-    from jobs.code import snapshot_from_zip
-    from tests.jobs.conftest import make_zip
-
     env_version, _ = serve_env
     broken = "def init():\n    raise RuntimeError('the model file is corrupt')\n\ndef run(raw):\n    return raw\n"
-    code = snapshot_from_zip(workspace, make_zip({"score.py": broken}), actor=owner)
-    endpoint = services.do_create_endpoint(workspace, {"name": "broken-ep"}, actor=owner)
-    services.do_create_deployment(
-        endpoint,
-        {
-            "name": "blue",
-            "model": "azureml:doubler:1",
-            "environment": f"azureml:{env_version.environment.name}:{env_version.version}",
-            "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
-        },
-        actor=owner,
-    )
+    deploy_script(workspace, owner, env_version, broken, "broken-ep")
     api = token_client(owner)
     url = API.format(ws=workspace.name) + "broken-ep/deployments/blue/"
     try:
         deadline = time.monotonic() + 90
         shown = ""
         while time.monotonic() < deadline and "the model file is corrupt" not in shown:
-            instances.reconcile()
+            reconcile_here()
             time.sleep(1)
             shown = " ".join(i["detail"] for i in api.get(url).json()["instances"])
         assert "the model file is corrupt" in shown

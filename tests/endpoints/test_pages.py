@@ -227,7 +227,7 @@ def test_strangers_get_404_everywhere(client, workspace, outsider, endpoint):
 
 def test_the_log_viewer_reads_an_instance_log_by_offset_and_stream(client, workspace, owner, members, endpoint):
     blue = endpoint.deployments.get(name="blue")
-    instance = DeploymentInstance.objects.create(deployment=blue, node="n1")
+    instance = DeploymentInstance.objects.create(deployment=blue)
     path = instances.log_path(instance)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("server starting\ninit() done: é\n")
@@ -252,7 +252,7 @@ def test_the_log_viewer_reads_an_instance_log_by_offset_and_stream(client, works
     assert f'data-file="{instance.pk}"' in page and "logviewer.js" in page
     assert client.get(log + "download/", {"file": instance.pk}).status_code == 200
     # An instance of another deployment, or none at all, is not reachable through this one.
-    green = DeploymentInstance.objects.create(deployment=endpoint.deployments.get(name="green"), node="n1")
+    green = DeploymentInstance.objects.create(deployment=endpoint.deployments.get(name="green"))
     assert client.get(log, {"file": green.pk}).status_code == 404
     assert client.get(log, {"file": "../../etc/passwd"}).status_code == 404
 
@@ -263,7 +263,7 @@ def test_the_deployments_table_stops_polling_once_every_instance_is_ready(client
     client.force_login(owner)
     url = W.format(ws=workspace.name) + "doubler-ep/rows/"
     for deployment in endpoint.deployments.all():
-        DeploymentInstance.objects.create(deployment=deployment, node="n1", status=InstanceStatus.READY)
+        DeploymentInstance.objects.create(deployment=deployment, status=InstanceStatus.READY)
     done = client.get(url, HTTP_HX_REQUEST="true")
     assert done.status_code == 286  # htmx: stop polling
     assert "every 2s" not in done.content.decode() and "Healthy" in done.content.decode()

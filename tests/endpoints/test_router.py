@@ -9,9 +9,10 @@ import time
 
 import requests
 
-from endpoints import instances, metrics, mirror, services
+from endpoints import metrics, mirror, services
 from endpoints.models import DeploymentInstance, MirroredRequest
 from tests.conftest import token_client
+from tests.endpoints.helpers import reconcile_here
 
 BODY = '{"data": [[3], [10]]}'
 API = "/api/v1/workspaces/{ws}/online-endpoints/doubler-ep/"
@@ -114,7 +115,7 @@ def test_an_update_with_requests_running_fails_none(asgi_server, settings, works
         services.do_update_deployment(blue, {"environment_variables": {"WHO": "blue-2"}}, actor=owner)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            instances.reconcile()
+            reconcile_here()
             generations = set(DeploymentInstance.objects.filter(deployment=blue).values_list("generation", flat=True))
             if generations == {2} and any(who == "blue-2" for _, who in answers[-20:]):
                 break
