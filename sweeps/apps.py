@@ -6,10 +6,12 @@ class SweepsConfig(AppConfig):
     verbose_name = "Sweeps"
 
     def ready(self) -> None:
+        from celery.signals import worker_init
+
         from jobs import children
         from jobs.models import JobType
         from studio.activity import register_messages
-        from sweeps import services
+        from sweeps import engine, services
 
         children.register(
             JobType.SWEEP,
@@ -22,6 +24,7 @@ class SweepsConfig(AppConfig):
                 create=("Create sweep", "sweeps:sweep_create"),
             ),
         )
+        worker_init.connect(engine.warm, weak=False)
         register_messages(
             {
                 "sweep.submitted": "submitted the sweep {target} ({experiment}, on {compute})",
