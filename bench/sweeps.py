@@ -240,6 +240,32 @@ class Overhead:
             f"   sweep scheduling overhead: {(swept - direct) / n * 1000:.0f} ms per trial, "
             f"ratio {swept / direct:.2f}x (target <= 1.1x); sweep {parent.status}"
         )
+        for label, jobs in (("direct", names), ("sweep", trials)):
+            print(f"   {label:6} median ms: " + spans(Job.objects.filter(name__in=jobs, workspace=self.workspace)))
+
+
+def spans(jobs) -> str:
+    """Where a job's time goes, median over `jobs`: the wait from the previous job's end to its
+    submission (a sweep's advance), from submission to a node picking it up (the queue), preparing
+    (environment, staging), running, finalizing."""
+    rows = sorted(
+        jobs.values("created_at", "started_at", "running_at", "finalizing_at", "ended_at"),
+        key=lambda r: r["created_at"],
+    )
+    ends = sorted(r["ended_at"] for r in rows)
+    gaps = []
+    for row in rows:
+        before = [e for e in ends if e <= row["created_at"]]
+        if before:
+            gaps.append((row["created_at"] - before[-1]).total_seconds())
+    parts = {
+        "end->submit": gaps,
+        "queue": [(r["started_at"] - r["created_at"]).total_seconds() for r in rows],
+        "prepare": [(r["running_at"] - r["started_at"]).total_seconds() for r in rows],
+        "run": [(r["finalizing_at"] - r["running_at"]).total_seconds() for r in rows],
+        "finalize": [(r["ended_at"] - r["finalizing_at"]).total_seconds() for r in rows],
+    }
+    return "  ".join(f"{k} {statistics.median(v) * 1000:.0f}" if v else f"{k} -" for k, v in parts.items())
 
 
 def trials_to_target(algorithm: str, seed: int, budget: int, target: float) -> int:

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from jobs.views import actions, detail, lists, logs, metrics, notices, submit
+from studio.views.moved import job_page_or_form
 
 app_name = "jobs"
 
@@ -14,8 +15,9 @@ urlpatterns = [
     path("account/notifications/", notices.NotificationSettingsView.as_view(), name="notification_settings"),
     path(J, lists.JobListView.as_view(), name="job_list"),
     path(J + "bulk/", actions.JobBulkView.as_view(), name="job_bulk"),
-    path(J + "new/", submit.JobCreateView.as_view(), name="job_create"),
-    path(J + "new/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
+    path("w/<str:workspace>/new/job/", submit.JobCreateView.as_view(), name="job_create"),
+    path("w/<str:workspace>/new/job/versions/", submit.EnvironmentVersionsView.as_view(), name="job_env_versions"),
+    path(J + "new/", job_page_or_form(detail.JobDetailView.as_view(), "jobs:job_create")),
     path(J + "<str:name>/", detail.JobDetailView.as_view(), name="job_detail"),
     path(J + "<str:name>/outputs/", detail.JobDetailView.as_view(tab="outputs"), name="job_outputs"),
     # The tab loads its body from ".../metrics/partial/" and its charts from ".../metrics/series/".

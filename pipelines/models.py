@@ -141,7 +141,11 @@ class PipelineStep(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["pipeline", "name"], name="pipelinestep_unique_name")]
-        indexes = [models.Index(fields=["workspace", "fingerprint", "state"], name="step_ws_fingerprint")]
+        indexes = [
+            models.Index(fields=["workspace", "fingerprint", "state"], name="step_ws_fingerprint"),
+            # A step's last run, to say what changed since (pipelines.services: the reuse lookup).
+            models.Index(fields=["workspace", "name", "state"], name="step_ws_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pipeline} / {self.name}"

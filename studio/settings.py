@@ -281,7 +281,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # alembic (loaded with Optuna's storage, sweeps.engine) announces its plugins at INFO on import.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "alembic": {"level": "WARNING"}},
 }
 
 # --- e-mail (job-end notices users opt into); Django's own settings, read from the environment.

@@ -6,10 +6,12 @@ class SweepsConfig(AppConfig):
     verbose_name = "Sweeps"
 
     def ready(self) -> None:
+        from celery.signals import worker_init
+
         from jobs import children
         from jobs.models import JobType
         from studio.activity import register_messages
-        from sweeps import services
+        from sweeps import engine, services
         from sweeps.spec import SweepJobSpec
 
         children.register(
@@ -24,6 +26,7 @@ class SweepsConfig(AppConfig):
                 schema=SweepJobSpec,
             ),
         )
+        worker_init.connect(engine.warm, weak=False)
         register_messages(
             {
                 "sweep.submitted": "submitted the sweep {target} ({experiment}, on {compute})",

@@ -10,17 +10,29 @@ TPE included, can still model them.
 from __future__ import annotations
 
 import math
+import os
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
 from functools import lru_cache
 from statistics import NormalDist
 
+import alembic.migration  # noqa: F401 - see below
 import numpy as np
 import optuna
+import sqlalchemy.orm  # noqa: F401 - see below
 from django.conf import settings
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.pruners import BasePruner, NopPruner, PercentilePruner
+from optuna.storages._rdb import models as _rdb_models  # noqa: F401 - see below
 from optuna.trial import TrialState
 
 from sweeps.spec import SweepSpec
+
+# Optuna loads its RDB storage (SQLAlchemy's ORM, alembic, its table models) on first use, seconds
+# in a fresh process. Loaded with this module, a worker's pool processes inherit them from the
+# parent they are forked from instead of each loading them at its first sweep advance, with the
+# next trial waiting for it.
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 QUANTILE = (1e-6, 1 - 1e-6)
@@ -40,18 +52,68 @@ def storage():
             port=int(url["PORT"]) if url.get("PORT") else None,
             database=url["NAME"],
         )
-        from sqlalchemy.pool import NullPool
-
-        # No pool: a connection per operation, so none is left open on the database (a test
-        # database could not be dropped; a worker would hold idle connections).
+        # A small pool, emptied by `released()` after each advance: an advance makes some twenty
+        # storage calls, and a connection for each (no pool) cost more than the advance itself;
+        # emptying it keeps none open between advances (a worker would hold idle connections, a
+        # test database could not be dropped).
         return optuna.storages.RDBStorage(
-            sa_url.render_as_string(hide_password=False), engine_kwargs={"poolclass": NullPool}
+            sa_url.render_as_string(hide_password=False), engine_kwargs={"pool_size": 2, "max_overflow": 8}
         )
     from optuna.storages.journal import JournalFileBackend
 
     path = settings.STUDIO_SWEEPS_JOURNAL
     path.parent.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+
+
+# Studies loaded by this process, by name, with the storage they were loaded from. Optuna's RDB
+# storage caches a study's finished trials (they never change) and reads only the unfinished ones
+# again, so a study kept between advances costs a query for what changed instead of a reload of
+# every trial; trials any other process added or ended are read like that too.
+_studies: OrderedDict[str, tuple[object, optuna.Study]] = OrderedDict()
+_studies_lock = threading.Lock()
+KEPT_STUDIES = 32
+
+
+@contextmanager
+def released():
+    """Close the storage's pooled connections once the work inside is done (see `storage`)."""
+    try:
+        yield
+    finally:
+        backend = storage()
+        if isinstance(backend, optuna.storages.RDBStorage):
+            backend.engine.dispose()
+
+
+def warm(**_) -> None:
+    """Open the storage now (it checks Optuna's tables and their schema version): a worker does
+    it when it starts, and its pool processes inherit the storage, so no trial waits for it."""
+    with released():
+        storage()
+
+
+def forget() -> None:
+    """Drop the storage and the studies kept (the settings changed, e.g. a test's database)."""
+    with _studies_lock:
+        _studies.clear()
+    if storage.cache_info().currsize:
+        backend = storage()
+        if isinstance(backend, optuna.storages.RDBStorage):
+            backend.engine.dispose()
+    storage.cache_clear()
+
+
+def _after_fork() -> None:
+    # A forked worker child must not share its parent's pooled connections (close=False: they
+    # stay the parent's to close).
+    if storage.cache_info().currsize:
+        backend = storage()
+        if isinstance(backend, optuna.storages.RDBStorage):
+            backend.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def distributions(spec: SweepSpec) -> dict:
@@ -159,12 +221,37 @@ def pruner(spec: SweepSpec):
 
 
 def study(spec: SweepSpec, study_name: str, *, create: bool = False):
-    kwargs = {"study_name": study_name, "storage": storage(), "pruner": pruner(spec)}
+    """The sweep's study with a sampler for its next ask (see `open_study`)."""
+    return open_study(spec, study_name, create=create)[0]
+
+
+def open_study(spec: SweepSpec, study_name: str, *, create: bool = False) -> tuple[optuna.Study, list]:
+    """The sweep's study with a sampler for its next ask, and its trials as they stand (one read,
+    for the caller to decide on instead of reading them again). Callers hold the sweep's row lock,
+    so one study object is never advanced by two threads at once."""
+    backend = storage()
     if create:
-        return optuna.create_study(direction=spec.goal, sampler=_sampler(spec, 0), **kwargs)
-    loaded = optuna.load_study(sampler=_sampler(spec, 0), **kwargs)
-    loaded.sampler = _sampler(spec, len(loaded.get_trials(deepcopy=False)))
-    return loaded
+        loaded = optuna.create_study(
+            study_name=study_name, storage=backend, pruner=pruner(spec), direction=spec.goal, sampler=_sampler(spec, 0)
+        )
+        trials: list = []
+    else:
+        with _studies_lock:
+            kept = _studies.get(study_name)
+        if kept is not None and kept[0] is backend:
+            loaded = kept[1]
+        else:
+            loaded = optuna.load_study(
+                study_name=study_name, storage=backend, pruner=pruner(spec), sampler=_sampler(spec, 0)
+            )
+        trials = loaded.get_trials(deepcopy=False)
+        loaded.sampler = _sampler(spec, len(trials))
+    with _studies_lock:
+        _studies[study_name] = (backend, loaded)
+        _studies.move_to_end(study_name)
+        while len(_studies) > KEPT_STUDIES:
+            _studies.popitem(last=False)
+    return loaded, trials
 
 
 def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:
@@ -197,9 +284,10 @@ def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
     return bool(points) and should_stop(the_study, number)
 
 
-def tell(the_study, number: int, value: float | None, state: str) -> None:
-    """Close a trial: complete with its value, pruned, or failed. Telling twice is harmless."""
-    frozen = the_study.get_trials(deepcopy=False)[number]
+def tell(the_study, number: int, value: float | None, state: str, *, known=None) -> None:
+    """Close a trial: complete with its value, pruned, or failed. Telling twice is harmless.
+    `known`: the trial as read under the sweep's lock (`open_study`), so it is not read again."""
+    frozen = known if known is not None else the_study.get_trials(deepcopy=False)[number]
     if frozen.state != TrialState.RUNNING:
         return
     if state == "complete":

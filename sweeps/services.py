@@ -66,7 +66,8 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         parent=parent,
     )
     sweep = Sweep.objects.create(job=job, spec=spec.to_dict(), study_name=f"studio-{uuid.uuid4().hex}")
-    engine.study(spec, sweep.study_name, create=True)
+    with engine.released():
+        engine.study(spec, sweep.study_name, create=True)
     who = user.get_username() if user else "someone"
     JobEvent.objects.create(
         job=job,
@@ -76,7 +77,8 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         created_at=now,
     )
     activity.record(workspace, actor, "sweep.submitted", name, experiment=job.experiment.name, compute=job.compute_name)
-    _advance(sweep, spec, refuse=True)
+    with engine.released():
+        _advance(sweep, spec, refuse=True)
     job.refresh_from_db()
     return job
 
@@ -92,7 +94,7 @@ def on_trial_ended(parent_id: int, child_id: int) -> None:
 
 
 def advance_sweep(job_id: int) -> None:
-    with transaction.atomic():
+    with engine.released(), transaction.atomic():
         sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
         if sweep is not None:
             _advance(sweep, SweepSpec.from_dict(sweep.spec))
@@ -102,11 +104,11 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     """Close ended trials, start new ones, end the sweep when it is done. A trial that cannot be
     submitted (its environment or compute deleted since) stops the sweep with the reason, unless
     `refuse` (at submission: the whole sweep is refused instead)."""
-    study = engine.study(spec, sweep.study_name)
+    study, asked = engine.open_study(spec, sweep.study_name)
     known = set(sweep.trials.values_list("number", flat=True))
-    for frozen in study.get_trials(deepcopy=False):
+    for frozen in asked:
         if frozen.number not in known:  # asked in a transaction that rolled back: never ran
-            engine.tell(study, frozen.number, None, "fail")
+            engine.tell(study, frozen.number, None, "fail", known=frozen)
     # One snapshot of the trials and their jobs' statuses decides both what to close and what still
     # runs: a trial whose job ends after it is counted as running (its own hook comes next), never
     # left unclosed behind a sweep that finished without it.
@@ -116,10 +118,9 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
         if trial.job.status in UNFINISHED_STATUSES:
             running += 1  # a pruned trial counts until its job has really stopped
         elif trial.state == TrialState.RUNNING:
-            _close(sweep, spec, study, trial)
+            _close(sweep, spec, study, trial, asked[trial.number] if trial.number < len(asked) else None)
     total = len(trials)
-    parent = sweep.job
-    parent.refresh_from_db()
+    parent = sweep.job  # read under the lock (or just created): current
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
             number, values = engine.ask(study, spec)
@@ -156,8 +157,9 @@ def _messages(exc) -> list[str]:
     return [str(exc)]
 
 
-def _close(sweep: Sweep, spec: SweepSpec, study, trial: SweepTrial) -> None:
-    """Record how an ended trial did and tell Optuna."""
+def _close(sweep: Sweep, spec: SweepSpec, study, trial: SweepTrial, frozen) -> None:
+    """Record how an ended trial did and tell Optuna (`frozen`: its Optuna trial as read under
+    the lock)."""
     job = trial.job
     if job.status == JobStatus.COMPLETED:
         last = LatestMetric.objects.filter(job=job, key=spec.primary_metric, value__isnull=False).first()
@@ -168,13 +170,13 @@ def _close(sweep: Sweep, spec: SweepSpec, study, trial: SweepTrial) -> None:
                 f"{spec.primary_metric!r}: log it with mlflow.log_metric({spec.primary_metric!r}, value)."
             )[:1000]
             sweep.save(update_fields=["notice"])
-            engine.tell(study, trial.number, None, "fail")
+            engine.tell(study, trial.number, None, "fail", known=frozen)
         else:
             trial.state, trial.value = TrialState.COMPLETED, last.value
-            engine.tell(study, trial.number, last.value, "complete")
+            engine.tell(study, trial.number, last.value, "complete", known=frozen)
     else:
         trial.state = TrialState.FAILED if job.status == JobStatus.FAILED else TrialState.CANCELED
-        engine.tell(study, trial.number, None, "fail")
+        engine.tell(study, trial.number, None, "fail", known=frozen)
     trial.save(update_fields=["state", "value"])
     if trial.state == TrialState.COMPLETED:
         best = sweep.best_trial
@@ -214,7 +216,7 @@ def check_sweep(job_id: int) -> None:
     """The periodic look at a running sweep: new intermediate values of the primary metric go to
     the pruner (a stopped trial is canceled and marked early terminated with the rule), the
     sweep's timeout is applied, and ended trials missed by the hook are picked up."""
-    with transaction.atomic():
+    with engine.released(), transaction.atomic():
         sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
         if sweep is None or sweep.job.status != JobStatus.RUNNING:
             return

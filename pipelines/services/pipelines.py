@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from datastores.models import Datastore
@@ -258,7 +259,7 @@ def _start(
     ident = reuse.identity(step.to_dict(), outputs, digests)
     row.identity = ident
     row.fingerprint = reuse.fingerprint(ident)
-    reason = ""
+    reason, previous = "", None
     if force:
         reason = "rerun from this step was asked for"
     elif pipeline.force_rerun:
@@ -266,34 +267,10 @@ def _start(
     elif not step.is_deterministic:
         reason = "is_deterministic is false: the step always runs"
     else:
-        earlier = (
-            PipelineStep.objects.filter(
-                workspace_id=row.workspace_id, fingerprint=row.fingerprint, state__in=DONE_STATES
-            )
-            .exclude(pipeline=pipeline)
-            .select_related("job", "reused_from")
-            .order_by("-ended_at", "-pk")
-            .first()
-        )
-        if earlier is not None and _origin(earlier) is not None:
+        earlier, previous = _reusable_or_previous(pipeline, row, ident)
+        if earlier is not None:
             _reuse(row, earlier, reuse.explain_reuse(_origin(earlier).name, ident))
             return
-    previous = (
-        None
-        if reason
-        else (
-            PipelineStep.objects.filter(
-                workspace_id=row.workspace_id,
-                name=row.name,
-                state__in=DONE_STATES,
-                identity__component_name=ident["component_name"],
-            )
-            .exclude(pipeline=pipeline)
-            .order_by("-ended_at", "-pk")
-            .values_list("identity", flat=True)
-            .first()
-        )
-    )
     row.explanation = reuse.explain_run(ident, previous, reason=reason)[:2000]
     try:
         child = _submit_step(parent, spec, step, steps)
@@ -307,6 +284,41 @@ def _start(
     row.state = StepState.RUNNING
     row.started_at = timezone.now()
     row.save(update_fields=["identity", "fingerprint", "explanation", "job", "state", "started_at"])
+
+
+def _reusable_or_previous(pipeline, row: PipelineStep, ident: dict) -> tuple[PipelineStep | None, dict | None]:
+    """One lookup for both questions a deterministic step asks of the workspace's other pipelines:
+    an identical finished step to reuse (same fingerprint, newest first, with a job that made its
+    outputs), else the identity of this step's last finished run of the same component, to say
+    what changed. Rows with the fingerprint sort first; without one, the newest run of the step."""
+    same = Q(fingerprint=row.fingerprint)
+    found = list(
+        PipelineStep.objects.filter(workspace_id=row.workspace_id, state__in=DONE_STATES)
+        .filter(same | Q(name=row.name, identity__component_name=ident["component_name"]))
+        .exclude(pipeline=pipeline)
+        .annotate(same=ExpressionWrapper(same, output_field=BooleanField()))
+        .select_related("job", "reused_from")
+        .order_by("-same", "-ended_at", "-pk")[:1]
+    )
+    if not found:
+        return None, None
+    if not found[0].same:
+        return None, found[0].identity
+    if _origin(found[0]) is not None:
+        return found[0], None
+    previous = (  # rare: an identical step whose jobs are gone; its own last run says what changed
+        PipelineStep.objects.filter(
+            workspace_id=row.workspace_id,
+            name=row.name,
+            state__in=DONE_STATES,
+            identity__component_name=ident["component_name"],
+        )
+        .exclude(pipeline=pipeline)
+        .order_by("-ended_at", "-pk")
+        .values_list("identity", flat=True)
+        .first()
+    )
+    return None, previous
 
 
 def _submit_step(parent: Job, spec: PipelineSpec, step, steps) -> Job:

@@ -51,7 +51,7 @@ def test_main_pages_load_without_csp_violations(watched, transactional_db, monke
         w + "activity/",
         w + "settings/",
         w + "jobs/",
-        w + "jobs/new/",
+        w + "new/job/",
         f"{w}jobs/{job.name}/",
         f"{w}jobs/{job.name}/outputs/",
         f"{w}jobs/{job.name}/metrics/",
@@ -91,7 +91,7 @@ def test_page_scripts_still_work_under_the_policy(watched, transactional_db):
     page.goto("/w/csp-team/members/")
     page.get_by_role("button", name="Add member").click()
     expect(page.get_by_role("dialog")).to_be_visible()
-    page.goto("/w/csp-team/jobs/new/")
+    page.goto("/w/csp-team/new/job/")
     page.select_option("select[name=experiment]", "__new__")
     expect(page.locator("[data-new-experiment]")).to_be_visible()
     page.goto("/w/csp-team/compute/")

@@ -118,7 +118,7 @@ def test_register_azure_blob_upload_a_csv_preview_it_use_it_in_jobs_and_register
     assert version.path == "azureml://datastores/training_blob/paths/titanic.csv"
 
     # Use it in a job from the form.
-    page.goto("/w/vision/jobs/new/")
+    page.goto("/w/vision/new/job/")
     page.check("input[name=code_source][value=none]")
     page.fill("#id_command", COUNT)
     page.select_option("#id_environment", "local-python")

@@ -294,7 +294,7 @@ def test_tables_fit_a_phone_and_a_long_experiment_name_keeps_the_filter_bar(page
         (f"{ws}/", "home"),
         (f"{ws}/jobs/phone_run_0/", "job"),
         (f"{ws}/jobs/phone_run_0/metrics/", "job-metrics"),
-        (f"{ws}/jobs/new/", "job-form"),
+        (f"{ws}/new/job/", "job-form"),
         (f"{ws}/environments/new/", "environment-form"),
         (f"{ws}/roles/new/", "role-form"),
         (f"{ws}/data/", "data"),
@@ -394,7 +394,7 @@ def test_forms_keep_work_after_an_error(page, workspace, owner):
     make_environment(workspace, owner, "plain")
     sign_in(page, owner.username)
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"/w/{workspace.name}/jobs/new/")
+    page.goto(f"/w/{workspace.name}/new/job/")
     page.check("input[name=code_source][value=zip]")
     code = make_zip({"t.py": "print(1)"}).getvalue()
     page.set_input_files("#id_code_zip", files=[{"name": "code.zip", "mimeType": "application/zip", "buffer": code}])

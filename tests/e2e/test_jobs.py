@@ -31,7 +31,7 @@ def node(monkeypatch):
 
 
 def _submit_from_form(page, workspace, command: str, display_name: str) -> None:
-    page.goto(f"/w/{workspace.name}/jobs/new/")
+    page.goto(f"/w/{workspace.name}/new/job/")
     page.check("input[name=code_source][value=zip]")
     page.set_input_files(
         "#id_code_zip",

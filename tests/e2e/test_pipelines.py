@@ -45,7 +45,7 @@ def _colour(page, step: str) -> str:
 
 
 def _submit(page, workspace) -> None:
-    page.goto(f"/w/{workspace.name}/pipelines/new/")
+    page.goto(f"/w/{workspace.name}/new/pipeline/")
     page.fill("#id_spec", PIPELINE)
     page.click("form.form button[type=submit]")
     page.wait_for_url(lambda url: "/pipelines/" in url and "/new/" not in url)

@@ -13,7 +13,7 @@ from tests.sweeps.conftest import LIGHT_TRIAL
 
 
 def _fill_form(page, workspace):
-    page.goto(f"/w/{workspace.name}/sweeps/new/")
+    page.goto(f"/w/{workspace.name}/new/sweep/")
     page.check("input[name=code_source][value=zip]")
     page.set_input_files(
         "#id_code_zip",

@@ -20,7 +20,7 @@ def test_an_error_elsewhere_keeps_the_picked_folder(client, no_dispatch, workspa
         "experiment": "Default",
         "display_name": "Kept",
     }
-    response = client.post(f"/w/{workspace.name}/jobs/new/", fields)
+    response = client.post(f"/w/{workspace.name}/new/job/", fields)
     assert response.status_code == 200 and response.context["form"].errors
     snapshot = CodeSnapshot.objects.get(workspace=workspace)
     body = response.content.decode()
@@ -29,7 +29,7 @@ def test_an_error_elsewhere_keeps_the_picked_folder(client, no_dispatch, workspa
     assert "is kept: submitting again uses it" in body and "data-error-summary" in body
     assert 'href="#id_command"' in body  # the summary links to the field
     again = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {k: v for k, v in fields.items() if not k.startswith("code_")}
         | {"code_source": "reuse", "code_id": snapshot.hash, "command": "python train.py"},
     )
@@ -41,12 +41,12 @@ def test_a_zip_is_kept_too_and_a_broken_zip_says_so(client, no_dispatch, workspa
     client.force_login(owner)
     base = {"environment": "plain", "environment_version": "1", "compute": "local", "experiment": "Default"}
     kept = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         base | {"code_source": "zip", "code_zip": make_zip({"a.py": "print(2)"}), "command": "", "cpu": "-3"},
     )
     assert kept.context["form"]["code_source"].value() == "reuse"
     broken = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         base | {"code_source": "zip", "code_zip": SimpleUploadedFile("c.zip", b"not a zip"), "command": "x"},
     )
     assert broken.status_code == 400 and broken.context["form"]["code_source"].value() == "zip"

@@ -50,7 +50,7 @@ def _form(workspace, **fields) -> tuple[str, dict]:
         "display_name": "From the form",
         "outputs": OUTPUTS_TEXT,
     }
-    return f"/w/{workspace.name}/jobs/new/", data | fields
+    return f"/w/{workspace.name}/new/job/", data | fields
 
 
 def test_form_outputs_are_stored_as_the_api_stores_the_same_yaml(client, no_dispatch, workspace, members, plain_env):
@@ -153,7 +153,7 @@ def test_clone_fills_in_what_was_asked_for_not_what_the_run_registered(
         }
     )
     client.force_login(scientist)
-    page = client.get(f"/w/{workspace.name}/jobs/new/", {"clone": job.name})
+    page = client.get(f"/w/{workspace.name}/new/job/", {"clone": job.name})
     assert page.status_code == 200
     assert page.context["form"]["outputs"].value() == (
         "model=uri_folder -> my_model\n"

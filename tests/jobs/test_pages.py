@@ -71,10 +71,10 @@ def test_log_slice_stream_resume_and_download(client, no_dispatch, workspace, ow
 
 def test_the_form_submits_a_folder_and_clone_prefills(client, no_dispatch, workspace, owner, plain_env):
     client.force_login(owner)
-    form = client.get(f"/w/{workspace.name}/jobs/new/")
+    form = client.get(f"/w/{workspace.name}/new/job/")
     assert form.status_code == 200 and b"plain" in form.content
     response = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {
             "code_source": "folder",
             "code_folder": [SimpleUploadedFile("train.py", b"print(1)"), SimpleUploadedFile("util.py", b"x=1")],
@@ -103,11 +103,11 @@ def test_the_form_submits_a_folder_and_clone_prefills(client, no_dispatch, works
         "lib/util.py",
         "train.py",
     ]
-    clone = client.get(f"/w/{workspace.name}/jobs/new/", {"clone": job.name})
+    clone = client.get(f"/w/{workspace.name}/new/job/", {"clone": job.name})
     body = clone.content.decode()
     assert "python train.py --lr ${{inputs.lr}}" in body and "lr=0.5" in body and job.code.hash in body
     again = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {
             "code_source": "reuse",
             "code_id": job.code.hash,
@@ -125,7 +125,7 @@ def test_the_form_submits_a_folder_and_clone_prefills(client, no_dispatch, works
 def test_form_errors_are_shown_on_their_fields(client, no_dispatch, workspace, owner, plain_env):
     client.force_login(owner)
     response = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {
             "code_source": "zip",
             "code_zip": SimpleUploadedFile("c.zip", make_zip({"a.py": "1"}).getvalue()),
@@ -138,7 +138,7 @@ def test_form_errors_are_shown_on_their_fields(client, no_dispatch, workspace, o
     assert response.status_code == 400
     assert "no input &#x27;missing&#x27;" in response.content.decode()
     bad_zip = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {
             "code_source": "zip",
             "code_zip": SimpleUploadedFile("c.zip", b"nope"),
@@ -158,7 +158,7 @@ def test_buttons_and_actions_follow_the_role(client, no_dispatch, workspace, own
     page = client.get(f"/w/{workspace.name}/jobs/{running.name}/").content.decode()
     assert 'data-action="cancel"' not in page and ">Clone<" not in page
     assert client.post(f"/w/{workspace.name}/jobs/{running.name}/cancel/").status_code == 403
-    assert client.get(f"/w/{workspace.name}/jobs/new/").status_code == 403
+    assert client.get(f"/w/{workspace.name}/new/job/").status_code == 403
     client.force_login(members["data_scientist"])
     page = client.get(f"/w/{workspace.name}/jobs/{running.name}/").content.decode()
     assert 'data-action="cancel"' in page

@@ -68,7 +68,7 @@ def test_the_pipeline_page_graph_and_step_panel(client, members, workspace, pipe
 
 def test_submitting_from_the_browser_answers_bad_yaml_with_a_message(client, owner, workspace, plain_env):
     client.force_login(owner)
-    url = f"/w/{workspace.name}/pipelines/new/"
+    url = f"/w/{workspace.name}/new/pipeline/"
     assert client.get(url).status_code == 200
     answer = client.post(url, {"spec": "type: pipeline\njobs:\n  a:\n    component: azureml:ghost:1\n"})
     assert answer.status_code == 400 and "Unknown component" in answer.content.decode()
@@ -80,7 +80,7 @@ def test_submitting_from_the_browser_answers_bad_yaml_with_a_message(client, own
 
 def test_readers_cannot_submit_from_the_browser(client, members, workspace):
     client.force_login(members["reader"])
-    assert client.post(f"/w/{workspace.name}/pipelines/new/", {"spec": PIPELINE}).status_code == 403
+    assert client.post(f"/w/{workspace.name}/new/pipeline/", {"spec": PIPELINE}).status_code == 403
 
 
 def test_canceling_a_pipeline_whose_steps_wait_cancels_them(workspace, owner, pipeline):
@@ -111,7 +111,7 @@ def test_the_browser_form_reads_component_files_and_code_folders_from_the_zip(
         "  tool:\n    type: command\n    code: ./tools\n    environment: azureml:plain:1\n    command: sh run.sh\n"
     )
     client.force_login(owner)
-    url = f"/w/{workspace.name}/pipelines/new/"
+    url = f"/w/{workspace.name}/new/pipeline/"
     answer = client.post(url, {"spec": spec, "code": SimpleUploadedFile("p.zip", folder)})
     assert answer.status_code == 302, answer.content.decode()[-2000:]
     version = ComponentVersion.objects.get(workspace=workspace, component__name="shout")
@@ -153,6 +153,6 @@ def test_the_periodic_check_advances_a_pipeline_whose_step_end_went_unheard(
 
 def test_the_jobs_list_offers_a_pipeline_submit_to_those_who_may_submit(client, members, workspace):
     client.force_login(members["contributor"])
-    assert f'href="/w/{workspace.name}/pipelines/new/"' in client.get(f"/w/{workspace.name}/jobs/").content.decode()
+    assert f'href="/w/{workspace.name}/new/pipeline/"' in client.get(f"/w/{workspace.name}/jobs/").content.decode()
     client.force_login(members["reader"])
-    assert "/pipelines/new/" not in client.get(f"/w/{workspace.name}/jobs/").content.decode()
+    assert "/new/pipeline/" not in client.get(f"/w/{workspace.name}/jobs/").content.decode()

@@ -125,7 +125,7 @@ def test_the_job_form_takes_a_model_input_and_a_model_output(client, workspace, 
     )
     client.force_login(owner)
     response = client.post(
-        f"/w/{workspace.name}/jobs/new/",
+        f"/w/{workspace.name}/new/job/",
         {
             "code_source": "folder",
             "code_folder": [SimpleUploadedFile("score.py", b"print(1)")],

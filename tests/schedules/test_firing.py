@@ -167,7 +167,7 @@ def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, own
     settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
     from sweeps import engine
 
-    engine.storage.cache_clear()
+    engine.forget()
     make_environment(workspace, owner, "plain")
     sweep = {
         "type": "sweep",
@@ -181,7 +181,7 @@ def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, own
     schedule = services.do_create_schedule(workspace, cron_schedule(job=sweep), actor=owner)
     assert schedule.job_type == "sweep"
     run = services.fire_schedule(schedule.pk)
-    engine.storage.cache_clear()
+    engine.forget()
     assert run is not None and run.job is not None, run and run.error
     assert run.job.type == "sweep" and run.job.children.count() == 1
     assert run.job.tags[services.SCHEDULE_TAG] == "every-minute"

@@ -15,7 +15,7 @@ from jobs.models import Job
 from tests.conftest import token_client
 from tests.jobs.conftest import make_environment, no_dispatch  # noqa: F401 - fixtures
 
-PAGE = "/w/ws-main/pipelines/new/"
+PAGE = "/w/ws-main/new/pipeline/"
 
 PIPELINE = """type: pipeline
 jobs:

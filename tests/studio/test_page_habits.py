@@ -25,7 +25,7 @@ def test_workspaces_list_counts_every_member_not_just_the_viewer(workspace, memb
 
 
 def test_the_403_page_keeps_the_sidebar_and_names_the_action_in_words(workspace, members, login):
-    response = login(members["reader"]).get("/w/ws-main/jobs/new/")
+    response = login(members["reader"]).get("/w/ws-main/new/job/")
     assert response.status_code == 403
     body = response.content.decode()
     assert 'class="sidenav"' in body

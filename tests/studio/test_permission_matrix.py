@@ -68,7 +68,7 @@ PAGE_PROBES = {
     "workspace.delete": lambda c, ws: c.post(f"/w/{ws}/delete/", {"confirm": ws}),
     "members.manage": _page_add_member,
     "jobs.submit": lambda c, ws: c.post(
-        f"/w/{ws}/jobs/new/",
+        f"/w/{ws}/new/job/",
         {
             "code_source": "none",
             "command": "echo hi",

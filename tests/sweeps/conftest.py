@@ -19,10 +19,10 @@ def mlflow_env(live_server, settings, workspace, owner, tmp_path):
     settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
     from sweeps import engine
 
-    engine.storage.cache_clear()
+    engine.forget()
     make_environment(workspace, owner, "with-mlflow", user_managed_dependencies=True, interpreter_path=sys.executable)
     yield "with-mlflow:1"
-    engine.storage.cache_clear()
+    engine.forget()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ BASE = {
 
 def _post(client, workspace, **changes):
     data = {**BASE, **changes, "code_zip": make_zip({"train.py": "print('hi')"})}
-    return client.post(f"/w/{workspace.name}/sweeps/new/", data)
+    return client.post(f"/w/{workspace.name}/new/sweep/", data)
 
 
 def test_a_sweep_submitted_from_the_form_runs_the_rows_as_its_search_space(
@@ -46,7 +46,7 @@ def test_a_sweep_submitted_from_the_form_runs_the_rows_as_its_search_space(
 ):
     client.force_login(owner)
     assert b"Create sweep" in client.get(f"/w/{workspace.name}/jobs/").content
-    assert client.get(f"/w/{workspace.name}/sweeps/new/").status_code == 200
+    assert client.get(f"/w/{workspace.name}/new/sweep/").status_code == 200
     answer = _post(client, workspace)
     assert answer.status_code == 302, answer.content.decode()[-3000:]
     sweep = Job.objects.get(type="sweep")
@@ -85,6 +85,6 @@ def test_bad_input_is_answered_on_its_field_or_row(client, owner, workspace, pla
 
 def test_a_reader_cannot_open_or_post_the_form(client, members, workspace, plain_env, no_dispatch):
     client.force_login(members["reader"])
-    assert client.get(f"/w/{workspace.name}/sweeps/new/").status_code == 403
+    assert client.get(f"/w/{workspace.name}/new/sweep/").status_code == 403
     assert _post(client, workspace).status_code == 403
     assert b"Create sweep" not in client.get(f"/w/{workspace.name}/jobs/").content

@@ -87,7 +87,7 @@ def test_killing_the_worker_and_the_web_process_mid_sweep_loses_and_duplicates_n
     owner,
     settings,
 ):
-    engine.storage.cache_clear()
+    engine.forget()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings.STUDIO_PUBLIC_URL = base
@@ -163,4 +163,4 @@ def test_killing_the_worker_and_the_web_process_mid_sweep_loses_and_duplicates_n
     study = engine.study(engine.SweepSpec.from_dict(sweep.sweep.spec), sweep.sweep.study_name)
     told = {t.number: t.value for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"}
     assert told == {t.number: t.value for t in trials}, "Optuna was told each trial's value once"
-    engine.storage.cache_clear()
+    engine.forget()
