@@ -31,7 +31,7 @@ from django.utils import timezone
 from compute.models import Backend, ComputeTarget, Node
 from endpoints import mlflow_scoring, placement, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
-from endpoints.runtimes import CONTAINERS, KEY_FILE, PROCESSES, Launch, runtime_for
+from endpoints.runtimes import CONTAINERS, KEY_FILE, PROCESSES, Launch, open_log, runtime_for
 from registry import services as registry
 from studio import crypto
 
@@ -161,8 +161,9 @@ def ready(instance: DeploymentInstance) -> bool:
 def _fail(instance: DeploymentInstance, why: str) -> None:
     tail = ""
     path = log_path(instance)
-    if path.is_file():
-        tail = path.read_bytes()[-2000:].decode(errors="replace")
+    with contextlib.suppress(OSError), open_log(path) as handle:
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 2000))
+        tail = handle.read().decode(errors="replace")
     DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
 
 

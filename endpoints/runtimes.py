@@ -84,6 +84,14 @@ class Runtime(Protocol):
         ...
 
 
+def open_log(path: Path, mode: str = "rb"):
+    """An instance's `server.log`, never through a symlink: the server can write its folder, and a
+    link it planted there must not make Studio read (onto the Logs tab) or append to (as the
+    worker's user) another file of the host. "rb" or "ab"."""
+    flags = os.O_RDONLY if mode == "rb" else os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    return os.fdopen(os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), mode)
+
+
 def runtime_for(deployment: OnlineDeployment) -> Runtime:
     """Containers on a docker-backend target; sandboxed processes everywhere else."""
     if deployment.compute_id and deployment.compute.backend == Backend.DOCKER:
@@ -112,7 +120,7 @@ class ProcessRuntime:
             writable=[folder],
             readonly=sandbox.python_paths(python),
         )
-        with open(folder / "server.log", "ab") as out:
+        with open_log(folder / "server.log", "ab") as out:
             process = subprocess.Popen(
                 wrapped,
                 env=launch.environment(folder, python),
@@ -187,13 +195,14 @@ class ContainerRuntime:
         )
         root = Path(CONTAINER_ROOT)
         uid, gid = job_user()
-        if (uid, gid) != (os.getuid(), os.getgid()):
-            _chown_tree(launch.folder, uid, gid)  # the key file stays 0600, now the container user's
         # The output goes to server.log, never to the engine's log: the Logs tab reads the file.
         command = ["/bin/sh", "-c", f'exec "$0" "$@" >> {root}/server.log 2>&1', *launch.argv(root, build.python)]
         client = docker_client()
         try:
+            # The previous container first: nothing of it may change the folder while it is handed over.
             self._remove(client, instance.pk)
+            if (uid, gid) != (os.getuid(), os.getgid()):
+                _chown_tree(launch.folder, uid, gid)  # the key file stays 0600, now the container user's
             engine_cpus = client.info().get("NCPU") or 1
             container = client.containers.run(
                 build.image or build.location,

@@ -35,7 +35,8 @@ def init():
     global factor
     with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "factor.txt")) as f:
         factor = float(f.read())
-    print("init in uid", os.getuid(), "key file left:", os.path.exists(os.path.join(os.environ["HOME"], ".instance-key")))
+    key_file = os.path.join(os.environ["HOME"], ".instance-key")
+    print("init in uid", os.getuid(), "key file left:", os.path.exists(key_file))
 
 def run(raw_data):
     return {"doubled": [x * factor for x in json.loads(raw_data)["data"]], "uid": os.getuid()}
