@@ -190,7 +190,10 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
                 counts["stopped"] += 1
         workers = _container_workers(node_ids)
         if workers:
-            counts["stopped"] += CONTAINERS.sweep(workers, keep=mine)
+            try:
+                counts["stopped"] += CONTAINERS.sweep(workers, keep=mine)
+            except Exception:  # noqa: BLE001 - an engine away for a moment must not stall the other rows
+                log.exception("removing the leftover instance containers of %s failed; retrying", sorted(workers))
         now = timezone.now()
         for instance in rows:
             deployment = instance.deployment
