@@ -16,9 +16,9 @@ from compute.services import do_register_node
 from endpoints import instances, keys, placement, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from endpoints.runtimes import CONTAINERS, INSTANCE_LABEL
-from jobs.code import snapshot_from_zip
 from registry import services as registry
-from tests.jobs.conftest import make_environment, make_zip
+from tests.endpoints.helpers import deploy_script
+from tests.jobs.conftest import make_environment
 
 pytestmark = pytest.mark.docker
 
@@ -76,19 +76,7 @@ def test_a_deployment_on_a_docker_target_serves_from_a_confined_container_kept_a
     sink.finish()
     registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="doubler")
     env = make_environment(workspace, owner, "served", conda_file=SERVER_ONLY)
-    code = snapshot_from_zip(workspace, make_zip({"score.py": SCORE}), actor=owner)
-    endpoint = services.do_create_endpoint(workspace, {"name": "dock-ep"}, actor=owner)
-    deployment = services.do_create_deployment(
-        endpoint,
-        {
-            "name": "blue",
-            "model": "azureml:doubler:1",
-            "environment": f"azureml:{env.environment.name}:{env.version}",
-            "code_configuration": {"code": code.pk, "scoring_script": "score.py"},
-            "compute": "azureml:dock",
-        },
-        actor=owner,
-    )
+    endpoint, deployment = deploy_script(workspace, owner, env, SCORE, "dock-ep", compute="azureml:dock")
     client = docker_client()
     try:
         row = _wait_ready(node)
