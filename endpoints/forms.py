@@ -40,10 +40,13 @@ def environment_choices(workspace) -> list:
 
 
 def compute_choices(workspace) -> list[tuple[str, str]]:
-    """The workspace's compute targets that can run instances (venv backend); "" is local."""
-    from compute.models import Backend, ComputeTarget, ComputeType
+    """The workspace's compute targets that can run instances (not attached engines: an instance
+    listens on its node); "" is local."""
+    from compute.models import ComputeTarget, ComputeType
 
-    targets = ComputeTarget.objects.filter(workspace=workspace, backend=Backend.VENV).exclude(type=ComputeType.LOCAL)
+    targets = ComputeTarget.objects.filter(workspace=workspace).exclude(
+        type__in=(ComputeType.LOCAL, ComputeType.ATTACHED)
+    )
     return [("", "local (this server's worker)"), *[(t.name, f"{t.name} — {t.get_type_display()}") for t in targets]]
 
 

@@ -1,12 +1,13 @@
-"""Deployment instances on this node: `azureml-inference-server-http` processes started through
-the sandbox, each on a free port of the node's address (STUDIO_NODE_ADDRESS) and behind its own
-secret, kept alive by `reconcile(node_ids)` for the rows `endpoints.placement` assigned to this
-worker's nodes.
+"""Deployment instances on this node: `azureml-inference-server-http` servers (sandboxed processes,
+or containers on a docker-backend target: `endpoints.runtimes`), each on a free port of the
+node's address (STUDIO_NODE_ADDRESS) and behind its own secret, kept alive by
+`reconcile(node_ids)` for the rows `endpoints.placement` assigned to this worker's nodes.
 
 A node's keeper thread (`endpoints.node_keeper`) runs `reconcile`; a file lock per node set keeps
-two reconciles of the same nodes apart. Liveness is by pid and command line. The processes die
-with the thread that started them (the sandbox's --die-with-parent), so a restarted worker finds
-its rows without processes and starts them again.
+two reconciles of the same nodes apart. Liveness is the runtime's (pid and command line, or a
+running container). Processes die with the thread that started them (the sandbox's
+--die-with-parent) and containers are swept, so a restarted worker finds its rows without servers
+and starts them again.
 """
 
 from __future__ import annotations
@@ -17,12 +18,9 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -30,29 +28,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from compute import sandbox
+from compute.models import Backend, ComputeTarget, Node
 from endpoints import mlflow_scoring, placement, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
+from endpoints.runtimes import CONTAINERS, KEY_FILE, PROCESSES, Launch, open_log, runtime_for
 from registry import services as registry
 from studio import crypto
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0
 MAX_BACKOFF_SECONDS = 60
-# The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own: the launcher binds it to
-# the node's address and makes every request carry the instance's secret (see its docstring).
-LAUNCH = (Path(__file__).parent / "serving" / "launch_server.py").read_text()
-KEY_FILE = ".instance-key"
+__all__ = ["KEY_FILE", "free_port", "instances_root", "log_path", "ready", "reconcile", "stop_all"]
 
-
-@dataclass
-class _Running:
-    process: subprocess.Popen
-    folder: Path
-
-
-# instance pk -> its process, for the instances this worker process started (to reap them).
-_RUNNING: dict[int, _Running] = {}
+# instance pk -> the pid of the process this worker process started for it (to stop it when its
+# row moves away or is deleted).
+_RUNNING: dict[int, int] = {}
 _LOCK = threading.Lock()
 
 
@@ -94,13 +84,6 @@ def _materialize_model(deployment: OnlineDeployment, dest: Path) -> None:
         location.store.download_file(entry.path, target)
 
 
-def _python_for(deployment: OnlineDeployment) -> str:
-    from environments.builds import ensure_built
-
-    build = ensure_built(deployment.environment_version, "venv", workspace=deployment.endpoint.workspace, actor=None)
-    return build.python
-
-
 def _start(instance: DeploymentInstance) -> None:
     deployment = instance.deployment
     folder = log_path(instance).parent
@@ -114,40 +97,18 @@ def _start(instance: DeploymentInstance) -> None:
     else:
         shutil.copytree(deployment.code.path, folder / "code")
         script = deployment.scoring_script
-    python = _python_for(deployment)
     host = settings.STUDIO_NODE_ADDRESS
     port = free_port(host)
-    argv = [
-        python,
-        "-c",
-        LAUNCH,
-        "--entry_script",
-        str(folder / "code" / script),
-        "--port",
-        str(port),
-    ]
     secret = _hand_over_secret(folder)
-    env = {
-        "PATH": f"{Path(python).parent}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(folder),
-        "LANG": "C.UTF-8",
-        **deployment.environment_variables,
-        # Set last: a deployment's variables cannot point the server elsewhere.
-        "AZUREML_MODEL_DIR": str(folder / "model"),
-        "AZUREML_ENTRY_SCRIPT": str(folder / "code" / script),
-        "PYTHONUNBUFFERED": "1",
-        "STUDIO_INSTANCE_KEY_FILE": str(folder / KEY_FILE),
-        "STUDIO_INSTANCE_HOST": host,
-    }
-    wrapped = sandbox.wrap(argv, workdir=folder / "code", writable=[folder], readonly=sandbox.python_paths(python))
-    with open(folder / "server.log", "ab") as out:
-        process = subprocess.Popen(wrapped, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    _RUNNING[instance.pk] = _Running(process, folder)
+    runtime = runtime_for(deployment)
+    pid = runtime.start(Launch(instance, folder, script, host, port, dict(deployment.environment_variables)))
+    if runtime is PROCESSES:
+        _RUNNING[instance.pk] = pid
     # `detail` keeps the last failure until the instance is ready again.
     DeploymentInstance.objects.filter(pk=instance.pk).update(
         host=host,
         port=port,
-        pid=process.pid,
+        pid=pid,
         secret_encrypted=crypto.encrypt(secret),
         status=InstanceStatus.STARTING,
         started_at=timezone.now(),
@@ -167,49 +128,21 @@ def _hand_over_secret(folder: Path) -> str:
     return secret
 
 
-def _reap() -> None:
-    """Collect the exit status of processes this worker process started (no zombies)."""
-    for running in _RUNNING.values():
-        running.process.poll()
-
-
-def _pid_alive(instance: DeploymentInstance) -> bool:
-    """Whether the instance's process runs. By pid and command line, not by this process's own
-    handles: a prefork worker's reconciles run in different child processes."""
-    if not instance.pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{instance.pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    # A reused pid, or a zombie (empty command line), is not the instance.
-    return str(log_path(instance).parent).encode() in cmdline
+def _server_alive(instance: DeploymentInstance) -> bool:
+    """Whether the instance's server (process or container) runs."""
+    return runtime_for(instance.deployment).alive(instance, log_path(instance).parent)
 
 
 def _alive(instance_pk: int) -> bool:
-    instance = DeploymentInstance.objects.filter(pk=instance_pk).first()
-    return instance is not None and _pid_alive(instance)
+    instance = DeploymentInstance.objects.select_related("deployment__compute").filter(pk=instance_pk).first()
+    return instance is not None and _server_alive(instance)
 
 
-def _stop_pid(pid: int | None) -> None:
-    if not pid:
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return
-    running = next((r for r in _RUNNING.values() if r.process.pid == pid), None)
-    if running is not None:
-        try:
-            running.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(pid, signal.SIGKILL)
-            running.process.wait()
-
-
-def _stop(instance_pk: int, pid: int | None = None) -> None:
-    running = _RUNNING.pop(instance_pk, None)
-    _stop_pid(pid or (running.process.pid if running else None))
+def _stop(instance: DeploymentInstance) -> None:
+    _RUNNING.pop(instance.pk, None)
+    runtime = runtime_for(instance.deployment)
+    if runtime is CONTAINERS or _server_alive(instance):  # a dead process's pid may be someone else's now
+        runtime.stop(instance)
 
 
 def ready(instance: DeploymentInstance) -> bool:
@@ -228,8 +161,9 @@ def ready(instance: DeploymentInstance) -> bool:
 def _fail(instance: DeploymentInstance, why: str) -> None:
     tail = ""
     path = log_path(instance)
-    if path.is_file():
-        tail = path.read_bytes()[-2000:].decode(errors="replace")
+    with contextlib.suppress(OSError), open_log(path) as handle:
+        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 2000))
+        tail = handle.read().decode(errors="replace")
     DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
 
 
@@ -239,17 +173,27 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
     the ones told to stop or drained, and any process whose row moved away or is gone."""
     counts = {"started": 0, "restarted": 0, "ready": 0, "stopped": 0}
     with _node_lock(node_ids):
-        _reap()
+        PROCESSES.reap()
         rows = list(
             DeploymentInstance.objects.filter(node_id__in=node_ids).select_related(
-                "deployment__endpoint__workspace", "deployment__code", "deployment__model_version"
+                "deployment__endpoint__workspace",
+                "deployment__code",
+                "deployment__model_version",
+                "deployment__compute",
+                "node",
             )
         )
         mine = {row.pk for row in rows}
         for pk in list(_RUNNING):
             if pk not in mine:  # moved to another node, or its deployment was deleted
-                _stop(pk)
+                PROCESSES.stop_pid(_RUNNING.pop(pk))
                 counts["stopped"] += 1
+        workers = _container_workers(node_ids)
+        if workers:
+            try:
+                counts["stopped"] += CONTAINERS.sweep(workers, keep=mine)
+            except Exception:  # noqa: BLE001 - an engine away for a moment must not stall the other rows
+                log.exception("removing the leftover instance containers of %s failed; retrying", sorted(workers))
         now = timezone.now()
         for instance in rows:
             deployment = instance.deployment
@@ -260,7 +204,7 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
             elif instance.status == InstanceStatus.DRAINING:
                 continue
             elif instance.generation != deployment.generation:
-                if not _pid_alive(instance):  # an old instance that died is not brought back
+                if not _server_alive(instance):  # an old instance that died is not brought back
                     _remove(instance, counts)
             else:
                 _keep_alive(instance, counts)
@@ -269,15 +213,25 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
     return counts
 
 
+def _container_workers(node_ids: Collection[int]) -> set[str]:
+    """The worker names of those of these nodes that serve a docker-backend target (whose
+    instance containers, unlike processes, outlive the worker that started them)."""
+    docker_queues = {
+        t.queue_name for t in ComputeTarget.objects.filter(backend=Backend.DOCKER).select_related("workspace")
+    }
+    nodes = Node.objects.filter(pk__in=node_ids, queue__in=docker_queues)
+    return set(nodes.values_list("worker_name", flat=True))
+
+
 def _remove(instance: DeploymentInstance, counts: dict[str, int]) -> None:
-    _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+    _stop(instance)
     instance.delete()
     counts["stopped"] += 1
 
 
 def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
     """Start, restart (with back-off) or mark ready one instance of the current generation."""
-    if not _pid_alive(instance):
+    if not _server_alive(instance):
         restarting = instance.pid is not None
         if restarting:
             if instance.status != InstanceStatus.FAILED:
@@ -304,13 +258,13 @@ def _keep_alive(instance: DeploymentInstance, counts: dict[str, int]) -> None:
 
 
 def stop_all(node_ids: Collection[int] = ()) -> None:
-    """Stop every instance process this worker process started, and those of `node_ids`, and
-    forget those nodes' rows (the worker is exiting; placement puts them elsewhere)."""
+    """Stop every instance process this worker process started, and the servers of `node_ids`,
+    and forget those nodes' rows (the worker is exiting; placement puts them elsewhere)."""
     with _node_lock(node_ids):
-        for instance in DeploymentInstance.objects.filter(node_id__in=node_ids):
-            _stop(instance.pk, instance.pid if _pid_alive(instance) else None)
+        for instance in DeploymentInstance.objects.filter(node_id__in=node_ids).select_related("deployment__compute"):
+            _stop(instance)
         for pk in list(_RUNNING):
-            _stop(pk)
+            PROCESSES.stop_pid(_RUNNING.pop(pk))
         with transaction.atomic():
             DeploymentInstance.objects.filter(node_id__in=node_ids).update(
                 node=None, host="", port=None, pid=None, secret_encrypted="", status=InstanceStatus.STARTING

@@ -6,7 +6,9 @@ STUDIO_ENDPOINTS_RECONCILE_SECONDS places the instances of the deployments on it
 Every node of a target runs it, not one worker picked by a queue: each keeps what is assigned to
 it, and any of them moves a lost node's instances. The instance processes are children of this
 thread (the sandbox's --die-with-parent): when the worker exits they stop, and its nodes' rows
-are handed back to placement.
+are handed back to placement. Instance containers (a docker-backend target) are stopped by that
+same hand-back, and those a dead worker left are removed by its successor's first round
+(`runtimes.ContainerRuntime.sweep`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from compute.models import Backend, ComputeTarget
+from compute.models import ComputeTarget, ComputeType
 from endpoints import keys, mlflow_scoring, spec
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from environments.resolve import resolve_environment
@@ -127,12 +127,13 @@ def _resolve_compute(workspace, value: Any, *, actor) -> ComputeTarget | None:
     if not isinstance(value, str):
         raise ValidationError({"compute": ["compute is the name of a compute target, e.g. azureml:cpu-cluster."]})
     target = integrations.find_compute(workspace, value.strip().removeprefix("azureml:"))
-    if target.backend == Backend.DOCKER:
+    if target.type == ComputeType.ATTACHED:
+        # An instance listens on its node's address, and a remote engine's containers are elsewhere.
         raise ValidationError(
             {
                 "compute": [
-                    f"{target.name} runs containers (the docker backend); online deployments run as sandboxed "
-                    "processes, so pick a target with the venv backend (or leave compute empty for local)."
+                    f"{target.name} is an attached Docker engine on another host; online deployment instances run "
+                    "on the nodes of a cluster, instance or docker target (or leave compute empty for local)."
                 ]
             }
         )

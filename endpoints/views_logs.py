@@ -6,6 +6,7 @@ output, which holds the scoring script's own prints and errors too."""
 from __future__ import annotations
 
 import json
+import stat
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from django.views import View
 
 from endpoints import instances
 from endpoints.models import DeploymentInstance
+from endpoints.runtimes import open_log
 from endpoints.views import EndpointMixin
 
 MAX_SLICE = 512 * 1024
@@ -38,14 +40,15 @@ def _int(value, default: int) -> int:
 
 def _size(path: Path) -> int:
     try:
-        return path.stat().st_size
+        found = path.lstat()  # a symlink the server planted is no log (open_log refuses it too)
+        return found.st_size if stat.S_ISREG(found.st_mode) else 0
     except OSError:
         return 0
 
 
 def _read(path: Path, offset: int, limit: int) -> bytes:
     try:
-        with open(path, "rb") as f:
+        with open_log(path) as f:
             f.seek(offset)
             return f.read(limit)
     except OSError:
@@ -68,7 +71,7 @@ def _line_at(path: Path, offset: int) -> int:
     if offset > LINE_COUNT_LIMIT:
         return 0
     count, done = 1, 0
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         while done < offset:
             block = f.read(min(1024 * 1024, offset - done))
             if not block:
@@ -221,7 +224,9 @@ class DeploymentLogDownloadView(_InstanceLogMixin, View):
     def get(self, request, workspace, name, deployment):
         instance = self.get_instance()
         path = instances.log_path(instance)
-        if not path.is_file():
-            raise Http404("This instance has written no log yet.")
+        try:
+            log = open_log(path)
+        except OSError:
+            raise Http404("This instance has written no log yet.") from None
         filename = f"{name}-{deployment}-{instance.pk}.log"
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type="text/plain")
+        return FileResponse(log, as_attachment=True, filename=filename, content_type="text/plain")

@@ -38,10 +38,23 @@ def test_a_deployment_takes_a_compute_target_of_its_workspace_and_shows_it(works
     assert refused.status_code == 409 and "online deployments" in str(refused.json()), refused.content
 
 
-def test_a_missing_foreign_docker_or_someone_elses_compute_is_a_field_error(workspace, owner, members, outsider, light):
+def _attached_engine(workspace) -> ComputeTarget:
+    """A Docker engine on another host: its containers would not run on a node of Studio's."""
+    return ComputeTarget.objects.create(
+        workspace=workspace,
+        name="far",
+        type=ComputeType.ATTACHED,
+        backend=Backend.DOCKER,
+        docker_host="tcp://10.0.0.9:2376",
+    )
+
+
+def test_a_missing_foreign_attached_or_someone_elses_compute_is_a_field_error(
+    workspace, owner, members, outsider, light
+):
     theirs = Workspace.objects.get(name="ws-other")
     make_target(theirs, outsider, name="their-cluster")
-    ComputeTarget.objects.create(workspace=workspace, name="dock", type=ComputeType.DOCKER, backend=Backend.DOCKER)
+    _attached_engine(workspace)
     make_target(workspace, owner, name="ds-box", type="computeinstance", assigned_to=owner.username)
     endpoint = services.do_create_endpoint(workspace, {"name": "placed-ep"}, actor=owner)
     deployments = API.format(ws=workspace.name) + "placed-ep/deployments/"
@@ -50,7 +63,7 @@ def test_a_missing_foreign_docker_or_someone_elses_compute_is_a_field_error(work
     for compute, says in [
         ("azureml:nowhere", "There is no compute target 'nowhere'"),
         ("their-cluster", "There is no compute target 'their-cluster'"),
-        ("dock", "docker backend"),
+        ("far", "attached Docker engine on another host"),
         ("ds-box", f"assigned to {owner.username}"),
         (42, "compute is the name of a compute target"),
     ]:
@@ -66,12 +79,14 @@ def test_a_missing_foreign_docker_or_someone_elses_compute_is_a_field_error(work
 def test_the_deploy_form_offers_compute_and_the_page_says_where_it_runs(client, workspace, owner, light):
     make_target(workspace, owner, name="cpu-cluster", max_instances=2)
     ComputeTarget.objects.create(workspace=workspace, name="dock", type=ComputeType.DOCKER, backend=Backend.DOCKER)
+    _attached_engine(workspace)
     client.force_login(owner)
     page = client.get(f"/w/{workspace.name}/endpoints/deploy/")
     assert page.status_code == 200
     html = page.content.decode()
     assert 'name="compute"' in html and 'value="cpu-cluster"' in html
-    assert 'value="dock"' not in html, "a docker-backend target cannot run instances: not offered"
+    assert 'value="dock"' in html, "instances run as containers on a docker target"
+    assert 'value="far"' not in html, "an attached engine's containers are on another host: not offered"
 
     endpoint = services.do_create_endpoint(workspace, {"name": "placed-ep"}, actor=owner)
     services.do_create_deployment(endpoint, {"name": "blue", **light, "compute": "cpu-cluster"}, actor=owner)
