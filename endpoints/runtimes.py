@@ -184,7 +184,7 @@ class ContainerRuntime:
     def start(self, launch: Launch) -> int:
         from docker.types import LogConfig
 
-        from compute.backends.docker_runner import INSTALL_LABEL, NODE_LABEL, _chown_tree, docker_client, job_user
+        from compute.backends.docker_runner import INSTALL_LABEL, NODE_LABEL, chown_tree, docker_client, job_user
         from environments.builds import ensure_built
 
         instance = launch.instance
@@ -202,7 +202,7 @@ class ContainerRuntime:
             # The previous container first: nothing of it may change the folder while it is handed over.
             self._remove(client, instance.pk)
             if (uid, gid) != (os.getuid(), os.getgid()):
-                _chown_tree(launch.folder, uid, gid)  # the key file stays 0600, now the container user's
+                chown_tree(launch.folder, uid, gid)  # the key file stays 0600, now the container user's
             engine_cpus = client.info().get("NCPU") or 1
             container = client.containers.run(
                 build.image or build.location,

@@ -70,7 +70,7 @@ class DockerRun:
         uid, gid = job_user()
         if (uid, gid) != (os.getuid(), os.getgid()):
             for mount in spec.mounts:  # the job's own copies; read-only mounts stay read-only
-                _chown_tree(mount.source, uid, gid)
+                chown_tree(mount.source, uid, gid)
         kwargs = {}
         if spec.cpu:
             # A target sized bigger than this engine (4 cores on a 2-core host) gets all it has,
@@ -213,7 +213,7 @@ def job_user() -> tuple[int, int]:
     return (uid, gid) if uid != 0 else (NOBODY, NOBODY)
 
 
-def _chown_tree(folder, uid: int, gid: int) -> None:
+def chown_tree(folder, uid: int, gid: int) -> None:
     """Hand the job's folders (its own copies of code, inputs, outputs) to the container's user."""
     for root, dirs, files in os.walk(folder):
         for name in (root, *(os.path.join(root, n) for n in dirs + files)):

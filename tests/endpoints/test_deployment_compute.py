@@ -65,7 +65,7 @@ def test_a_missing_foreign_attached_or_someone_elses_compute_is_a_field_error(
         ("their-cluster", "There is no compute target 'their-cluster'"),
         ("far", "attached Docker engine on another host"),
         ("ds-box", f"assigned to {owner.username}"),
-        (42, "compute is the name of a compute target"),
+        (42, "There is no compute target '42'"),  # a number is read as a name, as in every Azure file
     ]:
         bad = scientist.post(deployments, {"name": "blue", **light, "compute": compute}, format="json")
         assert bad.status_code == 400, (compute, bad.content)
