@@ -1,12 +1,13 @@
 """MLflow tracking figures: Studio and a real `mlflow server`, side by side, same client workload.
 
     .venv/bin/python bench/tracking.py [--runs 10000] [--singles 1000] [--points 100000] [--mb 100]
-                                       [--mlflow-python PATH] [--postgres URL]
+                                       [--mlflow-python PATH] [--postgres URL] [--studio-only]
 
 Studio runs as in production (uvicorn, ASGI) on a throw-away data folder (SQLite unless
 DATABASE_URL is set); MLflow runs `mlflow server` with a SQLite backend (and, with --postgres,
-a second one on that PostgreSQL database; give Studio an empty PostgreSQL DATABASE_URL to compare
-like with like; both PostgreSQL databases are analyzed after seeding, as autovacuum would). The
+a second one on that PostgreSQL database, given as postgresql+psycopg://; give Studio an empty
+PostgreSQL DATABASE_URL to compare like with like; both PostgreSQL databases are analyzed after
+seeding, as autovacuum would). --studio-only skips the MLflow servers, for before/after runs. The
 client is the real `mlflow` 3 package in a cached venv (built with uv when missing). Rows:
 
   1. single log_metric calls/s (one HTTP call each)
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -268,6 +270,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--mlflow-python")
     parser.add_argument("--postgres", help="also run mlflow server on this PostgreSQL URL")
+    parser.add_argument("--studio-only", action="store_true", help="skip the mlflow servers (before/after runs)")
     args = parser.parse_args()
     python = mlflow_python(args.mlflow_python)
     servers = Servers()
@@ -277,14 +280,26 @@ def main() -> None:
         studio_db = os.environ.get("DATABASE_URL", "")
         analyze = studio_db if studio_db.startswith("postgres") else ""
         columns["Studio"] = workload(python, url, token, args, "studio", analyze)
-        url = mlflow_server(servers, python, f"sqlite:///{DATA}/mlflow.db", "mlflow-sqlite")
-        columns["MLflow (SQLite)"] = workload(python, url, None, args, "sqlite")
-        if args.postgres:
-            with_postgres_driver(python)
-            url = mlflow_server(servers, python, args.postgres, "mlflow-postgres")
-            columns["MLflow (PostgreSQL)"] = workload(python, url, None, args, "pg", args.postgres)
+        if not args.studio_only:
+            mlflow_columns(servers, python, args, columns)
     finally:
         servers.stop()
+    report(columns)
+    shutil.rmtree(DATA, ignore_errors=True)
+
+
+def mlflow_columns(servers: Servers, python: str, args, columns: dict) -> None:
+    url = mlflow_server(servers, python, f"sqlite:///{DATA}/mlflow.db", "mlflow-sqlite")
+    columns["MLflow (SQLite)"] = workload(python, url, None, args, "sqlite")
+    if args.postgres:
+        with_postgres_driver(python)
+        url = mlflow_server(servers, python, args.postgres, "mlflow-postgres")
+        # psql cannot read SQLAlchemy's driver suffix (postgresql+psycopg://).
+        plain = re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", args.postgres)
+        columns["MLflow (PostgreSQL)"] = workload(python, url, None, args, "pg", plain)
+
+
+def report(columns: dict[str, dict]) -> None:
     rows = list(columns["Studio"])
     names = list(columns)
     print(f"\n{'':48}" + "".join(f"{n:>22}" for n in names))
@@ -292,12 +307,14 @@ def main() -> None:
     for row in rows:
         values = [columns[n][row] for n in names]
         print(f"{row:48}" + "".join(f"{v:>22,.1f}" for v in values))
+        if len(values) == 1:
+            continue
         higher_is_better = "/s" in row
         best_other = max(values[1:]) if higher_is_better else min(values[1:])
         if (values[0] < best_other) if higher_is_better else (values[0] > best_other):
             slower.append(row)
-    print("\nStudio is slower on: " + (", ".join(slower) if slower else "nothing"))
-    shutil.rmtree(DATA, ignore_errors=True)
+    if len(names) > 1:
+        print("\nStudio is slower on: " + (", ".join(slower) if slower else "nothing"))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ def revoke_job_tokens(job: Job) -> None:
 
 
 def job_for_token(raw: str) -> Job | None:
-    token = JobToken.objects.select_related("job", "job__workspace").filter(key_hash=hash_token(raw)).first()
+    token = (
+        JobToken.objects.select_related("job", "job__workspace", "job__created_by")
+        .filter(key_hash=hash_token(raw))
+        .first()
+    )
     if token is None or token.revoked_at is not None:
         return None
     return token.job

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
+
 from jobs.models import Experiment, Job
 from tracking.artifacts import model_artifact_uri, run_artifact_uri
 from tracking.models import LoggedModel
@@ -53,7 +55,13 @@ def run_dict(job: Job) -> dict:
     }
 
 
-RUN_PREFETCH = ("latest_metrics", "params", "run_tags", "logged_models")
+# A run lists only its logged models' ids: their JSON params and tags stay in the database.
+RUN_PREFETCH = (
+    "latest_metrics",
+    "params",
+    "run_tags",
+    Prefetch("logged_models", queryset=LoggedModel.objects.only("pk", "model_id", "source_run_id", "created_at")),
+)
 
 
 def experiment_dict(experiment: Experiment) -> dict:

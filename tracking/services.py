@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jobs import notices
@@ -121,6 +121,35 @@ def _update_latest(job: Job, metrics: list[MetricIn]) -> None:
         LatestMetric.objects.bulk_update(changed, ["value", "step", "timestamp", "min", "max", "count"])
 
 
+def _insert_points(job: Job, metrics: list[MetricIn]) -> None:
+    """The points as rows, in one statement and without a model instance each: building and
+    preparing 1000 Metric objects was most of a log_batch call's CPU time."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("job_id", "key", "value", "step", "timestamp", "created_at"))
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = quote(Metric._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column (as Django's own bulk_create sends them), not 6000 parameters.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest(%s::bigint[], %s::varchar[], "
+                "%s::double precision[], %s::bigint[], %s::bigint[], %s::timestamptz[])",
+                [
+                    [job.pk] * len(metrics),
+                    [m.key for m in metrics],
+                    [m.value for m in metrics],
+                    [m.step for m in metrics],
+                    [m.timestamp for m in metrics],
+                    [created] * len(metrics),
+                ],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(job.pk, m.key, m.value, m.step, m.timestamp, created) for m in metrics],
+            )
+
+
 def do_log_metrics(job: Job, metrics: list[MetricIn]) -> None:
     """Store the points and fold them into the latest-metrics table, in one transaction. A
     concurrent first write of the same key retries once (the second sees the first's row)."""
@@ -130,9 +159,7 @@ def do_log_metrics(job: Job, metrics: list[MetricIn]) -> None:
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                Metric.objects.bulk_create(
-                    [Metric(job=job, key=m.key, value=m.value, step=m.step, timestamp=m.timestamp) for m in metrics]
-                )
+                _insert_points(job, metrics)
                 _update_latest(job, metrics)
             return
         except IntegrityError:

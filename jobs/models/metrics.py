@@ -9,7 +9,9 @@ from django.utils import timezone
 class Metric(models.Model):
     """One logged value of a metric (`mlflow.log_metric(key, value, step)`)."""
 
-    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="metrics")
+    # No index of its own: metric_job_key_step starts with job_id and serves the same lookups
+    # (and the cascade), and every logged point no longer pays for a second index.
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="metrics", db_index=False)
     key = models.CharField(max_length=250)
     value = models.FloatField(null=True, help_text="null for NaN")
     step = models.BigIntegerField(default=0)

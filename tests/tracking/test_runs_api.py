@@ -186,6 +186,35 @@ def test_runs_get_reports_the_last_point_of_each_metric(job, owner):
     assert tracking.metric_summary(job)["loss"] == {"min": 0.1, "max": 0.9, "steps": 3, "last": 0.1, "last_step": 2}
 
 
+def test_a_batch_keeps_every_point_exactly_whatever_its_key(job, owner):
+    """Points are written as column arrays: keys that look like array or SQL syntax, NaN, the
+    largest floats and 64-bit steps come back as sent."""
+    keys = ["a,b", "{x}", 'q"uote', "back\\slash", "it's; DROP TABLE jobs_metric; --", "NULL", "ünï/cödé"]
+    points = [
+        {"key": k, "value": i - 0.5, "step": 2**62 + i, "timestamp": 1700000000000 + i} for i, k in enumerate(keys)
+    ]
+    points += [
+        {"key": "nan", "value": "NaN", "step": 0, "timestamp": 1},
+        {"key": "big", "value": 1e308, "timestamp": 1},
+    ]
+    api = token_client(owner)
+    sent = api.post(
+        "/mlflow/api/2.0/mlflow/runs/log-batch",
+        json.dumps({"run_id": job.name, "metrics": points}),
+        content_type="application/json",
+    )
+    assert sent.status_code == 200, sent.content
+    for i, key in enumerate(keys):
+        history = api.get("/mlflow/api/2.0/mlflow/metrics/get-history", {"run_id": job.name, "metric_key": key})
+        assert history.json()["metrics"] == [
+            {"key": key, "value": i - 0.5, "timestamp": 1700000000000 + i, "step": 2**62 + i}
+        ]
+    run = api.get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": job.name}).json()["run"]
+    latest = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert latest["nan"] == "NaN" and latest["big"] == 1e308 and len(latest) == len(keys) + 2
+    assert job.metrics.count() == len(points)
+
+
 NESTED = textwrap.dedent(
     """
     import mlflow

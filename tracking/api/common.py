@@ -74,7 +74,11 @@ def find_run(caller: Caller, name: str, *, write: bool) -> Job:
     if caller.job is not None:
         job = caller.job if caller.job.name == name else None
         if job is None:
-            other = Job.objects.filter(workspace=caller.job.workspace_id, name=name).select_related("workspace").first()
+            other = (
+                Job.objects.filter(workspace=caller.job.workspace_id, name=name)
+                .select_related("workspace", "created_by")
+                .first()
+            )
             if other is not None and not caller.is_own_child(other):
                 raise MlflowError(f"A job's token reaches only its own run, not {name}.", "PERMISSION_DENIED")
             job = other

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 
 from jobs import tracking as job_tracking
 from jobs.models import Experiment, Job, RunTag
@@ -15,7 +15,10 @@ from tracking.payloads import RUN_PREFETCH, number, run_dict, run_info
 
 
 def _full(job: Job) -> Job:
-    return Job.objects.select_related("workspace", "created_by").prefetch_related(*RUN_PREFETCH).get(pk=job.pk)
+    """The run's metrics, params, tags and logged models, loaded onto the job already fetched
+    (with its workspace and submitter) rather than fetching its wide row a second time."""
+    prefetch_related_objects([job], *RUN_PREFETCH)
+    return job
 
 
 @endpoint("GET")
