@@ -246,12 +246,20 @@ def open_study(spec: SweepSpec, study_name: str, *, create: bool = False) -> tup
             )
         trials = loaded.get_trials(deepcopy=False)
         loaded.sampler = _sampler(spec, len(trials))
+    # Study.ask first looks for trials queued with enqueue_trial (a read of every unfinished
+    # trial, seven storage statements) to run them before new ones; Studio never queues one, and
+    # the trials were just read (or the study is new).
+    loaded._pop_waiting_trial_id = _no_waiting_trial  # type: ignore[method-assign]
     with _studies_lock:
         _studies[study_name] = (backend, loaded)
         _studies.move_to_end(study_name)
         while len(_studies) > KEPT_STUDIES:
             _studies.popitem(last=False)
     return loaded, trials
+
+
+def _no_waiting_trial() -> None:
+    return None
 
 
 def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:
@@ -290,7 +298,18 @@ def tell(the_study, number: int, value: float | None, state: str, *, known=None)
     frozen = known if known is not None else the_study.get_trials(deepcopy=False)[number]
     if frozen.state != TrialState.RUNNING:
         return
-    if state == "complete":
-        the_study.tell(number, value)
-    else:
-        the_study.tell(number, state=TrialState.PRUNED if state == "pruned" else TrialState.FAIL)
+    if state == "pruned" or known is None:
+        if state == "complete":
+            the_study.tell(number, value)
+        else:
+            the_study.tell(number, state=TrialState.PRUNED if state == "pruned" else TrialState.FAIL)
+        return
+    # A trial read under the sweep's lock is told as Study.tell tells it (the sampler's
+    # after_trial, then the stored state), without the two reads of the trial Study.tell makes
+    # around it (twelve storage statements of an advance's forty-two). A NaN value, which
+    # Study.tell refuses with an error, fails the trial instead.
+    values = [float(value)] if state == "complete" and value is not None and not math.isnan(value) else None
+    final = TrialState.COMPLETE if values is not None else TrialState.FAIL
+    the_study._thread_local.cached_all_trials = None
+    the_study.sampler.after_trial(the_study, frozen, final, values)
+    the_study._storage.set_trial_state_values(frozen._trial_id, final, values)

@@ -24,7 +24,7 @@ from jobs.models import (
 )
 from jobs.runner.lifecycle import advance, cancel_parent, note
 from jobs.services import do_cancel_job, do_submit_job
-from jobs.services.submit import experiment_for, free_job_name
+from jobs.services.submit import experiment_for, free_job_name, pinned_from
 from studio import activity
 from studio.errors import Conflict
 from sweeps import engine
@@ -95,7 +95,12 @@ def on_trial_ended(parent_id: int, child_id: int) -> None:
 
 def advance_sweep(job_id: int) -> None:
     with engine.released(), transaction.atomic():
-        sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
+        sweep = (
+            Sweep.objects.select_for_update(of=("self", "job"))
+            .select_related("job", "job__workspace", "job__created_by", "job__code")
+            .filter(job_id=job_id)
+            .first()
+        )
         if sweep is not None:
             _advance(sweep, SweepSpec.from_dict(sweep.spec))
 
@@ -112,7 +117,7 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     # One snapshot of the trials and their jobs' statuses decides both what to close and what still
     # runs: a trial whose job ends after it is counted as running (its own hook comes next), never
     # left unclosed behind a sweep that finished without it.
-    trials = list(sweep.trials.select_related("job"))
+    trials = list(sweep.trials.select_related("job__environment_version__environment", "job__experiment"))
     running = 0
     for trial in trials:
         if trial.job.status in UNFINISHED_STATUSES:
@@ -122,6 +127,8 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     total = len(trials)
     parent = sweep.job  # read under the lock (or just created): current
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
+        # The next trial reuses what the last one resolved (the same environment reference).
+        pinned = pinned_from(max(trials, key=lambda t: t.number).job) if trials else None
         while running < spec.max_concurrent_trials and total < spec.max_total_trials:
             number, values = engine.ask(study, spec)
             try:
@@ -133,6 +140,7 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
                         code=parent.code,
                         source=parent.source,
                         parent=parent,
+                        pinned=pinned,
                     )
             except (ValidationError, Conflict) as exc:
                 if refuse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import IO
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunT
 from jobs.names import generate_job_name
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
-from studio import activity, logs
+from studio import activity, logs, versioning
 from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
@@ -121,6 +122,30 @@ def _note_alias(job: Job, version: EnvironmentVersion) -> None:
     logs.append(job.log_stream(RUNNER_LOG), f"{job.created_at.isoformat(timespec='milliseconds')} {message}\n")
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """What an earlier job of the same parent resolved (its environment version and experiment),
+    for a sibling with the same environment reference to reuse instead of resolving again (a
+    sweep's next trial: three queries fewer while it waits)."""
+
+    environment_ref: str
+    environment_version: EnvironmentVersion
+    experiment: Experiment
+
+
+def pinned_from(sibling: Job) -> Pinned | None:
+    """`sibling`'s resolution, or None when there is none to reuse: its environment version was
+    deleted (resolving again then says why the new job cannot run), or its reference named an
+    Azure ML curated environment (each job notes the alias, which resolving finds)."""
+    version = sibling.environment_version
+    if version is None or sibling.environment_ref == "inline":
+        return None
+    name, _ = versioning.parse_reference(sibling.environment_ref)
+    if name != version.environment.name:
+        return None
+    return Pinned(sibling.environment_ref, version, sibling.experiment)
+
+
 def enqueue(job: Job) -> None:
     """Send the run task to the job's compute queue (after the transaction commits)."""
     queue = integrations.queue_for(job)
@@ -144,10 +169,13 @@ def do_submit_job(
     source: str = "api",
     spec: JobSpec | None = None,
     parent: Job | None = None,
+    pinned: Pinned | None = None,
 ) -> Job:
     """Validate `data` (a CLI-YAML/JSON job mapping), pin its environment, check the compute, store
     the job Queued, record the event, and enqueue the run when the transaction commits. Another
-    `type:` (sweep, ...) goes to the handler its app registered (jobs.children)."""
+    `type:` (sweep, ...) goes to the handler its app registered (jobs.children). `pinned`: a
+    sibling's environment version and experiment, used when `data` names the same environment
+    and experiment (see `pinned_from`)."""
     kind = data.get("type", "command") if spec is None and isinstance(data, dict) else "command"
     handler = children.handler_for(kind) if kind != "command" else None
     if handler is not None:
@@ -156,8 +184,15 @@ def do_submit_job(
     snapshot = _code_for(workspace, spec, code)
     errors: dict[str, list[str]] = {}
     version = target = None
+    if pinned is not None and (
+        pinned.environment_ref != spec.environment or pinned.experiment.name != spec.experiment_name
+    ):
+        pinned = None
     try:
-        version = integrations.resolve_environment(workspace, spec.environment, actor=actor)
+        if pinned is not None:
+            version = pinned.environment_version
+        else:
+            version = integrations.resolve_environment(workspace, spec.environment, actor=actor)
     except ValidationError as exc:
         errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"environment": exc.messages})
     try:
@@ -191,7 +226,7 @@ def do_submit_job(
         display_name=spec.display_name,
         description=spec.description,
         tags=spec.tags,
-        experiment=_experiment(workspace, spec.experiment_name, actor),
+        experiment=pinned.experiment if pinned is not None else _experiment(workspace, spec.experiment_name, actor),
         status=JobStatus.QUEUED,
         created_by=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,

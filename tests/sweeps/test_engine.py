@@ -126,3 +126,46 @@ def test_bandit_stops_a_poor_trial_running_ahead_once_a_better_one_reaches_its_s
     engine.record(study, good.number, [(0, 0.4), (1, 0.8)])
     assert engine.should_stop(study, poor.number), "its step 1 is far below the good trial's"
     assert not engine.should_stop(study, good.number)
+
+
+@pytest.fixture
+def postgres_storage(db, settings, tmp_path):
+    """The storage a deployment on PostgreSQL uses (Optuna's tables on the Django database)."""
+    settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
+    engine.forget()
+    yield engine.storage()
+    engine.forget()
+
+
+def test_trials_told_from_the_locked_read_end_as_study_tell_ends_them(postgres_storage):
+    spec = _spec()
+    engine.study(spec, "told", create=True)
+    numbers = [engine.ask(engine.open_study(spec, "told")[0], spec)[0] for _ in range(4)]
+    assert numbers == [0, 1, 2, 3], "new trials, numbered in order (no queued trial is looked for)"
+    study, asked = engine.open_study(spec, "told")
+    engine.tell(study, 0, 0.75, "complete", known=asked[0])
+    engine.tell(study, 1, None, "fail", known=asked[1])
+    engine.tell(study, 2, float("nan"), "complete", known=asked[2])
+    engine.tell(study, 2, 0.5, "complete")  # told again: the first holds
+    engine.forget()  # another process: the stored trials, not this one's cache
+    stored = optuna.load_study(study_name="told", storage=engine.storage()).get_trials(deepcopy=False)
+    assert [(t.state, t.values) for t in stored] == [
+        (optuna.trial.TrialState.COMPLETE, [0.75]),
+        (optuna.trial.TrialState.FAIL, None),
+        (optuna.trial.TrialState.FAIL, None),
+        (optuna.trial.TrialState.RUNNING, None),
+    ]
+    assert all(t.datetime_complete for t in stored[:3])
+
+
+def test_a_bayesian_study_asks_on_from_trials_told_from_the_locked_read(postgres_storage):
+    spec = _spec(sampling_algorithm={"type": "bayesian"})
+    engine.study(spec, "tpe", create=True)
+    for _ in range(12):  # TPE models the told values past its 10 startup trials
+        study, _asked = engine.open_study(spec, "tpe")
+        number, values = engine.ask(study, spec)
+        study, asked = engine.open_study(spec, "tpe")
+        engine.tell(study, number, -abs(values["x"] - 0.2), "complete", known=asked[number])
+    study, _asked = engine.open_study(spec, "tpe")
+    assert study.best_value == max(t.value for t in study.get_trials(deepcopy=False))
+    assert len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))) == 12
