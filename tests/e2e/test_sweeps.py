@@ -101,7 +101,9 @@ def test_submit_a_sweep_from_the_form_and_watch_its_trials_live(page, live_serve
     assert best.job.name in page.locator("h1").inner_text() or best.job.name in page.content()
 
 
-def test_a_search_space_row_is_one_line_of_level_inputs_on_a_desktop(page, live_server, transactional_db, workspace, owner):
+def test_a_search_space_row_is_one_line_of_level_inputs_on_a_desktop(
+    page, live_server, transactional_db, workspace, owner
+):
     page.set_viewport_size({"width": 1280, "height": 800})
     sign_in(page, owner.username)
     page.goto(f"/w/{workspace.name}/new/sweep/")
