@@ -84,6 +84,7 @@
     document.querySelectorAll("dialog[data-open-on-load]").forEach(function (d) { d.showModal(); });
   });
   document.addEventListener("htmx:afterSwap", syncShown);
+  window.addEventListener("pageshow", syncShown);  // Back restores ticks after DOMContentLoaded, firing no change
 
   // Top-bar search: "/" focuses the box; arrows walk the dropdown; Esc or a click elsewhere closes it.
   function searchBox() { return document.querySelector("[data-search] input[name=search]"); }

@@ -6,6 +6,7 @@ storage service never holds a transaction; nothing is saved when the check fails
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +23,10 @@ from studio.actor import Actor
 from studio.errors import Conflict
 from studio.models import Workspace
 from studio.tags import clean_tags
+
+# Azure's rule for storage account names. Anything else became a host name that does not resolve,
+# reported on Endpoint, a field the user had not touched.
+ACCOUNT_NAME = re.compile(r"[a-z0-9]+")
 
 CONNECTION_FIELDS: dict[str, tuple[str, ...]] = {
     Datastore.Type.LOCAL: ("path",),
@@ -91,6 +96,10 @@ def _apply_connection(datastore: Datastore, values: dict[str, Any]) -> list[str]
             errors["protocol"] = ["Protocol is https (or http for an emulator)."]
         if not datastore.account_name:
             errors["account_name"] = ["Give the storage account's name."]
+        elif not ACCOUNT_NAME.fullmatch(datastore.account_name):
+            errors["account_name"] = [
+                "A storage account name has only lowercase letters and digits (as in its URL), e.g. mystorageacct."
+            ]
         if not datastore.container_name:
             errors["container_name"] = ["Give the blob container's name."]
     elif datastore.type == Datastore.Type.S3:

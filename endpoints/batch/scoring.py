@@ -303,3 +303,13 @@ def progress(run: BatchRun) -> dict:
         "pending": counts[MiniBatchState.PENDING],
         "retries": retries,
     }
+
+
+def completion_summary(job: Job) -> str:
+    """What a completed batch job did ("3 of 3 mini-batches scored …", files failed within the
+    error_threshold, summary_only's files): the message of its Completed event, else "". A failed
+    job says the same through its failure_reason."""
+    if job.status != JobStatus.COMPLETED:
+        return ""
+    event = job.events.filter(kind=JobEvent.Kind.STATUS, status=JobStatus.COMPLETED).order_by("-created_at").first()
+    return event.message if event else ""

@@ -73,6 +73,7 @@ class BatchJobView(WorkspaceMixin, PartialMixin, TemplateView):
             "job": self.job,
             "run": run,
             "progress": progress,
+            "summary": scoring.completion_summary(self.job),
             "percent": round(100 * progress["done"] / progress["total"]) if progress["total"] else 0,
             "mini_batches": list(run.mini_batches.select_related("job")),
             "outputs": [o for o in list_outputs(self.job, limit=50) if o["path"].startswith("outputs/score/")],

@@ -67,6 +67,7 @@
     });
     form.addEventListener("change", update);
     update();
+    window.addEventListener("pageshow", update);  // after Back restores the chosen endpoint (no change event)
   }
 
   function testForm(form) {

@@ -10,6 +10,9 @@
   }
   form.addEventListener("change", sync);
   sync();
+  // Back restores the ticked radio and chosen experiment after this script ran, firing no change:
+  // pageshow comes after the restore, so the panels follow the restored values.
+  window.addEventListener("pageshow", sync);
   var folder = form.querySelector("[data-code-folder]");
   folder.addEventListener("change", function () {
     form.querySelectorAll("input[name=code_paths]").forEach(function (i) { i.remove(); });

@@ -104,3 +104,18 @@ def test_the_openapi_document_lists_the_keys_and_credentials_are_write_only(api)
     assert {"name", "type", "path", "account_name", "bucket", "credentials", "file_share_name"} <= keys
     assert schema["properties"]["credentials"]["writeOnly"] is True
     assert "credentials" not in document["components"]["schemas"]["Datastore"]["properties"]
+
+
+def test_a_malformed_account_name_is_named_on_its_own_field(client, api, owner, workspace):
+    client.force_login(owner)
+    page = f"/w/{workspace.name}/datastores/new/"
+    body = {"name": "blob", "type": "azure_blob", "account_name": "My Account", "container_name": "c"}
+    response = client.post(page, body | {"credential_kind": "account_key", "account_key": "k"})
+    assert response.status_code == 400
+    assert response.context["form"].errors["account_name"] == [
+        "A storage account name has only lowercase letters and digits (as in its URL), e.g. mystorageacct."
+    ]
+    assert "endpoint" not in response.context["form"].errors  # the host name built from it is not blamed
+    refused = api.post(url(workspace), body | {"credentials": {"account_key": "k"}}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["account_name"]
+    assert not Datastore.objects.filter(workspace=workspace, name="blob").exists()

@@ -39,6 +39,8 @@ def test_registering_a_local_folder_through_the_form(owner_client, workspace, lo
     assert ok.status_code == 302
     detail = owner_client.get(ok["Location"])
     assert b"readme.txt" in detail.content and b"5\xc2\xa0bytes" in detail.content
+    # A folder has no credentials to replace: its button says Edit.
+    assert b">Edit</a>" in detail.content and b"replace credentials" not in detail.content
     partial = owner_client.get(ok["Location"], HTTP_HX_REQUEST="true", HTTP_HX_TARGET="browser")
     assert b"<html" not in partial.content and b"readme.txt" in partial.content
 

@@ -136,3 +136,27 @@ def test_deploy_from_a_model_page_test_it_move_traffic_and_read_live_logs(
         page.get_by_role("button", name="Show keys").click()
         expect(page.locator("#key-primary")).not_to_be_empty()
         screenshot(page, "endpoints-consume")
+
+
+def test_back_to_the_deploy_form_hides_the_new_endpoint_fields_for_a_chosen_endpoint(
+    transactional_db, workspace, owner, page
+):
+    from endpoints.services import do_create_endpoint
+    from registry import services
+
+    do_create_endpoint(workspace, {"name": "scorer"}, actor=owner)
+    sink = services.upload_sink_for(workspace)
+    sink.open("model.json").write(b"{}")
+    sink.finish()
+    services.do_create_model_version_from_upload(workspace, sink, actor=owner, name="tiny", type="custom_model")
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/endpoints/deploy/")
+    page.select_option("#id_endpoint", "scorer")
+    page.fill("#id_name", "Bad name!")
+    page.locator("form.deploy-form button[type=submit]").click()
+    page.wait_for_selector("[data-error-summary]")
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.input_value("#id_endpoint") == "scorer"
+    # The browser restored the choice without a change event; the fields follow it all the same.
+    assert page.locator("[data-new-endpoint]").is_hidden()

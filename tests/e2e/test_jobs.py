@@ -69,3 +69,20 @@ def test_submit_watch_live_lines_and_cancel_another(page, live_server, workspace
     second = wait_status(Job.objects.get(display_name="To be canceled"), JobStatus.CANCELED, timeout=5)
     assert second.canceled_by == owner
     screenshot(page, "jobs-canceled")
+
+
+def test_back_to_the_form_after_a_refused_submit_shows_the_panels_of_the_restored_choices(
+    page, live_server, transactional_db, workspace, owner
+):
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/new/job/")
+    page.check("input[name=code_source][value=none]")
+    page.fill("textarea[name=command]", "echo hi")
+    page.fill("textarea[name=inputs]", "lr=0.1\nbroken line")
+    page.click("button:has-text('Submit job')")
+    page.wait_for_selector("[data-error-summary]")
+    page.go_back()
+    page.wait_for_load_state("load")
+    assert page.is_checked("input[name=code_source][value=none]")
+    # With no code chosen, no folder chooser: the restored radio and the panels agree.
+    assert page.locator("[data-code-panel=folder]").is_hidden()

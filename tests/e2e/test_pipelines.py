@@ -47,6 +47,10 @@ def _colour(page, step: str) -> str:
 def _submit(page, workspace) -> None:
     page.goto(f"/w/{workspace.name}/new/pipeline/")
     page.fill("#id_spec", PIPELINE)
+    # The first run's "completed" toast sits over the bottom-right Submit button; close it as a user would.
+    toasts = page.locator("#toasts [data-dismiss]")
+    while toasts.count():
+        toasts.first.click()
     page.click("form.form button[type=submit]")
     page.wait_for_url(lambda url: "/pipelines/" in url and "/new/" not in url)
     page.wait_for_selector("#pipeline-graph[data-ready=true]")
@@ -81,3 +85,25 @@ def test_submit_watch_the_graph_open_a_log_and_see_reuse(page, live_server, tran
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_function("() => document.documentElement.scrollWidth <= 390")  # the graph shrinks with the page
     screenshot(page, "pipeline-phone")
+
+
+def test_the_pipeline_form_reads_top_down_on_a_phone_and_says_what_was_wrong(
+    page, live_server, transactional_db, owner, workspace
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/jobs/")
+    page.click("text=Submit pipeline")
+    page.wait_for_url(lambda url: url.endswith(f"/w/{workspace.name}/new/pipeline/"))
+    label, spec = page.locator("label[for=id_spec]").bounding_box(), page.locator("#id_spec").bounding_box()
+    form = page.locator("form.card").bounding_box()
+    # The label sits above its box, and the box takes the form's width (it was beside it, 200 px wide).
+    assert label["y"] + label["height"] <= spec["y"]
+    assert spec["width"] > form["width"] * 0.8
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.fill("#id_spec", "type: pipeline\njobs:\n  a:\n    component: azureml:nope@latest\n")
+    page.click("button:has-text('Submit pipeline')")
+    alert = page.locator("[role=alert]")
+    assert "Unknown component 'nope'" in alert.inner_text()
+    assert alert.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    screenshot(page, "pipeline-form-390")

@@ -99,3 +99,19 @@ def test_submit_a_sweep_from_the_form_and_watch_its_trials_live(page, live_serve
     page.click(f"[data-best] a:text('{best.job.name}')")
     page.wait_for_url(f"**/jobs/{best.job.name}/**")
     assert best.job.name in page.locator("h1").inner_text() or best.job.name in page.content()
+
+
+def test_a_search_space_row_is_one_line_of_level_inputs_on_a_desktop(
+    page, live_server, transactional_db, workspace, owner
+):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/new/sweep/")
+    row = page.locator("[data-space-row]").first
+    tops = row.locator("input:not([type=hidden]), select").evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    # All eight (name, distribution, values, min, max, upper, mu, sigma, q) side by side at one height:
+    # q had a line of its own, and the inputs under a wrapped label sat lower than their neighbours.
+    # (a select is drawn 2 px lower than a text box; a wrapped label moved an input down ~20 px)
+    assert len(tops) >= 8 and max(tops) - min(tops) <= 4, tops

@@ -137,7 +137,7 @@ def test_error_threshold_counts_failed_files_and_fails_the_job_only_past_it(
     assert [r[0] for r in rows] == ["file", "a.csv", "a.csv", "d.csv", "d.csv"]
 
 
-def test_summary_only_writes_no_rows_and_keeps_what_the_script_wrote(node, workspace, owner, batch_api):
+def test_summary_only_writes_no_rows_and_keeps_what_the_script_wrote(node, workspace, owner, batch_api, client):
     api, base, deploy = batch_api
     settings = {"mini_batch_size": 2, "output_action": "summary_only"}
     assert deploy(settings, {"OWN_OUTPUT": "1"}, instances=2).status_code == 201
@@ -147,6 +147,10 @@ def test_summary_only_writes_no_rows_and_keeps_what_the_script_wrote(node, works
         "2 of 2 mini-batches scored (4 of 4 files); "
         "summary_only: no predictions.csv, 4 files the script wrote in score/."
     )
+    # The job's page says so too: a Completed job without a predictions.csv explains itself.
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/batch-jobs/{job.name}/")
+    assert b"summary_only: no predictions.csv, 4 files the script wrote in score/." in page.content
     tree = api.get(f"/api/v1/workspaces/{workspace.name}/jobs/{job.name}/outputs/").json()["files"]
     scored = sorted(f["path"] for f in tree if f.get("output_name") == "score")
     # No predictions.csv, no driver part files, and the links the script left are not followed.
