@@ -42,6 +42,9 @@ def test_search_from_the_top_bar_and_a_toast_when_my_job_ends(page, transactiona
     toast.wait_for(timeout=20000)
     assert "churn baseline" in toast.inner_text() and "canceled" in toast.inner_text()
     screenshot(page, "toast-1440")
+    # It sits under the top bar, never over the bottom-right Submit button of a form.
+    box, viewport = toast.bounding_box(), page.viewport_size
+    assert box["y"] + box["height"] < viewport["height"] / 2, box
     page.reload()
     page.wait_for_timeout(500)
     assert page.locator("#toasts .toast").count() == 0, "an announced job is not announced again"
