@@ -135,7 +135,10 @@ async def _forward(
     session: aiohttp.ClientSession,
 ) -> Reply:
     """Send the body to a ready instance of `deployment`. An instance that refuses the connection
-    (stopped, restarting) never saw the request, so the next one is tried on a reloaded route."""
+    (stopped, restarting) never saw the request, and one that drops it (its process or node died
+    with the connection open) will not answer it: either way the next one is tried on a reloaded
+    route. Scoring keeps no state of the request (init() once, run() per request), so a request
+    an instance took down with it is safe to send to another."""
     route = await cache.get(workspace, name)
     for _ in range(4):
         target = route.deployments.get(deployment) if route is not None else None
@@ -151,7 +154,7 @@ async def _forward(
             ) as answer:
                 data = await answer.read()
                 return Reply(answer.status, data, answer.headers.get("Content-Type", "application/json"))
-        except aiohttp.ClientConnectorError:
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
             routes.mark_bad(instance)
             route = await cache.reload(workspace, name)
         except TimeoutError:
