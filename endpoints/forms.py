@@ -88,7 +88,10 @@ class DeployForm(forms.Form):
     environment = forms.ChoiceField(
         required=False,
         label="Environment",
-        help_text="Its packages must include azureml-inference-server-http. An MLflow model can use its own.",
+        help_text=(
+            "Its packages must include azureml-inference-server-http, as the curated Studio-sklearn-1.9-inference's "
+            "do. An MLflow model can use its own."
+        ),
     )
     code = forms.FileField(
         required=False,

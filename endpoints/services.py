@@ -167,7 +167,14 @@ def _deployment_fields(workspace, data: dict[str, Any], *, actor=None) -> dict[s
         code_id, script = spec.code_configuration(data.get("code_configuration"))
         code = _resolve_code(workspace, code_id, script)
     if not isinstance(env_ref, str) or not env_ref:
-        raise ValidationError({"environment": ["environment is a reference, e.g. azureml:sklearn-serve:1."]})
+        raise ValidationError(
+            {
+                "environment": [
+                    "environment is a reference to an environment with azureml-inference-server-http, "
+                    "e.g. azureml:Studio-sklearn-1.9-inference@latest."
+                ]
+            }
+        )
     return {
         "model": model_ref,
         "model_version": version,

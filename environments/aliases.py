@@ -27,6 +27,8 @@ FRAMEWORKS = {
     "python": "Studio-minimal-py311",
     "pandas": "Studio-data-prep",
 }
+# The curated environment with Azure's inference server, for deployments with a scoring script.
+INFERENCE = "Studio-sklearn-1.9-inference"
 _WORD = re.compile(r"[a-z][a-z-]*?(?=-\d|-ubuntu|-py\d|-cpu|-gpu|-cuda|$)")
 
 
@@ -40,6 +42,8 @@ def studio_name_for(name: str) -> str | None:
     if not is_azure_curated(name):
         return None
     rest = name[len(AZURE_PREFIX) :].lower()
+    if rest.endswith("-inference"):  # Azure's serving images (`AzureML-minimal-ubuntu22.04-py39-cpu-inference`)
+        return INFERENCE
     rest = rest.removeprefix("acpt-")
     match = _WORD.match(rest)
     return FRAMEWORKS.get(match[0]) if match else None

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
         ("AzureML-lightgbm-3.3@latest", "Studio-lightgbm-xgboost"),
         ("AzureML-minimal-ubuntu20.04-py38-cpu:7", "Studio-minimal-py311"),
         ("AzureML-mlflow-ubuntu20.04-py38-cpu@latest", "Studio-sklearn-1.9"),
+        ("azureml:AzureML-minimal-ubuntu22.04-py39-cpu-inference@latest", "Studio-sklearn-1.9-inference"),
+        ("AzureML-sklearn-1.0-ubuntu20.04-py38-cpu-inference:3", "Studio-sklearn-1.9-inference"),
     ],
 )
 def test_azure_curated_names_resolve_to_the_closest_studio_curated_environment(workspace, ref, studio_name):

@@ -133,7 +133,7 @@ def test_the_list_filters_by_curated_name_and_tag(workspace, owner):
     assert "Studio-sklearn-1.9" in names(curated="true") and "vision-env" not in names(curated="true")
     assert names(curated="false", q="vis") == ["vision-env"]
     assert names(tag="team=nlp") == ["nlp-env"]
-    assert names(tag="Framework=scikit-learn") == ["Studio-sklearn-1.9"]
+    assert names(tag="Framework=scikit-learn") == ["Studio-sklearn-1.9", "Studio-sklearn-1.9-inference"]
     row = api.get(url, {"q": "vision"}).json()["results"][0]
     assert row["latest_version"] == "1" and row["builds"] == {"venv": "", "docker": ""}
 
