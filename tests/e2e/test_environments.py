@@ -72,9 +72,9 @@ def test_browse_curated_then_create_and_build_a_custom_environment(page, transac
     expect(page.get_by_role("heading", name="Environments")).to_be_visible()
     page.get_by_role("link", name="Curated environments").click()
     page.get_by_placeholder("Search by name").fill("sklearn")
-    expect(page.locator("#environment-rows tbody tr")).to_have_count(1)
+    expect(page.locator("#environment-rows tbody tr")).to_have_count(2)  # training, and inference
     page.get_by_label("Filter by tag").select_option("Framework=scikit-learn")
-    page.get_by_role("link", name="Studio-sklearn-1.9").click()
+    page.get_by_role("link", name="Studio-sklearn-1.9", exact=True).click()
     expect(page.get_by_role("heading", name="Studio-sklearn-1.9")).to_be_visible()
     expect(page.get_by_text("scikit-learn=1.9").first).to_be_visible()
     expect(page.get_by_role("button", name="Archive this version")).to_have_count(0)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref import sync
@@ -32,6 +33,13 @@ def hops(monkeypatch):
     return count
 
 
+def _serve(method, *args, **kwargs):
+    """Runs an AsyncClient call in a thread of its own: a browser test earlier in the session
+    (Playwright's sync API) leaves an event loop on the main thread, where async_to_sync refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(sync.async_to_sync(method), *args, **kwargs).result()
+
+
 def _record_thread(monkeypatch, middleware, threads: set) -> None:
     original = middleware.process_request
 
@@ -49,8 +57,11 @@ def test_an_asgi_request_runs_the_middleware_chain_in_one_thread(workspace, owne
     _record_thread(monkeypatch, SessionMiddleware, threads)
     _record_thread(monkeypatch, CommonMiddleware, threads)
     hops[0] = 0
-    response = sync.async_to_sync(AsyncClient().get)(
-        "/mlflow/api/2.0/mlflow/experiments/search", {"max_results": 10}, headers={"Authorization": f"Bearer {raw}"}
+    response = _serve(
+        AsyncClient().get,
+        "/mlflow/api/2.0/mlflow/experiments/search",
+        {"max_results": 10},
+        headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 200, response.content
     assert response.json()["experiments"][0]["name"] == "under-asgi"
@@ -62,10 +73,10 @@ def test_an_asgi_request_runs_the_middleware_chain_in_one_thread(workspace, owne
 def test_sessions_and_csrf_still_guard_writes_under_asgi(workspace, owner):
     client = AsyncClient(enforce_csrf_checks=True)
     assert client.login(username=owner.username, password=PASSWORD)
-    listed = sync.async_to_sync(client.get)("/mlflow/api/2.0/mlflow/experiments/search")
+    listed = _serve(client.get, "/mlflow/api/2.0/mlflow/experiments/search")
     assert listed.status_code == 200
-    refused = sync.async_to_sync(client.post)(
-        "/mlflow/api/2.0/mlflow/experiments/create", {"name": "x"}, content_type="application/json"
+    refused = _serve(
+        client.post, "/mlflow/api/2.0/mlflow/experiments/create", {"name": "x"}, content_type="application/json"
     )
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["message"]
