@@ -11,7 +11,7 @@ class EndpointsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from compute.signals import node_agent_started, node_agent_stopping
-        from endpoints import node_keeper, router, routes
+        from endpoints import instance_logs, node_keeper, router, routes
         from endpoints.batch import deletion as batch_deletion
         from endpoints.batch import scoring
         from endpoints.batch import services as batch_services
@@ -44,6 +44,8 @@ class EndpointsConfig(AppConfig):
         for model in (OnlineEndpoint, OnlineDeployment, DeploymentInstance, get_user_model(), Membership, AccessToken):
             post_save.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-save")
             post_delete.connect(routes.forget_all, sender=model, dispatch_uid=f"routes-{model.__name__}-delete")
+        # An instance's log stream goes with its row (also when its deployment or workspace goes).
+        post_delete.connect(instance_logs.forget, sender=DeploymentInstance, dispatch_uid="endpoints-instance-log")
         activity.register_messages(
             {
                 "endpoint.created": "created the online endpoint {target}",

@@ -29,9 +29,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute.models import Backend, ComputeTarget, Node
-from endpoints import mlflow_scoring, placement, routes
+from endpoints import instance_logs, mlflow_scoring, placement, routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
-from endpoints.runtimes import CONTAINERS, KEY_FILE, PROCESSES, Launch, open_log, runtime_for
+from endpoints.runtimes import CONTAINERS, KEY_FILE, PROCESSES, Launch, runtime_for
 from registry import services as registry
 from studio import crypto
 
@@ -87,7 +87,9 @@ def _materialize_model(deployment: OnlineDeployment, dest: Path) -> None:
 def _start(instance: DeploymentInstance) -> None:
     deployment = instance.deployment
     folder = log_path(instance).parent
-    # The log stays (appended to), so a crash before a restart can still be read.
+    # The file is appended to; its stream ships only what this start adds.
+    folder.mkdir(parents=True, exist_ok=True)
+    instance_logs.start_at(instance, log_path(instance))
     shutil.rmtree(folder / "model", ignore_errors=True)
     shutil.rmtree(folder / "code", ignore_errors=True)
     (folder / "model").mkdir(parents=True)
@@ -159,11 +161,10 @@ def ready(instance: DeploymentInstance) -> bool:
 
 
 def _fail(instance: DeploymentInstance, why: str) -> None:
-    tail = ""
-    path = log_path(instance)
-    with contextlib.suppress(OSError), open_log(path) as handle:
-        handle.seek(max(0, handle.seek(0, os.SEEK_END) - 2000))
-        tail = handle.read().decode(errors="replace")
+    """The server has ended (or never started): ship the rest of its log and show its tail (the
+    traceback of a broken init(), say) as the instance's detail."""
+    instance_logs.ship(instance, log_path(instance), final=True)
+    tail = instance_logs.tail(instance.pk)
     DeploymentInstance.objects.filter(pk=instance.pk).update(status=InstanceStatus.FAILED, detail=f"{why}\n{tail}")
 
 
@@ -197,6 +198,8 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
         now = timezone.now()
         for instance in rows:
             deployment = instance.deployment
+            if instance.pid is not None:  # started on this node: its log_offset is of this node's file
+                instance_logs.ship(instance, log_path(instance))
             if instance.status == InstanceStatus.STOPPED or (
                 instance.status == InstanceStatus.DRAINING and (instance.stop_at is None or instance.stop_at <= now)
             ):
@@ -263,6 +266,8 @@ def stop_all(node_ids: Collection[int] = ()) -> None:
     with _node_lock(node_ids):
         for instance in DeploymentInstance.objects.filter(node_id__in=node_ids).select_related("deployment__compute"):
             _stop(instance)
+            if instance.pid is not None:
+                instance_logs.ship(instance, log_path(instance), final=True)
         for pk in list(_RUNNING):
             PROCESSES.stop_pid(_RUNNING.pop(pk))
         with transaction.atomic():

@@ -115,6 +115,8 @@ class DeploymentInstance(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     # A draining instance is stopped at this time (it takes no new requests meanwhile).
     stop_at = models.DateTimeField(null=True, blank=True)
+    # How much of `server.log` on its node is shipped to its log stream (bytes; `instance_logs`).
+    log_offset = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["pk"]

@@ -1,25 +1,25 @@
 """A deployment's live logs for the page's log viewer (static/logviewer.js, shared with jobs): a
-slice by byte offset (JSON), a live tail (server-sent events that resume from `Last-Event-ID`),
-and the whole file. The viewer's "file" is an instance id; its log is the scoring server's
-output, which holds the scoring script's own prints and errors too."""
+slice by character offset (JSON), a live tail (server-sent events that resume from
+`Last-Event-ID`), and the whole log. The viewer's "file" is an instance id; its log is the scoring
+server's output (which holds the scoring script's own prints and errors too), shipped by the
+instance's node into a stream in the database (`endpoints.instance_logs`), so it reads the same
+whichever machine the instance runs on."""
 
 from __future__ import annotations
 
 import json
-import stat
 import time
-from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
-from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.views import View
 
-from endpoints import instances
+from endpoints import instance_logs
 from endpoints.models import DeploymentInstance
-from endpoints.runtimes import open_log
 from endpoints.views import EndpointMixin
+from studio import logs
 
 MAX_SLICE = 512 * 1024
 MAX_EVENT = 256 * 1024
@@ -28,7 +28,6 @@ CHECK_EVERY = 2.0
 PING_EVERY = 15.0
 MAX_CONNECTION = 300.0  # then the browser reconnects by itself, with Last-Event-ID
 SKIP_BEYOND = 4 * 1024 * 1024
-LINE_COUNT_LIMIT = 64 * 1024 * 1024
 
 
 def _int(value, default: int) -> int:
@@ -36,49 +35,6 @@ def _int(value, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def _size(path: Path) -> int:
-    try:
-        found = path.lstat()  # a symlink the server planted is no log (open_log refuses it too)
-        return found.st_size if stat.S_ISREG(found.st_mode) else 0
-    except OSError:
-        return 0
-
-
-def _read(path: Path, offset: int, limit: int) -> bytes:
-    try:
-        with open_log(path) as f:
-            f.seek(offset)
-            return f.read(limit)
-    except OSError:
-        return b""
-
-
-def _whole_utf8(chunk: bytes) -> bytes:
-    """Drop an incomplete UTF-8 sequence at the end (it is read whole next time)."""
-    for back in range(1, min(4, len(chunk)) + 1):
-        byte = chunk[-back]
-        if byte & 0xC0 == 0x80:
-            continue  # a continuation byte: look further back for the lead byte
-        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4 if byte & 0xF8 == 0xF0 else 1
-        return chunk[:-back] if need > back else chunk
-    return chunk
-
-
-def _line_at(path: Path, offset: int) -> int:
-    """The number of the line at `offset` (0 when the log is too long to count cheaply)."""
-    if offset > LINE_COUNT_LIMIT:
-        return 0
-    count, done = 1, 0
-    with open_log(path) as f:
-        while done < offset:
-            block = f.read(min(1024 * 1024, offset - done))
-            if not block:
-                break
-            count += block.count(b"\n")
-            done += len(block)
-    return count
 
 
 class _InstanceLogMixin(EndpointMixin):
@@ -100,34 +56,29 @@ class DeploymentLogSliceView(_InstanceLogMixin, View):
 
     def get(self, request, workspace, name, deployment):
         instance = self.get_instance()
-        path = instances.log_path(instance)
-        size = _size(path)
-        offset = _int(request.GET.get("offset"), 0)
+        stream = instance_logs.stream(instance.pk)
         limit = max(0, min(_int(request.GET.get("limit"), MAX_SLICE), MAX_SLICE))
-        if offset < 0:
-            offset = max(0, size + offset)
-        offset = min(offset, size)
-        chunk = _whole_utf8(_read(path, offset, limit))
+        part = logs.read(stream, _int(request.GET.get("offset"), 0), limit)
         payload = {
             "file": str(instance.pk),
-            "text": chunk.decode(errors="replace"),
-            "offset": offset,
-            "next_offset": offset + len(chunk),
-            "size": size,
+            "text": part.text,
+            "offset": part.offset,
+            "next_offset": part.next_offset,
+            "size": part.size,
             "status": instance.status,
             "final": False,
         }
         if request.GET.get("lines") == "1":
-            payload["line"] = _line_at(path, offset) if size else 1
+            payload["line"] = logs.line_at(stream, part.offset)
         return JsonResponse(payload)
 
 
 class _Tail:
     """One SSE connection's place in an instance's log."""
 
-    def __init__(self, instance_pk: int, path: Path, offset: int):
+    def __init__(self, instance_pk: int, offset: int):
         self.instance_pk = instance_pk
-        self.path = path
+        self.stream = instance_logs.stream(instance_pk)
         self.offset = offset
         self.started = self.last_sent = time.monotonic()
         self.last_check = 0.0
@@ -138,24 +89,18 @@ class _Tail:
         out: list[str] = []
         deadline = time.monotonic() + 1.0
         while not out and time.monotonic() < deadline:
-            size = _size(self.path)
-            if size < self.offset:  # the file was replaced: start over
+            size = logs.size(self.stream)
+            if size < self.offset:  # a cursor from beyond the end: start over
                 self.offset = 0
             if size - self.offset > SKIP_BEYOND:
                 to = size - MAX_EVENT
                 out.append(_event("skip", {"from": self.offset, "to": to}, to))
                 self.offset = to
             if size > self.offset:
-                chunk = _whole_utf8(_read(self.path, self.offset, MAX_EVENT))
-                if chunk:
-                    out.append(
-                        _event(
-                            "log",
-                            {"offset": self.offset, "text": chunk.decode(errors="replace")},
-                            self.offset + len(chunk),
-                        )
-                    )
-                    self.offset += len(chunk)
+                part = logs.read(self.stream, self.offset, MAX_EVENT)
+                if part.text:
+                    out.append(_event("log", {"offset": part.offset, "text": part.text}, part.next_offset))
+                    self.offset = part.next_offset
             now = time.monotonic()
             if now - self.last_check >= CHECK_EVERY:
                 self.last_check = now
@@ -212,7 +157,7 @@ class DeploymentLogStreamView(_InstanceLogMixin, View):
     def get(self, request, workspace, name, deployment):
         instance = self.get_instance()
         offset = _int(request.headers.get("Last-Event-ID"), _int(request.GET.get("offset"), 0))
-        tail = _Tail(instance.pk, instances.log_path(instance), max(0, offset))
+        tail = _Tail(instance.pk, max(0, offset))
         body = _async_events(tail) if isinstance(request, ASGIRequest) else _sync_events(tail)
         response = StreamingHttpResponse(body, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
@@ -223,10 +168,10 @@ class DeploymentLogStreamView(_InstanceLogMixin, View):
 class DeploymentLogDownloadView(_InstanceLogMixin, View):
     def get(self, request, workspace, name, deployment):
         instance = self.get_instance()
-        path = instances.log_path(instance)
-        try:
-            log = open_log(path)
-        except OSError:
-            raise Http404("This instance has written no log yet.") from None
+        stream = instance_logs.stream(instance.pk)
+        if not logs.size(stream):
+            raise Http404("This instance has written no log yet.")
         filename = f"{name}-{deployment}-{instance.pk}.log"
-        return FileResponse(log, as_attachment=True, filename=filename, content_type="text/plain")
+        response = StreamingHttpResponse(logs.iter_all(stream), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -58,11 +58,4 @@ def slice_payload(job, path: str, offset: int = 0, limit: int = 256 * 1024, with
 
 def iter_all(job, path: str, block: int = 1024 * 1024):
     """The whole file in pieces (for downloads), without loading it all at once."""
-    stream = job.log_stream(check_file(path))
-    offset = 0
-    while True:
-        part = logs.read(stream, offset, block)
-        if not part.text:
-            return
-        yield part.text
-        offset = part.next_offset
+    return logs.iter_all(job.log_stream(check_file(path)), block)

@@ -88,6 +88,17 @@ def line_at(stream: str, offset: int) -> int:
     return (before or 0) + head[: max(0, offset - start)].count("\n") + 1
 
 
+def iter_all(stream: str, block: int = 1024 * 1024):
+    """The whole stream in pieces (for downloads), without loading it all at once."""
+    offset = 0
+    while True:
+        part = read(stream, offset, block)
+        if not part.text:
+            return
+        yield part.text
+        offset = part.next_offset
+
+
 def read_all(stream: str) -> str:
     return "".join(LogChunk.objects.filter(stream=stream).order_by("seq").values_list("text", flat=True))
 

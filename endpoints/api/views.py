@@ -8,10 +8,11 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from endpoints import instances, keys, metrics, mirror, services
+from endpoints import instance_logs, keys, metrics, mirror, services
 from endpoints.api.base import WRITE, DeploymentViewSet, EndpointAssetViewSet, Writes, read_body
 from endpoints.models import OnlineDeployment, OnlineEndpoint
 from endpoints.schema import OnlineDeploymentSpec, OnlineEndpointSpec
+from studio import logs
 
 LOG_CHUNK = 256 * 1024
 
@@ -159,11 +160,9 @@ class OnlineDeploymentViewSet(DeploymentViewSet):
             offset = 0
         instance = deployment.instances.order_by("-pk").first()
         text, end = "", offset
-        if instance is not None and (path := instances.log_path(instance)).is_file():
-            with open(path, "rb") as f:
-                f.seek(offset)
-                chunk = f.read(LOG_CHUNK)
-            text, end = chunk.decode(errors="replace"), offset + len(chunk)
+        if instance is not None:  # its log stream, shipped by its node (`endpoints.instance_logs`)
+            part = logs.read(instance_logs.stream(instance.pk), offset, LOG_CHUNK)
+            text, end = part.text, part.next_offset
         return Response({"content": text, "offset": end})
 
     @action(detail=True, methods=["get"], url_path="metrics")

@@ -203,6 +203,7 @@ def test_an_instance_whose_init_fails_shows_its_log(workspace, owner, serve_env,
             time.sleep(1)
             shown = " ".join(i["detail"] for i in api.get(url).json()["instances"])
         assert "the model file is corrupt" in shown
+        assert "Traceback" in shown and "RuntimeError" in shown  # the log's tail, from its stream
         assert "the model file is corrupt" in api.get(url + "logs/").json()["content"]
         assert DeploymentInstance.objects.get().status != InstanceStatus.READY
     finally:

@@ -3,7 +3,7 @@ must not make Studio show (Logs tab, failure detail) or append to another file o
 
 from __future__ import annotations
 
-from endpoints import instances, services
+from endpoints import instance_logs, instances, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from endpoints.runtimes import open_log
 
@@ -19,6 +19,7 @@ def test_a_log_replaced_by_a_symlink_shows_nothing_of_its_target(client, workspa
     path = instances.log_path(instance)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.symlink_to(secret)
+    assert instance_logs.ship(instance, path) == 0  # the node's keeper ships nothing through it
 
     client.force_login(owner)
     log = W.format(ws=workspace.name) + "linked-ep/deployments/blue/log/"
