@@ -4,7 +4,7 @@ target). `instances.reconcile` decides what should run; a `Runtime` only starts,
 
 Both run the same launcher (`serving/launch_server.py`) with the same per-instance secret file in
 the instance's folder, bound to the node's address, and write the server's output to that folder's
-`server.log` (the Logs tab reads it).
+`server.log` (its node ships it to the log stream the Logs tab reads: `endpoints.instance_logs`).
 
 A process dies with the keeper thread that started it (the sandbox's --die-with-parent). A
 container does not: it is labelled with this install, its node's worker and its instance, and
@@ -195,7 +195,7 @@ class ContainerRuntime:
         )
         root = Path(CONTAINER_ROOT)
         uid, gid = job_user()
-        # The output goes to server.log, never to the engine's log: the Logs tab reads the file.
+        # The output goes to server.log, never to the engine's log: the keeper ships the file.
         command = ["/bin/sh", "-c", f'exec "$0" "$@" >> {root}/server.log 2>&1', *launch.argv(root, build.python)]
         client = docker_client()
         try:
