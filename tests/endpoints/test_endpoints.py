@@ -10,7 +10,7 @@ import time
 from endpoints import instances, keys, services
 from endpoints.models import DeploymentInstance, InstanceStatus
 from tests.conftest import token_client
-from tests.endpoints.helpers import deploy_script, reconcile_here
+from tests.endpoints.helpers import deploy_script, reconcile_here, wait_ready
 
 API = "/api/v1/workspaces/{ws}/online-endpoints/"
 
@@ -67,18 +67,6 @@ def _listening_on(port: int) -> set[str]:
     return found
 
 
-def _wait_ready(deployment_names, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reconcile_here()
-        states = DeploymentInstance.objects.filter(deployment__name__in=deployment_names)
-        if states.count() == len(deployment_names) and all(i.status == InstanceStatus.READY for i in states):
-            return
-        time.sleep(0.5)
-    details = list(DeploymentInstance.objects.values_list("status", "detail"))
-    raise AssertionError(f"instances not ready: {details}")
-
-
 def test_a_sklearn_model_deployed_and_scored_through_the_router(
     client, workspace, owner, serve_env, sklearn_model, score_code
 ):
@@ -95,7 +83,7 @@ def test_a_sklearn_model_deployed_and_scored_through_the_router(
         )
     endpoint = services.do_update_endpoint(endpoint, {"traffic": {"blue": 100}}, actor=owner)
     try:
-        _wait_ready(["blue", "green"])
+        wait_ready(["blue", "green"])
         key = keys.read(endpoint)["primary"]
         url = f"/endpoints/{workspace.name}/doubler-ep/score"
         body = {"data": [[3], [10]]}
@@ -130,7 +118,7 @@ def test_a_sklearn_model_deployed_and_scored_through_the_router(
         deadline = time.monotonic() + 10
         while instances._alive(blue.pk) and time.monotonic() < deadline:
             time.sleep(0.1)
-        _wait_ready(["blue", "green"])
+        wait_ready(["blue", "green"])
         blue.refresh_from_db()
         assert blue.restarts == 1
         again = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")

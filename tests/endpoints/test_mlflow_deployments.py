@@ -11,7 +11,7 @@ from jobs.artifacts import outputs_root
 from jobs.models import Job, JobStatus
 from registry.models import ModelVersion
 from tests.conftest import token_client
-from tests.endpoints.test_endpoints import _wait_ready
+from tests.endpoints.helpers import wait_ready
 from tests.jobs.conftest import make_environment, wait_status
 from tests.jobs.test_run_venv import submit
 from tests.tracking.conftest import mlflow_python  # noqa: F401 - fixture
@@ -64,7 +64,7 @@ def test_an_mlflow_model_deploys_with_no_script_and_scores_azure_and_mlflow_bodi
     assert created.json()["environment"] == "azureml:iris-clf-mlflow-env:1"
     assert api.patch(f"{base}iris-ep/", {"traffic": {"blue": 100}}, format="json").status_code == 200
     try:
-        _wait_ready(["blue"], timeout=600)
+        wait_ready(["blue"], timeout=600)
         key = api.get(f"{base}iris-ep/keys/").json()["primary_key"]
         url = f"/endpoints/{workspace.name}/iris-ep/score"
 
