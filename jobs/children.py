@@ -7,6 +7,9 @@ A handler gives two things for its type:
 - `child_ended(parent_id, child_id)`: called on commit each time one of the parent's children
   reaches a final state, so the parent's state is advanced by the database, never by a loop that
   holds a worker;
+- `child_started(parent_id, child_id)` (optional): called while a child's command runs, in a
+  thread of its runner, for bookkeeping that may wait (a sweep gets its next trial ready); the
+  runner joins it before its slot takes other work;
 - `cancel(job, *, actor) -> Job` (optional): what `do_cancel_job` does for a parent (cancel its
   children too);
 - `validate(workspace, *, actor, data, source)` (optional): check a job mapping of this type without
@@ -23,10 +26,13 @@ A handler gives two things for its type:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
+
+from jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ logger = logging.getLogger(__name__)
 class TypeHandler:
     submit: Callable
     child_ended: Callable[[int, int], None]
+    child_started: Callable[[int, int], None] | None = None
     cancel: Callable | None = None
     page: str | None = None
     validate: Callable | None = None
@@ -76,3 +83,26 @@ def child_ended_on_commit(parent_id: int, parent_type: str, child_id: int) -> No
             logger.exception("advancing parent job %s after child %s ended", parent_id, child_id)
 
     transaction.on_commit(notify)
+
+
+def child_started_in_background(parent_id: int | None, child_id: int) -> threading.Thread | None:
+    """Run the parent's `child_started` hook in a thread (None when there is nothing to run): the
+    child's command runs meanwhile, so the parent's bookkeeping costs it no time. The caller joins
+    the thread."""
+    if parent_id is None:
+        return None
+
+    def notify() -> None:
+        try:
+            parent_type = Job.objects.filter(pk=parent_id).values_list("type", flat=True).first()
+            handler = _handlers.get(parent_type or "")
+            if handler is not None and handler.child_started is not None:
+                handler.child_started(parent_id, child_id)
+        except Exception:  # a parent's bookkeeping must never fail the child's runner
+            logger.exception("advancing parent job %s after child %s started", parent_id, child_id)
+        finally:
+            connection.close()  # the thread's own connection
+
+    thread = threading.Thread(target=notify, name=f"child-started-{child_id}", daemon=True)
+    thread.start()
+    return thread

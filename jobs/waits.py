@@ -9,22 +9,22 @@ from compute import demand
 from compute.models import ComputeTarget, ComputeType
 from jobs.models import Job, JobStatus
 
-WAITING = (JobStatus.NOT_STARTED, JobStatus.QUEUED)
-
 
 def count_unfinished(targets: list[ComputeTarget]) -> dict[int, demand.JobCounts]:
     """target pk -> queued and running jobs, for the targets that have any (compute's demand
-    counter, registered in JobsConfig.ready())."""
+    counter, registered in JobsConfig.ready()). A job its parent holds back (Not started: a
+    sweep's next trial, until a trial slot frees) asks for no node yet."""
     tallies: dict[int, dict[str, int]] = {}
     rows = (
         Job.objects.unfinished()
+        .exclude(status=JobStatus.NOT_STARTED)
         .filter(compute__in=[t.pk for t in targets])
         .values("compute_id", "status")
         .annotate(n=Count("pk"))
     )
     for row in rows:
         tally = tallies.setdefault(row["compute_id"], {"queued": 0, "running": 0})
-        tally["queued" if row["status"] in WAITING else "running"] += row["n"]
+        tally["queued" if row["status"] == JobStatus.QUEUED else "running"] += row["n"]
     return {pk: demand.JobCounts(**tally) for pk, tally in tallies.items()}
 
 

@@ -315,9 +315,7 @@ STUDIO_JOB_HEARTBEAT_SECONDS = env_int("STUDIO_JOB_HEARTBEAT_SECONDS", 5, minimu
 STUDIO_JOB_LOST_AFTER_SECONDS = env_int("STUDIO_JOB_LOST_AFTER_SECONDS", 60, minimum=2)
 
 # --- sweeps ---
-# Optuna's study storage when the database is SQLite (on PostgreSQL it uses Optuna's own tables
-# there); trials' intermediate metrics are read and pruned every STUDIO_SWEEP_CHECK_SECONDS.
-STUDIO_SWEEPS_JOURNAL = Path(env_str("STUDIO_SWEEPS_JOURNAL", str(DATA_DIR / "sweeps" / "optuna.journal"))).resolve()
+# Trials' intermediate metrics are read and pruned every STUDIO_SWEEP_CHECK_SECONDS.
 STUDIO_SWEEP_CHECK_SECONDS = env_int("STUDIO_SWEEP_CHECK_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["sweeps-check-trials"] = {
     "task": "sweeps.tasks.check_sweeps",

@@ -6,12 +6,13 @@ class SweepsConfig(AppConfig):
     verbose_name = "Sweeps"
 
     def ready(self) -> None:
-        from celery.signals import worker_init
+        from django.db.models.signals import post_delete
 
         from jobs import children
         from jobs.models import JobType
         from studio.activity import register_messages
-        from sweeps import engine, services
+        from sweeps import services
+        from sweeps.models import Sweep
         from sweeps.spec import SweepJobSpec
 
         children.register(
@@ -19,6 +20,7 @@ class SweepsConfig(AppConfig):
             children.TypeHandler(
                 submit=services.do_submit_sweep,
                 child_ended=services.on_trial_ended,
+                child_started=services.on_trial_started,
                 cancel=services.do_cancel_sweep,
                 page="sweeps:sweep_detail",
                 validate=services.validate_sweep,
@@ -26,7 +28,7 @@ class SweepsConfig(AppConfig):
                 schema=SweepJobSpec,
             ),
         )
-        worker_init.connect(engine.warm, weak=False)
+        post_delete.connect(services.drop_journal, sender=Sweep, dispatch_uid="sweeps.drop_journal")
         register_messages(
             {
                 "sweep.submitted": "submitted the sweep {target} ({experiment}, on {compute})",

@@ -1,6 +1,7 @@
-"""The optimiser: Optuna in ask-and-tell mode, its study kept in durable storage (Optuna's tables
-on the Django database when it is PostgreSQL, a journal file beside the SQLite database
-otherwise), so any process can pick a sweep up after a restart.
+"""The optimiser: Optuna in ask-and-tell mode. A study's durable storage is Optuna's journal kept as
+rows of Studio's own database (`StudyLog`, PostgreSQL or SQLite alike), so any process can pick a
+sweep up after a restart, and the journal entries an advance writes commit or roll back with the
+sweep's own rows in the same transaction.
 
 Azure's search space functions map to Optuna distributions; the ones Optuna has no distribution
 for (normal and its kin) are sampled as a uniform quantile and transformed, so every sampler,
@@ -9,111 +10,82 @@ TPE included, can still model them.
 
 from __future__ import annotations
 
+import json
 import math
-import os
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from functools import lru_cache
 from statistics import NormalDist
 
-import alembic.migration  # noqa: F401 - see below
 import numpy as np
 import optuna
-import sqlalchemy.orm  # noqa: F401 - see below
-from django.conf import settings
+from django.db import connection
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.pruners import BasePruner, NopPruner, PercentilePruner
-from optuna.storages._rdb import models as _rdb_models  # noqa: F401 - see below
+from optuna.storages.journal import BaseJournalBackend, JournalStorage
 from optuna.trial import TrialState
 
+from sweeps.models import StudyLog
 from sweeps.spec import SweepSpec
-
-# Optuna loads its RDB storage (SQLAlchemy's ORM, alembic, its table models) on first use, seconds
-# in a fresh process. Loaded with this module, a worker's pool processes inherit them from the
-# parent they are forked from instead of each loading them at its first sweep advance, with the
-# next trial waiting for it.
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 QUANTILE = (1e-6, 1 - 1e-6)
 
 
-@lru_cache(maxsize=1)
-def storage():
-    url = settings.DATABASES["default"]
-    if url["ENGINE"].endswith("postgresql"):
-        from sqlalchemy.engine import URL
+class DatabaseJournal(BaseJournalBackend):
+    """One study's Optuna journal in the `StudyLog` table.
 
-        sa_url = URL.create(
-            "postgresql+psycopg",
-            username=url.get("USER") or None,
-            password=url.get("PASSWORD") or None,
-            host=url.get("HOST") or None,
-            port=int(url["PORT"]) if url.get("PORT") else None,
-            database=url["NAME"],
-        )
-        # A small pool, emptied by `released()` after each advance: an advance makes some twenty
-        # storage calls, and a connection for each (no pool) cost more than the advance itself;
-        # emptying it keeps none open between advances (a worker would hold idle connections, a
-        # test database could not be dropped).
-        return optuna.storages.RDBStorage(
-            sa_url.render_as_string(hide_password=False), engine_kwargs={"pool_size": 2, "max_overflow": 8}
-        )
-    from optuna.storages.journal import JournalFileBackend
+    Every write to a study happens under its sweep's row lock (`services`), so entries are numbered
+    one after another in commit order: a reader never sees entry n + 1 without entry n. Reading is
+    one indexed query for the entries this process has not replayed yet, which is all Optuna's
+    JournalStorage asks before each of its reads and after each of its writes."""
 
-    path = settings.STUDIO_SWEEPS_JOURNAL
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    def __init__(self, study_name: str):
+        self.study_name = study_name
+
+    def read_logs(self, log_number_from: int) -> list[dict]:
+        rows = StudyLog.objects.filter(study_name=self.study_name, number__gte=log_number_from).order_by("number")
+        return [json.loads(entry) for entry in rows.values_list("entry", flat=True)]
+
+    def append_logs(self, logs: list[dict]) -> None:
+        # Numbered in the statement itself: this process's replay may not have read what another
+        # process appended since, and the unique (study, number) constraint refuses a clash loudly.
+        table = connection.ops.quote_name(StudyLog._meta.db_table)
+        with connection.cursor() as cursor:
+            for log in logs:
+                cursor.execute(
+                    f"INSERT INTO {table} (study_name, number, entry) "
+                    f"SELECT %s, COALESCE(MAX(number) + 1, 0), %s FROM {table} WHERE study_name = %s",
+                    [self.study_name, json.dumps(log), self.study_name],
+                )
 
 
-# Studies loaded by this process, by name, with the storage they were loaded from. Optuna's RDB
-# storage caches a study's finished trials (they never change) and reads only the unfinished ones
-# again, so a study kept between advances costs a query for what changed instead of a reload of
-# every trial; trials any other process added or ended are read like that too.
-_studies: OrderedDict[str, tuple[object, optuna.Study]] = OrderedDict()
+# Studies loaded by this process, by name. A kept study's storage has replayed its journal, so
+# loading it again reads only the entries other processes appended since (one query).
+_studies: OrderedDict[str, optuna.Study] = OrderedDict()
 _studies_lock = threading.Lock()
 KEPT_STUDIES = 32
 
 
+def forget(study_name: str | None = None) -> None:
+    """Drop a kept study (all of them without a name): its replay may hold entries of a
+    transaction that rolled back, or a test's database went away."""
+    with _studies_lock:
+        if study_name is None:
+            _studies.clear()
+        else:
+            _studies.pop(study_name, None)
+
+
 @contextmanager
-def released():
-    """Close the storage's pooled connections once the work inside is done (see `storage`)."""
+def forgotten_on_error(study_name: str):
+    """Forget the study when the work inside fails: the transaction around it rolls back the
+    journal entries it wrote, which this process's replay has already applied."""
     try:
         yield
-    finally:
-        backend = storage()
-        if isinstance(backend, optuna.storages.RDBStorage):
-            backend.engine.dispose()
-
-
-def warm(**_) -> None:
-    """Open the storage now (it checks Optuna's tables and their schema version): a worker does
-    it when it starts, and its pool processes inherit the storage, so no trial waits for it."""
-    with released():
-        storage()
-
-
-def forget() -> None:
-    """Drop the storage and the studies kept (the settings changed, e.g. a test's database)."""
-    with _studies_lock:
-        _studies.clear()
-    if storage.cache_info().currsize:
-        backend = storage()
-        if isinstance(backend, optuna.storages.RDBStorage):
-            backend.engine.dispose()
-    storage.cache_clear()
-
-
-def _after_fork() -> None:
-    # A forked worker child must not share its parent's pooled connections (close=False: they
-    # stay the parent's to close).
-    if storage.cache_info().currsize:
-        backend = storage()
-        if isinstance(backend, optuna.storages.RDBStorage):
-            backend.engine.dispose(close=False)
-
-
-os.register_at_fork(after_in_child=_after_fork)
+    except BaseException:
+        forget(study_name)
+        raise
 
 
 def distributions(spec: SweepSpec) -> dict:
@@ -229,37 +201,33 @@ def open_study(spec: SweepSpec, study_name: str, *, create: bool = False) -> tup
     """The sweep's study with a sampler for its next ask, and its trials as they stand (one read,
     for the caller to decide on instead of reading them again). Callers hold the sweep's row lock,
     so one study object is never advanced by two threads at once."""
-    backend = storage()
     if create:
         loaded = optuna.create_study(
-            study_name=study_name, storage=backend, pruner=pruner(spec), direction=spec.goal, sampler=_sampler(spec, 0)
+            study_name=study_name,
+            storage=JournalStorage(DatabaseJournal(study_name)),
+            pruner=pruner(spec),
+            direction=spec.goal,
+            sampler=_sampler(spec, 0),
         )
         trials: list = []
     else:
         with _studies_lock:
-            kept = _studies.get(study_name)
-        if kept is not None and kept[0] is backend:
-            loaded = kept[1]
-        else:
+            loaded = _studies.get(study_name)
+        if loaded is None:
             loaded = optuna.load_study(
-                study_name=study_name, storage=backend, pruner=pruner(spec), sampler=_sampler(spec, 0)
+                study_name=study_name,
+                storage=JournalStorage(DatabaseJournal(study_name)),
+                pruner=pruner(spec),
+                sampler=_sampler(spec, 0),
             )
         trials = loaded.get_trials(deepcopy=False)
         loaded.sampler = _sampler(spec, len(trials))
-    # Study.ask first looks for trials queued with enqueue_trial (a read of every unfinished
-    # trial, seven storage statements) to run them before new ones; Studio never queues one, and
-    # the trials were just read (or the study is new).
-    loaded._pop_waiting_trial_id = _no_waiting_trial  # type: ignore[method-assign]
     with _studies_lock:
-        _studies[study_name] = (backend, loaded)
+        _studies[study_name] = loaded
         _studies.move_to_end(study_name)
         while len(_studies) > KEPT_STUDIES:
             _studies.popitem(last=False)
     return loaded, trials
-
-
-def _no_waiting_trial() -> None:
-    return None
 
 
 def ask(the_study, spec: SweepSpec) -> tuple[int, dict]:

@@ -54,3 +54,19 @@ class SweepTrial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sweep} #{self.number}"
+
+
+class StudyLog(models.Model):
+    """One entry of a sweep's Optuna journal (`engine.DatabaseJournal`): Optuna's JournalStorage
+    replays a study from them (its trials, parameters, values, intermediate values). Numbered from
+    0 per study; deleted with the sweep."""
+
+    study_name = models.CharField(max_length=100)
+    number = models.PositiveIntegerField()
+    entry = models.TextField(help_text="the entry, as JSON")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study_name", "number"], name="studylog_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.study_name} #{self.number}"

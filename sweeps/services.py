@@ -9,6 +9,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs.models import (
@@ -23,13 +24,19 @@ from jobs.models import (
     Metric,
 )
 from jobs.runner.lifecycle import advance, cancel_parent, note
-from jobs.services import do_cancel_job, do_submit_job
+from jobs.services import do_cancel_job, do_release_job, do_submit_job
 from jobs.services.submit import experiment_for, free_job_name, pinned_from
 from studio import activity
 from studio.errors import Conflict
 from sweeps import engine
-from sweeps.models import Sweep, SweepTrial, TrialState
+from sweeps.models import StudyLog, Sweep, SweepTrial, TrialState
 from sweeps.spec import SweepSpec, parse_sweep_spec
+
+# The wait reason of a trial made ready ahead, and the timeline entry when it starts.
+READY = "ready as the sweep's next trial; it starts when one of the {n} trial slots frees (max_concurrent_trials)"
+STARTED = "Started by the sweep: a trial slot is free"
+# What `pinned_from` reads of a trial's job.
+PINNED_RELATED = ("job__environment_version__environment", "job__experiment")
 
 
 @transaction.atomic
@@ -66,7 +73,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         parent=parent,
     )
     sweep = Sweep.objects.create(job=job, spec=spec.to_dict(), study_name=f"studio-{uuid.uuid4().hex}")
-    with engine.released():
+    with engine.forgotten_on_error(sweep.study_name):
         engine.study(spec, sweep.study_name, create=True)
     who = user.get_username() if user else "someone"
     JobEvent.objects.create(
@@ -77,7 +84,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         created_at=now,
     )
     activity.record(workspace, actor, "sweep.submitted", name, experiment=job.experiment.name, compute=job.compute_name)
-    with engine.released():
+    with engine.forgotten_on_error(sweep.study_name):
         _advance(sweep, spec, refuse=True)
     job.refresh_from_db()
     return job
@@ -89,12 +96,21 @@ def validate_sweep(workspace, *, actor, data: dict, source: str = "sweep job") -
 
 
 def on_trial_ended(parent_id: int, child_id: int) -> None:
-    """The jobs hook: one of a sweep's trials reached a final state."""
+    """The jobs hook: one of a sweep's trials reached a final state (in that trial's worker slot,
+    which the next trial waits for). A trial made ready ahead is started at once; telling Optuna how
+    the ended one did and readying the next wait for that trial's start (`on_trial_started`)."""
+    if not _start_ready_trial(parent_id):
+        advance_sweep(parent_id)
+
+
+def on_trial_started(parent_id: int, child_id: int) -> None:
+    """The jobs hook: a trial's command runs (this is a thread of its runner): the sweep is
+    advanced while it runs, so its next trial is ready before a slot frees."""
     advance_sweep(parent_id)
 
 
 def advance_sweep(job_id: int) -> None:
-    with engine.released(), transaction.atomic():
+    with transaction.atomic():
         sweep = (
             Sweep.objects.select_for_update(of=("self", "job"))
             .select_related("job", "job__workspace", "job__created_by", "job__code")
@@ -102,7 +118,27 @@ def advance_sweep(job_id: int) -> None:
             .first()
         )
         if sweep is not None:
-            _advance(sweep, SweepSpec.from_dict(sweep.spec))
+            with engine.forgotten_on_error(sweep.study_name):
+                _advance(sweep, SweepSpec.from_dict(sweep.spec))
+
+
+def _start_ready_trial(job_id: int) -> bool:
+    """Start the sweep's trial made ready ahead when a trial slot is free; False when none was."""
+    with transaction.atomic():
+        sweep = Sweep.objects.select_for_update(of=("self", "job")).select_related("job").filter(job_id=job_id).first()
+        if sweep is None or sweep.job.status != JobStatus.RUNNING or sweep.stop_reason:
+            return False
+        spec = SweepSpec.from_dict(sweep.spec)
+        unfinished = list(sweep.trials.filter(job__status__in=UNFINISHED_STATUSES).select_related("job__compute"))
+        ready = [t for t in unfinished if t.job.status == JobStatus.NOT_STARTED]
+        running = len(unfinished) - len(ready)
+        return bool(ready) and running < spec.max_concurrent_trials and do_release_job(ready[0].job, STARTED)
+
+
+def drop_journal(sender, instance: Sweep, **kwargs) -> None:
+    """post_delete of a Sweep (also when its job or workspace goes): its Optuna journal goes too."""
+    StudyLog.objects.filter(study_name=instance.study_name).delete()
+    engine.forget(instance.study_name)
 
 
 def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
@@ -114,22 +150,32 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
     for frozen in asked:
         if frozen.number not in known:  # asked in a transaction that rolled back: never ran
             engine.tell(study, frozen.number, None, "fail", known=frozen)
-    # One snapshot of the trials and their jobs' statuses decides both what to close and what still
-    # runs: a trial whose job ends after it is counted as running (its own hook comes next), never
-    # left unclosed behind a sweep that finished without it.
-    trials = list(sweep.trials.select_related("job__environment_version__environment", "job__experiment"))
-    running = 0
+    # One snapshot of the open trials and their jobs' statuses decides both what to close and what
+    # still runs: a trial whose job ends after it is counted as running (its own hook comes next),
+    # never left unclosed behind a sweep that finished without it. Closed trials are not read.
+    trials = list(
+        sweep.trials.filter(Q(state=TrialState.RUNNING) | Q(job__status__in=UNFINISHED_STATUSES)).select_related(
+            *PINNED_RELATED
+        )
+    )
+    running, ready = 0, []
     for trial in trials:
-        if trial.job.status in UNFINISHED_STATUSES:
+        if trial.job.status == JobStatus.NOT_STARTED:
+            ready.append(trial)
+        elif trial.job.status in UNFINISHED_STATUSES:
             running += 1  # a pruned trial counts until its job has really stopped
         elif trial.state == TrialState.RUNNING:
             _close(sweep, spec, study, trial, asked[trial.number] if trial.number < len(asked) else None)
-    total = len(trials)
+    total = len(known)
     parent = sweep.job  # read under the lock (or just created): current
     if parent.status == JobStatus.RUNNING and not sweep.stop_reason:
-        # The next trial reuses what the last one resolved (the same environment reference).
-        pinned = pinned_from(max(trials, key=lambda t: t.number).job) if trials else None
-        while running < spec.max_concurrent_trials and total < spec.max_total_trials:
+        while ready and running < spec.max_concurrent_trials:
+            running += do_release_job(ready.pop(0).job, STARTED)
+        # The next trial reuses what an earlier one resolved (the same environment reference).
+        sibling = trials[-1] if trials else sweep.trials.select_related(*PINNED_RELATED).order_by("-number").first()
+        pinned = pinned_from(sibling.job) if sibling is not None else None
+        while running + len(ready) < spec.max_concurrent_trials + ready_ahead(spec) and total < spec.max_total_trials:
+            hold = running >= spec.max_concurrent_trials
             number, values = engine.ask(study, spec)
             try:
                 with transaction.atomic():
@@ -141,6 +187,7 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
                         source=parent.source,
                         parent=parent,
                         pinned=pinned,
+                        held=READY.format(n=spec.max_concurrent_trials) if hold else "",
                     )
             except (ValidationError, Conflict) as exc:
                 if refuse:
@@ -150,10 +197,29 @@ def _advance(sweep: Sweep, spec: SweepSpec, *, refuse: bool = False) -> None:
                 sweep.save(update_fields=["stop_reason"])
                 note(parent.pk, sweep.stop_reason, kind=JobEvent.Kind.ERROR)
                 break
-            SweepTrial.objects.create(sweep=sweep, job=child, number=number, params=values)
-            running, total = running + 1, total + 1
-    if running == 0 and parent.status == JobStatus.RUNNING and (total >= spec.max_total_trials or sweep.stop_reason):
-        _finish(sweep, spec)
+            trial = SweepTrial.objects.create(sweep=sweep, job=child, number=number, params=values)
+            total += 1
+            if hold:
+                ready.append(trial)
+            else:
+                running += 1
+    if parent.status != JobStatus.RUNNING or sweep.stop_reason:
+        for trial in ready:  # never to start: canceled and closed now, so the sweep can end
+            do_cancel_job(trial.job, actor=None)
+            trial.job.status = JobStatus.CANCELED
+            _close(sweep, spec, study, trial, asked[trial.number] if trial.number < len(asked) else None)
+        ready = []
+    if running == 0 and not ready and parent.status == JobStatus.RUNNING:
+        if total >= spec.max_total_trials or sweep.stop_reason:
+            _finish(sweep, spec)
+
+
+def ready_ahead(spec: SweepSpec) -> int:
+    """How many trials a sweep keeps ready beyond those running (created, Not started), so a
+    trial starts the moment a slot frees instead of after the sweep asks Optuna for it. None with
+    bayesian sampling: its next values should learn from every result up to the moment it starts
+    (random, Sobol and grid values do not depend on results)."""
+    return 0 if spec.algorithm == "bayesian" else 1
 
 
 def _messages(exc) -> list[str]:
@@ -224,23 +290,29 @@ def check_sweep(job_id: int) -> None:
     """The periodic look at a running sweep: new intermediate values of the primary metric go to
     the pruner (a stopped trial is canceled and marked early terminated with the rule), the
     sweep's timeout is applied, and ended trials missed by the hook are picked up."""
-    with engine.released(), transaction.atomic():
+    with transaction.atomic():
         sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
         if sweep is None or sweep.job.status != JobStatus.RUNNING:
             return
-        spec = SweepSpec.from_dict(sweep.spec)
-        job = sweep.job
-        if spec.timeout and not sweep.stop_reason and job.running_at:
-            if (timezone.now() - job.running_at).total_seconds() > spec.timeout:
-                sweep.stop_reason = f"The sweep reached its timeout of {spec.timeout} s."
-                sweep.save(update_fields=["stop_reason"])
-                note(job.pk, sweep.stop_reason)
-                for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
-                    if trial.job.status in UNFINISHED_STATUSES:
-                        do_cancel_job(trial.job, actor=None)
-        if spec.early_termination and not sweep.stop_reason:
-            _prune(sweep, spec)
-        _advance(sweep, spec)
+        with engine.forgotten_on_error(sweep.study_name):
+            _check(sweep)
+
+
+def _check(sweep: Sweep) -> None:
+    """Timeout, early termination, then the advance (under the sweep's lock)."""
+    spec = SweepSpec.from_dict(sweep.spec)
+    job = sweep.job
+    if spec.timeout and not sweep.stop_reason and job.running_at:
+        if (timezone.now() - job.running_at).total_seconds() > spec.timeout:
+            sweep.stop_reason = f"The sweep reached its timeout of {spec.timeout} s."
+            sweep.save(update_fields=["stop_reason"])
+            note(job.pk, sweep.stop_reason)
+            for trial in sweep.trials.filter(state=TrialState.RUNNING).select_related("job"):
+                if trial.job.status in UNFINISHED_STATUSES:
+                    do_cancel_job(trial.job, actor=None)
+    if spec.early_termination and not sweep.stop_reason:
+        _prune(sweep, spec)
+    _advance(sweep, spec)
 
 
 def _prune(sweep: Sweep, spec: SweepSpec) -> None:

@@ -108,11 +108,13 @@ class SweepDetailView(SweepJobMixin, PartialMixin, TemplateView):
             list(sweep.trials.select_related("job")), list(spec.search_space), self.request.GET.get("sort", "number")
         )
         counts = {state: 0 for state in TrialState.values}
-        running = 0
+        running = ready = 0
         for trial in trials:
             trial.shown = [_short(trial.params.get(name)) for name in spec.search_space]
             counts[trial.state] += 1
-            running += trial.job.status in UNFINISHED_STATUSES
+            trial.ready = trial.job.status == JobStatus.NOT_STARTED  # made ready ahead, not started
+            running += trial.job.status in UNFINISHED_STATUSES and not trial.ready
+            ready += trial.ready
         context |= {
             "job": self.job,
             "sweep": sweep,
@@ -120,6 +122,7 @@ class SweepDetailView(SweepJobMixin, PartialMixin, TemplateView):
             "trials": trials,
             "counts": counts,
             "running": running,
+            "started": len(trials) - ready,
             "params": list(spec.search_space),
             "best": sweep.best_trial,
             "points": metric_points(trials),

@@ -127,6 +127,8 @@ def follow_sweep(ctx: Context, name: str, *, poll: float = POLL_SECONDS) -> int:
             job = ctx.client.get(ctx.ws_path("jobs", name))
             for trial in ctx.client.get(ctx.ws_path("jobs", name, "trials")):
                 number, state = trial["number"], trial["state"]
+                if trial.get("job_status") == "NotStarted" and state == "running":
+                    continue  # the sweep's next trial, made ready ahead: it starts when a slot frees
                 if number not in states:
                     values = ", ".join(f"{k}={v}" for k, v in trial["params"].items())
                     info(f"[{time.strftime('%H:%M:%S')}] {name}: trial {number} started ({trial['job']}: {values})")

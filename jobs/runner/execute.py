@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from compute.backends import runner_for
-from jobs import artifacts, integrations, services
+from jobs import artifacts, children, integrations, services
 from jobs.models import FailureKind, Job, JobStatus
 from jobs.runner import failure, staging
 from jobs.runner.lifecycle import advance, note, set_wait
@@ -32,6 +32,9 @@ USER_LOG = "user_logs/std_log.txt"
 RUNNER_LOG = "system_logs/lifecycler/execution-wrapper.txt"
 BUILD_LOG = "system_logs/environment/build.txt"
 SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL)", re.I)
+# How long a child's runner waits, after the command, for its parent's bookkeeping begun when the
+# command started (`children.child_started_in_background`); past it the thread finishes on its own.
+PARENT_WORK_SECONDS = 30
 
 
 class PreparationFailed(Exception):
@@ -143,7 +146,12 @@ def _run(job: Job, watcher: Watcher, say) -> str | None:
             say("The job was canceled or finished elsewhere before it started; not running it.")
             return None
         say(f"Running: {staged.command}")
-        result = _execute(job, runner, spec, watcher, secrets)
+        parent_work = children.child_started_in_background(job.parent_id, job.pk)
+        try:
+            result = _execute(job, runner, spec, watcher, secrets)
+        finally:
+            if parent_work is not None:
+                parent_work.join(PARENT_WORK_SECONDS)
         out_of_memory = result.oom_killed or result.memory_error
         say(f"Process ended: exit code {result.exit_code}" + (" (out of memory)" if out_of_memory else ""))
         return _finish(job, staged, result, watcher, say)

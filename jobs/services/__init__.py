@@ -9,4 +9,4 @@ from jobs.services.actions import (  # noqa: F401
     reap_stalled_jobs,
 )
 from jobs.services.archive import do_archive_job, do_bulk, do_restore_job  # noqa: F401
-from jobs.services.submit import do_create_code_snapshot, do_submit_job, enqueue  # noqa: F401
+from jobs.services.submit import do_create_code_snapshot, do_release_job, do_submit_job, enqueue  # noqa: F401

@@ -16,6 +16,7 @@ from jobs import children, integrations
 from jobs import code as code_store
 from jobs.models import CodeSnapshot, Experiment, Job, JobEvent, JobStatus, RunTag
 from jobs.names import generate_job_name
+from jobs.runner.lifecycle import advance
 from jobs.spec import JobSpec, parse_job_spec
 from jobs.waits import queue_wait_reason
 from studio import activity, logs, versioning
@@ -170,12 +171,14 @@ def do_submit_job(
     spec: JobSpec | None = None,
     parent: Job | None = None,
     pinned: Pinned | None = None,
+    held: str = "",
 ) -> Job:
     """Validate `data` (a CLI-YAML/JSON job mapping), pin its environment, check the compute, store
     the job Queued, record the event, and enqueue the run when the transaction commits. Another
     `type:` (sweep, ...) goes to the handler its app registered (jobs.children). `pinned`: a
     sibling's environment version and experiment, used when `data` names the same environment
-    and experiment (see `pinned_from`)."""
+    and experiment (see `pinned_from`). `held`: the job is stored Not started, with this reason,
+    and sent to its compute only by `do_release_job` (its parent's next child, made ready ahead)."""
     kind = data.get("type", "command") if spec is None and isinstance(data, dict) else "command"
     handler = children.handler_for(kind) if kind != "command" else None
     if handler is not None:
@@ -227,10 +230,10 @@ def do_submit_job(
         description=spec.description,
         tags=spec.tags,
         experiment=pinned.experiment if pinned is not None else _experiment(workspace, spec.experiment_name, actor),
-        status=JobStatus.QUEUED,
+        status=JobStatus.NOT_STARTED if held else JobStatus.QUEUED,
         created_by=actor if actor is not None and actor.is_authenticated else None,
         created_at=now,
-        queued_at=now,
+        queued_at=None if held else now,
         code=snapshot,
         command=spec.command,
         environment_ref=spec.environment if isinstance(spec.environment, str) else "inline",
@@ -253,15 +256,32 @@ def do_submit_job(
     RunTag.objects.bulk_create([RunTag(job=job, key=str(k)[:250], value=str(v)) for k, v in (spec.tags or {}).items()])
     who = actor.get_username() if actor is not None and actor.is_authenticated else "someone"
     JobEvent.objects.create(
-        job=job, kind=JobEvent.Kind.STATUS, status=JobStatus.QUEUED, message=f"Submitted by {who}", created_at=now
+        job=job,
+        kind=JobEvent.Kind.STATUS,
+        status=job.status,
+        message=f"Submitted by {who}" + (f"; {held}" if held else ""),
+        created_at=now,
     )
     if version.alias_of:
         _note_alias(job, version)
-    job.wait_reason = queue_wait_reason(job)
+    job.wait_reason = held[:500] or queue_wait_reason(job)
     Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
     activity.record(
         workspace, actor, "job.submitted", job.name, experiment=job.experiment.name, compute=job.compute_name
     )
     integrations.record_input_usage(job)
-    enqueue(job)
+    if not held:
+        enqueue(job)
     return job
+
+
+def do_release_job(job: Job, message: str) -> bool:
+    """Send a held job (Not started, see `do_submit_job`) to its compute: Queued, enqueued when the
+    transaction commits. False when it is no longer held (canceled meanwhile)."""
+    if not advance(job.pk, JobStatus.NOT_STARTED, JobStatus.QUEUED, message):
+        return False
+    job.status = JobStatus.QUEUED
+    job.wait_reason = queue_wait_reason(job)
+    Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
+    enqueue(job)
+    return True

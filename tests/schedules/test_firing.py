@@ -163,8 +163,7 @@ def test_a_message_delivered_twice_submits_one_job(workspace, owner, no_dispatch
 
 
 @pytest.mark.django_db
-def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, owner, no_dispatch, settings, tmp_path):
-    settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
+def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, owner, no_dispatch):
     from sweeps import engine
 
     engine.forget()
@@ -183,7 +182,7 @@ def test_a_schedule_submits_a_sweep_job_through_the_sweep_handler(workspace, own
     run = services.fire_schedule(schedule.pk)
     engine.forget()
     assert run is not None and run.job is not None, run and run.error
-    assert run.job.type == "sweep" and run.job.children.count() == 1
+    assert run.job.type == "sweep" and run.job.children.count() == 2, "one running, the next ready"
     assert run.job.tags[services.SCHEDULE_TAG] == "every-minute"
     bad = cron_schedule("bad-sweep", job=sweep | {"objective": {"primary_metric": "acc", "goal": "up"}})
     with pytest.raises(ValidationError) as refused:

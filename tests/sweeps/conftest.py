@@ -14,9 +14,8 @@ from tests.jobs.conftest import _clean_job_dirs, make_environment, no_dispatch, 
 
 
 @pytest.fixture
-def mlflow_env(live_server, settings, workspace, owner, tmp_path):
+def mlflow_env(live_server, settings, workspace, owner):
     settings.STUDIO_PUBLIC_URL = live_server.url
-    settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
     from sweeps import engine
 
     engine.forget()

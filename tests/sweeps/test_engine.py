@@ -7,8 +7,11 @@ import statistics
 
 import optuna
 import pytest
+from django.db import transaction
+from optuna.storages.journal import JournalStorage
 
 from sweeps import engine
+from sweeps.models import StudyLog
 from sweeps.spec import parse_sweep_spec
 
 
@@ -60,12 +63,11 @@ def test_truncation_stops_the_worst_share():
 
 
 @pytest.fixture
-def journal(tmp_path, monkeypatch):
-    """Durable storage in a journal file (the single-machine default), whatever the database."""
-    from optuna.storages.journal import JournalFileBackend
-
-    the_storage = optuna.storages.JournalStorage(JournalFileBackend(str(tmp_path / "journal")))
-    monkeypatch.setattr(engine, "storage", lambda: the_storage)
+def journal(db):
+    """Studies kept in the database's journal (`StudyLog`), none cached from an earlier test."""
+    engine.forget()
+    yield
+    engine.forget()
 
 
 def test_a_seeded_study_loaded_again_does_not_repeat_its_values(journal):
@@ -75,6 +77,11 @@ def test_a_seeded_study_loaded_again_does_not_repeat_its_values(journal):
     engine.study(spec, "s2", create=True)
     second = [engine.ask(engine.study(spec, "s2"), spec)[1]["x"] for _ in range(3)]
     assert first == second and len(set(first)) == 3
+
+
+def _storage(name: str) -> JournalStorage:
+    """The study's storage as another process opens it (its journal, replayed from the database)."""
+    return JournalStorage(engine.DatabaseJournal(name))
 
 
 def _bowl(values: dict) -> float:
@@ -128,16 +135,7 @@ def test_bandit_stops_a_poor_trial_running_ahead_once_a_better_one_reaches_its_s
     assert not engine.should_stop(study, good.number)
 
 
-@pytest.fixture
-def postgres_storage(db, settings, tmp_path):
-    """The storage a deployment on PostgreSQL uses (Optuna's tables on the Django database)."""
-    settings.STUDIO_SWEEPS_JOURNAL = tmp_path / "optuna.journal"
-    engine.forget()
-    yield engine.storage()
-    engine.forget()
-
-
-def test_trials_told_from_the_locked_read_end_as_study_tell_ends_them(postgres_storage):
+def test_trials_told_from_the_locked_read_end_as_study_tell_ends_them(journal):
     spec = _spec()
     engine.study(spec, "told", create=True)
     numbers = [engine.ask(engine.open_study(spec, "told")[0], spec)[0] for _ in range(4)]
@@ -148,7 +146,7 @@ def test_trials_told_from_the_locked_read_end_as_study_tell_ends_them(postgres_s
     engine.tell(study, 2, float("nan"), "complete", known=asked[2])
     engine.tell(study, 2, 0.5, "complete")  # told again: the first holds
     engine.forget()  # another process: the stored trials, not this one's cache
-    stored = optuna.load_study(study_name="told", storage=engine.storage()).get_trials(deepcopy=False)
+    stored = optuna.load_study(study_name="told", storage=_storage("told")).get_trials(deepcopy=False)
     assert [(t.state, t.values) for t in stored] == [
         (optuna.trial.TrialState.COMPLETE, [0.75]),
         (optuna.trial.TrialState.FAIL, None),
@@ -158,7 +156,7 @@ def test_trials_told_from_the_locked_read_end_as_study_tell_ends_them(postgres_s
     assert all(t.datetime_complete for t in stored[:3])
 
 
-def test_a_bayesian_study_asks_on_from_trials_told_from_the_locked_read(postgres_storage):
+def test_a_bayesian_study_asks_on_from_trials_told_from_the_locked_read(journal):
     spec = _spec(sampling_algorithm={"type": "bayesian"})
     engine.study(spec, "tpe", create=True)
     for _ in range(12):  # TPE models the told values past its 10 startup trials
@@ -169,3 +167,31 @@ def test_a_bayesian_study_asks_on_from_trials_told_from_the_locked_read(postgres
     study, _asked = engine.open_study(spec, "tpe")
     assert study.best_value == max(t.value for t in study.get_trials(deepcopy=False))
     assert len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))) == 12
+
+
+def test_what_a_rolled_back_transaction_asked_is_forgotten_by_the_process_that_asked_it(journal):
+    spec = _spec()
+    engine.study(spec, "rolled", create=True)
+    engine.ask(engine.study(spec, "rolled"), spec)
+    with pytest.raises(RuntimeError), transaction.atomic(), engine.forgotten_on_error("rolled"):
+        engine.ask(engine.study(spec, "rolled"), spec)
+        raise RuntimeError("the advance failed after asking")
+    study, trials = engine.open_study(spec, "rolled")
+    assert [t.number for t in trials] == [0], "the second ask rolled back with its transaction"
+    assert engine.ask(study, spec)[0] == 1, "and its number is asked again"
+    assert list(StudyLog.objects.filter(study_name="rolled").values_list("number", flat=True)) == list(
+        range(StudyLog.objects.filter(study_name="rolled").count())
+    ), "entries are numbered without a gap"
+
+
+def test_two_processes_asking_in_turn_number_their_entries_and_trials_one_after_another(journal):
+    """Each appends after entries its replay has not read yet (the other's); none is lost."""
+    spec = _spec()
+    engine.study(spec, "turns", create=True)
+    first = optuna.load_study(study_name="turns", storage=_storage("turns"))
+    second = optuna.load_study(study_name="turns", storage=_storage("turns"))
+    numbers = [engine.ask(study, spec)[0] for study in (first, second, first, second)]
+    assert numbers == [0, 1, 2, 3]
+    entries = list(StudyLog.objects.filter(study_name="turns").order_by("number").values_list("number", flat=True))
+    assert entries == list(range(len(entries)))
+    assert len(optuna.load_study(study_name="turns", storage=_storage("turns")).trials) == 4

@@ -33,13 +33,16 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     answer = _submit(owner, workspace, name="tune")
     assert answer.status_code == 201, answer.content
     sweep = Job.objects.get(name="tune")
-    trials = list(Job.objects.filter(parent=sweep))
-    assert len(trials) == 2, "two at a time"
+    trials = list(Job.objects.filter(parent=sweep).order_by("pk"))
+    assert [t.status for t in trials] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.NOT_STARTED], (
+        "two at a time, the next one ready"
+    )
     assert all(0.0067 < float(t.command.split("(")[1].split(")")[0]) < 0.37 for t in trials)
     client.force_login(owner)
     assert client.get(f"/w/{workspace.name}/jobs/tune/").url == f"/w/{workspace.name}/sweeps/tune/"
     page = client.get(f"/w/{workspace.name}/sweeps/tune/").content.decode()
     assert "2 of 5" in page and "Cancel sweep" in page and trials[0].name in page
+    assert "2 (at most 2)" in page and "Next up" in page
     for tab in ("outputs/", "metrics/", "code/", "environment/"):
         assert client.get(f"/w/{workspace.name}/jobs/tune/{tab}").status_code == 200, tab
     listed = token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/").json()
@@ -51,7 +54,7 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     assert sweep.status == JobStatus.CANCELED
     assert set(Job.objects.filter(parent=sweep).values_list("status", flat=True)) == {JobStatus.CANCELED}
     assert set(sweep.sweep.trials.values_list("state", flat=True)) == {TrialState.CANCELED}
-    assert Job.objects.filter(parent=sweep).count() == 2, "no trial is started after the cancel"
+    assert Job.objects.filter(parent=sweep).count() == 3, "no trial is started after the cancel"
     partial = client.get(f"/w/{workspace.name}/sweeps/tune/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="sweep-body")
     assert partial.status_code == 286 and b"<html" not in partial.content
     client.force_login(outsider)
@@ -64,18 +67,21 @@ def test_a_trial_that_cannot_be_started_stops_the_sweep_with_the_reason(
     from jobs import services
 
     services.do_submit_job(
-        workspace, actor=owner, data={"command": "true", "environment": "plain:1", "name": "t_trial_2"}
+        workspace, actor=owner, data={"command": "true", "environment": "plain:1", "name": "t_trial_3"}
     )
     assert _submit(owner, workspace, name="t").status_code == 201
     sweep = Job.objects.get(name="t")
-    first, second = sweep.sweep.trials.select_related("job", "job__workspace")
+    first, second, ready = sweep.sweep.trials.select_related("job", "job__workspace")
     with django_capture_on_commit_callbacks(execute=True):
-        services.do_cancel_job(first.job, actor=owner)
+        services.do_cancel_job(first.job, actor=owner)  # the ready trial 2 starts in its place
+        services.do_cancel_job(second.job, actor=owner)  # trial 3 is asked: its name is taken
     sweep.sweep.refresh_from_db()
-    assert "Trial 2 could not be started" in sweep.sweep.stop_reason and "t_trial_2" in sweep.sweep.stop_reason
-    assert sweep.sweep.trials.count() == 2
+    assert "Trial 3 could not be started" in sweep.sweep.stop_reason and "t_trial_3" in sweep.sweep.stop_reason
+    assert sweep.sweep.trials.count() == 3
+    ready.job.refresh_from_db()
+    assert ready.job.status == JobStatus.QUEUED
     with django_capture_on_commit_callbacks(execute=True):
-        services.do_cancel_job(second.job, actor=owner)
+        services.do_cancel_job(ready.job, actor=owner)
     sweep.refresh_from_db()
     assert sweep.status == JobStatus.FAILED and "could not be started" in sweep.failure_reason
 
@@ -119,6 +125,9 @@ def test_the_trials_api_lists_a_sweeps_trials_to_members_only(
     assert _submit(owner, workspace, name="tune").status_code == 201
     url = f"/api/v1/workspaces/{workspace.name}/jobs/tune/trials/"
     rows = token_client(members["reader"]).get(url).json()
-    assert [r["number"] for r in rows] == [0, 1] and rows[0]["job"] == "tune_trial_0" and rows[0]["state"] == "running"
+    assert (
+        [r["number"] for r in rows] == [0, 1, 2] and rows[0]["job"] == "tune_trial_0" and rows[0]["state"] == "running"
+    )
+    assert [r["job_status"] for r in rows] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.NOT_STARTED]
     assert token_client(outsider).get(url).status_code in (403, 404)
     assert token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/tune_trial_0/trials/").status_code == 404
