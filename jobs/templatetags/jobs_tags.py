@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from django import template
 
+from jobs.models import JobStatus
+
 register = template.Library()
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """A job status as people read it ("Not started" for NotStarted)."""
+    return str(dict(JobStatus.choices).get(status, status))
 
 
 @register.filter

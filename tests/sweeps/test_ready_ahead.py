@@ -52,7 +52,7 @@ def _end(trial_job: Job, value: float, capture) -> None:
 
 @pytest.mark.django_db
 def test_the_next_trial_is_ready_and_starts_when_a_trial_ends_and_optuna_hears_later(
-    workspace, owner, plain_env, no_dispatch, django_capture_on_commit_callbacks
+    client, workspace, owner, plain_env, no_dispatch, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sweep = _submit(workspace, owner)
@@ -64,6 +64,11 @@ def test_the_next_trial_is_ready_and_starts_when_a_trial_ends_and_optuna_hears_l
     assert "trial slots frees" in ready.wait_reason
     local = ready.compute
     assert demand.counts(local).queued == 2, "a ready trial asks for no node"
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/jobs/{ready.name}/").content.decode()
+    assert "Not started" in page and ">NotStarted<" not in page and "trial slots frees" in page
+    sweep_page = client.get(f"/w/{workspace.name}/sweeps/ahead/").content.decode()
+    assert "Next up" in sweep_page and "starts when a trial ends (2 at a time)" in sweep_page
 
     first = sweep.sweep.trials.select_related("job").get(number=0)
     _end(first.job, 0.5, django_capture_on_commit_callbacks)
