@@ -186,3 +186,55 @@ def assets(api, workspace, owner):
 def test_a_hostile_json_patch_is_a_400(api, assets, case):
     for url in assets:
         assert_refused(api.patch(url, JSON_BODIES[case], content_type="application/json"))
+
+
+def _laughs(levels: int = 9) -> str:
+    """A "billion laughs": ~400 bytes of anchors and aliases that stand for 9**levels values."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+YAML_BOMBS = {
+    "a billion laughs": _laughs(),
+    "laughs under a known key": "name: x\ntags:\n  " + _laughs().replace("\n", "\n  "),
+    "a node that contains itself": "name: x\ntags: &t {a: *t}\n",
+    "a list that contains itself": "name: &l [*l, *l, *l]\n",
+}
+
+
+@pytest.mark.parametrize("url", CREATE)
+@pytest.mark.parametrize("case", sorted(YAML_BOMBS))
+def test_a_yaml_bomb_is_a_400_at_once(api, url, case):
+    """A few hundred bytes must not keep a web worker walking billions of values (it took minutes)."""
+    import time
+
+    api.post(url, b"name: [warm, up]\n", content_type="application/yaml")  # the first request imports a lot
+    started = time.monotonic()
+    response = api.post(url, YAML_BOMBS[case].encode(), content_type="application/yaml")
+    assert time.monotonic() - started < 2
+    if response.status_code in (401, 403):  # tokens/ wants HTTP Basic, not a bearer token
+        return
+    assert_refused(response)
+    assert "anchors and aliases" in response.content.decode() or "contains it" in response.content.decode()
+
+
+@pytest.mark.parametrize("case", sorted(YAML_BOMBS))
+def test_a_yaml_bomb_in_a_multipart_spec_is_a_400(api, case):
+    response = api.post("/api/v1/workspaces/ws-main/jobs/", {"spec": YAML_BOMBS[case]}, format="multipart")
+    assert_refused(response)
+
+
+def test_an_mlmodel_file_that_is_a_yaml_bomb_is_refused():
+    """MLmodel, python_env.yaml and conda.yaml come from model uploads and from jobs' log_model."""
+    from django.core.exceptions import ValidationError
+
+    from registry.mlmodel import parse_mlmodel
+    from studio import yamlspec
+
+    bomb = "flavors:\n  python_function:\n    " + _laughs().replace("\n", "\n    ")
+    with pytest.raises(ValidationError, match="anchors and aliases"):
+        parse_mlmodel(bomb.encode())
+    with pytest.raises(yamlspec.YAMLTooLarge):
+        yamlspec.safe_load("dependencies: &d [*d]\n")
+    assert yamlspec.safe_load("a: &x [1, 2]\nb: *x\n") == {"a": [1, 2], "b": [1, 2]}  # anchors as such are fine
