@@ -492,7 +492,8 @@ class PipelinedWriter:
 def _discard(handle) -> None:
     """Abandon a half-written file: object stores abort the multipart upload, local files are removed."""
     discard = getattr(handle, "discard", None)
-    if discard is not None:
+    # fsspec's local files write in place (autocommit) and refuse discard(): remove them below.
+    if discard is not None and not getattr(handle, "autocommit", False):
         discard()
         return
     name = getattr(handle, "name", None)

@@ -26,6 +26,7 @@ from environments import spec as environment_spec
 from environments.models import Environment, EnvironmentVersion
 from registry import services as registry
 from registry.models import ModelVersion
+from studio import yamlspec
 
 SERVING = Path(__file__).resolve().parent / "serving"
 SCORING_SCRIPT = "mlflow_score.py"
@@ -49,8 +50,8 @@ def _requirements(version: ModelVersion) -> tuple[str | None, list[str]]:
     python = None
     lines: list[str] = []
     try:
-        python_env = yaml.safe_load(_model_file(version, "python_env.yaml") or "{}") or {}
-        conda = yaml.safe_load(_model_file(version, "conda.yaml") or "{}") or {}
+        python_env = yamlspec.safe_load(_model_file(version, "python_env.yaml") or "{}") or {}
+        conda = yamlspec.safe_load(_model_file(version, "conda.yaml") or "{}") or {}
     except yaml.YAMLError:
         raise ValidationError({"model": [f"{version.reference} has a python_env.yaml or conda.yaml that is not YAML."]})
     if isinstance(python_env, dict) and (match := _PIN.match(str(python_env.get("python") or ""))):

@@ -14,9 +14,11 @@ deployment, a restarted worker).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import stat
 import subprocess
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -89,7 +91,14 @@ def open_log(path: Path, mode: str = "rb"):
     link it planted there must not make Studio read (onto the Logs tab) or append to (as the
     worker's user) another file of the host. "rb" or "ab"."""
     flags = os.O_RDONLY if mode == "rb" else os.O_WRONLY | os.O_APPEND | os.O_CREAT
-    return os.fdopen(os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), mode)
+    # O_NONBLOCK: opening a FIFO planted there would otherwise wait for a writer (or reader) for
+    # ever, and with it the node's keeper of every workspace's instances. Only a regular file is used.
+    descriptor = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "an instance's server.log must be a regular file", str(path))
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, mode)
 
 
 def runtime_for(deployment: OnlineDeployment) -> Runtime:

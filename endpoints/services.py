@@ -119,6 +119,23 @@ def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
     return snapshot
 
 
+def _check_assignee(target: ComputeTarget | None, actor) -> None:
+    """A deployment on a compute instance runs what only its assignee may change: another member
+    who changed its model, code, environment or variables would run their code on that instance."""
+    if target is None or target.type != ComputeType.INSTANCE or actor is None or not actor.is_authenticated:
+        return
+    if target.assigned_to_id != actor.pk:
+        owner = target.assigned_to.get_username() if target.assigned_to else "nobody"
+        raise ValidationError(
+            {
+                "compute": [
+                    f"This deployment runs on the compute instance {target.name}, assigned to {owner}: only they "
+                    "may change what it runs. Scale it, or move it to another compute target (compute)."
+                ]
+            }
+        )
+
+
 def _resolve_compute(workspace, value: Any, *, actor) -> ComputeTarget | None:
     """The workspace's compute target named `value` (`azureml:` prefix allowed), checked as a job's
     would be: an instance runs only its assignee's deployments. None: the shared local target."""
@@ -224,6 +241,8 @@ def do_update_deployment(deployment: OnlineDeployment, data: dict[str, Any], *, 
     # Whom an instance target accepts is checked when the target is chosen, not at every scale.
     fields = _deployment_fields(workspace, merged, actor=actor if "compute" in data else None)
     changed = sorted(k for k in data if k in merged)
+    if set(changed) - {"instance_count", "compute"}:
+        _check_assignee(deployment.compute, actor)
     for key, value in fields.items():
         setattr(deployment, key, value)
     if set(changed) - {"instance_count"}:

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from studio import zips
 from studio.paths import clean_relative_path
 
 MAX_FILES = 5000
@@ -66,7 +67,10 @@ def from_zip(data: bytes) -> dict[str, bytes]:
             total += info.file_size
             if total > limit:
                 raise _invalid(f"The build context is larger than {limit // 1024} KiB once unpacked.")
-            files[path] = archive.read(info)
+            try:
+                files[path] = archive.read(info)
+            except zips.READ_ERRORS as exc:
+                raise zips.unreadable(exc, field=FIELD, name=info.filename) from None
     return strip_single_folder(files)
 
 

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from jobs.models import CodeSnapshot
+from studio import zips
 from studio.paths import clean_relative_path
 
 IGNORED_PARTS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".venv", ".mypy_cache", ".pytest_cache"}
@@ -137,8 +138,11 @@ def snapshot_from_zip(workspace, fileobj: IO[bytes], *, actor=None, field: str =
                 rel = clean_member_path(info.filename, field=field)
                 if rel is None or info.is_dir():
                     continue
-                with archive.open(info) as source:
-                    builder.add(rel, source, executable=bool(mode & 0o111))
+                try:
+                    with archive.open(info) as source:
+                        builder.add(rel, source, executable=bool(mode & 0o111))
+                except zips.READ_ERRORS as exc:
+                    raise zips.unreadable(exc, field=field, name=info.filename) from None
         return builder.finish(workspace, actor)
     except BaseException:
         builder.abort()

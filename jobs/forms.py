@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from jobs import integrations, io_types
 from jobs.spec import DATA_TYPES, IDENTIFIER, OUTPUT_TYPES, parse_memory
+from studio import yamlspec
 
 NEW_EXPERIMENT = "__new__"
 
@@ -39,7 +40,7 @@ def _pairs(text: str) -> list[tuple[str, str]]:
 def _literal(text: str):
     """`0.01` -> 0.01, `true` -> True, `hello world` -> "hello world" (as YAML reads a scalar)."""
     try:
-        value = yaml.safe_load(text)
+        value = yamlspec.safe_load(text)
     except yaml.YAMLError:
         return text
     if isinstance(value, float) and not math.isfinite(value):

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 
+from studio import yamlspec
+
 MLMODEL = "MLmodel"
 MAX_MLMODEL_BYTES = 1024 * 1024
 _SCALAR_KEYS = ("run_id", "model_uuid", "model_id", "mlflow_version", "utc_time_created", "artifact_path")
@@ -83,7 +85,7 @@ def parse_mlmodel(text: str | bytes) -> dict[str, Any]:
             raise _error(f"is larger than {MAX_MLMODEL_BYTES // 1024} KiB.")
         text = text.decode("utf-8", errors="replace")
     try:
-        data = yaml.safe_load(text)
+        data = yamlspec.safe_load(text)
     except yaml.YAMLError as exc:
         raise _error(f"is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("flavors"), dict) or not data["flavors"]:

@@ -30,6 +30,7 @@ from datastores.services import get_datastore
 from datastores.storage import StorageError, Store, local_store, store_for
 from jobs import artifacts
 from jobs.models import Job
+from studio import zips
 from studio.models import Workspace
 
 MAX_FILES = 10_000
@@ -188,8 +189,11 @@ def extract_zip(store: Store, zip_path: str, folder: str) -> tuple[int, int]:
                     rel = paths.clean_path(info.filename.replace("\\", "/"), field="file")
                     if not rel:
                         continue
-                    with archive.open(info) as member:
-                        size += store.write_stream(paths.join(folder, rel), member)
+                    try:
+                        with archive.open(info) as member:
+                            size += store.write_stream(paths.join(folder, rel), member)
+                    except zips.READ_ERRORS as exc:
+                        raise zips.unreadable(exc, field="file", name=info.filename) from None
                     count += 1
     except StorageError as exc:
         raise ValidationError({"file": [str(exc)]}) from None

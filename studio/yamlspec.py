@@ -12,9 +12,69 @@ from typing import Any
 import yaml
 from django.core.exceptions import ValidationError
 
+# What a YAML document may expand to. Anchors and aliases let a few hundred bytes stand for
+# billions of values (a "billion laughs"): the parsed tree shares them, but anything that walks it
+# (our checks, json.dumps into a JSONField) visits every one. A scalar counts one value per KiB.
+MAX_VALUES = 100_000
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping key."""
+
+class YAMLTooLarge(yaml.YAMLError):
+    """A document whose aliases expand beyond MAX_VALUES values, or that contains itself."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_expansion(root: yaml.Node, limit: int = MAX_VALUES) -> None:
+    """Raise YAMLTooLarge when the composed node graph, with every alias expanded, holds more than
+    `limit` values, or when a node contains itself. Linear in the document: each node is sized once."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            own = 1 + len(node.value) // 1024 if isinstance(node, yaml.ScalarNode) else 1
+            sizes[key] = own + sum(sizes[id(child)] for child in _children(node))
+            entered.discard(key)
+            if sizes[key] > limit:
+                raise YAMLTooLarge(
+                    f"the document expands to more than {limit} values through its anchors and aliases (&/*)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in entered:
+            raise YAMLTooLarge("an alias (*) refers to a node that contains it")
+        entered.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses documents expanding beyond MAX_VALUES values (YAMLTooLarge).
+    Every YAML a member gives the server is read through it (or through `load_yaml`)."""
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            check_expansion(node)
+        return node
+
+
+def safe_load(text: str | bytes):
+    """yaml.safe_load with the expansion bound; raises yaml.YAMLError (YAMLTooLarge included)."""
+    return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - BoundedSafeLoader is a SafeLoader
+
+
+class _LineLoader(BoundedSafeLoader):
+    """A safe, bounded loader that remembers the line of every mapping key."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:

@@ -49,6 +49,7 @@ def list_files(root: Path) -> list[tuple[Path, str]]:
     if root.is_file():
         return [(root, root.name)]
     out: list[tuple[Path, str]] = []
+    inside = root.resolve()
     specs_by_dir: dict[Path, list[tuple[Path, pathspec.GitIgnoreSpec]]] = {}
     for current, dirnames, filenames in os.walk(root):
         folder = Path(current)
@@ -67,6 +68,13 @@ def list_files(root: Path) -> list[tuple[Path, str]]:
             path = folder / f
             if not path.is_file() or _ignored(specs, path, False):
                 continue
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                # A link planted in a shared repository would upload the submitter's own files
+                # (~/.ssh/id_rsa, cloud credentials) into a snapshot every member can read.
+                raise SpecError(
+                    f"{path} is a link to {path.resolve()}, outside {root}: Studio uploads no file from outside "
+                    "the folder. Copy the file in, or list the link in .amlignore."
+                )
             out.append((path, path.relative_to(root).as_posix()))
     return sorted(out, key=lambda item: item[1])
 

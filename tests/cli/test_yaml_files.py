@@ -115,3 +115,26 @@ def test_zips_of_the_same_files_are_identical(tmp_path):
     first = zip_folder(tmp_path / "src", tmp_path / "1.zip").path.read_bytes()
     os.utime(tmp_path / "src" / "a.py", (1_000_000_000, 1_000_000_000))  # a different mtime, years apart
     assert zip_folder(tmp_path / "src", tmp_path / "2.zip").path.read_bytes() == first
+
+
+def test_a_link_to_a_file_outside_the_code_folder_is_not_uploaded(tmp_path):
+    """A link committed to a shared repository (`creds -> ~/.ssh/id_rsa`) uploaded the submitter's
+    own file into a code snapshot that every member of the workspace can read."""
+    from studio_cli.errors import SpecError
+
+    private = tmp_path / "home" / "id_rsa"
+    write(tmp_path / "home", "id_rsa", "PRIVATE KEY\n")
+    src = tmp_path / "src"
+    write(src, "train.py", "print('hi')\n")
+    write(src, "docs/README.md", "read me\n")
+    (src / "README.md").symlink_to("docs/README.md")  # a link inside the folder is fine
+    (src / "creds").symlink_to(private)
+
+    with pytest.raises(SpecError, match="outside"):
+        zip_folder(src, tmp_path / "code.zip")
+
+    write(src, ".amlignore", "creds\n")  # an ignored link is never read
+    packed = zip_folder(src, tmp_path / "code.zip")
+    archive = zipfile.ZipFile(packed.path)
+    assert sorted(archive.namelist()) == [".amlignore", "README.md", "docs/README.md", "train.py"]
+    assert b"PRIVATE" not in packed.path.read_bytes()

@@ -39,3 +39,38 @@ def test_a_log_replaced_by_a_symlink_shows_nothing_of_its_target(client, workspa
     else:
         raise AssertionError("opened a symlinked log for appending")
     assert secret.read_text() == "the host's secret\n"
+
+
+def test_a_log_replaced_by_a_fifo_does_not_hang_the_nodes_keeper(tmp_path):
+    """A server that swaps `server.log` for a named pipe must not block the keeper (which ships
+    and restarts every workspace's instances on its node) in open(): it ships nothing, at once."""
+    import os
+    import threading
+    from types import SimpleNamespace
+
+    path = tmp_path / "server.log"
+    os.mkfifo(path)
+    outcome: dict[str, object] = {}
+
+    def keeper_round():
+        outcome["shipped"] = instance_logs.ship(SimpleNamespace(pk=0, log_offset=0, secret="s"), path)
+        try:
+            open_log(path, "ab")
+        except OSError as exc:
+            outcome["append"] = exc
+        else:
+            outcome["append"] = "opened"
+
+    worker = threading.Thread(target=keeper_round, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    if worker.is_alive():  # unblock the thread (open the pipe's other end), then fail
+        for flags in (os.O_WRONLY | os.O_NONBLOCK, os.O_RDONLY | os.O_NONBLOCK):
+            try:
+                os.close(os.open(path, flags))
+            except OSError:
+                pass
+        raise AssertionError("the keeper blocked opening a FIFO planted as server.log")
+    assert outcome["shipped"] == 0
+    assert isinstance(outcome["append"], OSError)
+    assert instance_logs.local_size(path) == 0

@@ -186,3 +186,106 @@ def assets(api, workspace, owner):
 def test_a_hostile_json_patch_is_a_400(api, assets, case):
     for url in assets:
         assert_refused(api.patch(url, JSON_BODIES[case], content_type="application/json"))
+
+
+def _laughs(levels: int = 9) -> str:
+    """A "billion laughs": ~400 bytes of anchors and aliases that stand for 9**levels values."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+YAML_BOMBS = {
+    "a billion laughs": _laughs(),
+    "laughs under a known key": "name: x\ntags:\n  " + _laughs().replace("\n", "\n  "),
+    "a node that contains itself": "name: x\ntags: &t {a: *t}\n",
+    "a list that contains itself": "name: &l [*l, *l, *l]\n",
+}
+
+
+@pytest.mark.parametrize("url", CREATE)
+@pytest.mark.parametrize("case", sorted(YAML_BOMBS))
+def test_a_yaml_bomb_is_a_400_at_once(api, url, case):
+    """A few hundred bytes must not keep a web worker walking billions of values (it took minutes)."""
+    import time
+
+    api.post(url, b"name: [warm, up]\n", content_type="application/yaml")  # the first request imports a lot
+    started = time.monotonic()
+    response = api.post(url, YAML_BOMBS[case].encode(), content_type="application/yaml")
+    assert time.monotonic() - started < 2
+    if response.status_code in (401, 403):  # tokens/ wants HTTP Basic, not a bearer token
+        return
+    assert_refused(response)
+    assert "anchors and aliases" in response.content.decode() or "contains it" in response.content.decode()
+
+
+@pytest.mark.parametrize("case", sorted(YAML_BOMBS))
+def test_a_yaml_bomb_in_a_multipart_spec_is_a_400(api, case):
+    response = api.post("/api/v1/workspaces/ws-main/jobs/", {"spec": YAML_BOMBS[case]}, format="multipart")
+    assert_refused(response)
+
+
+def test_an_mlmodel_file_that_is_a_yaml_bomb_is_refused():
+    """MLmodel, python_env.yaml and conda.yaml come from model uploads and from jobs' log_model."""
+    from django.core.exceptions import ValidationError
+
+    from registry.mlmodel import parse_mlmodel
+    from studio import yamlspec
+
+    bomb = "flavors:\n  python_function:\n    " + _laughs().replace("\n", "\n    ")
+    with pytest.raises(ValidationError, match="anchors and aliases"):
+        parse_mlmodel(bomb.encode())
+    with pytest.raises(yamlspec.YAMLTooLarge):
+        yamlspec.safe_load("dependencies: &d [*d]\n")
+    assert yamlspec.safe_load("a: &x [1, 2]\nb: *x\n") == {"a": [1, 2], "b": [1, 2]}  # anchors as such are fine
+
+
+def _zip_with(patch_local, patch_central) -> bytes:
+    """A one-file zip whose local and central headers are altered by the two functions."""
+    import struct  # noqa: F401 - used by the callers' lambdas
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("Dockerfile", "FROM scratch\n" * 4)
+    data = bytearray(buffer.getvalue())
+    patch_local(data, data.find(b"PK\x03\x04"))
+    patch_central(data, data.find(b"PK\x01\x02"))
+    return bytes(data)
+
+
+def _set(data: bytearray, at: int, value: bytes) -> None:
+    data[at : at + len(value)] = value
+
+
+BAD_ZIPS = {
+    # the entry's checksum does not match its data
+    "a wrong CRC": (lambda d, i: _set(d, i + 14, b"\0\0\0\0"), lambda d, j: _set(d, j + 16, b"\0\0\0\0"), "damaged"),
+    # the encryption flag: zipfile wants a password
+    "an encrypted entry": (lambda d, i: _set(d, i + 6, b"\x01"), lambda d, j: _set(d, j + 8, b"\x01"), "encrypted"),
+    # compression method 9 (deflate64), which zipfile does not implement
+    "an unknown compression": (lambda d, i: _set(d, i + 8, b"\x09\0"), lambda d, j: _set(d, j + 10, b"\x09\0"), ""),
+}
+SPEC = "command: echo\nenvironment: azureml:Studio-minimal-py311@latest\n"
+ZIP_UPLOADS = {
+    "codes": ("/api/v1/workspaces/ws-main/codes/", "file", {}),
+    "job code": ("/api/v1/workspaces/ws-main/jobs/", "code", {"spec": SPEC}),
+    "component code": ("/api/v1/workspaces/ws-main/components/", "code", {"spec": "name: c\n" + SPEC}),
+    "environment context": ("/api/v1/workspaces/ws-main/environments/", "context", {"spec": "name: e\n"}),
+    "model files": ("/api/v1/workspaces/ws-main/models/m/versions/", "file", {"spec": "name: m\n"}),
+}
+
+
+@pytest.mark.parametrize("upload", sorted(ZIP_UPLOADS))
+@pytest.mark.parametrize("case", sorted(BAD_ZIPS))
+def test_a_zip_that_cannot_be_read_is_a_400_saying_why(api, upload, case):
+    """Encrypted entries, unknown compression and bad checksums raised RuntimeError,
+    NotImplementedError or BadZipFile out of zipfile: a 500 for every upload of code, context, model."""
+    local, central, word = BAD_ZIPS[case]
+    url, field, extra = ZIP_UPLOADS[upload]
+    archive = io.BytesIO(_zip_with(local, central))
+    archive.name = "upload.zip"
+    api.raise_request_exception = False
+    response = api.post(url, {**extra, field: archive}, format="multipart")
+    assert_refused(response)
+    if word:
+        assert word in response.json()["detail"], response.json()
