@@ -110,3 +110,19 @@ def test_one_submit_of_the_datastore_form_shows_every_problem(page, workspace, o
     assert any("required" in e for e in errors), errors  # the empty name: the form's own check
     assert any("administrator allowed" in e for e in errors), errors  # the folder, in the same round
     screenshot(page, "datastore-form-errors")
+
+
+def test_a_jobs_status_is_on_screen_beside_a_long_display_name_on_a_phone(page, workspace, owner):
+    from tests.e2e.test_first_hour import make_job
+
+    job = make_job(workspace, owner, "long_titled_run")
+    job.display_name = "Train a tiny model with a fairly long display name to see wrapping"
+    job.save(update_fields=["display_name"])
+    sign_in(page, owner.username)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/w/{workspace.name}/jobs/")
+    badge = page.locator("#job-rows tbody tr").first.locator("[data-status]").bounding_box()
+    # Before: the display name stayed on one line and pushed Status off to the right.
+    assert badge and badge["x"] + badge["width"] <= 390, badge
+    assert page.evaluate(PAGE_OVERFLOW) <= 0
+    screenshot(page, "phone-jobs-390")
