@@ -126,3 +126,16 @@ def test_a_jobs_status_is_on_screen_beside_a_long_display_name_on_a_phone(page, 
     assert badge and badge["x"] + badge["width"] <= 390, badge
     assert page.evaluate(PAGE_OVERFLOW) <= 0
     screenshot(page, "phone-jobs-390")
+
+
+def test_a_token_can_be_revoked_on_a_phone_without_scrolling_sideways(page, workspace, owner):
+    from studio.services import do_create_token
+
+    do_create_token(user=owner, name="laptop CLI")
+    sign_in(page, owner.username)
+    page.set_viewport_size(PHONE)
+    page.goto("/account/tokens/")
+    revoke = page.get_by_role("button", name="Revoke").bounding_box()
+    # Before: Revoke sat in the seventh column, off the screen.
+    assert revoke and revoke["x"] + revoke["width"] <= 390, revoke
+    assert page.locator('td[data-label="Last used"]').is_visible(), "nothing is lost: each cell says what it is"
