@@ -39,6 +39,31 @@ def environment_choices(workspace) -> list:
     return [group for group in (("Custom environments", own), ("Curated environments", curated)) if group[1]]
 
 
+INFERENCE_SERVER = "azureml-inference-server-http"
+
+
+def default_environment(workspace) -> str:
+    """The environment a script deployment starts from: the workspace's own (newest first), else
+    a curated one that has Azure's inference server; the first curated one in the alphabet (data
+    preparation) could not serve and would only fail to start."""
+    from django.db.models import Q
+
+    from environments.models import EnvironmentVersion
+
+    groups = dict(environment_choices(workspace))
+    if groups.get("Custom environments"):
+        return groups["Custom environments"][0][0]
+    serving = {
+        f"azureml:{name}:{version}"
+        for name, version in EnvironmentVersion.objects.visible_in(workspace)
+        .filter(archived=False, environment__workspace__isnull=True)
+        .filter(Q(conda_file__contains=INFERENCE_SERVER) | Q(pip_requirements__contains=INFERENCE_SERVER))
+        .values_list("environment__name", "version")
+    }
+    curated = [value for value, _ in groups.get("Curated environments", [])]
+    return next((value for value in curated if value in serving), curated[0] if curated else "")
+
+
 def compute_choices(workspace) -> list[tuple[str, str]]:
     """The workspace's compute targets that can run instances (not attached engines: an instance
     listens on its node); "" is local."""

@@ -19,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from endpoints import deploying, keys, services, views_metrics
 from endpoints.api.views import scoring_uri
-from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, environment_choices
+from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, default_environment
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment, OnlineEndpoint
 from registry.hooks import Link
 from studio.errors import Conflict
@@ -186,10 +186,8 @@ class DeployView(WorkspaceMixin, FormView):
             initial["model"] = model if model.startswith("azureml:") else f"azureml:{model}"
             initial["endpoint_name"] = _suggest_endpoint_name(model)
         if not _is_mlflow(self.workspace, initial.get("model", "")):
-            # A script deployment needs an environment: offer the workspace's own first.
-            groups = environment_choices(self.workspace)
-            if groups:
-                initial["environment"] = groups[0][1][0][0]
+            # A script deployment needs an environment: one that can serve, the workspace's own first.
+            initial["environment"] = default_environment(self.workspace)
         endpoint = OnlineEndpoint.objects.filter(
             workspace=self.workspace, name=self.request.GET.get("endpoint", "")
         ).first()

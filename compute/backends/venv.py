@@ -111,7 +111,7 @@ class VenvBackend:
             compiled = bytecode.compile_venv(python, tmp, env=env, timeout=remaining)
             log(f"Bytecode: {compiled} module(s) compiled in {time.monotonic() - compiled_at:.1f} s (others: cached).")
             bytecode.share_with_cache(tmp, Path(settings.STUDIO_UV_CACHE), log)
-            resolved = self._freeze(uv, python, env)
+            resolved = self._freeze(uv, python, env, log)
             (tmp / MARKER).write_text(spec.spec_hash + "\n")
             self._swap_into_place(tmp, target)
         except BaseException:
@@ -133,7 +133,7 @@ class VenvBackend:
                 f"The interpreter {path} does not exist on this host.",
                 f"Interpreter not found: {path} (user-managed environments use it as it is)",
             )
-        resolved = self._freeze(uv_binary(), path, build_environ(spec.build_env))
+        resolved = self._freeze(uv_binary(), path, build_environ(spec.build_env), log)
         return BuildOutput(
             python=str(path), resolved_packages=resolved, base_image_id=_interpreter_id(str(path)), location=str(path)
         )
@@ -173,7 +173,11 @@ class VenvBackend:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
 
-    def _freeze(self, uv: str, python: Path, env: dict[str, str]) -> list[str]:
+    def _freeze(self, uv: str, python: Path, env: dict[str, str], log: LogFn) -> list[str]:
+        """The installed packages, pinned; empty when they cannot be listed, which the build log
+        then says (the page would otherwise read as if nothing were installed)."""
+        # The sandbox mounts the binary itself, not a symlink's target (a venv that links to another).
+        uv = str(Path(uv).resolve())
         try:
             # uv asks the interpreter about itself, which starts it (and any .pth file it has).
             argv = sandbox.wrap(
@@ -181,10 +185,13 @@ class VenvBackend:
                 workdir="/",
                 readonly=[*sandbox.python_paths(python), uv],
             )
-        except sandbox.SandboxUnavailable:
+        except sandbox.SandboxUnavailable as exc:
+            log(f"Could not list the installed packages: {exc}")
             return []
         out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
         if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or [f"exit code {out.returncode}"])[-1]
+            log(f"Could not list the installed packages: {last[:300]}")
             return []
         return sorted((line.strip() for line in out.stdout.splitlines() if line.strip()), key=str.lower)
 

@@ -27,6 +27,7 @@ from datastores.services.datastores import (  # noqa: F401
     CONNECTION_FIELDS,
     CREDENTIAL_KEYS,
     clean_credentials,
+    connection_problems,
     create_builtin_datastores,
     do_delete_datastore,
     do_delete_path,

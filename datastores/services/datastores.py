@@ -7,9 +7,11 @@ storage service never holds a transaction; nothing is saved when the check fails
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -122,6 +124,74 @@ def _check_storage(datastore: Datastore) -> None:
         raise ValidationError({"__all__": [f"Studio could not list the storage: {exc}"]}) from None
 
 
+class _Problems:
+    """Errors of several independent checks, raised together so a form is fixed in one round
+    rather than one check at a time. A Conflict (409) only when every problem is one."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.conflicts_only = True
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        try:
+            yield
+        except ValidationError as exc:
+            self.conflicts_only &= isinstance(exc, Conflict)
+            found = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+            for field, messages in found.items():
+                self.errors.setdefault(field, []).extend(m for m in messages if m not in self.errors.get(field, []))
+
+    def touch(self, fields: Iterable[str]) -> bool:
+        return any(field in self.errors for field in fields)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise (Conflict if self.conflicts_only else ValidationError)(self.errors)
+
+
+@sensitive_variables("credentials", "secret")
+def _check_connection(datastore: Datastore, connection: dict[str, Any], credentials: Any, problems: _Problems) -> None:
+    """Set a new datastore's connection fields and credentials, noting their problems, and list the
+    storage when they hold: the listing needs nothing else (not a valid name, tags or description)."""
+    with problems.collect():
+        _apply_connection(datastore, connection)
+    with problems.collect():
+        kind, secret = clean_credentials(datastore.type, credentials)
+        datastore.set_credentials(secret, kind)
+    with problems.collect():
+        datastore.full_clean(exclude=["workspace", "created_by", *problems.errors], validate_constraints=False)
+    if not problems.touch((*CONNECTION_FIELDS[datastore.type], "credentials", "credentials_type", NON_FIELD_ERRORS)):
+        with problems.collect():
+            _check_storage(datastore)
+
+
+@sensitive_variables("credentials")
+def connection_problems(
+    workspace: Workspace, *, type: str, credentials: dict | None = None, **connection: Any
+) -> dict[str, list[str]]:
+    """What is wrong with a new datastore's connection and credentials, the listing included, by
+    field. For a form whose other fields failed its own checks: it still reports these at once."""
+    if type not in Datastore.Type.values:
+        return {}
+    problems = _Problems()
+    _check_connection(Datastore(workspace=workspace, type=type), connection, credentials, problems)
+    # The draft has no name or tags of its own: only what concerns the connection is reported.
+    wanted = {*CONNECTION_FIELDS[type], "credentials", NON_FIELD_ERRORS}
+    return {field: messages for field, messages in problems.errors.items() if field in wanted}
+
+
+def _check_new_name(workspace: Workspace, name: str) -> None:
+    if not DATASTORE_NAME.match(name):
+        raise ValidationError({"name": ["Use letters, digits and underscores (as Azure ML does)."]})
+    if name.lower() == "new":
+        raise ValidationError({"name": ["'new' is reserved; choose another name."]})
+    if name.lower() in BUILTIN_DATASTORES:
+        raise Conflict({"name": [f"{name} is the name of a built-in datastore."]})
+    if Datastore.objects.filter(workspace=workspace, name__iexact=name).exists():
+        raise Conflict({"name": [f"A datastore named {name!r} already exists in {workspace.name}."]})
+
+
 @sensitive_variables("credentials", "secret")
 def do_register_datastore(
     workspace: Workspace,
@@ -134,34 +204,29 @@ def do_register_datastore(
     credentials: dict | None = None,
     **connection: Any,
 ) -> Datastore:
-    """Register a datastore after checking that Studio can list it with the given credentials."""
+    """Register a datastore after checking that Studio can list it with the given credentials.
+    Every problem is reported at once: the name's, the connection's and the credentials' and, when
+    the connection and credentials hold, the listing's (even if the name is wrong)."""
     name = (name or "").strip()
-    if not DATASTORE_NAME.match(name):
-        raise ValidationError({"name": ["Use letters, digits and underscores (as Azure ML does)."]})
-    if name.lower() == "new":
-        raise ValidationError({"name": ["'new' is reserved; choose another name."]})
-    if name.lower() in BUILTIN_DATASTORES:
-        raise Conflict({"name": [f"{name} is the name of a built-in datastore."]})
     if type not in Datastore.Type.values:
         raise ValidationError({"type": [f"Choose one of: {', '.join(Datastore.Type.values)}."]})
     unknown = set(connection) - set(ALL_CONNECTION_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: ["Unknown field."]})
-    if Datastore.objects.filter(workspace=workspace, name__iexact=name).exists():
-        raise Conflict({"name": [f"A datastore named {name!r} already exists in {workspace.name}."]})
+    problems = _Problems()
+    with problems.collect():
+        _check_new_name(workspace, name)
     datastore = Datastore(
         workspace=workspace,
         name=name,
         type=type,
         description=(description or "").strip(),
-        tags=clean_tags(tags),
         created_by=actor,
     )
-    _apply_connection(datastore, connection)
-    kind, secret = clean_credentials(type, credentials)
-    datastore.set_credentials(secret, kind)
-    datastore.full_clean(exclude=["workspace", "created_by"], validate_constraints=False)
-    _check_storage(datastore)
+    with problems.collect():
+        datastore.tags = clean_tags(tags)
+    _check_connection(datastore, connection, credentials, problems)
+    problems.raise_any()
     try:
         with transaction.atomic():
             datastore.save()
@@ -184,33 +249,44 @@ def do_update_datastore(
     """Change a datastore's description, tags, connection or credentials ("replace credentials":
     they are never shown, only replaced). A changed connection is checked by listing first."""
     datastore = Datastore.objects.get(pk=datastore.pk)
-    changed: list[str] = []
-    if description is not None and description.strip() != datastore.description:
-        datastore.description = description.strip()
-        changed.append("description")
-    if tags is not None:
-        cleaned = clean_tags(tags)
-        if cleaned != datastore.tags:
-            datastore.tags = cleaned
-            changed.append("tags")
     unknown = set(connection) - set(ALL_CONNECTION_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: ["Unknown field."]})
     given = {k: v for k, v in connection.items() if v is not None}
     if datastore.builtin and (given or credentials):
         raise Conflict({"__all__": ["Built-in datastores keep their storage; only description and tags change."]})
-    connection_changed = _apply_connection(datastore, given) if given else []
-    changed += connection_changed
+    problems = _Problems()
+    changed: list[str] = []
+    if description is not None and description.strip() != datastore.description:
+        datastore.description = description.strip()
+        changed.append("description")
+    if tags is not None:
+        with problems.collect():
+            cleaned = clean_tags(tags)
+            if cleaned != datastore.tags:
+                datastore.tags = cleaned
+                changed.append("tags")
+    connection_changed: list[str] = []
+    if given:
+        with problems.collect():
+            connection_changed = _apply_connection(datastore, given)
     replaced = bool(credentials)
     if replaced:
-        kind, secret = clean_credentials(datastore.type, credentials)
-        datastore.set_credentials(secret, kind)
-        changed.append("credentials")
-    if not changed:
+        with problems.collect():
+            kind, secret = clean_credentials(datastore.type, credentials)
+            datastore.set_credentials(secret, kind)
+    changed += connection_changed + (["credentials"] if replaced else [])
+    if not changed and not problems.errors:
         return datastore
-    datastore.full_clean(exclude=["workspace", "created_by"], validate_constraints=False)
-    if connection_changed or replaced:
-        _check_storage(datastore)
+    with problems.collect():
+        datastore.full_clean(exclude=["workspace", "created_by", *problems.errors], validate_constraints=False)
+    # The listing needs only the connection and credentials: it runs beside a bad tag, not after.
+    if (connection_changed or replaced) and not problems.touch(
+        (*CONNECTION_FIELDS[datastore.type], "credentials", NON_FIELD_ERRORS)
+    ):
+        with problems.collect():
+            _check_storage(datastore)
+    problems.raise_any()
     with transaction.atomic():
         datastore.save()
         activity.record(datastore.workspace, actor, "datastore.updated", datastore.name, fields=changed)

@@ -73,7 +73,9 @@ class DatastoreListView(WorkspaceMixin, ListView):
 
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
 class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
-    """Register a datastore; Studio lists it with the credentials before anything is saved."""
+    """Register a datastore; Studio lists it with the credentials before anything is saved. One
+    submit reports every problem: the form's own (a missing name, a bad tag) come back with the
+    connection's and the listing's, which do not depend on them."""
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -82,12 +84,26 @@ class DatastoreCreateView(DatastoreFormMixin, WorkspaceMixin, FormView):
             values, _ = spec.clean_datastore(
                 body | {"credentials": form.credentials(), **form.connection()}, source="form"
             )
-            datastore = services.do_register_datastore(self.workspace, actor=self.request.user, **values)
         except ValidationError as exc:
             apply_errors(form, exc)
             return self.form_invalid(form)
+        try:
+            datastore = services.do_register_datastore(self.workspace, actor=self.request.user, **values)
+        except ValidationError as exc:  # the service has checked everything, the connection included
+            apply_errors(form, exc)
+            return super().form_invalid(form)
         messages.success(self.request, f"Datastore {datastore.name} registered: Studio could list it.")
         return redirect(datastore)
+
+    def form_invalid(self, form):
+        connection = {*services.CONNECTION_FIELDS.get(form.kind, ()), *SECRETS, "credential_kind", "type"}
+        if not connection & set(form.errors):
+            problems = services.connection_problems(
+                self.workspace, type=form.kind, credentials=form.credentials(), **form.connection()
+            )
+            if problems:
+                apply_errors(form, ValidationError(problems))
+        return super().form_invalid(form)
 
 
 @method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")

@@ -131,6 +131,33 @@ def test_names_are_checked(workspace, owner, local_folder):
         services.do_register_datastore(workspace, actor=owner, name="TWICE", type="local", path=str(local_folder))
 
 
+def test_every_problem_of_a_new_datastore_comes_back_at_once(workspace, owner):
+    with pytest.raises(ValidationError) as caught:
+        services.do_register_datastore(
+            workspace,
+            actor=owner,
+            name="has-dash",
+            type="azure_blob",
+            account_name="Not_Valid",
+            container_name="",
+            credentials={},
+        )
+    errors = caught.value.message_dict
+    assert set(errors) == {"name", "account_name", "container_name", "credentials"}, errors
+    assert not isinstance(caught.value, Conflict), "a 409 only when the clash is the only problem"
+
+
+def test_a_taken_name_and_an_unlistable_folder_are_reported_together(workspace, owner, local_folder):
+    services.do_register_datastore(workspace, actor=owner, name="taken", type="local", path=str(local_folder))
+    with pytest.raises(ValidationError) as caught:
+        services.do_register_datastore(
+            workspace, actor=owner, name="taken", type="local", path=str(local_folder / "missing")
+        )
+    errors = caught.value.message_dict
+    assert set(errors) == {"name", "path"}, errors
+    assert "already exists" in errors["name"][0] and "is not a folder" in errors["path"][0]
+
+
 def test_credentials_are_replaced_never_read_back(azurite_server, workspace, owner):
     container = azurite_server.container()
     api = token_client(owner)

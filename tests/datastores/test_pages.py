@@ -72,6 +72,45 @@ def test_an_azure_form_with_a_wrong_key_shows_the_error_and_saves_nothing(owner_
     assert "Replace the stored credentials" in edit
 
 
+def test_one_submit_reports_the_forms_own_problems_with_the_connections(owner_client, workspace):
+    """A missing name and bad tags (the form's own checks) come back together with the folder's
+    problem, not in a second round after the user fixed the first."""
+    url = f"/w/{workspace.name}/datastores/new/"
+    bad = owner_client.post(url, {"name": "", "type": "local", "path": "/etc", "tags": "=x"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert "This field is required." in page
+    assert "administrator allowed" in page
+    assert page.count('class="field has-error"') == 3, "name, folder and tags are each marked"
+    assert not Datastore.objects.filter(workspace=workspace, builtin=False).exists()
+
+
+def test_a_bad_name_and_a_wrong_key_are_reported_in_one_submit(owner_client, workspace, azurite_server):
+    container = azurite_server.container()
+    data = {
+        "name": "has-dash",
+        "type": "azure_blob",
+        "account_name": azurite_server.account,
+        "container_name": container,
+        "endpoint": azurite_server.endpoint,
+        "protocol": "http",
+        "credential_kind": "account_key",
+        "account_key": "C" * 86 + "==",
+    }
+    bad = owner_client.post(f"/w/{workspace.name}/datastores/new/", data)
+    assert bad.status_code == 400
+    assert b"Use letters, digits and underscores" in bad.content
+    assert b"could not list" in bad.content
+    # With the name left empty (the form's own check), the listing still runs in the same submit.
+    empty = owner_client.post(f"/w/{workspace.name}/datastores/new/", data | {"name": ""})
+    assert b"This field is required." in empty.content and b"could not list" in empty.content
+    # Fields the listing needs come first: with no key at all, no listing is tried.
+    keyless = owner_client.post(f"/w/{workspace.name}/datastores/new/", data | {"name": "", "account_key": ""})
+    assert b"Give exactly one of an account key or a SAS token." in keyless.content
+    assert b"could not list" not in keyless.content
+    assert not Datastore.objects.filter(workspace=workspace, type="azure_blob").exists()
+
+
 def test_uploading_a_folder_from_the_page_keeps_its_structure(owner_client, workspace):
     body, ctype = encode_multipart_formdata(
         [("file", ("photos/a/1.txt", b"one", "text/plain")), ("file", ("photos/b/2.txt", b"two", "text/plain"))]

@@ -291,3 +291,20 @@ def test_an_mlflow_model_deploys_from_the_form_with_no_script_and_no_environment
     assert deployment.scoring_script == "" and deployment.environment.startswith("azureml:iris-mlflow-env:")
     page = client.get(W.format(ws=workspace.name) + "iris-ep/deployments/").content.decode()
     assert "MLflow model, no script" in page
+
+
+def test_without_environments_of_its_own_the_deploy_form_starts_from_the_curated_one_that_can_serve(
+    client, workspace, owner
+):
+    from environments import curated
+    from registry import services as registry
+
+    curated.sync()
+    sink = registry.upload_sink_for(workspace)
+    sink.open("model.pkl").write(b"not used")
+    sink.finish()
+    registry.do_create_model_version_from_upload(workspace, sink, actor=owner, name="plain")
+    client.force_login(owner)
+    page = client.get(W.format(ws=workspace.name) + "deploy/?model=azureml:plain:1")
+    # Before: Studio-data-prep, first in the alphabet, which has no inference server to start.
+    assert page.context["form"].initial["environment"] == "azureml:Studio-sklearn-1.9-inference:1"

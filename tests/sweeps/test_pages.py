@@ -131,3 +131,20 @@ def test_the_trials_api_lists_a_sweeps_trials_to_members_only(
     assert [r["job_status"] for r in rows] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.NOT_STARTED]
     assert token_client(outsider).get(url).status_code in (403, 404)
     assert token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/tune_trial_0/trials/").status_code == 404
+
+
+def test_a_failed_sweep_says_why_once_and_counts_trials_without_the_metric_apart(
+    client, owner, workspace, plain_env, no_dispatch
+):
+    assert _submit(owner, workspace, name="quiet").status_code == 201
+    sweep = Job.objects.get(name="quiet")
+    why = "Trial 1 (quiet_trial_1) completed without logging the primary metric 'acc'."
+    sweep.sweep.trials.filter(number=0).update(state=TrialState.NO_METRIC)
+    sweep.sweep.trials.filter(number=1).update(state=TrialState.FAILED)
+    type(sweep.sweep).objects.filter(pk=sweep.sweep.pk).update(notice=why)
+    Job.objects.filter(pk=sweep.pk).update(status=JobStatus.FAILED, failure_reason=why)
+    client.force_login(owner)
+    page = client.get(f"/w/{workspace.name}/sweeps/quiet/").content.decode()
+    assert page.count("completed without logging the primary metric") == 1, "the same words are not shown twice"
+    assert "<dt>Failed</dt><dd>1</dd>" in page
+    assert "<dt>No primary metric</dt><dd>1</dd>" in page
