@@ -5,13 +5,16 @@ open than the pool has connections, and the server never opens more than the poo
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -119,3 +122,28 @@ def test_api_requests_are_answered_while_more_log_streams_are_open_than_the_pool
         for stream, _ in streams:
             stream.close()
         workers.stop(server)
+
+
+def _pool_setting(**env: str) -> subprocess.CompletedProcess:
+    code = "import studio.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('pool'))"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_DB_POOL", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean | {"STUDIO_SECRET_KEY": "x" * 50, **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_pool_setting_applies_to_postgresql_only_and_refuses_persistent_connections():
+    postgres = "postgres://studio@127.0.0.1:5432/studio"
+    assert _pool_setting(DATABASE_URL=postgres).stdout.strip() == "None", "off unless the web entry sets it"
+    on = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="6").stdout.strip()
+    assert on == "{'min_size': 2, 'max_size': 6, 'timeout': 10}"
+    assert _pool_setting(STUDIO_DB_POOL_SIZE="6").stdout.strip() == "None", "SQLite has no pool"
+    both = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="6", DATABASE_CONN_MAX_AGE="60")
+    assert both.returncode != 0 and "STUDIO_DB_POOL_SIZE and DATABASE_CONN_MAX_AGE exclude each other" in both.stderr
+    bad = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="many")
+    assert "STUDIO_DB_POOL_SIZE must be a whole number" in bad.stderr
