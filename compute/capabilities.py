@@ -11,6 +11,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
+from compute import sandbox
+from compute.backends import get_backend
+from compute.engines import check_engine
+from compute.models import Node
+from compute.sizes import Machine
+from studio import crypto
+
 logger = logging.getLogger(__name__)
 
 PYTHON_NAMES = ["python3"] + [f"python3.{minor}" for minor in range(8, 15)]
@@ -30,9 +39,6 @@ def host_report(target=None) -> dict[str, Any]:
 def largest_machine():
     """The biggest machine Studio sees: this host, or any node that reported a bigger one (a
     cluster's nodes may run elsewhere). Sizes are offered and defaulted against it."""
-    from compute.models import Node
-    from compute.sizes import Machine
-
     best = Machine(os.cpu_count() or 1, memory_mb(), gpu_count())
     for cpus, memory, gpus in (
         Node.objects.responsive().filter(cpu_count__gt=0).values_list("cpu_count", "memory_mb", "gpus")[:200]
@@ -81,8 +87,6 @@ def backends(target=None) -> dict[str, dict[str, Any]]:
 def _sandbox() -> dict[str, Any]:
     """How user code runs on this node's venv backend (compute/sandbox.py); a node that may not
     run it at all reports the backend unavailable, with the reason."""
-    from compute import sandbox
-
     state = sandbox.status()
     out: dict[str, Any] = {"sandboxed": state.sandboxed, "sandbox": state.headline[:400]}
     if not state.allowed:
@@ -91,40 +95,10 @@ def _sandbox() -> dict[str, Any]:
 
 
 def _available(kind: str) -> tuple[bool, str]:
-    try:
-        from compute.backends import get_backend
-    except ImportError:
-        get_backend = None
-    if get_backend is not None:
-        return get_backend(kind).available()
-    if kind == "venv":
-        uv = shutil.which("uv")
-        return (True, uv) if uv else (False, "uv is not on PATH")
-    return _local_docker()
-
-
-def _local_docker() -> tuple[bool, str]:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=5)
-        try:
-            version = client.version().get("Version", "?")
-        finally:
-            client.close()
-    except Exception as exc:
-        from compute.engines import explain
-
-        return False, f"Docker engine not reachable: {explain(exc)}"
-    return True, f"Docker {version}"
+    return get_backend(kind).available()
 
 
 def _attached_engine(target) -> dict[str, Any]:
-    from django.core.exceptions import ValidationError
-
-    from compute.engines import check_engine
-    from studio import crypto
-
     try:
         info = check_engine(target.docker_host, crypto.decrypt_json(target.tls_encrypted) or None)
     except ValidationError as exc:

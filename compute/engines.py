@@ -21,13 +21,17 @@ from django.core.exceptions import ValidationError
 from studio import crypto
 
 CHECK_TIMEOUT = 8  # seconds; an ssh:// engine needs a round trip or two more than tcp://
+# The docker SDK is imported where an engine is used, not at the top: importing it loads paramiko
+# (its ssh:// transport), about a second on a busy 2-core machine, and this module is imported at
+# start-up by every Django process (compute.backends, compute.capabilities), the web and the
+# management commands included, most of which never talk to an engine.
 
 
 @contextlib.contextmanager
 def docker_client(docker_host: str, tls: dict[str, str] | None = None, timeout: int = 60) -> Iterator[Any]:
     """A docker SDK client for `docker_host` ("tcp://…", "ssh://…", "unix://…"); closed on exit."""
-    import docker
-    from docker.tls import TLSConfig
+    import docker  # the docker SDK on use (see the note at the top)
+    from docker.tls import TLSConfig  # the docker SDK on use (see the note at the top)
 
     with tempfile.TemporaryDirectory(prefix="studio-tls-") as folder:
         tls_config = None

@@ -26,11 +26,22 @@ import time
 from typing import Any
 
 from celery import signals
+from celery.worker import state
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.dispatch import Signal
 
+from compute import local_scaler
+from compute.capabilities import host_report
 from compute.models import LOCAL_QUEUE
+from compute.services import (
+    Directive,
+    NodeRefused,
+    do_record_heartbeat,
+    do_register_node,
+    mark_node_stopped,
+    target_for_queue,
+)
 from compute.signals import node_agent_started, node_agent_stopping
 
 logger = logging.getLogger("compute.node")
@@ -75,9 +86,6 @@ class NodeAgent:
     def start(self) -> None:
         """Register the nodes (in the worker's main thread, before it takes a task) and start
         heart-beating."""
-        from compute.capabilities import host_report
-        from compute.services import NodeRefused, do_register_node, target_for_queue
-
         for queue in self.queues:
             try:
                 report = host_report(target_for_queue(queue))
@@ -123,7 +131,6 @@ class NodeAgent:
             self._thread.join(timeout=self.interval + 10)
         if self.node_ids:
             self._announce(node_agent_stopping)
-        from compute.services import mark_node_stopped
 
         for node_id in self.node_ids.values():
             try:
@@ -163,9 +170,6 @@ class NodeAgent:
             connection.close()
 
     def beat(self) -> None:
-        from compute.capabilities import host_report
-        from compute.services import Directive, do_record_heartbeat, target_for_queue
-
         close_old_connections()
         self._beats += 1
         running = running_tasks()
@@ -202,8 +206,6 @@ class NodeAgent:
 def running_tasks() -> list[dict[str, str]]:
     """The tasks this worker is executing: [{"id", "name"}] (read from Celery's worker state,
     which the main thread changes while we read: retry on a concurrent change)."""
-    from celery.worker import state
-
     for _ in range(5):
         try:
             return [{"id": r.id, "name": r.name} for r in list(state.active_requests)]
@@ -229,8 +231,6 @@ def _on_worker_ready(sender=None, **kwargs) -> None:
         logger.exception("could not register this worker as a node; shutting down")
         _agent.request_shutdown("registration failed")
     if LOCAL_QUEUE in queues:
-        from compute import local_scaler
-
         local_scaler.start_in_this_worker()
 
 
@@ -240,8 +240,6 @@ def _on_worker_shutting_down(**kwargs) -> None:
 
 
 def _on_worker_shutdown(**kwargs) -> None:
-    from compute import local_scaler
-
     local_scaler.stop_in_this_worker()  # the nodes it started go with it
     if _agent is not None:
         _agent.stop()

@@ -21,7 +21,7 @@ class ComputeTargetQuerySet(WorkspaceScopedQuerySet):
 class NodeQuerySet(models.QuerySet):
     def live(self) -> NodeQuerySet:
         """Nodes whose process says it is up (they may still be silent; see `silent_since`)."""
-        from compute.models import LIVE_NODE_STATES
+        from compute.models import LIVE_NODE_STATES  # here: compute.models imports this module
 
         return self.filter(state__in=LIVE_NODE_STATES)
 

@@ -11,6 +11,7 @@ Plain Python, no Django: it must not die of what kills the worker.
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import subprocess
 import sys
@@ -38,8 +39,6 @@ def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM it if the supervisor is killed outright (SIGKILL), so a
     worker never outlives it unsupervised (Linux; elsewhere nothing)."""
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

@@ -8,6 +8,7 @@ import time
 from celery import shared_task
 from django.utils import timezone
 
+from compute import scaling, services
 from compute.models import DispatchProbe
 
 
@@ -28,14 +29,10 @@ def probe(self, probe_id: int, sent_at: float, hold_seconds: float = 0) -> None:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=120)
 def reap_nodes() -> int:
     """Mark silent nodes Unreachable (sending compute.signals.node_lost) and settle targets."""
-    from compute.services import reap_nodes as reap
-
-    return len(reap())
+    return len(services.reap_nodes())
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=360)
 def autoscale() -> int:
     """Recompute desired node counts; call the scaler hook where they changed."""
-    from compute.scaling import autoscale as run
-
-    return len(run())
+    return len(scaling.autoscale())

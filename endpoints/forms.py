@@ -4,9 +4,14 @@ same managedOnlineEndpoint / managedOnlineDeployment mappings the API and the CL
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from compute.models import ComputeTarget, ComputeType
 from endpoints import spec
 from endpoints.models import AuthMode
+from environments.models import EnvironmentVersion
+from registry.models import ModelVersion
+from studio.versioning import version_sort_key
 
 NEW_ENDPOINT = "__new__"
 CODE_SUFFIXES = (".py", ".zip")
@@ -14,9 +19,6 @@ CODE_SUFFIXES = (".py", ".zip")
 
 def model_choices(workspace) -> list[tuple[str, str]]:
     """Every live model version of the workspace as `azureml:name:version`, newest first per model."""
-    from registry.models import ModelVersion
-    from studio.versioning import version_sort_key
-
     rows = ModelVersion.objects.filter(workspace=workspace, archived=False).select_related("model")
     ordered = sorted(rows, key=lambda v: version_sort_key(v.version), reverse=True)
     ordered.sort(key=lambda v: v.model.name.lower())
@@ -26,9 +28,6 @@ def model_choices(workspace) -> list[tuple[str, str]]:
 def environment_choices(workspace) -> list:
     """Grouped `azureml:name:version` choices: the workspace's own environments, then curated
     ones; newest version first."""
-    from environments.models import EnvironmentVersion
-    from studio.versioning import version_sort_key
-
     rows = EnvironmentVersion.objects.visible_in(workspace).filter(archived=False).select_related("environment")
     ordered = sorted(rows, key=lambda v: version_sort_key(v.version), reverse=True)
     ordered.sort(key=lambda v: v.environment.name.lower())
@@ -67,8 +66,6 @@ def default_environment(workspace) -> str:
 def compute_choices(workspace) -> list[tuple[str, str]]:
     """The workspace's compute targets that can run instances (not attached engines: an instance
     listens on its node); "" is local."""
-    from compute.models import ComputeTarget, ComputeType
-
     targets = ComputeTarget.objects.filter(workspace=workspace).exclude(
         type__in=(ComputeType.LOCAL, ComputeType.ATTACHED)
     )
@@ -77,8 +74,6 @@ def compute_choices(workspace) -> list[tuple[str, str]]:
 
 def _name(value: str) -> str:
     """Azure's endpoint/deployment name rule, as the services check it, on the form's field."""
-    from django.core.exceptions import ValidationError
-
     try:
         return spec.check_name(value)
     except ValidationError as exc:

@@ -23,9 +23,10 @@ from collections import Counter
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from compute.models import LOCAL_QUEUE, Node, NodeState
+from compute.models import LOCAL_QUEUE, ComputeType, Node, NodeState
 from endpoints import routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 
@@ -41,12 +42,31 @@ def drain_seconds() -> float:
 
 
 def place_all(queues: set[str] | None = None) -> dict[str, int]:
-    """Place every deployment's instances (only those on `queues` when given)."""
+    """Place every deployment's instances (only those on `queues` when given: a node's keeper
+    runs this every round, so the other targets' deployments are not even read)."""
     counts: Counter[str] = Counter()
-    for deployment in OnlineDeployment.objects.select_related("compute__workspace"):
-        if queues is None or queue_of(deployment) in queues:
-            counts.update(place(deployment.pk))
+    deployments = OnlineDeployment.objects.all()
+    if queues is not None:
+        deployments = deployments.filter(on_queues(queues))
+    for deployment_id in deployments.values_list("pk", flat=True):
+        counts.update(place(deployment_id))
     return dict(counts)
+
+
+def on_queues(queues: set[str]) -> Q:
+    """The deployments whose `queue_of` is one of `queues`, as a filter (the SQL side of
+    `ComputeTarget.queue_name`: `compute.local` for the local type, else
+    `compute.<workspace>.<target>`; neither name can hold a dot)."""
+    where = Q(pk__in=[])
+    for queue in queues:
+        if queue == LOCAL_QUEUE:
+            where |= Q(compute=None) | Q(compute__type=ComputeType.LOCAL)
+            continue
+        prefix, _, rest = queue.partition(".")
+        workspace, _, name = rest.partition(".")
+        if prefix == "compute" and workspace and name and "." not in name:
+            where |= Q(compute__workspace__name=workspace, compute__name=name) & ~Q(compute__type=ComputeType.LOCAL)
+    return where
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 import queue
 import re
 import threading
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import close_old_connections, connections
 from django.http import HttpResponse
+from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
 
 from endpoints import metrics, mirror, routes
@@ -272,8 +274,6 @@ async def _flusher() -> None:
         try:
             await _in_thread(mirror.flush_all)
         except Exception:  # noqa: BLE001 - a failed flush loses one interval, never the router
-            import logging
-
             logging.getLogger(__name__).exception("flushing endpoint metrics failed")
 
 
@@ -297,8 +297,6 @@ def _host_allowed(host: str) -> bool:
     """Django's ALLOWED_HOSTS check (the mount skips Django's request cycle), remembered per host."""
     allowed = _hosts.get(host)
     if allowed is None:
-        from django.http.request import split_domain_port, validate_host
-
         domain, _ = split_domain_port(host)
         allowed = bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
         if len(_hosts) < 1000:  # a flood of made-up hosts is checked every time, never stored

@@ -24,6 +24,8 @@ from django.conf import settings
 from endpoints import keys
 from endpoints.models import AuthMode, DeploymentInstance, InstanceStatus, OnlineEndpoint
 from studio import crypto
+from studio.models import AccessToken, Workspace, hash_token
+from studio.permissions import VIEW, can
 
 # The header every instance's server requires (endpoints/serving/launch_server.py checks it).
 KEY_HEADER = "X-Studio-Instance-Key"
@@ -197,9 +199,6 @@ def load(workspace: str, name: str, previous: Route | None = None) -> Route | No
 
 def token_allowed(route: Route, presented: str) -> bool:
     """A member's active API token that may view the endpoint's workspace (synchronous)."""
-    from studio.models import AccessToken, Workspace, hash_token
-    from studio.permissions import VIEW, can
-
     token = AccessToken.objects.select_related("user").filter(key_hash=hash_token(presented)).first()
     if not (token and token.state == "active" and token.user.is_active):
         return False

@@ -28,8 +28,10 @@ from typing import Protocol
 from django.conf import settings
 
 from compute import sandbox
+from compute.backends.docker_runner import INSTALL_LABEL, NODE_LABEL, chown_tree, docker_client, job_user
 from compute.models import Backend
 from endpoints.models import DeploymentInstance, OnlineDeployment
+from environments.builds import ensure_built
 
 log = logging.getLogger(__name__)
 # The server binds 0.0.0.0 (its DEFAULT_HOST) and has no auth of its own: the launcher binds it to
@@ -38,6 +40,10 @@ LAUNCH = (Path(__file__).parent / "serving" / "launch_server.py").read_text()
 KEY_FILE = ".instance-key"
 INSTANCE_LABEL = "studio.instance"
 CONTAINER_ROOT = "/instance"
+# The docker SDK is imported where a container is handled, not here: importing it loads paramiko
+# (its ssh:// transport), about a second on a busy 2-core machine, and this module is imported by
+# every Django process (endpoints.apps -> node_keeper -> instances), the web and management
+# commands included, while only a docker-backend target's node ever runs a container.
 
 
 @dataclass
@@ -116,8 +122,6 @@ class ProcessRuntime:
         self._children: dict[int, subprocess.Popen] = {}
 
     def start(self, launch: Launch) -> int:
-        from environments.builds import ensure_built
-
         deployment = launch.instance.deployment
         python = ensure_built(
             deployment.environment_version, "venv", workspace=deployment.endpoint.workspace, actor=None
@@ -191,10 +195,7 @@ class ContainerRuntime:
         return f"studio-instance-{settings.STUDIO_INSTALL_ID}-{instance_pk}"
 
     def start(self, launch: Launch) -> int:
-        from docker.types import LogConfig
-
-        from compute.backends.docker_runner import INSTALL_LABEL, NODE_LABEL, chown_tree, docker_client, job_user
-        from environments.builds import ensure_built
+        from docker.types import LogConfig  # the docker SDK on use (see the note at the top)
 
         instance = launch.instance
         deployment = instance.deployment
@@ -247,9 +248,7 @@ class ContainerRuntime:
             client.close()
 
     def alive(self, instance: DeploymentInstance, folder: Path) -> bool:
-        import docker.errors
-
-        from compute.backends.docker_runner import docker_client
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         if not instance.pid:
             return False
@@ -263,8 +262,6 @@ class ContainerRuntime:
         return bool(state.get("Running"))
 
     def stop(self, instance: DeploymentInstance) -> None:
-        from compute.backends.docker_runner import docker_client
-
         client = docker_client()
         try:
             self._remove(client, instance.pk)
@@ -273,7 +270,7 @@ class ContainerRuntime:
 
     def _remove(self, client, instance_pk: int) -> None:
         """Killed and removed at once: a stopped instance has already drained its requests."""
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         try:
             client.api.remove_container(self.name(instance_pk), force=True)
@@ -283,9 +280,7 @@ class ContainerRuntime:
     def sweep(self, worker_names: Collection[str], keep: Collection[int]) -> int:
         """Remove this install's instance containers of these nodes' workers whose instance is not
         in `keep` (deleted, moved away, or left by a worker that died). Returns how many."""
-        import docker.errors
-
-        from compute.backends.docker_runner import INSTALL_LABEL, NODE_LABEL, docker_client
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         removed = 0
         client = docker_client(timeout=10)

@@ -13,18 +13,17 @@ from django.db import transaction
 from compute.models import ComputeTarget, ComputeType
 from endpoints import keys, mlflow_scoring, spec
 from endpoints.models import OnlineDeployment, OnlineEndpoint
+from endpoints.tasks import reconcile_instances
 from environments.resolve import resolve_environment
 from jobs import integrations
 from jobs.code import open_file
 from jobs.models import CodeSnapshot
 from registry import services as registry
-from studio import activity
+from studio import activity, crypto
 from studio.errors import Conflict
 
 
 def _wake_reconcile() -> None:
-    from endpoints.tasks import reconcile_instances
-
     transaction.on_commit(lambda: reconcile_instances.delay())
 
 
@@ -87,8 +86,6 @@ def do_regenerate_key(endpoint: OnlineEndpoint, key_type: str, *, actor) -> None
     endpoint = OnlineEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     current = keys.read(endpoint)
     current[key_type] = keys.new_key()
-    from studio import crypto
-
     endpoint.keys_encrypted = crypto.encrypt_json(current)
     endpoint.save(update_fields=["keys_encrypted"])
     activity.record(endpoint.workspace, actor, "endpoint.keys_regenerated", endpoint.name, key_type=key_type)

@@ -22,6 +22,7 @@ from endpoints.api.views import scoring_uri
 from endpoints.forms import NEW_ENDPOINT, DeployForm, EndpointForm, TrafficForm, default_environment
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment, OnlineEndpoint
 from registry.hooks import Link
+from registry.models import ModelVersion
 from studio.errors import Conflict
 from studio.forms import apply_errors
 from studio.permissions import can
@@ -254,8 +255,6 @@ class DeployView(WorkspaceMixin, FormView):
 
 def _is_mlflow(workspace, ref: str) -> bool:
     """Whether `azureml:name:version` names an MLflow model of the workspace."""
-    from registry.models import ModelVersion
-
     name, _, version = ref.removeprefix("azureml:").partition(":")
     found = ModelVersion.objects.filter(workspace=workspace, model__name=name, version=version).first()
     return found is not None and found.type == ModelVersion.Type.MLFLOW

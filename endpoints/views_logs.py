@@ -19,7 +19,7 @@ from django.views import View
 from endpoints import instance_logs
 from endpoints.models import DeploymentInstance
 from endpoints.views import EndpointMixin
-from studio import logs
+from studio import logs, stream_connections
 
 MAX_SLICE = 512 * 1024
 MAX_EVENT = 256 * 1024
@@ -113,6 +113,7 @@ class _Tail:
                     self.status = status
                     out.append(_event("status", {"status": status}, self.offset))
             if not out:
+                stream_connections.release(pooled_only=True)  # a pooled one serves others meanwhile
                 time.sleep(POLL)
         if time.monotonic() - self.started > MAX_CONNECTION:
             self.done = True

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a streaming response (a live log) gives its database connection back before it streams.
+    "studio.stream_connections.ReleaseConnectionsForStreams",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +121,20 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+# A psycopg connection pool of at most this many connections, for the web process only: its
+# entries set it (Procfile, docker-compose.yml). uvicorn runs every sync request in a new thread,
+# and without a pool each request opens (and closes) its own PostgreSQL connection. Not for Celery
+# workers (they fork: a pool's threads would not survive) nor management commands. 0: no pool.
+DB_POOL_SIZE = env_int("STUDIO_DB_POOL_SIZE", 0, minimum=0)
+if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("STUDIO_DB_POOL_SIZE and DATABASE_CONN_MAX_AGE exclude each other: set one")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_SIZE),
+        "max_size": DB_POOL_SIZE,
+        # A request waits this long for a free connection, then fails (500) rather than hang.
+        "timeout": env_int("STUDIO_DB_POOL_TIMEOUT", 10, minimum=1),
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server read while the worker writes logs.
     DATABASES["default"]["OPTIONS"] = {

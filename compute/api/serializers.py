@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from compute.models import ComputeTarget, ComputeType, Node
+from compute.overview import attach
 
 TYPE_FIELDS = {
     ComputeType.CLUSTER: {"min_instances", "max_instances", "idle_time_before_scale_down", "tier", "desired_nodes"},
@@ -87,8 +88,6 @@ class ComputeSerializer(serializers.ModelSerializer):
 
 def _overview(target: ComputeTarget):
     if not hasattr(target, "overview"):
-        from compute.overview import attach
-
         attach([target])
     return target.overview
 

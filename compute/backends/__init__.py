@@ -10,7 +10,10 @@ Builds are idempotent by spec hash: the venv folder and the image tag are named 
 
 from __future__ import annotations
 
+from compute.backends import runners
 from compute.backends.base import BuildError, BuildOutput, BuildSpec, failing_line
+from compute.backends.docker import DockerBackend
+from compute.backends.venv import VenvBackend
 from compute.models import Backend
 
 # The backend kinds, in the order pages show them: compute.models.Backend is their one definition.
@@ -22,12 +25,8 @@ __all__ = ["KINDS", "BuildError", "BuildOutput", "BuildSpec", "failing_line", "g
 def get_backend(kind: str):
     """The backend for `kind` ("venv" or "docker")."""
     if kind == Backend.VENV:
-        from compute.backends.venv import VenvBackend
-
         return VenvBackend()
     if kind == Backend.DOCKER:
-        from compute.backends.docker import DockerBackend
-
         return DockerBackend()
     raise ValueError(f"unknown backend {kind!r}; choose one of {', '.join(KINDS)}")
 
@@ -35,6 +34,4 @@ def get_backend(kind: str):
 def runner_for(kind: str):
     """The run half of backend `kind`: where a job's folder appears, how it is sandboxed and
     started (compute/backends/runners.py)."""
-    from compute.backends.runners import runner_for as _runner_for
-
-    return _runner_for(kind)
+    return runners.runner_for(kind)

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+from django.conf import settings
+
+from studio.text import strip_ansi
 
 LogFn = Callable[[str], None]
 
@@ -82,8 +91,6 @@ def build_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a build process: a clean one (the worker's path, locale and proxies
     only), plus uv's settings, the CA bundle this network needs and the environment's own
     build variables."""
-    from django.conf import settings
-
     env = {k: v for k, v in os.environ.items() if INHERITED.match(k)}
     env |= {
         "HOME": tempfile.gettempdir(),
@@ -101,9 +108,6 @@ def build_environ(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def uv_binary() -> str:
     """The uv that ships in Studio's own virtualenv (a PyPI package, so every install has it)."""
-    import shutil
-    import sys
-
     beside = Path(sys.executable).parent / "uv"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -149,8 +153,6 @@ def failing_line(lines: Iterable[str]) -> str:
     """The most telling line of a failed build log ("" when none stands out), with its root cause
     when the tool printed one. Colour codes (Docker paints a RUN step's stderr red) are dropped
     first, so the patterns see the text."""
-    from studio.text import strip_ansi
-
     lines = [strip_ansi(line).strip().lstrip("╰─▶").strip() for line in lines if line.strip()]
     for pattern, template in _FAILURE_PATTERNS:
         for at in range(len(lines) - 1, -1, -1):
@@ -170,10 +172,6 @@ def stream_command(
     """Run `cmd`, passing each output line to `log` as it is printed; returns all lines. A
     non-zero exit raises BuildError with the telling line; the process group is killed on
     timeout or on any error, so nothing outlives the build."""
-    import signal
-    import subprocess
-    import threading
-
     lines: list[str] = []
     proc = subprocess.Popen(
         cmd,

@@ -21,10 +21,14 @@ from compute.backends.base import BuildError, BuildOutput, BuildSpec, LogFn, fai
 REPOSITORY = "studio-env"
 ENV_PREFIX = "/opt/studio-env"
 FREEZE_FILE = f"{ENV_PREFIX}/studio-freeze.txt"
+# The docker SDK is imported where an engine is used, not at the top: importing it loads paramiko
+# (its ssh:// transport), about a second on a busy 2-core machine, and this module is imported at
+# start-up by every Django process (compute.backends, compute.capabilities), the web and the
+# management commands included, most of which never talk to an engine.
 
 
 def client(timeout: int | None = None):
-    import docker
+    import docker  # the docker SDK on use (see the note at the top)
 
     return docker.from_env(timeout=timeout or settings.STUDIO_BUILD_TIMEOUT)
 
@@ -34,10 +38,6 @@ class DockerBackend:
     product = "image"
 
     def available(self) -> tuple[bool, str]:
-        try:
-            import docker  # noqa: F401
-        except ImportError:
-            return False, "the docker Python package is not installed"
         try:
             c = client(timeout=5)
             c.ping()
@@ -49,7 +49,7 @@ class DockerBackend:
         return f"{REPOSITORY}:{spec_hash}"
 
     def exists(self, location: str) -> bool:
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         try:
             client(timeout=10).images.get(location)
@@ -58,7 +58,7 @@ class DockerBackend:
         return True
 
     def build(self, spec: BuildSpec, log: LogFn, *, nocache: bool = False) -> BuildOutput:
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         if spec.user_managed:
             raise BuildError(
@@ -152,7 +152,7 @@ class DockerBackend:
 
     def _check_bases(self, engine, dockerfile: str, log: LogFn) -> list[str]:
         """Every FROM image must be in the engine already (Studio never pulls). Returns their ids."""
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         stages: set[str] = set()
         ids = []
@@ -174,7 +174,7 @@ class DockerBackend:
         return ids
 
     def _stream_build(self, engine, context: Path, dockerfile: str, tag: str, spec, log: LogFn, *, nocache: bool):
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         image_id = ""
         errors: list[str] = []
@@ -217,7 +217,7 @@ class DockerBackend:
 
     def _resolved_packages(self, engine, tag: str) -> list[str]:
         """`pip freeze` of the image, read in a throwaway container with no network."""
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         script = (
             f"cat {FREEZE_FILE} 2>/dev/null || python3 -m pip list --format=freeze 2>/dev/null "

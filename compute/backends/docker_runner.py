@@ -17,16 +17,22 @@ import os
 import threading
 from collections.abc import Callable
 
+from django.conf import settings
+
 from compute.backends.process_runner import RunResult, RunSpec, Sink
 
 LABEL = "studio.job"
 INSTALL_LABEL = "studio.install"
 NODE_LABEL = "studio.node"
 NOBODY = 65534
+# The docker SDK is imported where an engine is used, not at the top: importing it loads paramiko
+# (its ssh:// transport), about a second on a busy 2-core machine, and this module is imported at
+# start-up by every Django process (compute.backends, compute.capabilities), the web and the
+# management commands included, most of which never talk to an engine.
 
 
 def docker_client(base_url: str = "", timeout: int = 60):
-    import docker
+    import docker  # the docker SDK on use (see the note at the top)
 
     if base_url:
         return docker.DockerClient(base_url=base_url, timeout=timeout)
@@ -62,8 +68,7 @@ class DockerRun:
         self._killed = threading.Event()
 
     def start(self) -> None:
-        from django.conf import settings
-        from docker.types import LogConfig
+        from docker.types import LogConfig  # the docker SDK on use (see the note at the top)
 
         spec = self.spec
         volumes = {str(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in spec.mounts}
@@ -123,7 +128,7 @@ class DockerRun:
             sink(tail)
 
     def wait(self) -> RunResult:
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         status = self.container.wait()
         try:
@@ -157,7 +162,7 @@ class DockerRun:
         self._remove()
 
     def _remove(self) -> None:
-        import docker.errors
+        import docker.errors  # the docker SDK on use (see the note at the top)
 
         if self.container is not None:
             try:
@@ -170,7 +175,7 @@ class DockerRun:
 
 
 def _stop(container, grace: float) -> None:
-    import docker.errors
+    import docker.errors  # the docker SDK on use (see the note at the top)
 
     try:
         container.stop(timeout=max(1, int(grace)))
@@ -188,8 +193,7 @@ def remove_leftovers(is_over: Callable[[str], bool], client, node: str) -> int:
     it could): only containers labelled with this install's id and this node are looked at, and
     one is kept while `is_over(label)` says its job still runs. A container that is already gone
     (removed by its own runner meanwhile) is skipped. Returns how many were removed."""
-    import docker.errors
-    from django.conf import settings
+    import docker.errors  # the docker SDK on use (see the note at the top)
 
     wanted = [f"{INSTALL_LABEL}={settings.STUDIO_INSTALL_ID}", f"{NODE_LABEL}={node}"]
     removed = 0

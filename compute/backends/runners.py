@@ -14,8 +14,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.conf import settings
+
 from compute import sandbox
+from compute.backends.docker_runner import NODE_LABEL, DockerRun, docker_client, image_env, job_user, remove_leftovers
 from compute.backends.process_runner import Mount, ProcessRun, RunSpec
+from compute.engines import client_for_target
 
 CONTAINER_ROOT = "/job"  # where a container sees the job's folder
 
@@ -57,10 +61,6 @@ class DockerRunner:
     in_container = True
 
     def isolation(self) -> str:
-        from django.conf import settings
-
-        from compute.backends.docker_runner import job_user
-
         uid, gid = job_user()
         return (
             f"Sandbox: container as uid {uid}:{gid}, no capabilities, no-new-privileges, "
@@ -72,8 +72,6 @@ class DockerRunner:
 
     def image_path(self, target, image: str) -> str:
         """PATH as the image sets it (its venv first)."""
-        from compute.backends.docker_runner import image_env
-
         with engine(target) as client:
             return image_env(client, image).get("PATH", "")
 
@@ -91,8 +89,6 @@ class DockerRunner:
 
     @contextlib.contextmanager
     def running(self, spec: RunSpec, *, target=None, node: str = "", is_over: Callable[[str], bool] | None = None):
-        from compute.backends.docker_runner import NODE_LABEL, DockerRun, remove_leftovers
-
         spec.labels = {**spec.labels, NODE_LABEL: node}
         with engine(target) as client:
             if is_over is not None:
@@ -106,12 +102,9 @@ def engine(target) -> Iterator:
     """A docker client for a compute target: an attached engine (with its TLS material), else the
     engine this node reaches (DOCKER_HOST or the local socket). Closed on exit."""
     if target is not None and getattr(target, "docker_host", ""):
-        from compute.engines import client_for_target
-
         with client_for_target(target) as client:
             yield client
         return
-    from compute.backends.docker_runner import docker_client
 
     client = docker_client()
     try:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from compute import demand, engines
+from compute import demand, engines, tasks
 from compute.models import (
     LOCAL_NAME,
     Backend,
@@ -296,8 +296,6 @@ def do_request_drain(node: Node, *, target: ComputeTarget, actor: Actor) -> Node
 def do_send_probe(target: ComputeTarget, *, actor: Actor | None, hold_seconds: float = 0) -> DispatchProbe:
     """Send a no-op task to the target's queue; the node that runs it records who and how fast.
     `actor` None is Studio itself (bench/dispatch.py)."""
-    from compute import tasks
-
     if actor is not None and not can_manage_machine(actor, target):
         raise PermissionDenied(machine_denied_message(target))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -117,8 +118,6 @@ class OnlineEndpointViewSet(EndpointAssetViewSet):
 
 def _minutes(request) -> int:
     """`?minutes=` of a metrics request: 1 to 7 days' worth, 60 when absent."""
-    from django.core.exceptions import ValidationError
-
     raw = request.query_params.get("minutes", "60")
     if not raw.isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
         raise ValidationError({"minutes": ["minutes is a whole number from 1 to 10080."]})

@@ -16,7 +16,7 @@ from django.views import View
 from jobs import artifacts, code, logfiles
 from jobs.models import FINAL_STATUSES, Job
 from jobs.views.base import JobMixin
-from studio import logs
+from studio import logs, stream_connections
 
 POLL = 0.05
 STATUS_EVERY = 1.0
@@ -89,6 +89,7 @@ class _Tail:
                     self.done = True
                     break
             if not out:
+                stream_connections.release(pooled_only=True)  # a pooled one serves others meanwhile
                 time.sleep(POLL)
         if time.monotonic() - self.started > MAX_CONNECTION:
             self.done = True

@@ -9,11 +9,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compute.models import Node
+from compute.models import Node, NodeState
 from endpoints import keys, placement, services
-from endpoints.models import DeploymentInstance, InstanceStatus
+from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
+from endpoints.node_keeper import Keeper
 from tests.compute.conftest import make_target, purged, register, wait_for
 from tests.endpoints.helpers import deploy_script
 
@@ -84,6 +87,55 @@ def test_an_update_keeps_the_old_generation_until_the_new_one_is_ready(workspace
     assert placement.place(deployment.pk) == {"draining": 1}
     old.refresh_from_db()
     assert old.status == InstanceStatus.DRAINING and old.stop_at is not None
+
+
+def test_a_nodes_keeper_round_reads_and_locks_only_the_deployments_of_its_own_target(
+    transactional_db, workspace, owner, light
+):
+    own, other = (
+        make_target(workspace, owner, name="own-cluster", max_instances=2),
+        make_target(workspace, owner, name="other"),
+    )
+    mine, peer = register(own, "mine@host"), register(own, "peer@host")
+    register(other, "other@host")
+    # This worker's own node is paused: what it places goes to its Ready peer, so the round starts
+    # no server here and the test sees placement alone.
+    Node.objects.filter(pk=mine.pk).update(state=NodeState.PAUSED)
+    endpoint = services.do_create_endpoint(workspace, {"name": "keeper-ep"}, actor=owner)
+
+    def deploy(name, **more):
+        return services.do_create_deployment(endpoint, {"name": name, **light, **more}, actor=owner)
+
+    owned = [deploy("own-a", compute="own-cluster"), deploy("own-b", compute="own-cluster")]
+    foreign = [deploy("other-a", compute="other"), deploy("other-b", compute="other"), deploy("on-local")]
+
+    with CaptureQueriesContext(connection) as queries:
+        Keeper({own.queue_name: mine.pk}).round()
+
+    assert all([r.node_id for r in _rows(d)] == [peer.pk] for d in owned), "its own target's are placed"
+    assert not DeploymentInstance.objects.filter(deployment__in=foreign).exists(), "the others are not touched"
+    if connection.features.has_select_for_update:
+        locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert len(locks) == len(owned), locks
+    # The periodic task (no queues) still places every deployment.
+    assert placement.place_all()["placed"] == 2
+    placed_on = DeploymentInstance.objects.filter(deployment__in=foreign).values_list("node__worker_name", flat=True)
+    assert set(placed_on) == {"other@host", None}, "on-local waits: this test runs no local node"
+
+
+def test_the_queue_filter_matches_queue_of_for_every_kind_of_target(workspace, owner, light):
+    cluster = make_target(workspace, owner, name="cpu-cluster")
+    endpoint = services.do_create_endpoint(workspace, {"name": "queue-ep"}, actor=owner)
+    deployments = [
+        services.do_create_deployment(endpoint, {"name": "on-cluster", **light, "compute": "cpu-cluster"}, actor=owner),
+        services.do_create_deployment(endpoint, {"name": "on-local", **light, "compute": "local"}, actor=owner),
+        services.do_create_deployment(endpoint, {"name": "no-compute", **light}, actor=owner),
+    ]
+    for queue in (cluster.queue_name, "compute.local", "compute.other.cpu-cluster", "compute.x", "nonsense"):
+        expected = {d.pk for d in deployments if placement.queue_of(d) == queue}
+        assert (
+            set(OnlineDeployment.objects.filter(placement.on_queues({queue})).values_list("pk", flat=True)) == expected
+        ), queue
 
 
 SCORE_WHERE = """

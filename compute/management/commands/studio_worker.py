@@ -15,6 +15,9 @@ import socket
 from django.core.management.base import BaseCommand, CommandError
 
 from compute.models import LOCAL_NAME, LOCAL_QUEUE, ComputeTarget, ComputeType
+from compute.node import current_agent, is_compute_queue
+from compute.services import NodeRefused, check_room
+from studio.celery import app
 
 
 class Command(BaseCommand):
@@ -45,9 +48,6 @@ class Command(BaseCommand):
     def handle(
         self, *args, compute: str, concurrency: int | None, pool: str, loglevel: str, hostname, extra_queue, **options
     ):
-        from compute.services import NodeRefused, check_room
-        from studio.celery import app
-
         target = self._target(compute)
         queue = target.queue_name if target is not None else LOCAL_QUEUE
         if concurrency is None:
@@ -60,7 +60,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         label = LOCAL_NAME if target is None else f"{target.workspace.name}.{target.name}"
         hostname = hostname or f"{label}.{os.getpid()}@{socket.gethostname()}"
-        from compute.node import is_compute_queue
 
         extra = [q for q in dict.fromkeys(extra_queue) if q != queue]
         if any(is_compute_queue(q) for q in extra):
@@ -81,8 +80,6 @@ class Command(BaseCommand):
         try:
             worker.start()
         finally:
-            from compute.node import current_agent
-
             agent = current_agent()
             if agent is not None:
                 agent.stop()
