@@ -278,10 +278,11 @@ def do_submit_job(
 def do_release_job(job: Job, message: str) -> bool:
     """Send a held job (Not started, see `do_submit_job`) to its compute: Queued, enqueued when the
     transaction commits. False when it is no longer held (canceled meanwhile)."""
-    if not advance(job.pk, JobStatus.NOT_STARTED, JobStatus.QUEUED, message):
+    # The stored reason is a plain one: the parent's next child waits on this path, and the job
+    # page works out the live reason of a Queued job itself (`queue_wait_reason`).
+    reason = f"waiting for {job.compute_name} to pick it up"
+    if not advance(job.pk, JobStatus.NOT_STARTED, JobStatus.QUEUED, message, wait_reason=reason):
         return False
-    job.status = JobStatus.QUEUED
-    job.wait_reason = queue_wait_reason(job)
-    Job.objects.filter(pk=job.pk).update(wait_reason=job.wait_reason)
+    job.status, job.wait_reason = JobStatus.QUEUED, reason
     enqueue(job)
     return True

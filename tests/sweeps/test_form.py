@@ -59,7 +59,7 @@ def test_a_sweep_submitted_from_the_form_runs_the_rows_as_its_search_space(
     assert spec["seed"] == 3 and spec["max_concurrent_trials"] == 2 and spec["goal"] == "maximize"
     assert spec["early_termination"]["slack_factor"] == 0.1 and spec["early_termination"]["delay_evaluation"] == 2
     trials = list(sweep.sweep.trials.select_related("job"))
-    assert len(trials) == 3 and all(t.job.code_id == sweep.code_id for t in trials), "two running, one ready"
+    assert len(trials) == 4 and all(t.job.code_id == sweep.code_id for t in trials), "two running, two ready"
 
 
 def test_bad_input_is_answered_on_its_field_or_row(client, owner, workspace, plain_env, no_dispatch):

@@ -34,9 +34,12 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     assert answer.status_code == 201, answer.content
     sweep = Job.objects.get(name="tune")
     trials = list(Job.objects.filter(parent=sweep).order_by("pk"))
-    assert [t.status for t in trials] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.NOT_STARTED], (
-        "two at a time, the next one ready"
-    )
+    assert [t.status for t in trials] == [
+        JobStatus.QUEUED,
+        JobStatus.QUEUED,
+        JobStatus.NOT_STARTED,
+        JobStatus.NOT_STARTED,
+    ], "two at a time, the next two ready"
     assert all(0.0067 < float(t.command.split("(")[1].split(")")[0]) < 0.37 for t in trials)
     client.force_login(owner)
     assert client.get(f"/w/{workspace.name}/jobs/tune/").url == f"/w/{workspace.name}/sweeps/tune/"
@@ -54,7 +57,7 @@ def test_the_sweep_page_shows_progress_and_cancel_cancels_the_trials(
     assert sweep.status == JobStatus.CANCELED
     assert set(Job.objects.filter(parent=sweep).values_list("status", flat=True)) == {JobStatus.CANCELED}
     assert set(sweep.sweep.trials.values_list("state", flat=True)) == {TrialState.CANCELED}
-    assert Job.objects.filter(parent=sweep).count() == 3, "no trial is started after the cancel"
+    assert Job.objects.filter(parent=sweep).count() == 4, "no trial is started after the cancel"
     partial = client.get(f"/w/{workspace.name}/sweeps/tune/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="sweep-body")
     assert partial.status_code == 286 and b"<html" not in partial.content
     client.force_login(outsider)
@@ -65,23 +68,24 @@ def test_a_trial_that_cannot_be_started_stops_the_sweep_with_the_reason(
     owner, workspace, plain_env, no_dispatch, django_capture_on_commit_callbacks
 ):
     from jobs import services
+    from sweeps.services import on_trial_started
 
     services.do_submit_job(
-        workspace, actor=owner, data={"command": "true", "environment": "plain:1", "name": "t_trial_3"}
+        workspace, actor=owner, data={"command": "true", "environment": "plain:1", "name": "t_trial_4"}
     )
     assert _submit(owner, workspace, name="t").status_code == 201
     sweep = Job.objects.get(name="t")
-    first, second, ready = sweep.sweep.trials.select_related("job", "job__workspace")
+    trials = list(sweep.sweep.trials.select_related("job", "job__workspace"))
     with django_capture_on_commit_callbacks(execute=True):
-        services.do_cancel_job(first.job, actor=owner)  # the ready trial 2 starts in its place
-        services.do_cancel_job(second.job, actor=owner)  # trial 3 is asked: its name is taken
+        services.do_cancel_job(trials[0].job, actor=owner)  # the ready trial 2 starts in its place
+    on_trial_started(sweep.pk, trials[2].job_id)  # as it runs, trial 4 is asked: its name is taken
     sweep.sweep.refresh_from_db()
-    assert "Trial 3 could not be started" in sweep.sweep.stop_reason and "t_trial_3" in sweep.sweep.stop_reason
-    assert sweep.sweep.trials.count() == 3
-    ready.job.refresh_from_db()
-    assert ready.job.status == JobStatus.QUEUED
+    assert "Trial 4 could not be started" in sweep.sweep.stop_reason and "t_trial_4" in sweep.sweep.stop_reason
+    assert sweep.sweep.trials.count() == 4
+    assert Job.objects.get(pk=trials[3].job_id).status == JobStatus.CANCELED, "the ready trial 3 never starts"
     with django_capture_on_commit_callbacks(execute=True):
-        services.do_cancel_job(ready.job, actor=owner)
+        for trial in trials[1:3]:
+            services.do_cancel_job(Job.objects.get(pk=trial.job_id), actor=owner)
     sweep.refresh_from_db()
     assert sweep.status == JobStatus.FAILED and "could not be started" in sweep.failure_reason
 
@@ -125,10 +129,9 @@ def test_the_trials_api_lists_a_sweeps_trials_to_members_only(
     assert _submit(owner, workspace, name="tune").status_code == 201
     url = f"/api/v1/workspaces/{workspace.name}/jobs/tune/trials/"
     rows = token_client(members["reader"]).get(url).json()
-    assert (
-        [r["number"] for r in rows] == [0, 1, 2] and rows[0]["job"] == "tune_trial_0" and rows[0]["state"] == "running"
-    )
-    assert [r["job_status"] for r in rows] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.NOT_STARTED]
+    assert [r["number"] for r in rows] == [0, 1, 2, 3] and rows[0]["job"] == "tune_trial_0"
+    assert rows[0]["state"] == "running"
+    assert [r["job_status"] for r in rows] == [JobStatus.QUEUED] * 2 + [JobStatus.NOT_STARTED] * 2
     assert token_client(outsider).get(url).status_code in (403, 404)
     assert token_client(owner).get(f"/api/v1/workspaces/{workspace.name}/jobs/tune_trial_0/trials/").status_code == 404
 

@@ -174,7 +174,7 @@ def test_canceling_the_sweep_cancels_its_trials(node, mlflow_env, workspace, own
         assert wait_status(child, JobStatus.CANCELED, timeout=60)
     sweep.refresh_from_db()
     assert sweep.status == JobStatus.CANCELED
-    assert Job.objects.filter(parent=sweep).count() == 3, "the two running and the one ready ahead"
+    assert Job.objects.filter(parent=sweep).count() == 4, "the two running and the two ready ahead"
 
 
 def test_a_bayesian_sweep_runs_on_real_trials_and_its_best_model_is_registered(
