@@ -299,6 +299,7 @@ def test_a_sweep_yaml_uploads_its_trial_code_and_bad_bounds_name_their_line(cli,
     assert created.code == 0, created
     assert json.loads(created.out)["type"] == "sweep"
     trials = Job.objects.filter(parent__name="tune")
-    assert trials.count() == 2 and all(t.code is not None and t.code.file_count == 1 for t in trials)
+    assert trials.count() == 4, "two running, the next two ready"
+    assert all(t.code is not None and t.code.file_count == 1 for t in trials)
     assert refused.code == 1
     assert "bad.yml, line 14: search_space.b.upper" in refused.err and "from 1" in refused.err
