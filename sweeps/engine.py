@@ -261,23 +261,12 @@ def report(the_study, number: int, points: list[tuple[int, float]]) -> bool:
 
 
 def tell(the_study, number: int, value: float | None, state: str, *, known=None) -> None:
-    """Close a trial: complete with its value, pruned, or failed. Telling twice is harmless.
-    `known`: the trial as read under the sweep's lock (`open_study`), so it is not read again."""
+    """Close a trial: complete with its value, pruned, or failed. Telling twice is harmless, and a
+    NaN value fails the trial. `known`: the trial as read under the sweep's lock (`open_study`)."""
     frozen = known if known is not None else the_study.get_trials(deepcopy=False)[number]
     if frozen.state != TrialState.RUNNING:
         return
-    if state == "pruned" or known is None:
-        if state == "complete":
-            the_study.tell(number, value)
-        else:
-            the_study.tell(number, state=TrialState.PRUNED if state == "pruned" else TrialState.FAIL)
-        return
-    # A trial read under the sweep's lock is told as Study.tell tells it (the sampler's
-    # after_trial, then the stored state), without the two reads of the trial Study.tell makes
-    # around it (twelve storage statements of an advance's forty-two). A NaN value, which
-    # Study.tell refuses with an error, fails the trial instead.
-    values = [float(value)] if state == "complete" and value is not None and not math.isnan(value) else None
-    final = TrialState.COMPLETE if values is not None else TrialState.FAIL
-    the_study._thread_local.cached_all_trials = None
-    the_study.sampler.after_trial(the_study, frozen, final, values)
-    the_study._storage.set_trial_state_values(frozen._trial_id, final, values)
+    if state == "complete" and value is not None and not math.isnan(value):
+        the_study.tell(number, float(value), skip_if_finished=True)
+    else:
+        the_study.tell(number, state=TrialState.PRUNED if state == "pruned" else TrialState.FAIL, skip_if_finished=True)

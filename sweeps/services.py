@@ -105,9 +105,12 @@ def on_trial_ended(parent_id: int, child_id: int) -> None:
 
 
 def on_trial_started(parent_id: int, child_id: int) -> None:
-    """The jobs hook: a trial's command runs (this is a thread of its runner): the sweep is
-    advanced while it runs, so its next trial is ready before a slot frees."""
-    advance_sweep(parent_id)
+    """The jobs hook: a trial's command runs (this is a thread of its runner): a sweep that keeps
+    trials ready is advanced while it runs, so its next trial is ready before a slot frees (one
+    that does not advances when a trial ends, and has nothing to do here)."""
+    spec = Sweep.objects.filter(job_id=parent_id).values_list("spec", flat=True).first()
+    if spec is not None and ready_ahead(SweepSpec.from_dict(spec)):
+        advance_sweep(parent_id)
 
 
 def advance_sweep(job_id: int) -> None:
