@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-bench-"))
-os.environ.setdefault("STUDIO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("STUDIO_SECURE_SSL", "false")
-os.environ.setdefault("STUDIO_MANIFEST_STATIC", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ["DJANGO_SETTINGS_MODULE"] = "studio.settings"
+from bench_django import setup_django  # a sibling of this script
 
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402

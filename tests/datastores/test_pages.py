@@ -45,10 +45,10 @@ def test_registering_a_local_folder_through_the_form(owner_client, workspace, lo
     assert b"<html" not in partial.content and b"readme.txt" in partial.content
 
 
-def test_an_azure_form_with_a_wrong_key_shows_the_error_and_saves_nothing(owner_client, workspace, azurite_server):
-    container = azurite_server.container()
-    data = {
-        "name": "blob",
+def _wrong_key_form(azurite_server, container: str, name: str) -> dict:
+    """The Azure Blob form for Azurite's container, with an account key Azurite refuses."""
+    return {
+        "name": name,
         "type": "azure_blob",
         "account_name": azurite_server.account,
         "container_name": container,
@@ -57,6 +57,11 @@ def test_an_azure_form_with_a_wrong_key_shows_the_error_and_saves_nothing(owner_
         "credential_kind": "account_key",
         "account_key": "C" * 86 + "==",
     }
+
+
+def test_an_azure_form_with_a_wrong_key_shows_the_error_and_saves_nothing(owner_client, workspace, azurite_server):
+    container = azurite_server.container()
+    data = _wrong_key_form(azurite_server, container, "blob")
     bad = owner_client.post(f"/w/{workspace.name}/datastores/new/", data)
     assert bad.status_code == 400
     assert b"could not list" in bad.content
@@ -87,16 +92,7 @@ def test_one_submit_reports_the_forms_own_problems_with_the_connections(owner_cl
 
 def test_a_bad_name_and_a_wrong_key_are_reported_in_one_submit(owner_client, workspace, azurite_server):
     container = azurite_server.container()
-    data = {
-        "name": "has-dash",
-        "type": "azure_blob",
-        "account_name": azurite_server.account,
-        "container_name": container,
-        "endpoint": azurite_server.endpoint,
-        "protocol": "http",
-        "credential_kind": "account_key",
-        "account_key": "C" * 86 + "==",
-    }
+    data = _wrong_key_form(azurite_server, container, "has-dash")
     bad = owner_client.post(f"/w/{workspace.name}/datastores/new/", data)
     assert bad.status_code == 400
     assert b"Use letters, digits and underscores" in bad.content
