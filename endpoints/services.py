@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from compute import services as compute_services
 from compute.models import ComputeTarget, ComputeType
 from endpoints import keys, mlflow_scoring, spec
 from endpoints.models import OnlineDeployment, OnlineEndpoint
@@ -119,18 +120,11 @@ def _resolve_code(workspace, code: Any, script: str) -> CodeSnapshot:
 def _check_assignee(target: ComputeTarget | None, actor) -> None:
     """A deployment on a compute instance runs what only its assignee may change: another member
     who changed its model, code, environment or variables would run their code on that instance."""
-    if target is None or target.type != ComputeType.INSTANCE or actor is None or not actor.is_authenticated:
+    if target is None or actor is None or not actor.is_authenticated:
         return
-    if target.assigned_to_id != actor.pk:
-        owner = target.assigned_to.get_username() if target.assigned_to else "nobody"
-        raise ValidationError(
-            {
-                "compute": [
-                    f"This deployment runs on the compute instance {target.name}, assigned to {owner}: only they "
-                    "may change what it runs. Scale it, or move it to another compute target (compute)."
-                ]
-            }
-        )
+    compute_services.check_assignee(
+        target, actor, work="deployments", hint="Others may scale it, or move it to another compute target (compute)."
+    )
 
 
 def _resolve_compute(workspace, value: Any, *, actor) -> ComputeTarget | None:

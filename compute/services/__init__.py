@@ -17,6 +17,7 @@ from compute.services.nodes import (  # noqa: F401
 from compute.services.targets import (  # noqa: F401
     LOCAL_DEFAULTS,
     MACHINE_FIELDS,
+    check_assignee,
     check_can_accept,
     check_can_operate,
     create_local_target,

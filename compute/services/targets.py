@@ -322,20 +322,25 @@ def check_can_operate(user: Actor, target: ComputeTarget) -> ComputeTarget:
 def check_can_accept(target: ComputeTarget, user: Actor) -> None:
     """Raise a ValidationError (on "compute") saying why a job of `user` cannot go to `target`."""
     kind = target.get_type_display()
+    check_assignee(target, user, work="jobs", hint="Pick another compute target.")
     if target.type == ComputeType.INSTANCE:
-        if target.assigned_to_id is None:
-            _refuse(f"Instance {target.name} has no assigned user, so it runs nobody's jobs. Assign it first.")
-        if target.assigned_to_id != user.pk:
-            owner = target.assigned_to.get_username() if target.assigned_to else "someone else"
-            _refuse(
-                f"Instance {target.name} is assigned to {owner}: only their jobs run on it. "
-                "Pick another compute target."
-            )
         if target.state in (TargetState.STOPPED, TargetState.STOPPING):
             _refuse(f"Instance {target.name} is stopped: start it first.")
     if target.state == TargetState.FAILED:
         reason = f": {target.state_message}" if target.state_message else ""
         _refuse(f"{kind} {target.name} failed{reason}. Start it again or pick another compute target.")
+
+
+def check_assignee(target: ComputeTarget, user: Actor, *, work: str, hint: str) -> None:
+    """Raise a ValidationError (on "compute") when `target` is a compute instance not assigned to
+    `user`: only its assignee's `work` (jobs, deployments) runs there."""
+    if target.type != ComputeType.INSTANCE:
+        return
+    if target.assigned_to_id is None:
+        _refuse(f"Instance {target.name} has no assigned user, so it runs nobody's {work}. Assign it first.")
+    if target.assigned_to_id != user.pk:
+        owner = target.assigned_to.get_username() if target.assigned_to else "someone else"
+        _refuse(f"Instance {target.name} is assigned to {owner}: only their {work} run on it. {hint}")
 
 
 def refusal_to_run(target: ComputeTarget | None, user: Actor | None) -> str:
