@@ -174,7 +174,9 @@
     // A file link may name itself for people (an endpoint's instance ids mean little to them).
     var link = document.querySelector('[data-log-file="' + (window.CSS && CSS.escape ? CSS.escape(file) : file) + '"]');
     var label = (link && link.dataset.logLabel) || file;
-    this.root.querySelector(".log-name").textContent = label;
+    var name = this.root.querySelector(".log-name");
+    name.textContent = label;
+    name.title = label;
     this.body.setAttribute("aria-label", label);
     this.root.querySelector("[data-log-download]").href = this.root.dataset.downloadUrl + "?file=" + encodeURIComponent(file);
     this.setState("Loading…");

@@ -111,7 +111,18 @@
       return line;
     }
 
+    // A chart with nothing to draw says so instead of showing empty axes; Chart.js measures its
+    // box when drawing, so the box is shown before the update.
+    function show(canvasId, hasData, data) {
+      var note = root.querySelector('[data-chart-empty="' + canvasId + '"]');
+      var box = document.getElementById(canvasId).parentNode;
+      note.hidden = hasData;
+      if (!hasData && data.final) note.textContent = "No trial logged " + data.metric + ".";
+      box.hidden = !hasData;
+    }
+
     function apply(data) {
+      show("sweep-parallel", data.trials.some(function (t) { return t.value !== null; }), data);
       if (!parallel) {
         parallel = makeParallel(document.getElementById("sweep-parallel"));
         curves = makeCurves(document.getElementById("sweep-curves"), data.metric);
@@ -127,6 +138,7 @@
         data.points[number].forEach(function (p) { line.data.push({ x: p[0], y: p[1] }); });
         line.data.sort(function (a, b) { return a.x - b.x; });
       });
+      show("sweep-curves", curves.data.datasets.some(function (d) { return d.data.length > 0; }), data);
       curves.update();
       cursor = data.cursor;
       root.setAttribute("data-loaded", String(data.trials.length));

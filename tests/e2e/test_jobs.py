@@ -55,6 +55,15 @@ def test_submit_watch_live_lines_and_cancel_another(page, live_server, workspace
     job = Job.objects.get(display_name="Live lines")
     assert Job.objects.get(pk=job.pk).status == JobStatus.RUNNING, "the lines arrived while the job ran"
     assert page.locator("[data-log-state]").inner_text().startswith("●")
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.fill("[data-log-search]", "line")  # the widest the toolbar gets: a match count beside the box
+    middles = page.evaluate(
+        "() => [...document.querySelector('.log-toolbar').children]"
+        ".filter(c => c.offsetParent)"
+        ".map(c => { const r = c.getBoundingClientRect(); return Math.round((r.top + r.bottom) / 2); })"
+    )
+    assert max(middles) - min(middles) <= 2, f"the log toolbar is one line at 1280 px: {middles}"
+    page.fill("[data-log-search]", "")
     screenshot(page, "jobs-live-log")
     body.get_by_text("finished", exact=True).wait_for(timeout=30_000)
     page.locator("#job-head .status-completed").wait_for(timeout=15_000)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import sys
 
 from jobs.models import Job, JobStatus
+from tests.conftest import token_client
 from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_jobs import node  # noqa: F401 - fixture
-from tests.jobs.conftest import make_environment, make_zip
+from tests.jobs.conftest import make_environment, make_zip, no_dispatch, plain_env  # noqa: F401 - fixtures
 from tests.sweeps.conftest import LIGHT_TRIAL
 
 
@@ -76,6 +77,7 @@ def test_submit_a_sweep_from_the_form_and_watch_its_trials_live(page, live_serve
     assert curves == [8] * 5, curves
 
     # The parallel-coordinates chart: one axis per hyperparameter, then the metric.
+    assert page.locator('[data-chart-empty="sweep-parallel"]').is_hidden(), "no 'nothing logged' once trials have"
     chart = page.locator("#sweep-parallel")
     chart.scroll_into_view_if_needed()
     labels = page.evaluate("() => window.Chart.getChart('sweep-parallel').data.labels.map(l => l[0])")
@@ -115,3 +117,32 @@ def test_a_search_space_row_is_one_line_of_level_inputs_on_a_desktop(
     # q had a line of its own, and the inputs under a wrapped label sat lower than their neighbours.
     # (a select is drawn 2 px lower than a text box; a wrapped label moved an input down ~20 px)
     assert len(tops) >= 8 and max(tops) - min(tops) <= 4, tops
+
+
+def test_a_sweep_whose_trials_logged_nothing_yet_says_so_instead_of_drawing_empty_axes(
+    page,
+    live_server,
+    transactional_db,
+    workspace,
+    owner,
+    plain_env,  # noqa: F811
+    no_dispatch,  # noqa: F811
+):
+    spec = {
+        "type": "sweep",
+        "name": "quiet",
+        "trial": {"command": "python -c 'print(${{search_space.lr}})'", "environment": "plain:1"},
+        "search_space": {"lr": {"type": "uniform", "min_value": 0, "max_value": 1}},
+        "objective": {"primary_metric": "acc", "goal": "maximize"},
+        "sampling_algorithm": {"type": "random", "seed": 1},
+        "limits": {"max_total_trials": 3, "max_concurrent_trials": 1},
+    }
+    answer = token_client(owner).post(f"/api/v1/workspaces/{workspace.name}/jobs/", spec, format="json")
+    assert answer.status_code == 201, answer.content
+    sign_in(page, owner.username)
+    page.goto(f"/w/{workspace.name}/sweeps/quiet/")
+    page.wait_for_function("() => document.querySelector('[data-sweep-charts]').dataset.loaded !== undefined")
+    for chart in ("sweep-parallel", "sweep-curves"):
+        assert page.locator(f'[data-chart-empty="{chart}"]').is_visible(), chart
+        assert page.locator(f"#{chart}").is_hidden(), chart
+    assert "No trial has logged acc yet" in page.locator(".sweep-charts").inner_text()

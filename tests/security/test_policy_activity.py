@@ -31,6 +31,7 @@ EXEMPT = {
     "do_bulk": "applies another do_* function to each job, which records its own event",
     "do_add_curated_version": "curated environments belong to no workspace: Studio adds them from its own files",
     "do_connect": "adlfs's connection method, overridden in datastores/storage.py: not a Studio state change",
+    "do_release_job": "a sweep's ready trial sent to its queue: submitted is job.submitted, this its timeline",
     # Run data a job logs through MLflow: kept on the run itself, like its log lines.
     **dict.fromkeys(
         [
