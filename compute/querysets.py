@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +17,30 @@ class ComputeTargetQuerySet(WorkspaceScopedQuerySet):
 
     def of_types(self, *types: str) -> ComputeTargetQuerySet:
         return self.filter(type__in=types)
+
+    def on_queues(self, queues: Collection[str]) -> ComputeTargetQuerySet:
+        return self.filter(queue_filter(queues))
+
+
+def queue_filter(queues: Collection[str], via: str = "") -> models.Q:
+    """The targets whose `queue_name` is one of `queues`, as a filter on targets (or, through
+    `via`, such as "compute__", on what points at one): the SQL side of `ComputeTarget.queue_name`,
+    `compute.local` for the local type, else `compute.<workspace>.<target>` (neither name can hold
+    a dot)."""
+    from compute.models import LOCAL_QUEUE, ComputeType  # here: compute.models imports this module
+
+    where = models.Q(pk__in=[])
+    for queue in queues:
+        if queue == LOCAL_QUEUE:
+            where |= models.Q(**{f"{via}type": ComputeType.LOCAL})
+            continue
+        prefix, _, rest = queue.partition(".")
+        workspace, _, name = rest.partition(".")
+        if prefix == "compute" and workspace and name and "." not in name:
+            where |= models.Q(**{f"{via}workspace__name": workspace, f"{via}name": name}) & ~models.Q(
+                **{f"{via}type": ComputeType.LOCAL}
+            )
+    return where
 
 
 class NodeQuerySet(models.QuerySet):

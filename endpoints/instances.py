@@ -219,11 +219,10 @@ def reconcile(node_ids: Collection[int]) -> dict[str, int]:
 def _container_workers(node_ids: Collection[int]) -> set[str]:
     """The worker names of those of these nodes that serve a docker-backend target (whose
     instance containers, unlike processes, outlive the worker that started them)."""
-    docker_queues = {
-        t.queue_name for t in ComputeTarget.objects.filter(backend=Backend.DOCKER).select_related("workspace")
-    }
-    nodes = Node.objects.filter(pk__in=node_ids, queue__in=docker_queues)
-    return set(nodes.values_list("worker_name", flat=True))
+    nodes = dict(Node.objects.filter(pk__in=node_ids).values_list("worker_name", "queue"))
+    docker = ComputeTarget.objects.on_queues(set(nodes.values())).filter(backend=Backend.DOCKER)
+    docker_queues = {t.queue_name for t in docker.select_related("workspace")}
+    return {worker for worker, queue in nodes.items() if queue in docker_queues}
 
 
 def _remove(instance: DeploymentInstance, counts: dict[str, int]) -> None:

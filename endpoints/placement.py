@@ -26,7 +26,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from compute.models import LOCAL_QUEUE, ComputeType, Node, NodeState
+from compute.models import LOCAL_QUEUE, Node, NodeState
+from compute.querysets import queue_filter
 from endpoints import routes
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 
@@ -54,18 +55,11 @@ def place_all(queues: set[str] | None = None) -> dict[str, int]:
 
 
 def on_queues(queues: set[str]) -> Q:
-    """The deployments whose `queue_of` is one of `queues`, as a filter (the SQL side of
-    `ComputeTarget.queue_name`: `compute.local` for the local type, else
-    `compute.<workspace>.<target>`; neither name can hold a dot)."""
-    where = Q(pk__in=[])
-    for queue in queues:
-        if queue == LOCAL_QUEUE:
-            where |= Q(compute=None) | Q(compute__type=ComputeType.LOCAL)
-            continue
-        prefix, _, rest = queue.partition(".")
-        workspace, _, name = rest.partition(".")
-        if prefix == "compute" and workspace and name and "." not in name:
-            where |= Q(compute__workspace__name=workspace, compute__name=name) & ~Q(compute__type=ComputeType.LOCAL)
+    """The deployments whose `queue_of` is one of `queues`, as a filter (a deployment with no
+    compute runs on the local queue)."""
+    where = queue_filter(queues, via="compute__")
+    if LOCAL_QUEUE in queues:
+        where |= Q(compute=None)
     return where
 
 

@@ -135,6 +135,9 @@ if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # A request waits this long for a free connection, then fails (500) rather than hang.
         "timeout": env_int("STUDIO_DB_POOL_TIMEOUT", 10, minimum=1),
     }
+    # Django then checks a connection (one round trip) as it leaves the pool: after a PostgreSQL
+    # restart, a stale one is replaced instead of failing the request that drew it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server read while the worker writes logs.
     DATABASES["default"]["OPTIONS"] = {

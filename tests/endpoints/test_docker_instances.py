@@ -1,7 +1,7 @@
 """Online deployment instances on a docker-backend target run as containers of the environment's
 image, started by the node serving the target: reachable through the router with the endpoint's
 key, refusing a direct call without the instance's secret, confined like a job's container, brought
-back when killed, and removed with their deployment."""
+back when killed, removed when their row is gone, and removed with their deployment."""
 
 from __future__ import annotations
 
@@ -123,11 +123,19 @@ def test_a_deployment_on_a_docker_target_serves_from_a_confined_container_kept_a
         assert again.status_code == 200 and again.json()["doubled"] == [6.0], again.text
         assert instances.log_path(row).read_text().count("init in uid") == 2
 
+        # A container whose row is gone (its worker died before it removed the container) is
+        # removed at the node's next round, and the deployment gets a new instance.
+        DeploymentInstance.objects.filter(pk=row.pk).delete()
+        _reconcile(node)
+        assert client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={row.pk}"}) == []
+        replacement = _wait_ready(node, timeout=120)
+        assert replacement.pk != row.pk
+
         # Deleting the deployment removes its container at the node's next round.
         services.do_update_endpoint(endpoint, {"traffic": {}}, actor=owner)
         services.do_delete_deployment(deployment, actor=owner)
         assert _reconcile(node)["stopped"] == 1
-        left = client.containers.list(all=True, filters={"label": f"{INSTANCE_LABEL}={row.pk}"})
+        left = client.containers.list(all=True, filters={"label": f"{NODE_LABEL}={WORKER}"})
         assert left == [], left
     finally:
         instances.stop_all([node.pk])

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compute.models import Node, NodeState
+from compute.models import ComputeTarget, Node, NodeState
 from endpoints import keys, placement, services
 from endpoints.models import DeploymentInstance, InstanceStatus, OnlineDeployment
 from endpoints.node_keeper import Keeper
@@ -136,6 +136,11 @@ def test_the_queue_filter_matches_queue_of_for_every_kind_of_target(workspace, o
         assert (
             set(OnlineDeployment.objects.filter(placement.on_queues({queue})).values_list("pk", flat=True)) == expected
         ), queue
+        targets = ComputeTarget.objects.on_queues({queue}).select_related("workspace")
+        assert {t.queue_name for t in targets} == ({queue} & {cluster.queue_name, "compute.local"}), queue
+    other = make_target(workspace, owner, name="gpu-cluster")
+    both = ComputeTarget.objects.on_queues({cluster.queue_name, other.queue_name})
+    assert set(both.values_list("name", flat=True)) == {"cpu-cluster", "gpu-cluster"}
 
 
 SCORE_WHERE = """

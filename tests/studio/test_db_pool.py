@@ -1,6 +1,7 @@
 """The web's PostgreSQL connection pool (STUDIO_DB_POOL_SIZE), under a real uvicorn: live log
 streams (SSE) do not hold pooled connections, so API requests are answered while more streams are
-open than the pool has connections, and the server never opens more than the pool allows."""
+open than the pool has connections, the server never opens more than the pool allows, and
+connections PostgreSQL dropped are replaced without failing a request."""
 
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def test_api_requests_are_answered_while_more_log_streams_are_open_than_the_pool
         )
         assert stream.status_code == 200, stream.text
         chunks = stream.iter_content(chunk_size=None)
-        assert _read_until(chunks, b"retry: 1500")
+        assert _read_until(chunks, b"retry: 1500"), workers.log(server)[-3000:]
         streams.append((stream, chunks))
     try:
         time.sleep(1.5)  # every stream is polling
@@ -118,6 +119,17 @@ def test_api_requests_are_answered_while_more_log_streams_are_open_than_the_pool
         assert max(seconds for _, seconds in answers) < 4, answers
         opened = _server_connections()
         assert 0 < opened <= POOL, f"the web never opens more than its pool's connections: {opened}"
+        # PostgreSQL drops the web's connections (a restart, an administrator): the pool checks a
+        # connection as it hands it out, so no request fails on a dead one.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = %s",
+                [APP_NAME],
+            )
+            assert cursor.fetchone()[0] >= 1
+        after = [api_call(i)[0] for i in range(POOL + 1)]
+        assert after == [200] * (POOL + 1), workers.log(server)[-3000:]
         # The streams are still alive: a new log line reaches every one of them.
         logs.append(job.log_stream(), "still streaming\n")
         for _, chunks in streams:
@@ -129,7 +141,10 @@ def test_api_requests_are_answered_while_more_log_streams_are_open_than_the_pool
 
 
 def _pool_setting(**env: str) -> subprocess.CompletedProcess:
-    code = "import studio.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('pool'))"
+    code = (
+        "import studio.settings as s; d = s.DATABASES['default'];"
+        " print(d.get('OPTIONS', {}).get('pool'), d['CONN_HEALTH_CHECKS'])"
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_DB_POOL", "DATABASE_"))}
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -143,10 +158,10 @@ def _pool_setting(**env: str) -> subprocess.CompletedProcess:
 
 def test_the_pool_setting_applies_to_postgresql_only_and_refuses_persistent_connections():
     postgres = "postgres://studio@127.0.0.1:5432/studio"
-    assert _pool_setting(DATABASE_URL=postgres).stdout.strip() == "None", "off unless the web entry sets it"
+    assert _pool_setting(DATABASE_URL=postgres).stdout.strip() == "None False", "off unless the web entry sets it"
     on = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="6").stdout.strip()
-    assert on == "{'min_size': 2, 'max_size': 6, 'timeout': 10}"
-    assert _pool_setting(STUDIO_DB_POOL_SIZE="6").stdout.strip() == "None", "SQLite has no pool"
+    assert on == "{'min_size': 2, 'max_size': 6, 'timeout': 10} True", "checked as they leave the pool"
+    assert _pool_setting(STUDIO_DB_POOL_SIZE="6").stdout.strip() == "None False", "SQLite has no pool"
     both = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="6", DATABASE_CONN_MAX_AGE="60")
     assert both.returncode != 0 and "STUDIO_DB_POOL_SIZE and DATABASE_CONN_MAX_AGE exclude each other" in both.stderr
     bad = _pool_setting(DATABASE_URL=postgres, STUDIO_DB_POOL_SIZE="many")
