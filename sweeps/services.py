@@ -74,7 +74,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         parent=parent,
     )
     sweep = Sweep.objects.create(job=job, spec=spec.to_dict(), study_name=f"studio-{uuid.uuid4().hex}")
-    with engine.forgotten_on_error(sweep.study_name):
+    with engine.locked(sweep.study_name):
         engine.study(spec, sweep.study_name, create=True)
     who = user.get_username() if user else "someone"
     JobEvent.objects.create(
@@ -85,7 +85,7 @@ def do_submit_sweep(workspace, *, actor, data: dict, code=None, source: str = "a
         created_at=now,
     )
     activity.record(workspace, actor, "sweep.submitted", name, experiment=job.experiment.name, compute=job.compute_name)
-    with engine.forgotten_on_error(sweep.study_name):
+    with engine.locked(sweep.study_name):
         _advance(sweep, spec, refuse=True)
     job.refresh_from_db()
     return job
@@ -122,7 +122,7 @@ def advance_sweep(job_id: int) -> None:
             .first()
         )
         if sweep is not None:
-            with engine.forgotten_on_error(sweep.study_name):
+            with engine.locked(sweep.study_name):
                 _advance(sweep, SweepSpec.from_dict(sweep.spec))
 
 
@@ -310,7 +310,7 @@ def check_sweep(job_id: int) -> None:
         sweep = Sweep.objects.select_for_update().select_related("job").filter(job_id=job_id).first()
         if sweep is None or sweep.job.status != JobStatus.RUNNING:
             return
-        with engine.forgotten_on_error(sweep.study_name):
+        with engine.locked(sweep.study_name):
             _check(sweep)
 
 

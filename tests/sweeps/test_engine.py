@@ -7,7 +7,8 @@ import statistics
 
 import optuna
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from optuna.storages.journal import JournalStorage
 
 from sweeps import engine
@@ -173,7 +174,7 @@ def test_what_a_rolled_back_transaction_asked_is_forgotten_by_the_process_that_a
     spec = _spec()
     engine.study(spec, "rolled", create=True)
     engine.ask(engine.study(spec, "rolled"), spec)
-    with pytest.raises(RuntimeError), transaction.atomic(), engine.forgotten_on_error("rolled"):
+    with pytest.raises(RuntimeError), transaction.atomic(), engine.locked("rolled"):
         engine.ask(engine.study(spec, "rolled"), spec)
         raise RuntimeError("the advance failed after asking")
     study, trials = engine.open_study(spec, "rolled")
@@ -195,3 +196,28 @@ def test_two_processes_asking_in_turn_number_their_entries_and_trials_one_after_
     entries = list(StudyLog.objects.filter(study_name="turns").order_by("number").values_list("number", flat=True))
     assert entries == list(range(len(entries)))
     assert len(optuna.load_study(study_name="turns", storage=_storage("turns")).trials) == 4
+
+
+def test_under_the_lock_the_journal_reads_the_database_once_and_then_only_its_own_entries(journal):
+    """Optuna asks the journal for new entries before each read and after each write; under the
+    sweep's lock nobody else appends, so one query per locked piece of work is enough, and another
+    process's entries are read at the next one."""
+    spec = _spec()
+    engine.study(spec, "once", create=True)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), engine.locked("once"):
+        study, asked = engine.open_study(spec, "once")
+        number, _values = engine.ask(study, spec)
+        engine.tell(engine.study(spec, "once"), number, 0.5, "complete")
+        engine.ask(engine.study(spec, "once"), spec)
+    reads = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and "sweeps_studylog" in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+    other = optuna.load_study(study_name="once", storage=_storage("once"))  # another process
+    assert [t.state for t in other.trials] == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING]
+    engine.ask(other, spec)
+    with transaction.atomic(), engine.locked("once"):
+        study, asked = engine.open_study(spec, "once")
+        assert [t.number for t in asked] == [0, 1, 2], "the other process's trial is read at the next lock"
+        assert engine.ask(study, spec)[0] == 3
+    assert len(engine.study(spec, "once").trials) == 4, "outside a lock every read asks the database"
