@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from datastores.models import Datastore
+    from datastores.reserve import Reserve
 
 log = logging.getLogger(__name__)
 
@@ -354,17 +355,25 @@ class Store:
             handle = self.fs.open(full, "wb", block_size=settings.STUDIO_STORAGE_BLOCK_SIZE)
         return handle if self.local else PipelinedWriter(handle, self, path)
 
-    def write_stream(self, path: str, stream: IO[bytes] | Iterator[bytes], *, on_chunk=None) -> int:
-        """Copy a readable stream (or an iterator of chunks) into `path`; returns bytes written."""
+    def write_stream(
+        self, path: str, stream: IO[bytes] | Iterator[bytes], *, on_chunk=None, reserve: Reserve | None = None
+    ) -> int:
+        """Copy a readable stream (or an iterator of chunks) into `path`; returns bytes written.
+        A member's write passes its `reserve` (datastores/reserve.py): refused below it, the
+        half-written file is removed."""
         chunk_size = settings.STUDIO_STORAGE_BLOCK_SIZE
         chunks = stream if not hasattr(stream, "read") else iter(lambda: stream.read(chunk_size), b"")
         total = 0
+        if reserve is not None:
+            reserve.check()
         handle = self.open_write(path)
         ok = False
         try:
             for chunk in chunks:
                 if not chunk:
                     continue
+                if reserve is not None:
+                    reserve.take(len(chunk))
                 with self.errors(path):
                     handle.write(chunk)
                 total += len(chunk)

@@ -8,6 +8,7 @@ paths in multipart file names are kept (Django's own parser drops them) and then
 Local files that become a data asset land in `workspaceblobstore/LocalUpload/<hash>/…`, as with
 Azure ML: staged under LocalUpload/_staging/<uuid>/ while they stream (hashing as they go), then
 moved to the folder named after the content hash (or dropped, when that content is already there).
+Every file keeps the free-space reserve of a local store (datastores/reserve.py) as it streams.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 
 from datastores import paths
 from datastores.immutable import check_not_protected
 from datastores.models import Datastore
+from datastores.reserve import Reserve
 from datastores.storage import StorageError, Store
 
 LOCAL_UPLOAD = "LocalUpload"
@@ -44,11 +48,14 @@ class StoredFile:
 class _Writer:
     def __init__(self, store: Store, full_rel: str, rel: str):
         self.store, self.full_rel, self.rel = store, full_rel, rel
+        self.reserve = Reserve(store)
+        self.reserve.check()
         self.handle = store.open_write(full_rel)
         self.digest = hashlib.sha256()
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
+        self.reserve.take(len(chunk))
         with self.store.errors(self.full_rel):
             self.handle.write(chunk)
         self.digest.update(chunk)
@@ -167,17 +174,27 @@ def parse_multipart(request, sink: UploadSink):
             raise
         return request.POST, request.FILES
     request.upload_handlers = [handler]
+    parser = RelativePathMultiPartParser(request.META, request, request.upload_handlers, request.encoding)
     try:
-        parser = RelativePathMultiPartParser(request.META, request, request.upload_handlers, request.encoding)
         data, files = parser.parse()
     except (ValidationError, StorageError):
         sink.abort()
+        _keep_fields_read(request, parser)
         raise
     except (MultiPartParserError, StopUpload) as exc:
         sink.abort()
+        _keep_fields_read(request, parser)
         raise ValidationError({"file": [f"The upload could not be read: {exc}"]}) from None
     request._post, request._files = data, files
     return data, files
+
+
+def _keep_fields_read(request, parser: MultiPartParser) -> None:
+    """After a refused upload, request.POST holds the fields read before it (the parser's own
+    QueryDict), so a page can show its form again as the user filled it in."""
+    fields = getattr(parser, "_post", None)
+    request._post = fields if isinstance(fields, QueryDict) else QueryDict()
+    request._files = MultiValueDict()
 
 
 def write_body(request, sink: UploadSink, rel: str) -> StoredFile:
@@ -185,6 +202,8 @@ def write_body(request, sink: UploadSink, rel: str) -> StoredFile:
     writer = sink.open(rel)
     remaining = int(request.META.get("CONTENT_LENGTH") or 0) or None
     try:
+        if remaining is not None:
+            writer.reserve.need(remaining)  # refused before the body is read, when its size is told
         while True:
             size = CHUNK if remaining is None else min(CHUNK, remaining)
             if size == 0:

@@ -97,6 +97,8 @@ def register(job, name: str, item: dict, uri: str) -> dict:
         type=item["type"],
         source=source,
         description=f"Output '{name}' of job {job.name}.",
+        # Part of finishing the job, like uploading its outputs: a full disk fails it, not the reserve.
+        keep_reserve=False,
     )
     ModelUsage.objects.filter(version=version, job_name=job.name, direction=ModelUsage.Direction.OUTPUT).update(
         port=name

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from datastores import paths
+from datastores.reserve import Reserve
 from datastores.services import get_datastore
 from datastores.storage import StorageError, Store, local_store, store_for
 from jobs import artifacts
@@ -144,14 +145,16 @@ def resolve_source(workspace: Workspace, uri: str) -> Source:
     )
 
 
-def copy_files(source: Source, dest: Store, folder: str) -> tuple[int, int]:
+def copy_files(source: Source, dest: Store, folder: str, *, keep_reserve: bool = True) -> tuple[int, int]:
     """Stream the source's files into `folder` of `dest`; returns (files, bytes). A file source
-    becomes one file of that name; a folder keeps its layout. At most MAX_FILES files."""
+    becomes one file of that name; a folder keeps its layout. At most MAX_FILES files. A member's
+    copy `keep_reserve`s the free space of a local store (datastores/reserve.py)."""
     count = size = 0
+    reserve = Reserve(dest, field="path") if keep_reserve else None
     try:
         if source.is_file:
             name = paths.basename(source.path)
-            size = dest.write_stream(paths.join(folder, name), source.store.iter_bytes(source.path))
+            size = dest.write_stream(paths.join(folder, name), source.store.iter_bytes(source.path), reserve=reserve)
             return 1, size
         base = source.path
         for entry in source.store.walk_files(base, limit=MAX_FILES + 1):
@@ -159,7 +162,7 @@ def copy_files(source: Source, dest: Store, folder: str) -> tuple[int, int]:
             if count > MAX_FILES:
                 raise ValidationError({"path": [f"A model holds at most {MAX_FILES} files."]})
             rel = entry.path[len(base) :].lstrip("/") if base else entry.path
-            size += dest.write_stream(paths.join(folder, rel), source.store.iter_bytes(entry.path))
+            size += dest.write_stream(paths.join(folder, rel), source.store.iter_bytes(entry.path), reserve=reserve)
     except StorageError as exc:
         raise ValidationError({"path": [str(exc)]}) from None
     return count, size
@@ -179,8 +182,12 @@ def extract_zip(store: Store, zip_path: str, folder: str) -> tuple[int, int]:
                 members = [i for i in archive.infolist() if not i.is_dir()]
                 if len(members) > MAX_FILES:
                     raise ValidationError({"file": [f"A model holds at most {MAX_FILES} files."]})
-                if sum(i.file_size for i in members) > MAX_ZIP_BYTES:
+                unpacked = sum(i.file_size for i in members)
+                if unpacked > MAX_ZIP_BYTES:
                     raise ValidationError({"file": ["The zip unpacks to more than 50 GiB."]})
+                # The declared sizes bind: zipfile stops a member at its file_size.
+                reserve = Reserve(store)
+                reserve.need(unpacked)
                 for info in members:
                     if stat.S_ISLNK(info.external_attr >> 16):
                         raise ValidationError(
@@ -191,7 +198,7 @@ def extract_zip(store: Store, zip_path: str, folder: str) -> tuple[int, int]:
                         continue
                     try:
                         with archive.open(info) as member:
-                            size += store.write_stream(paths.join(folder, rel), member)
+                            size += store.write_stream(paths.join(folder, rel), member, reserve=reserve)
                     except zips.READ_ERRORS as exc:
                         raise zips.unreadable(exc, field="file", name=info.filename) from None
                     count += 1

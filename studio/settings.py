@@ -17,7 +17,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from studio.env import env_bool, env_int, env_list, env_str
+from studio.env import env_bool, env_int, env_list, env_size, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("STUDIO_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -397,6 +397,10 @@ STUDIO_STORAGE_BLOCK_SIZE = env_int("STUDIO_STORAGE_BLOCK_SIZE", 8 * 2**20, mini
 # The largest single MLflow artifact upload (streamed to storage, never held in memory).
 STUDIO_MLFLOW_MAX_ARTIFACT_BYTES = env_int("STUDIO_MLFLOW_MAX_ARTIFACT_BYTES", 20 * 2**30, minimum=1024)
 STUDIO_STORAGE_TIMEOUT = env_int("STUDIO_STORAGE_TIMEOUT", 10, minimum=1)
+# A member's write into a datastore on this machine's disk (uploads, model zips, MLflow artifacts)
+# must leave this much free on that file system, for the jobs, logs and database every member
+# shares (datastores/reserve.py); 0 turns the check off. Object stores are not checked.
+STUDIO_STORAGE_RESERVE = env_size("STUDIO_STORAGE_RESERVE", 2 * 2**30)
 # Data assets may point at https:// URLs; plain http:// only when this is on (tests, labs).
 STUDIO_DATA_ALLOW_HTTP = env_bool("STUDIO_DATA_ALLOW_HTTP", False)
 # Folder uploads send one part per file.

@@ -51,7 +51,9 @@ class VersionCreateView(WorkspaceMixin, TemplateView):
         except (ValidationError, StorageError) as exc:
             if sink is not None:
                 discard(sink)
-            form = self.form_class(request.POST if request.method == "POST" else None, **self.form_kwargs())
+            # Bound to the fields read before the refusal (parse_multipart keeps them in
+            # request.POST, for a PUT too): an unbound form cannot hold the error.
+            form = self.form_class(request.POST, **self.form_kwargs())
             form.is_valid()
             form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
             return None, {"form": form}

@@ -167,6 +167,7 @@ def do_create_model_version(
     description: str | None = "",
     tags: dict | None = None,
     properties: dict | None = None,
+    keep_reserve: bool = True,
 ) -> ModelVersion:
     """A new immutable version of model `name` (the model is created with its first version),
     from `path` (a URI, see registry.sources) or an already resolved `source`.
@@ -176,6 +177,8 @@ def do_create_model_version(
     ValidationError. `version` None auto-numbers (highest integer + 1); a taken version is a
     Conflict. A path that does not exist is a ValidationError on `path`. The producing job is the
     source's job (job or run URIs), else the MLmodel's `run_id` when that names a job here.
+    The copy keeps the free-space reserve of a local artifact store (datastores/reserve.py)
+    unless `keep_reserve` is off, for Studio's own copies as a job ends.
     """
     name = check_name(name)
     model_type = check_type(type)
@@ -192,7 +195,7 @@ def do_create_model_version(
     store = store_for(datastore)
     folder = _new_folder(name)
     try:
-        files, size = sources.copy_files(source, store, folder)
+        files, size = sources.copy_files(source, store, folder, keep_reserve=keep_reserve)
     except BaseException:
         _drop(_Placed(store, folder, 0, 0))
         raise

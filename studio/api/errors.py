@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from studio.errors import Conflict
+from studio.errors import Conflict, InsufficientStorage
 
 
 def _as_lists(detail) -> dict[str, list[str]]:
@@ -45,6 +45,9 @@ def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(_body(dict(errors), "Conflict."), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, InsufficientStorage):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(_body(dict(errors), "Not enough free disk space."), status=status.HTTP_507_INSUFFICIENT_STORAGE)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(_body(dict(errors), "Invalid input."), status=status.HTTP_400_BAD_REQUEST)

@@ -8,7 +8,9 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from datastores.reserve import Reserve
 from datastores.storage import StorageError, StorageNotFound
+from studio.errors import InsufficientStorage
 from tracking import artifacts
 from tracking.api.common import endpoint
 from tracking.errors import MlflowError
@@ -19,6 +21,9 @@ CHUNK = 1024 * 1024
 def _storage(call, *args, **kwargs):
     try:
         return call(*args, **kwargs)
+    except InsufficientStorage as exc:
+        # 507, not MLflow's 429 for RESOURCE_EXHAUSTED: the client would retry a 429 in vain.
+        raise MlflowError(" ".join(exc.messages), "RESOURCE_EXHAUSTED", status=507) from None
     except StorageNotFound as exc:
         raise MlflowError(str(exc), "RESOURCE_DOES_NOT_EXIST") from None
     except StorageError as exc:
@@ -48,7 +53,10 @@ def artifact(request, caller, params, path: str = ""):
         target = artifacts.resolve(caller, path, write=True)
         if target.path == target.root:
             raise MlflowError("Give the artifact a file name.")
-        _storage(target.store.write_stream, target.path, _body_chunks(request, limit))
+        reserve = Reserve(target.store)
+        if declared and declared.isdigit():
+            _storage(reserve.need, int(declared))
+        _storage(target.store.write_stream, target.path, _body_chunks(request, limit), reserve=reserve)
         return JsonResponse({})
     if request.method == "DELETE":
         target = artifacts.resolve(caller, path, write=True)

@@ -14,6 +14,7 @@ from django.core import signing
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from datastores.reserve import Reserve
 from studio.models import Workspace
 from tracking import artifacts
 from tracking.api.artifacts import _body_chunks, _storage
@@ -68,7 +69,12 @@ def part(request, token: str):
             raise MlflowError("This part URL is invalid or has expired.", "PERMISSION_DENIED") from None
         store = store_for_workspace(Workspace.objects.get(pk=claim["w"]))
         limit = settings.STUDIO_MLFLOW_MAX_ARTIFACT_BYTES
-        _storage(store.write_stream, f".uploads/{claim['u']}/{claim['n']:05d}", _body_chunks(request, limit))
+        reserve = Reserve(store)
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared and declared.isdigit():
+            _storage(reserve.need, int(declared))
+        name = f".uploads/{claim['u']}/{claim['n']:05d}"
+        _storage(store.write_stream, name, _body_chunks(request, limit), reserve=reserve)
         response = JsonResponse({})
         response["ETag"] = f'"{claim["n"]}"'
         return response
@@ -102,7 +108,11 @@ def complete(request, caller, params, path: str):
                 yield chunk
 
     try:
-        _storage(target.store.write_stream, target.path, joined())
+        # Joining copies the parts before they are dropped: the artifact's size is needed once
+        # more. Refused, the parts go too: the upload cannot complete.
+        reserve = Reserve(target.store)
+        _storage(reserve.need, sum(_storage(target.store.info, name).size or 0 for name in names))
+        _storage(target.store.write_stream, target.path, joined(), reserve=reserve)
     finally:
         _storage(target.store.rm, folder, recursive=True)
     return {}
