@@ -11,6 +11,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # Azurite, moto, the test engine and live servers listen on 127.0.0.1; tests of the refusal
 # itself turn this off with override_settings.
 os.environ.setdefault("STUDIO_ALLOW_PRIVATE_URLS", "true")
+# Tests do not depend on how much disk the machine has free: the reserve's own tests set it
+# (tests/security/test_hardening_disk_reserve.py).
+os.environ.setdefault("STUDIO_STORAGE_RESERVE", "0")
 
 from studio.settings import *  # noqa: E402,F403
 
