@@ -11,6 +11,7 @@ from tests.e2e.conftest import screenshot, sign_in
 from tests.e2e.test_jobs import node  # noqa: F401 - fixture
 from tests.jobs.conftest import make_environment, make_zip, no_dispatch, plain_env  # noqa: F401 - fixtures
 from tests.sweeps.conftest import LIGHT_TRIAL
+from tests.sweeps.test_ready_ahead import SWEEP
 
 
 def _fill_form(page, workspace):
@@ -128,15 +129,7 @@ def test_a_sweep_whose_trials_logged_nothing_yet_says_so_instead_of_drawing_empt
     plain_env,  # noqa: F811
     no_dispatch,  # noqa: F811
 ):
-    spec = {
-        "type": "sweep",
-        "name": "quiet",
-        "trial": {"command": "python -c 'print(${{search_space.lr}})'", "environment": "plain:1"},
-        "search_space": {"lr": {"type": "uniform", "min_value": 0, "max_value": 1}},
-        "objective": {"primary_metric": "acc", "goal": "maximize"},
-        "sampling_algorithm": {"type": "random", "seed": 1},
-        "limits": {"max_total_trials": 3, "max_concurrent_trials": 1},
-    }
+    spec = {**SWEEP, "name": "quiet", "limits": {"max_total_trials": 3, "max_concurrent_trials": 1}}
     answer = token_client(owner).post(f"/api/v1/workspaces/{workspace.name}/jobs/", spec, format="json")
     assert answer.status_code == 201, answer.content
     sign_in(page, owner.username)
