@@ -151,3 +151,4 @@ def test_a_failed_sweep_says_why_once_and_counts_trials_without_the_metric_apart
     assert page.count("completed without logging the primary metric") == 1, "the same words are not shown twice"
     assert "<dt>Failed</dt><dd>1</dd>" in page
     assert "<dt>No primary metric</dt><dd>1</dd>" in page
+    assert "No trial finished with a value of acc." in page and "yet" not in page.split("Best trial")[1][:200]
