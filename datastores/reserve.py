@@ -1,6 +1,7 @@
-"""The free-space reserve: a member's write into a datastore on this machine's disk must leave
-STUDIO_STORAGE_RESERVE free on that file system. Members share the disk with every job's folder,
-the logs and often the database; without a floor one upload or model zip could fill it for all.
+"""The free-space reserve: a member's write into a datastore on this machine's disk (or into the
+code store, jobs/code.py) must leave STUDIO_STORAGE_RESERVE free on that file system. Members
+share the disk with every job's folder, the logs and often the database; without a floor one
+upload or model zip could fill it for all.
 
 Object stores (S3, Azure Blob) are not checked: their space is not this machine's. Studio's own
 writes (job outputs, logs, builds) do not go through here: they fail on a full disk on their own.
@@ -49,10 +50,12 @@ class Reserve:
     """Keeps one write (of one or more files) into `store` above the reserve: `check()` before
     opening, `need(size)` for a size known in advance, `take(size)` before writing each chunk."""
 
-    def __init__(self, store: Store, *, field: str = "file"):
-        self.label, self.field = store.label, field
+    def __init__(self, store: Store | None = None, *, field: str = "file", folder: str = "", label: str = ""):
+        """For `store`, or for a `folder` of this machine named `label` (code snapshots)."""
+        self.label, self.field = (store.label if store is not None else label), field
         self.limit = settings.STUDIO_STORAGE_RESERVE
-        self.root = store.root if store.local and self.limit > 0 else None
+        root = (store.root if store.local else None) if store is not None else folder
+        self.root = root if root and self.limit > 0 else None
         self.allowance = 0  # bytes that may still be written before free space is measured again
         self.unmeasured = 0
 

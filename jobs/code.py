@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from datastores.reserve import Reserve
 from jobs.models import CodeSnapshot
 from studio import zips
 from studio.paths import clean_relative_path
@@ -49,6 +50,10 @@ class _Builder:
         self.field = field
         root = Path(settings.STUDIO_CODE_DIR)
         root.mkdir(parents=True, exist_ok=True)
+        # Every member can upload code, and many snapshots of up to STUDIO_CODE_MAX_BYTES each
+        # could fill the disk: they keep the free-space reserve too.
+        self.reserve = Reserve(folder=str(root), label="code snapshots", field=field)
+        self.reserve.check()
         self.tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=root))
         self.entries: dict[str, str] = {}
         self.folders: set[str] = set()
@@ -80,6 +85,7 @@ class _Builder:
                             ]
                         }
                     )
+                self.reserve.take(len(block))
                 digest.update(block)
                 out.write(block)
         if executable:

@@ -26,7 +26,7 @@ from datastores.models import Datastore, DataVersion
 from datastores.reserve import free_bytes
 from datastores.storage import store_for
 from jobs import tracking as job_tracking
-from jobs.models import Experiment, Job, JobStatus
+from jobs.models import CodeSnapshot, Experiment, Job, JobStatus
 from registry.models import ModelVersion
 from tests.conftest import token_client
 from tracking.artifacts import store_for_workspace
@@ -117,6 +117,32 @@ def test_the_data_page_shows_the_refusal_in_its_form(workspace, owner_client, ti
     ok = owner_client.generic("PUT", f"/w/{workspace.name}/data/new/", body, content_type=ctype)
     assert ok.status_code == 200, ok.content
     assert DataVersion.objects.filter(asset__name="small").exists()
+
+
+def test_a_code_upload_is_refused_below_the_reserve_and_leaves_no_half_snapshot(workspace, owner, tight, settings):
+    codes = Path(django_settings.STUDIO_DATASTORES_ROOT) / "codes"  # on the same (private) file system
+    settings.STUDIO_CODE_DIR = codes
+    api = token_client(owner)
+    url = f"/api/v1/workspaces/{workspace.name}/codes/"
+    payload = io.BytesIO()
+    with zipfile.ZipFile(payload, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("train.py", "print('hi')\n")
+        archive.writestr("data/blob.bin", big(tight))
+    payload.seek(0)
+    payload.name = "code.zip"
+    response = api.post(url, {"file": payload}, format="multipart")
+    assert response.status_code == 507, response.content
+    refused(response.json()["errors"]["code"][0])
+    assert "the storage of code snapshots" in response.json()["errors"]["code"][0]
+    assert not CodeSnapshot.objects.exists()
+    assert [p.name for p in codes.iterdir()] == [], "the half-written upload folder is removed"
+
+    small = io.BytesIO()
+    with zipfile.ZipFile(small, "w") as archive:
+        archive.writestr("train.py", "print('hi')\n")
+    small.seek(0)
+    small.name = "code.zip"
+    assert api.post(url, {"file": small}, format="multipart").status_code == 201
 
 
 def test_a_model_upload_is_refused_below_the_reserve_and_a_small_one_works(workspace, owner, tight):
