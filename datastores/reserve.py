@@ -71,6 +71,13 @@ class Reserve:
         """Refuse a write of `size` more bytes (declared in advance) that would go below the reserve."""
         self._measure(size, declared=True)
 
+    def need_body(self, request) -> None:
+        """Refuse a request body whose declared length (Content-Length) would go below the
+        reserve, before any of it is read."""
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit():
+            self.need(int(declared))
+
     def take(self, size: int) -> None:
         """Count a chunk about to be written; refuse it when it would go below the reserve."""
         if self.root is None:

@@ -202,8 +202,7 @@ def write_body(request, sink: UploadSink, rel: str) -> StoredFile:
     writer = sink.open(rel)
     remaining = int(request.META.get("CONTENT_LENGTH") or 0) or None
     try:
-        if remaining is not None:
-            writer.reserve.need(remaining)  # refused before the body is read, when its size is told
+        writer.reserve.need_body(request)
         while True:
             size = CHUNK if remaining is None else min(CHUNK, remaining)
             if size == 0:

@@ -54,8 +54,7 @@ def artifact(request, caller, params, path: str = ""):
         if target.path == target.root:
             raise MlflowError("Give the artifact a file name.")
         reserve = Reserve(target.store)
-        if declared and declared.isdigit():
-            _storage(reserve.need, int(declared))
+        _storage(reserve.need_body, request)
         _storage(target.store.write_stream, target.path, _body_chunks(request, limit), reserve=reserve)
         return JsonResponse({})
     if request.method == "DELETE":

@@ -70,9 +70,7 @@ def part(request, token: str):
         store = store_for_workspace(Workspace.objects.get(pk=claim["w"]))
         limit = settings.STUDIO_MLFLOW_MAX_ARTIFACT_BYTES
         reserve = Reserve(store)
-        declared = request.META.get("CONTENT_LENGTH")
-        if declared and declared.isdigit():
-            _storage(reserve.need, int(declared))
+        _storage(reserve.need_body, request)
         name = f".uploads/{claim['u']}/{claim['n']:05d}"
         _storage(store.write_stream, name, _body_chunks(request, limit), reserve=reserve)
         response = JsonResponse({})
