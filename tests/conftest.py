@@ -69,6 +69,15 @@ def token_client(user) -> APIClient:
     return client
 
 
+def job_token_client(job) -> APIClient:
+    """An API client authenticated as the job itself (its MLflow token)."""
+    from jobs.tracking import issue_job_token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_job_token(job)}")
+    return client
+
+
 @pytest.fixture
 def login(client):
     def _login(user):

@@ -28,3 +28,19 @@ def make_workspace(owner, name="ws-main", **kwargs):
 def add_member(workspace, user, role_slug, actor=None):
     role = services.resolve_role(workspace, role_slug)
     return services.do_add_member(workspace, user=user, role=role, actor=actor)
+
+
+def make_running_job(workspace, owner, name: str, experiment: str = "default"):
+    """A Running job row with no process behind it: what a job's MLflow token is issued for."""
+    from jobs.models import Experiment, Job, JobStatus
+
+    return Job.objects.create(
+        workspace=workspace,
+        name=name,
+        experiment=Experiment.objects.get_or_create(workspace=workspace, name=experiment)[0],
+        created_by=owner,
+        status=JobStatus.RUNNING,
+        command="x",
+        environment_ref="e",
+        compute_name="local",
+    )

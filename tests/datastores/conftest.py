@@ -147,6 +147,16 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def datastore(self, name: str) -> dict:
+        """The API body registering a new bucket of this server as datastore `name`."""
+        return {
+            "name": name,
+            "type": "s3",
+            "bucket": self.bucket(),
+            "endpoint_url": self.url,
+            "credentials": {"access_key_id": self.key, "secret_access_key": self.secret},
+        }
+
 
 @pytest.fixture(scope="session")
 def s3_server():

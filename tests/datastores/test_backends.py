@@ -48,13 +48,7 @@ def registered(request, workspace, owner):
         secrets = [sas, sas.split("sig=")[1].split("&")[0]]
     elif kind == "s3":
         server = request.getfixturevalue("s3_server")
-        body = {
-            "name": "bucket_store",
-            "type": "s3",
-            "bucket": server.bucket(),
-            "endpoint_url": server.url,
-            "credentials": {"access_key_id": server.key, "secret_access_key": server.secret},
-        }
+        body = server.datastore("bucket_store")
         secrets = [server.secret]
     else:
         folder = request.getfixturevalue("local_folder")

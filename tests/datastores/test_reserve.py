@@ -30,14 +30,7 @@ def test_a_registered_local_folder_keeps_the_reserve(api, workspace, local_folde
 
 
 def test_an_object_store_is_not_held_to_this_machines_reserve(api, workspace, s3_server, settings):
-    body = {
-        "name": "bucket_store",
-        "type": "s3",
-        "bucket": s3_server.bucket(),
-        "endpoint_url": s3_server.url,
-        "credentials": {"access_key_id": s3_server.key, "secret_access_key": s3_server.secret},
-    }
-    url = _register(api, workspace, body)
+    url = _register(api, workspace, s3_server.datastore("bucket_store"))
     settings.STUDIO_STORAGE_RESERVE = free_bytes(str(settings.STUDIO_DATASTORES_ROOT)) + 2**40
     response = api.generic("PUT", url, b"hello", content_type="text/plain")
     assert response.status_code == 201, response.content

@@ -45,17 +45,7 @@ def test_credentials_appear_in_no_response_page_event_log_or_error(
     responses = [
         _register_azure(api, workspace, azurite_server, container),
         _register_azure(api, workspace, azurite_server, container, sas=sas, name="sas_blob"),
-        api.post(
-            f"/api/v1/workspaces/{workspace.name}/datastores/",
-            {
-                "name": "s3_store",
-                "type": "s3",
-                "bucket": s3_server.bucket(),
-                "endpoint_url": s3_server.url,
-                "credentials": {"access_key_id": s3_server.key, "secret_access_key": s3_server.secret},
-            },
-            format="json",
-        ),
+        api.post(f"/api/v1/workspaces/{workspace.name}/datastores/", s3_server.datastore("s3_store"), format="json"),
     ]
     assert [r.status_code for r in responses] == [201, 201, 201]
     # A failing replacement says why without echoing the secret.

@@ -19,16 +19,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 from urllib3 import encode_multipart_formdata
 
 from datastores.models import Datastore, DataVersion
 from datastores.reserve import free_bytes
 from datastores.storage import store_for
-from jobs import tracking as job_tracking
-from jobs.models import CodeSnapshot, Experiment, Job, JobStatus
+from jobs.models import CodeSnapshot
 from registry.models import ModelVersion
-from tests.conftest import token_client
+from tests.conftest import job_token_client, token_client
+from tests.factories import make_running_job
 from tracking.artifacts import store_for_workspace
 
 MiB = 2**20
@@ -222,27 +221,11 @@ def test_writes_in_the_datastore_browser_are_refused_below_the_reserve(workspace
 
 @pytest.fixture
 def job(workspace, owner):
-    experiment = Experiment.objects.create(workspace=workspace, name="reserve")
-    return Job.objects.create(
-        workspace=workspace,
-        name="tidy_heron_aaaaaa",
-        experiment=experiment,
-        created_by=owner,
-        status=JobStatus.RUNNING,
-        command="x",
-        environment_ref="e",
-        compute_name="local",
-    )
-
-
-def job_client(job) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {job_tracking.issue_job_token(job)}")
-    return client
+    return make_running_job(workspace, owner, "tidy_heron_aaaaaa", experiment="reserve")
 
 
 def test_an_mlflow_artifact_below_the_reserve_is_refused_with_a_status_the_client_does_not_retry(job, tight):
-    client = job_client(job)
+    client = job_token_client(job)
     path = A + f"ws-main/runs/{job.name}/artifacts/"
     response = client.generic("PUT", path + "big.bin", big(tight))
     assert response.status_code == 507, response.content
@@ -253,7 +236,7 @@ def test_an_mlflow_artifact_below_the_reserve_is_refused_with_a_status_the_clien
 
 
 def test_multipart_artifact_parts_and_their_joining_keep_the_reserve(job, tight, settings):
-    client = job_client(job)
+    client = job_token_client(job)
     created = client.post(
         "/mlflow/api/2.0/mlflow-artifacts/mpu/create/" + f"ws-main/runs/{job.name}/artifacts",
         {"path": "big.bin", "num_parts": 1},

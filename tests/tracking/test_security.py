@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from jobs import tracking as job_tracking
-from jobs.models import Experiment, Job, JobStatus
-from tests.conftest import PASSWORD, token_client
+from jobs.models import Job, JobStatus
+from tests.conftest import PASSWORD, job_token_client, token_client
+from tests.factories import make_running_job
 from tracking.artifacts import resolve, store_for_workspace
 from tracking.auth import Caller
 
@@ -18,25 +18,7 @@ A = "/mlflow/api/2.0/mlflow-artifacts/artifacts/"
 
 @pytest.fixture
 def job(workspace, owner):
-    experiment = Experiment.objects.create(workspace=workspace, name="sec")
-    return Job.objects.create(
-        workspace=workspace,
-        name="bold_owl_aaaaaa",
-        experiment=experiment,
-        created_by=owner,
-        status=JobStatus.RUNNING,
-        command="x",
-        environment_ref="e",
-        compute_name="local",
-    )
-
-
-def job_client(job):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {job_tracking.issue_job_token(job)}")
-    return client
+    return make_running_job(workspace, owner, "bold_owl_aaaaaa", experiment="sec")
 
 
 def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused(job, owner):
@@ -64,7 +46,7 @@ def test_a_cross_site_text_plain_post_with_the_session_cookie_is_refused(job, ow
 
 
 def test_artifacts_are_written_by_the_run_and_read_by_members_only(job, workspace, members, outsider):
-    own = job_client(job)
+    own = job_token_client(job)
     put = own.generic("PUT", A + f"ws-main/runs/{job.name}/artifacts/a/b.txt", b"hello", content_type="text/plain")
     assert put.status_code == 200, put.content
     reader = token_client(members["reader"])
@@ -92,7 +74,7 @@ def test_a_job_token_reaches_nothing_of_another_job_or_workspace(job, workspace,
         environment_ref="e",
         compute_name="local",
     )
-    own = job_client(job)
+    own = job_token_client(job)
     assert own.generic("PUT", A + f"ws-main/runs/{other.name}/artifacts/x", b"x").status_code == 404
     assert own.get("/mlflow/api/2.0/mlflow/runs/get", {"run_id": other.name}).status_code == 403
     assert own.get(A + "ws-other/runs/anything/artifacts/x").status_code == 404
@@ -112,7 +94,7 @@ def test_a_job_token_reaches_nothing_of_another_job_or_workspace(job, workspace,
     ],
 )
 def test_path_traversing_artifact_paths_are_refused(job, path):
-    response = job_client(job).generic("PUT", A + path, b"x")
+    response = job_token_client(job).generic("PUT", A + path, b"x")
     assert response.status_code in (400, 404), response.content
     assert response.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
     store = store_for_workspace(job.workspace)
@@ -121,7 +103,7 @@ def test_path_traversing_artifact_paths_are_refused(job, path):
 
 def test_an_oversized_artifact_is_refused_and_not_kept(job, settings):
     settings.STUDIO_MLFLOW_MAX_ARTIFACT_BYTES = 1024
-    response = job_client(job).generic("PUT", A + f"ws-main/runs/{job.name}/artifacts/big.bin", b"x" * 5000)
+    response = job_token_client(job).generic("PUT", A + f"ws-main/runs/{job.name}/artifacts/big.bin", b"x" * 5000)
     assert response.status_code == 400 and "larger than 1024 bytes" in response.json()["message"]
     target = resolve(Caller(job=job), f"ws-main/runs/{job.name}/artifacts/big.bin", write=False)
     assert not target.store.exists(target.path)
@@ -209,7 +191,7 @@ def test_multipart_uploads_need_write_access_and_a_genuine_part_url(job, members
         format="json",
     )
     assert denied.status_code == 403
-    created = job_client(job).post(
+    created = job_token_client(job).post(
         f"/mlflow/api/2.0/mlflow-artifacts/mpu/create/ws-main/runs/{job.name}/artifacts",
         {"path": "/tmp/w.bin", "num_parts": 2},
         format="json",
@@ -217,7 +199,7 @@ def test_multipart_uploads_need_write_access_and_a_genuine_part_url(job, members
     url = created.json()["credentials"][0]["url"]
     forged = Client().generic("PUT", url.split("testserver", 1)[1][:-3] + "xyz", b"x")
     assert forged.status_code == 403 and forged.json()["error_code"] == "PERMISSION_DENIED"
-    too_many = job_client(job).post(
+    too_many = job_token_client(job).post(
         f"/mlflow/api/2.0/mlflow-artifacts/mpu/create/ws-main/runs/{job.name}/artifacts",
         {"path": "/tmp/w.bin", "num_parts": 10**9},
         format="json",
